@@ -1,0 +1,288 @@
+//! Configuration from environment variables (and an optional file named by
+//! `CONFIG_FILE` with `NAME=value` lines; the environment wins), validated
+//! at start with messages that name the variable. Secrets are wrapped so
+//! they cannot end up in a log line.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use persistence::db::is_postgres_url;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub bind_addr: String,
+    pub jwt_secret: Secret,
+    pub app_env: AppEnv,
+    pub cors_allowed_origins: Vec<String>,
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_auth_per_minute: u32,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+    pub webhooks_allow_private_networks: bool,
+    pub db_pool_size: u32,
+}
+
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
+pub const DEFAULT_RATE_LIMIT_AUTH_PER_MINUTE: u32 = 20;
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+const MIN_SECRET_BYTES: usize = 32;
+const SECRET_FILE: &str = "jwt-secret";
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+fn parse_number<T: std::str::FromStr>(vars: &HashMap<String, String>, name: &str, default: T) -> Result<T, ConfigError> {
+    match vars.get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError(format!("{name} must be a non-negative integer, got '{raw}'"))),
+    }
+}
+
+fn parse_bool(vars: &HashMap<String, String>, name: &str) -> Result<bool, ConfigError> {
+    match vars.get(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no" | "") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError(format!("{name} must be true or false, got '{other}'"))),
+    }
+}
+
+/// Reads `NAME=value` lines; `#` starts a comment.
+fn read_config_file(path: &Path) -> Result<HashMap<String, String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("CONFIG_FILE {}: {e}", path.display())))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect())
+}
+
+impl Config {
+    /// Loads from the process environment (plus `CONFIG_FILE`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let mut vars = match env.get("CONFIG_FILE") {
+            Some(path) => read_config_file(Path::new(path))?,
+            None => HashMap::new(),
+        };
+        vars.extend(env);
+        Self::from_vars(&vars)
+    }
+
+    /// Validates a set of variables. In development, a missing
+    /// `JWT_SECRET` is generated once and kept in `DATA_DIR`; in production
+    /// it is an error.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let app_env = match vars.get("APP_ENV").map(String::as_str) {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "APP_ENV must be 'development' or 'production', got '{other}'"
+                )))
+            }
+        };
+        let data_dir = PathBuf::from(vars.get("DATA_DIR").map_or("./data", String::as_str));
+        let database_url = match vars.get("DATABASE_URL") {
+            Some(url) if is_postgres_url(url) || url.starts_with("sqlite://") => url.clone(),
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "DATABASE_URL must start with postgres://, postgresql:// or sqlite://, got '{}'",
+                    other.split(':').next().unwrap_or_default()
+                )))
+            }
+            None => format!("sqlite://{}", data_dir.join("artisan-commons.db").display()),
+        };
+        let jwt_secret = match vars.get("JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_SECRET_BYTES => Secret(secret.as_bytes().to_vec()),
+            Some(_) => {
+                return Err(ConfigError(format!(
+                    "JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+                )))
+            }
+            None if app_env == AppEnv::Production => {
+                return Err(ConfigError(
+                    "JWT_SECRET is required when APP_ENV=production".to_owned(),
+                ))
+            }
+            None => embedded_secret(&data_dir)?,
+        };
+        let log_format = match vars.get("LOG_FORMAT").map(String::as_str) {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be 'pretty' or 'json', got '{other}'"
+                )))
+            }
+        };
+        let cors_allowed_origins = vars
+            .get("CORS_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = cors_allowed_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+        {
+            return Err(ConfigError(format!(
+                "CORS_ALLOWED_ORIGINS entries must be origins like https://app.example, got '{bad}'"
+            )));
+        }
+        let max_body_bytes = parse_number(vars, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
+        if max_body_bytes < 1024 {
+            return Err(ConfigError("MAX_BODY_BYTES must be at least 1024".to_owned()));
+        }
+        let default_pool = if is_postgres_url(&database_url) { 16 } else { 8 };
+        let db_pool_size = parse_number(vars, "DB_POOL_SIZE", default_pool)?;
+        if db_pool_size == 0 {
+            return Err(ConfigError("DB_POOL_SIZE must be at least 1".to_owned()));
+        }
+        Ok(Self {
+            database_url,
+            data_dir,
+            bind_addr: vars
+                .get("BIND_ADDR")
+                .cloned()
+                .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            jwt_secret,
+            app_env,
+            cors_allowed_origins,
+            rate_limit_per_minute: parse_number(vars, "RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)?,
+            rate_limit_auth_per_minute: parse_number(
+                vars,
+                "RATE_LIMIT_AUTH_PER_MINUTE",
+                DEFAULT_RATE_LIMIT_AUTH_PER_MINUTE,
+            )?,
+            max_body_bytes,
+            log_format,
+            webhooks_allow_private_networks: parse_bool(vars, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS")?,
+            db_pool_size,
+        })
+    }
+
+    /// Creates the directory of an embedded SQLite database if needed.
+    pub fn prepare_data_dir(&self) -> Result<(), ConfigError> {
+        if !is_postgres_url(&self.database_url) {
+            let path = Path::new(persistence::db::sqlite_path(&self.database_url));
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| ConfigError(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads the generated secret from `DATA_DIR`, creating it (64 random
+/// bytes, hex, owner-only permissions) on first start.
+fn embedded_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
+    let path = data_dir.join(SECRET_FILE);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= MIN_SECRET_BYTES {
+            return Ok(Secret(existing.as_bytes().to_vec()));
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| ConfigError(format!("cannot create DATA_DIR {}: {e}", data_dir.display())))?;
+    let mut bytes = [0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    file.write_all(secret.as_bytes())
+        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(Secret(secret.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        let err = Config::from_vars(&vars(&[("APP_ENV", "production")])).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("JWT_SECRET")));
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_variable() {
+        let secret = "s".repeat(32);
+        for (name, value) in [
+            ("RATE_LIMIT_PER_MINUTE", "many"),
+            ("LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://x"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+        ] {
+            let err = Config::from_vars(&vars(&[("JWT_SECRET", &secret), (name, value)])).err();
+            assert!(err.is_some_and(|e| e.to_string().contains(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn development_generates_and_keeps_a_secret() {
+        let dir = std::env::temp_dir().join(format!("ac-config-{}", uuid::Uuid::now_v7()));
+        let data_dir = dir.to_string_lossy().into_owned();
+        let first = Config::from_vars(&vars(&[("DATA_DIR", &data_dir)])).map(|c| c.jwt_secret);
+        let second = Config::from_vars(&vars(&[("DATA_DIR", &data_dir)])).map(|c| c.jwt_secret);
+        assert!(first.as_ref().is_ok_and(|s| s.expose().len() >= 32));
+        assert_eq!(first.ok(), second.ok());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

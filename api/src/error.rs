@@ -1,0 +1,409 @@
+//! The one error type of the API and its RFC 9457 problem+json rendering.
+//!
+//! Every 4xx/5xx leaves the service through [`ApiError`], with a stable
+//! `type` URI per kind of problem. Unexpected failures are logged with their
+//! full cause and answered with an opaque 500; nothing internal (SQL, stack,
+//! library messages) reaches a client.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use domain::{FieldError, FieldErrors};
+use persistence::DbError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::request_context;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The problem kinds and their `type` URIs (relative to the API's origin,
+/// documented in the OpenAPI document under `Problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    BadRequest,
+    Validation,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    RateLimited,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotAcceptable,
+    ServiceUnavailable,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 17] = [
+        ProblemType::BadRequest,
+        ProblemType::Validation,
+        ProblemType::Unauthenticated,
+        ProblemType::Forbidden,
+        ProblemType::NotFound,
+        ProblemType::MethodNotAllowed,
+        ProblemType::Conflict,
+        ProblemType::PreconditionFailed,
+        ProblemType::PreconditionRequired,
+        ProblemType::IdempotencyConflict,
+        ProblemType::IdempotencyInProgress,
+        ProblemType::RateLimited,
+        ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::NotAcceptable,
+        ProblemType::ServiceUnavailable,
+        ProblemType::Internal,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::Validation => "validation",
+            ProblemType::Unauthenticated => "unauthenticated",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::NotFound => "not-found",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::Conflict => "conflict",
+            ProblemType::PreconditionFailed => "precondition-failed",
+            ProblemType::PreconditionRequired => "precondition-required",
+            ProblemType::IdempotencyConflict => "idempotency-conflict",
+            ProblemType::IdempotencyInProgress => "idempotency-in-progress",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::NotAcceptable => "not-acceptable",
+            ProblemType::ServiceUnavailable => "service-unavailable",
+            ProblemType::Internal => "internal",
+        }
+    }
+
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "The request is malformed",
+            ProblemType::Validation => "The request breaks a rule",
+            ProblemType::Unauthenticated => "Valid credentials are required",
+            ProblemType::Forbidden => "Not allowed for these credentials",
+            ProblemType::NotFound => "Not found",
+            ProblemType::MethodNotAllowed => "Method not allowed",
+            ProblemType::Conflict => "Conflict with the current state",
+            ProblemType::PreconditionFailed => "The resource has changed",
+            ProblemType::PreconditionRequired => "If-Match is required",
+            ProblemType::IdempotencyConflict => "Idempotency key reused with a different request",
+            ProblemType::IdempotencyInProgress => "A request with this idempotency key is in progress",
+            ProblemType::RateLimited => "Too many requests",
+            ProblemType::PayloadTooLarge => "The request body is too large",
+            ProblemType::UnsupportedMediaType => "Unsupported content type",
+            ProblemType::NotAcceptable => "No acceptable representation",
+            ProblemType::ServiceUnavailable => "Service temporarily unavailable",
+            ProblemType::Internal => "Internal error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ProblemType::BadRequest => StatusCode::BAD_REQUEST,
+            ProblemType::Validation | ProblemType::IdempotencyConflict => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ProblemType::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ProblemType::Forbidden => StatusCode::FORBIDDEN,
+            ProblemType::NotFound => StatusCode::NOT_FOUND,
+            ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemType::Conflict | ProblemType::IdempotencyInProgress => StatusCode::CONFLICT,
+            ProblemType::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ProblemType::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ProblemType::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+            ProblemType::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// One broken rule on one field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemFieldError {
+    /// The field, with an index for list items (`crafts[2]`), or a query
+    /// parameter or header name.
+    #[schema(example = "crafts[0]")]
+    pub field: String,
+    /// A stable machine-readable code such as `pattern` or `too_long`.
+    #[schema(example = "pattern")]
+    pub code: String,
+    pub message: String,
+}
+
+impl From<FieldError> for ProblemFieldError {
+    fn from(e: FieldError) -> Self {
+        Self {
+            field: e.field,
+            code: e.code.to_owned(),
+            message: e.message,
+        }
+    }
+}
+
+/// An RFC 9457 problem. `type` is one of `/problems/bad-request`,
+/// `/problems/validation`, `/problems/unauthenticated`, `/problems/forbidden`,
+/// `/problems/not-found`, `/problems/method-not-allowed`, `/problems/conflict`,
+/// `/problems/precondition-failed`, `/problems/precondition-required`,
+/// `/problems/idempotency-conflict`, `/problems/idempotency-in-progress`,
+/// `/problems/rate-limited`, `/problems/payload-too-large`,
+/// `/problems/unsupported-media-type`, `/problems/not-acceptable`,
+/// `/problems/service-unavailable`, `/problems/internal`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/not-found")]
+    pub problem_type: String,
+    pub title: String,
+    /// The HTTP status code of the response.
+    pub status: u16,
+    pub detail: String,
+    /// The request path that produced the problem.
+    pub instance: String,
+    /// Present on validation problems: every broken rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ProblemFieldError>>,
+    /// The request id, also in the `X-Request-Id` header.
+    pub request_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a body, parameter or header that cannot be parsed.
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 422: well-formed input that breaks a rule.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed(Vec<Method>),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("precondition required")]
+    PreconditionRequired,
+    #[error("idempotency key reused with a different request")]
+    IdempotencyConflict,
+    #[error("idempotent request in progress")]
+    IdempotencyInProgress,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("not acceptable")]
+    NotAcceptable,
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A 400 naming the offending parameter.
+    pub fn bad_param(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let error = FieldError::new(field, code, message);
+        ApiError::BadRequest {
+            detail: format!("{}: {}", error.field, error.message),
+            errors: vec![error],
+        }
+    }
+
+    /// A 500 whose cause is logged here and never sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            ApiError::BadRequest { .. } => ProblemType::BadRequest,
+            ApiError::Validation(_) => ProblemType::Validation,
+            ApiError::Unauthenticated(_) => ProblemType::Unauthenticated,
+            ApiError::Forbidden(_) => ProblemType::Forbidden,
+            ApiError::NotFound => ProblemType::NotFound,
+            ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            ApiError::Conflict(_) => ProblemType::Conflict,
+            ApiError::PreconditionFailed => ProblemType::PreconditionFailed,
+            ApiError::PreconditionRequired => ProblemType::PreconditionRequired,
+            ApiError::IdempotencyConflict => ProblemType::IdempotencyConflict,
+            ApiError::IdempotencyInProgress => ProblemType::IdempotencyInProgress,
+            ApiError::RateLimited { .. } => ProblemType::RateLimited,
+            ApiError::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
+            ApiError::NotAcceptable => ProblemType::NotAcceptable,
+            ApiError::Unavailable(_) => ProblemType::ServiceUnavailable,
+            ApiError::Internal(_) => ProblemType::Internal,
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest { detail, .. } => detail.clone(),
+            ApiError::Validation(errors) => match errors.as_slice() {
+                [one] => format!("{}: {}", one.field, one.message),
+                many => format!("{} fields break a rule; see `errors`", many.len()),
+            },
+            ApiError::Unauthenticated(why) | ApiError::Forbidden(why) => (*why).to_owned(),
+            ApiError::NotFound => "No such resource, or it is not visible to you.".to_owned(),
+            ApiError::MethodNotAllowed(allowed) => format!(
+                "Allowed methods: {}.",
+                allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+            ),
+            ApiError::Conflict(detail) => detail.clone(),
+            ApiError::PreconditionFailed => {
+                "If-Match does not match the current ETag; fetch the resource again.".to_owned()
+            }
+            ApiError::PreconditionRequired => {
+                "Send If-Match with the ETag of the version you are changing.".to_owned()
+            }
+            ApiError::IdempotencyConflict => {
+                "This Idempotency-Key was used with a different request body.".to_owned()
+            }
+            ApiError::IdempotencyInProgress => {
+                "The first request with this Idempotency-Key has not finished; retry later."
+                    .to_owned()
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("Rate limit reached; retry after {retry_after_secs} s.")
+            }
+            ApiError::PayloadTooLarge { limit } => {
+                format!("The body exceeds the limit of {limit} bytes.")
+            }
+            ApiError::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
+            ApiError::NotAcceptable => {
+                "This resource is available as application/json.".to_owned()
+            }
+            ApiError::Unavailable(_) => {
+                "The database is unreachable; retry shortly.".to_owned()
+            }
+            ApiError::Internal(_) => {
+                "Something went wrong on our side; it has been logged.".to_owned()
+            }
+        }
+    }
+
+    fn field_errors(&self) -> Option<Vec<ProblemFieldError>> {
+        match self {
+            ApiError::Validation(errors) => Some(errors.iter().cloned().map(Into::into).collect()),
+            ApiError::BadRequest { errors, .. } if !errors.is_empty() => {
+                Some(errors.iter().cloned().map(Into::into).collect())
+            }
+            _ => None,
+        }
+    }
+
+    /// The problem body for the current request.
+    pub fn problem(&self) -> Problem {
+        let kind = self.problem_type();
+        let context = request_context::current();
+        Problem {
+            problem_type: kind.uri(),
+            title: kind.title().to_owned(),
+            status: kind.status().as_u16(),
+            detail: self.detail(),
+            instance: context.path,
+            errors: self.field_errors(),
+            request_id: context.request_id,
+        }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Validation(errors.0)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        ApiError::Validation(vec![error])
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => ApiError::NotFound,
+            DbError::StaleVersion => ApiError::PreconditionFailed,
+            DbError::Duplicate(what) => ApiError::Conflict(format!("This {what} is already in use.")),
+            DbError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::Unavailable(cause)
+            }
+            DbError::Query(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.problem_type().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(PROBLEM_JSON);
+        match self {
+            ApiError::Unauthenticated(_) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    r#"Bearer realm="artisan-commons", ApiKey realm="artisan-commons" header="X-API-Key""#,
+                ));
+            }
+            ApiError::MethodNotAllowed(allowed) => {
+                let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    response.insert_header((header::ALLOW, value));
+                }
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        response.json(problem)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

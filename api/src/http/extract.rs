@@ -1,0 +1,103 @@
+//! Extractors and framework-error handlers: actix's own body, query and
+//! path errors become problems (400/413/415, and 404 for a malformed id in
+//! a path), plus the `If-Match` and `Idempotency-Key` headers.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::error::ApiError;
+
+fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api_error = match error {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::bad_request(format!("The JSON body does not match the schema: {e}"))
+        }
+        _ => ApiError::bad_request("The request body could not be read as JSON."),
+    };
+    api_error.into()
+}
+
+fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = match error {
+        QueryPayloadError::Deserialize(e) => format!("Invalid query parameters: {e}"),
+        _ => "Invalid query parameters.".to_owned(),
+    };
+    ApiError::bad_request(detail).into()
+}
+
+fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound.into()
+}
+
+/// Body, query and path extractor settings for the whole app.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(max_body_bytes)
+            .content_type_required(true)
+            .error_handler(json_error),
+    )
+    .app_data(web::PayloadConfig::default().limit(max_body_bytes))
+    .app_data(web::QueryConfig::default().error_handler(query_error))
+    .app_data(web::PathConfig::default().error_handler(path_error));
+}
+
+/// The version named by a required `If-Match: "<version>"` header.
+/// Missing → 428; anything that is not one of our strong ETags → 412
+/// (it cannot match the current representation).
+pub struct IfMatch(pub i64);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let result = match req.headers().get(header::IF_MATCH) {
+            None => Err(ApiError::PreconditionRequired),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+                .map(IfMatch)
+                .ok_or(ApiError::PreconditionFailed),
+        };
+        ready(result)
+    }
+}
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The optional `Idempotency-Key` header: 1–255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let result = match req.headers().get(IDEMPOTENCY_KEY) {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => value
+                .to_str()
+                .ok()
+                .filter(|v| (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
+                .map(|v| IdempotencyKey(Some(v.to_owned())))
+                .ok_or_else(|| {
+                    ApiError::bad_param(
+                        IDEMPOTENCY_KEY,
+                        "invalid",
+                        "must be 1-255 visible ASCII characters",
+                    )
+                }),
+        };
+        ready(result)
+    }
+}

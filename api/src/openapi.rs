@@ -1,0 +1,113 @@
+//! The OpenAPI document: metadata, security schemes, the shared problem
+//! responses. Paths and their schemas are collected from the routes
+//! themselves (utoipa-actix-web), so a route cannot exist undocumented.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{Problem, ProblemFieldError, PROBLEM_JSON};
+
+pub const BEARER: &str = "bearer_auth";
+pub const API_KEY: &str = "api_key";
+
+macro_rules! problem_responses {
+    ($($name:ident => $description:literal),* $(,)?) => {
+        $(
+            #[doc = $description]
+            pub struct $name;
+
+            impl<'r> utoipa::ToResponse<'r> for $name {
+                fn response() -> (
+                    &'r str,
+                    utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+                ) {
+                    let content = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build();
+                    let response = ResponseBuilder::new()
+                        .description($description)
+                        .content(PROBLEM_JSON, content)
+                        .build();
+                    (stringify!($name), response.into())
+                }
+            }
+        )*
+    };
+}
+
+problem_responses! {
+    BadRequest => "Malformed body, parameter or header (problem type `bad-request`).",
+    Unauthorized => "Missing, invalid, expired or revoked credentials, or a suspended account (`unauthenticated`); carries `WWW-Authenticate`.",
+    Forbidden => "The credentials are valid but not for this function (`forbidden`), e.g. a key without the scope.",
+    NotFound => "No such resource, or not visible to the caller (`not-found`).",
+    Conflict => "The request conflicts with the current state (`conflict`), or the first request with this Idempotency-Key is still running (`idempotency-in-progress`).",
+    PreconditionFailed => "If-Match does not name the current ETag (`precondition-failed`).",
+    PayloadTooLarge => "The body exceeds the configured limit (`payload-too-large`).",
+    UnsupportedMediaType => "The body is not application/json (`unsupported-media-type`).",
+    Unprocessable => "Well-formed input that breaks a rule (`validation`, with `errors`), or an Idempotency-Key reused with a different body (`idempotency-conflict`).",
+    PreconditionRequired => "If-Match is required on this operation (`precondition-required`).",
+    TooManyRequests => "Rate limit reached (`rate-limited`); carries `Retry-After`.",
+    ServiceUnavailable => "The database is unreachable (`service-unavailable`).",
+}
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /v1/auth/login` (15 minutes)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            API_KEY,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "A partner organization's API key (`ac_…`).",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Artisan Commons API",
+        version = "1.0.0",
+        description = "Artisans find each other, form partnerships, sign agreements and see exactly what each is owed; partner NGOs integrate with API keys.\n\nErrors are RFC 9457 `application/problem+json`; lists use cursor pagination; mutable resources carry an `ETag` and need `If-Match` to change."
+    ),
+    components(
+        schemas(Problem, ProblemFieldError),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Unprocessable,
+            PreconditionRequired,
+            TooManyRequests,
+            ServiceUnavailable
+        )
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Accounts and tokens"),
+        (name = "me", description = "The signed-in account"),
+        (name = "artisans", description = "Artisan profiles"),
+        (name = "directory", description = "Consent-based directory for partner organizations"),
+        (name = "organizations", description = "Partner organizations and their API keys (admins)"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+pub struct ApiDoc;

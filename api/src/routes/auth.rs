@@ -1,0 +1,252 @@
+//! Registration, sign-in, token refresh and sign-out.
+
+use actix_web::{post, web, HttpResponse};
+use domain::account::{AccountStatus, Role};
+use domain::profile::ProfileFields;
+use domain::text::{DisplayName, Email, Password};
+use domain::FieldErrors;
+use persistence::{tokens, users};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::me::Me;
+use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
+use crate::auth::{new_refresh_token, token_hash};
+use crate::error::ApiError;
+use crate::http::extract::IdempotencyKey;
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::state::AppState;
+
+/// How long a refresh token lives if unused.
+const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254, example = "rosa@example.org")]
+    pub email: String,
+    #[schema(format = Password, min_length = 10, max_length = 128)]
+    pub password: String,
+    #[schema(min_length = 1, max_length = 80, example = "Rosa Quispe")]
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(max_length = 254, example = "rosa@example.org")]
+    pub email: String,
+    #[schema(format = Password, max_length = 128)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token from sign-in or the previous refresh.
+    #[schema(max_length = 512)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Opaque, single use: every refresh returns a new one.
+    pub refresh_token: String,
+}
+
+/// The response of sign-in and refresh: a fresh access token beside the
+/// refresh token that was just stored.
+fn token_pair(state: &AppState, user_id: &str, refresh_token: String) -> Result<TokenPair, ApiError> {
+    Ok(TokenPair {
+        access_token: state.jwt.issue(user_id)?,
+        token_type: "Bearer".to_owned(),
+        expires_in: ACCESS_TOKEN_TTL_SECS,
+        refresh_token,
+    })
+}
+
+fn refresh_expiry() -> chrono::NaiveDateTime {
+    persistence::now() + chrono::Duration::days(REFRESH_TOKEN_TTL_DAYS)
+}
+
+/// Create an account (role `artisan`) and its artisan profile.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "register",
+    request_body = RegisterRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)")),
+    security(()),
+    responses(
+        (status = 201, description = "The new account", body = Me,
+            headers(("Location" = String, description = "The new artisan profile"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let state = &state;
+    idempotency::run(state, "anonymous", key, KeyPolicy::Optional, "register", request, |request| async move {
+        let mut errors = FieldErrors::default();
+        let email = errors.take(Email::parse("email", &request.email));
+        let password = errors.take(Password::parse("password", &request.password));
+        let display_name = errors.take(DisplayName::parse("display_name", &request.display_name));
+        let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
+            return Err(errors.into());
+        };
+        let hasher = web::Data::clone(state);
+        let password_hash = web::block(move || hasher.passwords.hash(password.expose())).await??;
+        let (user, profile) = state
+            .db(move |conn| {
+                Ok(users::create_account(
+                    conn,
+                    users::NewAccount {
+                        email: &email,
+                        password_hash,
+                        role: Role::Artisan,
+                        profile: ProfileFields::new_member(display_name),
+                    },
+                )?)
+            })
+            .await?;
+        let location = format!("/v1/artisans/{}", user.id);
+        let version = profile.version;
+        Ok(Created::new(&Me::new(user, profile))?.location(location).etag(version))
+    })
+    .await
+}
+
+const BAD_LOGIN: &str = "The e-mail or password is wrong.";
+
+/// Sign in with e-mail and password.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "login",
+    request_body = LoginRequest,
+    security(()),
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let LoginRequest { email, password } = body.into_inner();
+    let user = match Email::parse("email", &email) {
+        Ok(email) => state.db(move |conn| Ok(users::find_by_email(conn, &email)?)).await?,
+        Err(_) => None,
+    };
+    let checker = state.clone();
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    // Always spend one Argon2 verification, so an unknown e-mail and a
+    // wrong password cannot be told apart by timing either.
+    let password_ok = web::block(move || checker.passwords.verify(&password, stored.as_deref())).await?;
+    let user = user
+        .filter(|u| password_ok && u.status() == AccountStatus::Active)
+        .ok_or(ApiError::Unauthenticated(BAD_LOGIN))?;
+    let refresh_token = new_refresh_token();
+    let hash = token_hash(&refresh_token);
+    let user_id = user.id.clone();
+    state
+        .db(move |conn| Ok(tokens::issue(conn, &user_id, &hash, refresh_expiry())?))
+        .await?;
+    Ok(web::Json(token_pair(&state, &user.id, refresh_token)?))
+}
+
+/// Exchange a refresh token for a new pair. Each refresh token works once;
+/// presenting a used one revokes every token of its family.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refreshTokens",
+    request_body = RefreshRequest,
+    security(()),
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let presented = token_hash(&body.refresh_token);
+    let next_token = new_refresh_token();
+    let next_hash = token_hash(&next_token);
+    let user_id = state
+        .db(move |conn| {
+            let outcome = tokens::rotate(conn, &presented, &next_hash, refresh_expiry())?;
+            let Ok(user_id) = outcome else {
+                if let Err(refused) = &outcome {
+                    tracing::info!(reason = ?refused, "refresh refused");
+                }
+                return Ok(None);
+            };
+            let active = users::find(conn, &user_id)?
+                .is_some_and(|u| u.status() == AccountStatus::Active);
+            Ok(active.then_some(user_id))
+        })
+        .await?
+        .ok_or(ApiError::Unauthenticated(
+            "The refresh token is invalid, expired or revoked.",
+        ))?;
+    Ok(web::Json(token_pair(&state, &user_id, next_token)?))
+}
+
+/// Sign out: revokes the refresh token's whole family. Unknown tokens are
+/// accepted silently, so sign-out is safe to retry.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    request_body = RefreshRequest,
+    security(()),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let presented = token_hash(&body.refresh_token);
+    state
+        .db(move |conn| Ok(tokens::revoke_family_of(conn, &presented)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,114 @@
+//! The signed-in account: read it, or close it.
+
+use actix_web::http::header;
+use actix_web::{delete, get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use persistence::artisans::ArtisanRow;
+use persistence::users::{self, UserRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::artisans::{load, Artisan};
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::etag;
+use crate::http::extract::IfMatch;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_me).service(delete_me);
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Artisan,
+    Admin,
+}
+
+/// The signed-in account with its artisan profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Email)]
+    pub email: String,
+    pub role: RoleName,
+    pub created_at: DateTime<Utc>,
+    pub profile: Artisan,
+}
+
+impl Me {
+    pub fn new(user: UserRow, profile: ArtisanRow) -> Self {
+        Self {
+            role: match user.role() {
+                domain::account::Role::Artisan => RoleName::Artisan,
+                domain::account::Role::Admin => RoleName::Admin,
+            },
+            email: user.email.unwrap_or_default(),
+            created_at: utc(user.created_at),
+            id: user.id,
+            profile: profile.into(),
+        }
+    }
+}
+
+/// Your account and profile. The `ETag` is the profile's.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "getMe",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The account", body = Me,
+            headers(("ETag" = String, description = "The profile's version, for If-Match"))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+    let user_id = principal.user()?.id;
+    let lookup = user_id.clone();
+    let user = state
+        .db(move |conn| users::find(conn, &lookup)?.ok_or(ApiError::NotFound))
+        .await?;
+    let profile = load(&state, user_id).await?;
+    let version = profile.version;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(Me::new(user, profile)))
+}
+
+/// Close your account. Credentials and personal fields are erased and the
+/// profile is shown as a former member's; records other people rely on
+/// (signed agreements, ledgers, settlements) are kept.
+#[utoipa::path(
+    tag = "me",
+    operation_id = "deleteMe",
+    params(("If-Match" = String, Header, description = "The profile's current ETag")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "Account closed"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[delete("/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    principal: Principal,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user_id = principal.user()?.id;
+    let expected = if_match.0;
+    state
+        .db(move |conn| Ok(users::close_account(conn, &user_id, expected)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,52 @@
+//! Every route, registered once: the registration is also what puts the
+//! operation into the OpenAPI document.
+
+pub mod artisans;
+pub mod auth;
+pub mod directory;
+pub mod health;
+pub mod me;
+pub mod organizations;
+
+use domain::FieldError;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+use validator::{ValidationErrors, ValidationErrorsKind};
+
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            scope::scope("/v1")
+                .configure(auth::configure)
+                .configure(me::configure)
+                .configure(artisans::configure)
+                .configure(directory::configure)
+                .configure(organizations::configure),
+        );
+}
+
+/// Turns `validator` results into 422 field errors.
+pub(crate) fn validation(errors: ValidationErrors) -> ApiError {
+    let mut out = Vec::new();
+    for (field, kind) in errors.errors() {
+        if let ValidationErrorsKind::Field(list) = kind {
+            for error in list {
+                let message = error
+                    .message
+                    .as_ref()
+                    .map_or_else(|| format!("breaks the rule '{}'", error.code), ToString::to_string);
+                out.push(FieldError::new(field.to_string(), "invalid", message));
+            }
+        }
+    }
+    ApiError::Validation(out)
+}
+
+/// RFC 3339 UTC for a stored timestamp.
+pub(crate) fn utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}

@@ -1,0 +1,481 @@
+//! Partner organizations and their API keys, managed by admins. A key's
+//! secret is shown once, at creation; afterwards only its prefix.
+
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::api_key::{ApiKeySecret, Scope};
+use domain::country::CountryCode;
+use domain::text::{self, limits};
+use domain::{FieldError, FieldErrors};
+use persistence::api_keys::{self, ApiKeyRow, NewApiKey};
+use persistence::organizations::{self, NewOrganization, OrganizationRow};
+use persistence::AnyConnection;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::artisans::{next_newest, PageQuery};
+use super::{utc, validation};
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::IdempotencyKey;
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::{etag, pagination};
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_organization)
+        .service(list_organizations)
+        .service(get_organization)
+        .service(create_api_key)
+        .service(list_api_keys)
+        .service(revoke_api_key);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+pub struct OrganizationRequest {
+    #[validate(length(min = 1, max = 120))]
+    #[schema(min_length = 1, max_length = 120, example = "Aid to Artisans")]
+    pub name: String,
+    /// Absolute http(s) URL.
+    #[schema(max_length = 2048, example = "https://aidtoartisans.example")]
+    pub website: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(pattern = r"^[A-Z]{2}$", example = "US")]
+    pub country: Option<String>,
+    #[validate(length(max = 2000))]
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub description: String,
+}
+
+impl OrganizationRequest {
+    /// Checks every field; all problems are reported together.
+    pub fn validate_all(self) -> Result<NewOrganization, ApiError> {
+        self.validate().map_err(validation)?;
+        let mut errors = FieldErrors::default();
+        let name = errors.take(text::bounded("name", &self.name, 1, limits::ORG_NAME, false));
+        let website = self
+            .website
+            .as_deref()
+            .and_then(|w| errors.take(text::web_url("website", w)));
+        let country = self
+            .country
+            .as_deref()
+            .and_then(|c| errors.take(CountryCode::parse("country", c)))
+            .map(CountryCode::into_inner);
+        let description = errors.take(text::bounded(
+            "description",
+            &self.description,
+            0,
+            limits::ORG_DESCRIPTION,
+            true,
+        ));
+        Ok(errors.finish(|| NewOrganization {
+            name: name.unwrap_or_default(),
+            website,
+            country,
+            description: description.unwrap_or_default(),
+        })?)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organization {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub country: Option<String>,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(row: OrganizationRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            website: row.website,
+            country: row.country,
+            description: row.description,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+page_type!(OrganizationPage, Organization);
+
+/// Register a partner organization (admins).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "createOrganization",
+    request_body = OrganizationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The organization", body = Organization,
+            headers(("Location" = String, description = "The new organization"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: web::Json<OrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.clone().admin().map(|_| principal.key())?;
+    let request = body.into_inner();
+    idempotency::run(&state, &owner, key, KeyPolicy::Optional, "create-organization", request, |request| async {
+        let new = request.validate_all()?;
+        let row = state.db(move |conn| Ok(organizations::create(conn, new)?)).await?;
+        let location = format!("/v1/organizations/{}", row.id);
+        let version = row.version;
+        Ok(Created::new(&Organization::from(row))?.location(location).etag(version))
+    })
+    .await
+}
+
+/// List partner organizations, newest first (admins).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "listOrganizations",
+    params(PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of organizations", body = OrganizationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.admin()?;
+    let (limit, before) = query.newest_first()?;
+    let page = state
+        .db(move |conn| Ok(organizations::list(conn, before.as_deref(), limit)?))
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Organization> = page.rows.into_iter().map(Organization::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationRow, ApiError> {
+    organizations::find(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+/// Read a partner organization (admins).
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "getOrganization",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The organization", body = Organization,
+            headers(("ETag" = String, description = "Current version"))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.admin()?;
+    let id = id.to_string();
+    let row = state.db(move |conn| find_organization(conn, &id)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(Organization::from(row)))
+}
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ScopeName {
+    #[serde(rename = "directory:read")]
+    DirectoryRead,
+    #[serde(rename = "programs:write")]
+    ProgramsWrite,
+    #[serde(rename = "impact:read")]
+    ImpactRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
+}
+
+impl From<ScopeName> for Scope {
+    fn from(s: ScopeName) -> Self {
+        match s {
+            ScopeName::DirectoryRead => Scope::DirectoryRead,
+            ScopeName::ProgramsWrite => Scope::ProgramsWrite,
+            ScopeName::ImpactRead => Scope::ImpactRead,
+            ScopeName::WebhooksManage => Scope::WebhooksManage,
+        }
+    }
+}
+
+impl From<Scope> for ScopeName {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::DirectoryRead => ScopeName::DirectoryRead,
+            Scope::ProgramsWrite => ScopeName::ProgramsWrite,
+            Scope::ImpactRead => ScopeName::ImpactRead,
+            Scope::WebhooksManage => ScopeName::WebhooksManage,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+pub struct ApiKeyRequest {
+    /// What the key is for, e.g. "directory sync".
+    #[validate(length(min = 1, max = 80))]
+    #[schema(min_length = 1, max_length = 80)]
+    pub name: String,
+    #[validate(length(min = 1, max = 4))]
+    #[schema(min_items = 1, max_items = 4)]
+    pub scopes: Vec<ScopeName>,
+    /// Optional expiry, in the future.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An API key as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub organization_id: String,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    #[schema(example = "ac_1f2e3d4c")]
+    pub prefix: String,
+    pub scopes: Vec<ScopeName>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyRow> for ApiKey {
+    fn from(row: ApiKeyRow) -> Self {
+        Self {
+            scopes: row.scopes().into_iter().map(ScopeName::from).collect(),
+            id: row.id,
+            organization_id: row.organization_id,
+            name: row.name,
+            prefix: row.prefix,
+            created_at: utc(row.created_at),
+            last_used_at: row.last_used_at.map(utc),
+            expires_at: row.expires_at.map(utc),
+            revoked_at: row.revoked_at.map(utc),
+        }
+    }
+}
+
+/// A newly issued key: the only response that ever contains `key`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedApiKey {
+    /// The secret. Store it now; it cannot be shown again.
+    pub key: String,
+    #[serde(flatten)]
+    pub api_key: ApiKey,
+}
+
+page_type!(ApiKeyPage, ApiKey);
+
+/// A validated key request.
+pub struct KeySpec {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<chrono::NaiveDateTime>,
+}
+
+impl ApiKeyRequest {
+    pub fn validate_all(self) -> Result<KeySpec, ApiError> {
+        self.validate().map_err(validation)?;
+        let mut errors = FieldErrors::default();
+        let name = errors.take(text::bounded("name", &self.name, 1, limits::KEY_NAME, false));
+        let mut scopes: Vec<Scope> = self.scopes.into_iter().map(Scope::from).collect();
+        scopes.sort_unstable();
+        if scopes.windows(2).any(|w| w[0] == w[1]) {
+            errors.push(FieldError::new("scopes", "duplicate", "lists a scope more than once"));
+        }
+        let expires_at = self.expires_at.map(|t| persistence::truncate_micros(t.naive_utc()));
+        if expires_at.is_some_and(|t| t <= persistence::now()) {
+            errors.push(FieldError::new("expires_at", "in_past", "must be in the future"));
+        }
+        Ok(errors.finish(|| KeySpec {
+            name: name.unwrap_or_default(),
+            scopes,
+            expires_at,
+        })?)
+    }
+}
+
+/// Issues a key for an existing organization (used by the API and the
+/// CLI). The plaintext exists only in the returned value.
+pub fn issue_api_key(
+    conn: &mut AnyConnection,
+    organization_id: &str,
+    spec: KeySpec,
+) -> Result<(ApiKeyRow, ApiKeySecret), ApiError> {
+    find_organization(conn, organization_id)?;
+    let mut random = [0u8; 24];
+    rand::rng().fill_bytes(&mut random);
+    let secret = ApiKeySecret::from_random(random);
+    let row = api_keys::create(
+        conn,
+        NewApiKey {
+            organization_id,
+            name: spec.name,
+            prefix: secret.display_prefix().to_owned(),
+            key_hash: secret.hash(),
+            scopes: spec.scopes,
+            expires_at: spec.expires_at,
+        },
+    )?;
+    Ok((row, secret))
+}
+
+/// Issue an API key for an organization (admins). The response is the
+/// only time the key is shown.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "createApiKey",
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)"),
+    ),
+    request_body = ApiKeyRequest,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The key, with its secret", body = IssuedApiKey,
+            headers(("Location" = String, description = "The organization's key list"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/organizations/{id}/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<ApiKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.clone().admin().map(|_| principal.key())?;
+    let organization_id = id.to_string();
+    let request = body.into_inner();
+    let route = format!("create-api-key:{organization_id}");
+    idempotency::run(&state, &owner, key, KeyPolicy::Optional, &route, request, |request| async {
+        let spec = request.validate_all()?;
+        let org = organization_id.clone();
+        let (row, secret) = state.db(move |conn| issue_api_key(conn, &org, spec)).await?;
+        let issued = IssuedApiKey {
+            key: secret.expose().to_owned(),
+            api_key: row.into(),
+        };
+        Ok(Created::new(&issued)?.location(format!("/v1/organizations/{organization_id}/api-keys")))
+    })
+    .await
+}
+
+/// An organization's keys, newest first (admins). Secrets are never listed.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "listApiKeys",
+    params(("id" = Uuid, Path, description = "Organization id"), PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of keys", body = ApiKeyPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/organizations/{id}/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.admin()?;
+    let (limit, before) = query.newest_first()?;
+    let id = id.to_string();
+    let page = state
+        .db(move |conn| {
+            find_organization(conn, &id)?;
+            Ok(api_keys::list_for_organization(conn, &id, before.as_deref(), limit)?)
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<ApiKey> = page.rows.into_iter().map(ApiKey::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Revoke an API key at once (admins). Revoking twice is harmless.
+#[utoipa::path(
+    tag = "organizations",
+    operation_id = "revokeApiKey",
+    params(("id" = Uuid, Path, description = "API key id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[delete("/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.admin()?;
+    let id = id.to_string();
+    state.db(move |conn| Ok(api_keys::revoke(conn, &id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,65 @@
+//! Application state shared by all workers, and the one place where
+//! blocking database work is moved off the async threads.
+
+use actix_web::web;
+use persistence::db::checkout;
+use persistence::{AnyConnection, Pool};
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Passwords;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::RateLimiter;
+
+/// Request-handling settings taken from the configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_auth_per_minute: u32,
+    pub max_body_bytes: usize,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+pub struct AppState {
+    pub pool: Pool,
+    pub jwt: JwtKeys,
+    pub passwords: Passwords,
+    pub settings: Settings,
+    pub rate_limiter: RateLimiter,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// The state for a server on `pool` configured by `config`.
+    pub fn new(pool: Pool, config: &Config) -> Result<Self, ApiError> {
+        Ok(Self {
+            pool,
+            jwt: JwtKeys::new(config.jwt_secret.expose()),
+            passwords: Passwords::new()?,
+            settings: Settings {
+                rate_limit_per_minute: config.rate_limit_per_minute,
+                rate_limit_auth_per_minute: config.rate_limit_auth_per_minute,
+                max_body_bytes: config.max_body_bytes,
+                cors_allowed_origins: config.cors_allowed_origins.clone(),
+            },
+            rate_limiter: RateLimiter::new(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool.
+    /// No connection within the pool timeout → 503.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = checkout(&pool)?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}

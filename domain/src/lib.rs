@@ -1,0 +1,15 @@
+//! Pure rules and types of Artisan Commons.
+//!
+//! Everything here is free of I/O: validated newtypes (parse, don't validate),
+//! typed ids, the profile rules and the key format. The persistence and api
+//! crates build on these types; nothing here knows about HTTP or SQL.
+
+pub mod account;
+pub mod api_key;
+pub mod country;
+pub mod error;
+pub mod ids;
+pub mod profile;
+pub mod text;
+
+pub use error::{FieldError, FieldErrors};

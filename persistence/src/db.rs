@@ -1,0 +1,169 @@
+//! The connection enum, the pool, migrations and write transactions.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::DbError;
+
+/// One connection to either supported database.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// Pragmas every SQLite connection gets. `busy_timeout` must come first:
+/// switching to WAL itself needs the lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON;";
+
+/// Opens connections by URL scheme, keeping the real error (the derived
+/// `establish` tries each backend and hides why PostgreSQL failed).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ConnectionManager {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into() }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        is_postgres_url(&self.url)
+    }
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file path of a `sqlite://PATH` URL (or a bare path).
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectionError> {
+        if self.is_postgres() {
+            PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+        } else {
+            let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
+            conn.batch_execute(SQLITE_PRAGMAS)
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// Pool sizing and how long a request waits for a connection before the
+/// API answers 503.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+/// Builds the pool without connecting: a database that is down at start or
+/// later only makes requests fail with 503 until it is back.
+pub fn connect_pool(url: &str, options: &PoolOptions) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(true)
+        .build_unchecked(ConnectionManager::new(url))
+}
+
+fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
+    match conn {
+        AnyConnection::Postgresql(_) => POSTGRES_MIGRATIONS,
+        AnyConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
+    let source = migrations_for(conn);
+    conn.run_pending_migrations(source)
+        .map(|applied| applied.len())
+        .map_err(|e| e.to_string())
+}
+
+/// True when the database answers and every embedded migration is applied.
+pub fn is_ready(conn: &mut AnyConnection) -> bool {
+    let source = migrations_for(conn);
+    conn.batch_execute("SELECT 1").is_ok()
+        && conn
+            .pending_migrations(source)
+            .is_ok_and(|pending| pending.is_empty())
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction starts with
+/// `BEGIN IMMEDIATE` (the write lock is taken first, so concurrent writers
+/// queue on `busy_timeout` instead of failing on a lock upgrade); nested
+/// `transaction` calls inside `f` become savepoints as usual.
+pub fn write_tx<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        Ok(()) => {}
+        // Already inside a write transaction: nest as a savepoint.
+        Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(f),
+        Err(error) => return Err(error.into()),
+    }
+    let outcome = f(conn);
+    let AnyConnection::Sqlite(sqlite) = conn else {
+        unreachable!("the connection variant cannot change inside a transaction");
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                // The transaction manager already tried to roll back; make
+                // sure the connection is not left inside a transaction.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error.into())
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}
+
+/// Gets a pooled connection, mapping failure to [`DbError::Unavailable`].
+pub fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<ConnectionManager>, DbError> {
+    pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
+}
+pub use diesel::result as diesel_error;

@@ -1,0 +1,40 @@
+//! The outcomes of storage operations that callers must tell apart.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The row does not exist (or is not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// The caller's `If-Match` version is not the current one.
+    #[error("stale version")]
+    StaleVersion,
+    /// A uniqueness rule was broken; the payload names what was duplicated.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// No connection could be had (database unreachable or pool exhausted).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(DieselError),
+}
+
+impl From<DieselError> for DbError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => DbError::NotFound,
+            other => DbError::Query(other),
+        }
+    }
+}
+
+/// Maps a unique violation to [`DbError::Duplicate`] naming `what`.
+pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DieselError) -> DbError {
+    move |error| match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            DbError::Duplicate(what)
+        }
+        other => DbError::from(other),
+    }
+}

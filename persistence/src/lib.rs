@@ -1,0 +1,63 @@
+//! Storage for Artisan Commons on PostgreSQL or SQLite through one diesel
+//! `MultiConnection`.
+//!
+//! Every operation takes `&mut AnyConnection` so it can run inside a
+//! caller's transaction; multi-statement writes go through [`write_tx`],
+//! which on SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
+//! writers never deadlock upgrading read locks. Optimistic concurrency is a
+//! `version` column compared in the `UPDATE ... WHERE` itself, so a lost
+//! update is impossible on either database.
+
+pub mod api_keys;
+pub mod artisans;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod organizations;
+pub mod reviews;
+pub mod schema;
+pub mod tokens;
+pub mod users;
+
+pub use db::{connect_pool, run_migrations, write_tx, AnyConnection, Pool, PoolOptions};
+pub use error::DbError;
+
+use chrono::{NaiveDateTime, Timelike, Utc};
+
+/// The current UTC time at microsecond precision, which both databases keep
+/// exactly (so a value read back equals the value written).
+pub fn now() -> NaiveDateTime {
+    truncate_micros(Utc::now().naive_utc())
+}
+
+/// Drops sub-microsecond precision.
+pub fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+}
+
+/// One page of a keyset walk: the rows and whether more follow.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// Splits `limit + 1` fetched rows into the page and the "more" flag.
+    pub fn from_overfetch(mut rows: Vec<T>, limit: i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        Self { rows, has_more }
+    }
+}
+
+pub(crate) fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Reads a JSON array column; a malformed value reads as empty rather than
+/// failing a whole listing.
+pub fn parse_json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}

@@ -1,0 +1,71 @@
+//! Partner organizations (NGOs), managed by admins.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::ids::OrganizationId;
+
+use crate::schema::organizations;
+use crate::{now, AnyConnection, DbError, Page};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub country: Option<String>,
+    pub description: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+/// A validated new organization.
+pub struct NewOrganization {
+    pub name: String,
+    pub website: Option<String>,
+    pub country: Option<String>,
+    pub description: String,
+}
+
+pub fn create(conn: &mut AnyConnection, new: NewOrganization) -> Result<OrganizationRow, DbError> {
+    let at = now();
+    let row = OrganizationRow {
+        id: OrganizationId::new().to_string(),
+        name: new.name,
+        website: new.website,
+        country: new.country,
+        description: new.description,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    diesel::insert_into(organizations::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<OrganizationRow>, DbError> {
+    Ok(organizations::table
+        .find(id)
+        .first::<OrganizationRow>(conn)
+        .optional()?)
+}
+
+/// Newest first, keyset on the time-ordered id.
+pub fn list(
+    conn: &mut AnyConnection,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<OrganizationRow>, DbError> {
+    let mut query = organizations::table.into_boxed();
+    if let Some(id) = before_id {
+        query = query.filter(organizations::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(organizations::id.desc())
+        .limit(limit + 1)
+        .load::<OrganizationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}

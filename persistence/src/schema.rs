@@ -1,0 +1,132 @@
+//! Table definitions shared by both backends (the migrations in
+//! `migrations/postgres` and `migrations/sqlite` create the same shapes).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Nullable<Text>,
+        email_key -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    artisans (id) {
+        id -> Text,
+        display_name -> Text,
+        name_key -> Text,
+        search_text -> Text,
+        bio -> Text,
+        crafts -> Text,
+        skills_offered -> Text,
+        skills_wanted -> Text,
+        cultural_traditions -> Text,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        languages -> Text,
+        open_to_collaboration -> Bool,
+        open_to_mentoring -> Bool,
+        open_to_being_mentored -> Bool,
+        discoverable_by_partners -> Bool,
+        communities -> Text,
+        links -> Text,
+        rating_sum -> BigInt,
+        rating_count -> BigInt,
+        former_member -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    artisan_tags (kind, value, artisan_id) {
+        kind -> Text,
+        value -> Text,
+        artisan_id -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        website -> Nullable<Text>,
+        country -> Nullable<Text>,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, idempotency_key) {
+        principal -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        response_headers -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Text,
+        exchange_id -> Text,
+        reviewer_id -> Text,
+        subject_id -> Text,
+        rating -> SmallInt,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(artisans -> users (id));
+diesel::joinable!(artisan_tags -> artisans (artisan_id));
+diesel::joinable!(api_keys -> organizations (organization_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    artisans,
+    artisan_tags,
+    refresh_tokens,
+    organizations,
+    api_keys,
+    idempotency_keys,
+    reviews,
+);

@@ -1,0 +1,264 @@
+//! `artisan-commons`: the server and its operator commands.
+//!
+//! With no subcommand it serves (`serve`). Configuration comes from the
+//! environment (see README); with none at all it runs on an embedded SQLite
+//! database in `./data`.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::{web, HttpServer};
+use api::auth::password::Passwords;
+use api::config::{Config, LogFormat};
+use api::routes::organizations::{issue_api_key, ApiKeyRequest, OrganizationRequest, ScopeName};
+use api::state::AppState;
+use clap::{Parser, Subcommand};
+use domain::account::Role;
+use domain::profile::ProfileFields;
+use domain::text::{DisplayName, Email, Password};
+use persistence::{organizations, users, AnyConnection, Pool, PoolOptions};
+
+mod seed;
+
+#[derive(Parser)]
+#[command(name = "artisan-commons", version, about = "Artisan Commons API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an admin account; the password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        display_name: String,
+    },
+    /// Register a partner organization and print its id.
+    CreateOrganization {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        country: Option<String>,
+        #[arg(long)]
+        website: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Issue an API key for an organization and print it (only the key).
+    CreateApiKey {
+        #[arg(long)]
+        organization: String,
+        /// Comma-separated: directory:read, programs:write, impact:read, webhooks:manage.
+        #[arg(long)]
+        scopes: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Fill the database with a realistic demo data set.
+    SeedDemo {
+        /// How many artisans to create (large numbers are for benchmarks).
+        #[arg(long, default_value_t = 24)]
+        artisans: usize,
+    },
+    /// Print the OpenAPI document (YAML), exactly as committed.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Command::Serve)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+fn open_database(config: &Config) -> Result<Pool, String> {
+    config.prepare_data_dir().map_err(|e| e.to_string())?;
+    let pool = persistence::connect_pool(
+        &config.database_url,
+        &PoolOptions {
+            max_size: config.db_pool_size,
+            connection_timeout: Duration::from_secs(5),
+        },
+    );
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let applied = persistence::run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(pool)
+}
+
+fn with_connection<T>(config: &Config, f: impl FnOnce(&mut AnyConnection) -> Result<T, String>) -> Result<T, String> {
+    let pool = open_database(config)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    f(&mut conn)
+}
+
+fn run(command: Command) -> Result<(), String> {
+    if let Command::Openapi = command {
+        let yaml = api::openapi_yaml()?;
+        print!("{yaml}");
+        return std::io::stdout().flush().map_err(|e| e.to_string());
+    }
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    init_logging(config.log_format);
+    match command {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            open_database(&config)?;
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::CreateAdmin { email, display_name } => create_admin(&config, &email, &display_name),
+        Command::CreateOrganization {
+            name,
+            country,
+            website,
+            description,
+        } => {
+            let new = OrganizationRequest {
+                name,
+                website,
+                country,
+                description,
+            }
+            .validate_all()
+            .map_err(|e| e.problem().detail)?;
+            let row = with_connection(&config, |conn| {
+                organizations::create(conn, new).map_err(|e| e.to_string())
+            })?;
+            println!("{}", row.id);
+            Ok(())
+        }
+        Command::CreateApiKey {
+            organization,
+            scopes,
+            name,
+        } => {
+            let scopes = scopes
+                .split(',')
+                .map(|s| serde_json::from_value::<ScopeName>(serde_json::Value::String(s.trim().to_owned())))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| "--scopes must list directory:read, programs:write, impact:read or webhooks:manage".to_owned())?;
+            let spec = ApiKeyRequest {
+                name,
+                scopes,
+                expires_at: None,
+            }
+            .validate_all()
+            .map_err(|e| e.problem().detail)?;
+            let (_, secret) = with_connection(&config, |conn| {
+                issue_api_key(conn, &organization, spec).map_err(|e| e.problem().detail)
+            })?;
+            println!("{}", secret.expose());
+            Ok(())
+        }
+        Command::SeedDemo { artisans } => {
+            let passwords = Passwords::new().map_err(|e| e.to_string())?;
+            with_connection(&config, |conn| seed::run(conn, &passwords, artisans))
+        }
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), String> {
+    let email = Email::parse("email", email).map_err(|e| format!("--email {}", e.message))?;
+    let display_name =
+        DisplayName::parse("display_name", display_name).map_err(|e| format!("--display-name {}", e.message))?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = Password::parse("password", line.trim_end_matches(['\r', '\n']))
+        .map_err(|e| format!("password {}", e.message))?;
+    let passwords = Passwords::new().map_err(|e| e.to_string())?;
+    let password_hash = passwords.hash(password.expose()).map_err(|e| e.to_string())?;
+    let (user, _) = with_connection(config, |conn| {
+        users::create_account(
+            conn,
+            users::NewAccount {
+                email: &email,
+                password_hash,
+                role: Role::Admin,
+                profile: ProfileFields::new_member(display_name),
+            },
+        )
+        .map_err(|e| match e {
+            persistence::DbError::Duplicate(_) => "an account with this e-mail already exists".to_owned(),
+            other => other.to_string(),
+        })
+    })?;
+    println!("{}", user.id);
+    Ok(())
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let pool = open_database(&config)?;
+    let state = web::Data::new(AppState::new(pool.clone(), &config).map_err(|e| e.to_string())?);
+    tracing::info!(
+        bind = %config.bind_addr,
+        database = if persistence::db::is_postgres_url(&config.database_url) { "postgresql" } else { "sqlite" },
+        env = ?config.app_env,
+        webhooks_allow_private_networks = config.webhooks_allow_private_networks,
+        "starting artisan-commons"
+    );
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let maintenance = actix_web::rt::spawn(purge_idempotency_keys(pool));
+        let server = HttpServer::new(move || api::app(state.clone()))
+            .bind(&config.bind_addr)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?
+            .shutdown_timeout(30)
+            .run();
+        // HttpServer stops accepting on SIGTERM/SIGINT and waits for
+        // in-flight requests (up to the shutdown timeout) before returning.
+        let result = server.await.map_err(|e| e.to_string());
+        maintenance.abort();
+        tracing::info!("stopped");
+        result
+    })
+}
+
+/// Deletes idempotency keys past their retention, once an hour.
+async fn purge_idempotency_keys(pool: Pool) {
+    let mut interval = actix_web::rt::time::interval(Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        let pool = pool.clone();
+        let purged = web::block(move || {
+            let mut conn = persistence::db::checkout(&pool)?;
+            persistence::idempotency::purge_expired(&mut conn)
+        })
+        .await;
+        match purged {
+            Ok(Ok(n)) if n > 0 => tracing::info!(purged = n, "expired idempotency keys deleted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "idempotency purge failed"),
+            _ => {}
+        }
+    }
+}

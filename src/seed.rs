@@ -1,0 +1,188 @@
+//! `seed-demo`: a small, believable world to explore at `/docs`, or (with
+//! `--artisans N`) a large one for benchmarks. Deterministic: the same N
+//! gives the same data. Every demo account signs in with the password
+//! printed at the end.
+
+use api::auth::password::Passwords;
+use domain::account::Role;
+use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
+use domain::text::{DisplayName, Email};
+use persistence::db::diesel_error;
+use persistence::{users, write_tx, AnyConnection};
+
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+const BATCH: usize = 500;
+
+const FIRST: [&str; 24] = [
+    "Rosa", "Amaru", "Nayeli", "Kwame", "Aiyana", "Tenzin", "Mariam", "Kenji", "Lucía", "Tupac",
+    "Ife", "Saanvi", "Mateo", "Ayelen", "Oksana", "Haruto", "Zainab", "Joaquín", "Leilani", "Dawit",
+    "Ximena", "Anahí", "Kofi", "Mei",
+];
+const LAST: [&str; 16] = [
+    "Quispe", "Mamani", "Huanca", "Asante", "Begay", "Dorje", "Diallo", "Tanaka", "Flores", "Condori",
+    "Okafor", "Iyer", "Rojas", "Nahuel", "Kovalenko", "Abebe",
+];
+const PLACES: [(&str, &str); 12] = [
+    ("PE", "Cusco"),
+    ("PE", "Puno"),
+    ("BO", "La Paz"),
+    ("MX", "Oaxaca"),
+    ("GH", "Ashanti"),
+    ("US", "Arizona"),
+    ("NP", "Kathmandu"),
+    ("ML", "Ségou"),
+    ("JP", "Kyoto"),
+    ("IN", "Rajasthan"),
+    ("UA", "Poltava"),
+    ("ET", "Addis Ababa"),
+];
+const LANGUAGES: [&str; 12] = [
+    "es", "qu", "ay", "es-MX", "ak", "nv", "ne", "bm", "ja", "hi", "uk", "am",
+];
+const CRAFTS: [&str; 16] = [
+    "weaving", "pottery", "natural-dyeing", "embroidery", "basketry", "woodcarving", "silversmithing",
+    "leatherwork", "beadwork", "block-printing", "felting", "glassblowing", "paper-making",
+    "jewelry", "ceramics", "knitting",
+];
+const SKILLS: [&str; 20] = [
+    "weaving", "pottery", "photography", "pricing", "social-media", "natural-dyeing", "bookkeeping",
+    "product-design", "export-logistics", "storytelling", "embroidery", "kiln-firing", "packaging",
+    "english", "spanish", "woodcarving", "online-shops", "branding", "grant-writing", "mentoring",
+];
+const TRADITIONS: [&str; 8] = [
+    "Andean backstrap weaving",
+    "Zapotec natural dyes",
+    "Kente cloth",
+    "Navajo weaving",
+    "Newar woodcarving",
+    "Bògòlanfini mud cloth",
+    "Kyō-yaki ceramics",
+    "Petrykivka painting",
+];
+const COMMUNITIES: [&str; 3] = ["women-artisans", "indigenous-makers", "young-makers"];
+
+/// A tiny deterministic generator (SplitMix64): demo data must be the same
+/// on every run, and needs no cryptographic quality.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap_or(0)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
+    fn some<'a>(&mut self, items: &[&'a str], min: usize, max: usize) -> Vec<String> {
+        let want = min + self.below(max - min + 1);
+        let mut out: Vec<String> = Vec::with_capacity(want);
+        while out.len() < want.min(items.len()) {
+            let item = self.pick(items).to_owned();
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+        out
+    }
+}
+
+fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
+    let first = rng.pick(&FIRST);
+    let last = rng.pick(&LAST);
+    let (country, region) = PLACES[rng.below(PLACES.len())];
+    let crafts = rng.some(&CRAFTS, 1, 3);
+    let name = DisplayName::parse("display_name", &format!("{first} {last}")).map_err(|e| e.message)?;
+    let patch = ProfilePatch {
+        bio: Some(format!(
+            "{first} works in {} from {region}, and is keen to learn from other makers.",
+            crafts.join(" and ")
+        )),
+        crafts: Some(crafts),
+        skills_offered: Some(rng.some(&SKILLS, 2, 5)),
+        skills_wanted: Some(rng.some(&SKILLS, 2, 5)),
+        cultural_traditions: Some(rng.some(&TRADITIONS, 0, 1)),
+        country: Some(Some(country.to_owned())),
+        region: Some(Some(region.to_owned())),
+        languages: Some(rng.some(&LANGUAGES, 1, 2)),
+        open_to: Some(OpenToPatch {
+            collaboration: Some(rng.below(4) != 0),
+            mentoring: Some(rng.below(3) == 0),
+            being_mentored: Some(rng.below(3) == 0),
+        }),
+        discoverable_by_partners: Some(rng.below(2) == 0),
+        communities: Some(rng.some(&COMMUNITIES, 0, 1)),
+        links: Some(vec![format!("https://shop.example.org/{}", n + 1)]),
+        ..ProfilePatch::default()
+    };
+    let mut fields = ProfileFields::new_member(name);
+    patch
+        .validate()
+        .map_err(|e| format!("demo profile {n} is invalid: {e:?}"))?
+        .apply(&mut fields);
+    let email = Email::parse("email", &format!("demo-{}@example.org", n + 1)).map_err(|e| e.message)?;
+    Ok((email, fields))
+}
+
+pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Result<(), String> {
+    let first = Email::parse("email", "demo-1@example.org").map_err(|e| e.message)?;
+    if users::find_by_email(conn, &first).map_err(|e| e.to_string())?.is_some() {
+        println!("demo data is already present (demo-1@example.org exists)");
+        return Ok(());
+    }
+    // One hash for all demo accounts: Argon2 per account would make a
+    // benchmark-sized seed take hours.
+    let password_hash = passwords.hash(DEMO_PASSWORD).map_err(|e| e.to_string())?;
+    let mut rng = Rng(2026);
+    let mut created = 0;
+    while created < count {
+        let batch_end = (created + BATCH).min(count);
+        write_tx(conn, |conn| {
+            for n in created..batch_end {
+                let (email, profile) = profile(&mut rng, n)?;
+                users::create_account(
+                    conn,
+                    users::NewAccount {
+                        email: &email,
+                        password_hash: password_hash.clone(),
+                        role: Role::Artisan,
+                        profile,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            Ok::<(), SeedError>(())
+        })
+        .map_err(|e| e.0)?;
+        created = batch_end;
+        if count >= 10 * BATCH {
+            eprintln!("{created}/{count} artisans");
+        }
+    }
+    println!("created {count} demo artisans: demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}");
+    Ok(())
+}
+
+/// Carries a message through `write_tx`, which needs `From<diesel error>`.
+struct SeedError(String);
+
+impl From<String> for SeedError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<diesel_error::Error> for SeedError {
+    fn from(error: diesel_error::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
