@@ -22,7 +22,11 @@ use persistence::{organizations, users, AnyConnection, Pool, PoolOptions};
 mod seed;
 
 #[derive(Parser)]
-#[command(name = "artisan-commons", version, about = "Artisan Commons API server")]
+#[command(
+    name = "artisan-commons",
+    version,
+    about = "Artisan Commons API server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -86,9 +90,15 @@ fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
         LogFormat::Pretty => builder.init(),
     }
 }
@@ -105,14 +115,18 @@ fn open_database(config: &Config) -> Result<Pool, String> {
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    let applied = persistence::run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
+    let applied =
+        persistence::run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
     Ok(pool)
 }
 
-fn with_connection<T>(config: &Config, f: impl FnOnce(&mut AnyConnection) -> Result<T, String>) -> Result<T, String> {
+fn with_connection<T>(
+    config: &Config,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, String>,
+) -> Result<T, String> {
     let pool = open_database(config)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     f(&mut conn)
@@ -133,7 +147,10 @@ fn run(command: Command) -> Result<(), String> {
             println!("migrations are up to date");
             Ok(())
         }
-        Command::CreateAdmin { email, display_name } => create_admin(&config, &email, &display_name),
+        Command::CreateAdmin {
+            email,
+            display_name,
+        } => create_admin(&config, &email, &display_name),
         Command::CreateOrganization {
             name,
             country,
@@ -187,8 +204,8 @@ fn run(command: Command) -> Result<(), String> {
 
 fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), String> {
     let email = Email::parse("email", email).map_err(|e| format!("--email {}", e.message))?;
-    let display_name =
-        DisplayName::parse("display_name", display_name).map_err(|e| format!("--display-name {}", e.message))?;
+    let display_name = DisplayName::parse("display_name", display_name)
+        .map_err(|e| format!("--display-name {}", e.message))?;
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -197,7 +214,9 @@ fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), 
     let password = Password::parse("password", line.trim_end_matches(['\r', '\n']))
         .map_err(|e| format!("password {}", e.message))?;
     let passwords = Passwords::new().map_err(|e| e.to_string())?;
-    let password_hash = passwords.hash(password.expose()).map_err(|e| e.to_string())?;
+    let password_hash = passwords
+        .hash(password.expose())
+        .map_err(|e| e.to_string())?;
     let (user, _) = with_connection(config, |conn| {
         users::create_account(
             conn,
@@ -209,7 +228,9 @@ fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), 
             },
         )
         .map_err(|e| match e {
-            persistence::DbError::Duplicate(_) => "an account with this e-mail already exists".to_owned(),
+            persistence::DbError::Duplicate(_) => {
+                "an account with this e-mail already exists".to_owned()
+            }
             other => other.to_string(),
         })
     })?;

@@ -15,12 +15,26 @@ const BATCH: usize = 500;
 
 const FIRST: [&str; 24] = [
     "Rosa", "Amaru", "Nayeli", "Kwame", "Aiyana", "Tenzin", "Mariam", "Kenji", "Lucía", "Tupac",
-    "Ife", "Saanvi", "Mateo", "Ayelen", "Oksana", "Haruto", "Zainab", "Joaquín", "Leilani", "Dawit",
-    "Ximena", "Anahí", "Kofi", "Mei",
+    "Ife", "Saanvi", "Mateo", "Ayelen", "Oksana", "Haruto", "Zainab", "Joaquín", "Leilani",
+    "Dawit", "Ximena", "Anahí", "Kofi", "Mei",
 ];
 const LAST: [&str; 16] = [
-    "Quispe", "Mamani", "Huanca", "Asante", "Begay", "Dorje", "Diallo", "Tanaka", "Flores", "Condori",
-    "Okafor", "Iyer", "Rojas", "Nahuel", "Kovalenko", "Abebe",
+    "Quispe",
+    "Mamani",
+    "Huanca",
+    "Asante",
+    "Begay",
+    "Dorje",
+    "Diallo",
+    "Tanaka",
+    "Flores",
+    "Condori",
+    "Okafor",
+    "Iyer",
+    "Rojas",
+    "Nahuel",
+    "Kovalenko",
+    "Abebe",
 ];
 const PLACES: [(&str, &str); 12] = [
     ("PE", "Cusco"),
@@ -40,14 +54,44 @@ const LANGUAGES: [&str; 12] = [
     "es", "qu", "ay", "es-MX", "ak", "nv", "ne", "bm", "ja", "hi", "uk", "am",
 ];
 const CRAFTS: [&str; 16] = [
-    "weaving", "pottery", "natural-dyeing", "embroidery", "basketry", "woodcarving", "silversmithing",
-    "leatherwork", "beadwork", "block-printing", "felting", "glassblowing", "paper-making",
-    "jewelry", "ceramics", "knitting",
+    "weaving",
+    "pottery",
+    "natural-dyeing",
+    "embroidery",
+    "basketry",
+    "woodcarving",
+    "silversmithing",
+    "leatherwork",
+    "beadwork",
+    "block-printing",
+    "felting",
+    "glassblowing",
+    "paper-making",
+    "jewelry",
+    "ceramics",
+    "knitting",
 ];
 const SKILLS: [&str; 20] = [
-    "weaving", "pottery", "photography", "pricing", "social-media", "natural-dyeing", "bookkeeping",
-    "product-design", "export-logistics", "storytelling", "embroidery", "kiln-firing", "packaging",
-    "english", "spanish", "woodcarving", "online-shops", "branding", "grant-writing", "mentoring",
+    "weaving",
+    "pottery",
+    "photography",
+    "pricing",
+    "social-media",
+    "natural-dyeing",
+    "bookkeeping",
+    "product-design",
+    "export-logistics",
+    "storytelling",
+    "embroidery",
+    "kiln-firing",
+    "packaging",
+    "english",
+    "spanish",
+    "woodcarving",
+    "online-shops",
+    "branding",
+    "grant-writing",
+    "mentoring",
 ];
 const TRADITIONS: [&str; 8] = [
     "Andean backstrap weaving",
@@ -82,7 +126,7 @@ impl Rng {
         items[self.below(items.len())]
     }
 
-    fn some<'a>(&mut self, items: &[&'a str], min: usize, max: usize) -> Vec<String> {
+    fn some(&mut self, items: &[&str], min: usize, max: usize) -> Vec<String> {
         let want = min + self.below(max - min + 1);
         let mut out: Vec<String> = Vec::with_capacity(want);
         while out.len() < want.min(items.len()) {
@@ -100,7 +144,8 @@ fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
     let last = rng.pick(&LAST);
     let (country, region) = PLACES[rng.below(PLACES.len())];
     let crafts = rng.some(&CRAFTS, 1, 3);
-    let name = DisplayName::parse("display_name", &format!("{first} {last}")).map_err(|e| e.message)?;
+    let name =
+        DisplayName::parse("display_name", &format!("{first} {last}")).map_err(|e| e.message)?;
     let patch = ProfilePatch {
         bio: Some(format!(
             "{first} works in {} from {region}, and is keen to learn from other makers.",
@@ -128,13 +173,17 @@ fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
         .validate()
         .map_err(|e| format!("demo profile {n} is invalid: {e:?}"))?
         .apply(&mut fields);
-    let email = Email::parse("email", &format!("demo-{}@example.org", n + 1)).map_err(|e| e.message)?;
+    let email =
+        Email::parse("email", &format!("demo-{}@example.org", n + 1)).map_err(|e| e.message)?;
     Ok((email, fields))
 }
 
 pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Result<(), String> {
     let first = Email::parse("email", "demo-1@example.org").map_err(|e| e.message)?;
-    if users::find_by_email(conn, &first).map_err(|e| e.to_string())?.is_some() {
+    if users::find_by_email(conn, &first)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         println!("demo data is already present (demo-1@example.org exists)");
         return Ok(());
     }
@@ -185,4 +234,3 @@ impl From<diesel_error::Error> for SeedError {
         Self(error.to_string())
     }
 }
-

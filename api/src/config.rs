@@ -67,21 +67,32 @@ const SECRET_FILE: &str = "jwt-secret";
 #[error("configuration error: {0}")]
 pub struct ConfigError(String);
 
-fn parse_number<T: std::str::FromStr>(vars: &HashMap<String, String>, name: &str, default: T) -> Result<T, ConfigError> {
+fn parse_number<T: std::str::FromStr>(
+    vars: &HashMap<String, String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
     match vars.get(name) {
         None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError(format!("{name} must be a non-negative integer, got '{raw}'"))),
+        Some(raw) => raw.trim().parse().map_err(|_| {
+            ConfigError(format!(
+                "{name} must be a non-negative integer, got '{raw}'"
+            ))
+        }),
     }
 }
 
 fn parse_bool(vars: &HashMap<String, String>, name: &str) -> Result<bool, ConfigError> {
-    match vars.get(name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+    match vars
+        .get(name)
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("false" | "0" | "no" | "") => Ok(false),
         Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError(format!("{name} must be true or false, got '{other}'"))),
+        Some(other) => Err(ConfigError(format!(
+            "{name} must be true or false, got '{other}'"
+        ))),
     }
 }
 
@@ -128,9 +139,9 @@ impl Config {
             Some(url) if is_postgres_url(url) || url.starts_with("sqlite://") => url.clone(),
             Some(other) => {
                 return Err(ConfigError(format!(
-                    "DATABASE_URL must start with postgres://, postgresql:// or sqlite://, got '{}'",
-                    other.split(':').next().unwrap_or_default()
-                )))
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite://, got '{}'",
+                other.split(':').next().unwrap_or_default()
+            )))
             }
             None => format!("sqlite://{}", data_dir.join("artisan-commons.db").display()),
         };
@@ -177,9 +188,15 @@ impl Config {
         }
         let max_body_bytes = parse_number(vars, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         if max_body_bytes < 1024 {
-            return Err(ConfigError("MAX_BODY_BYTES must be at least 1024".to_owned()));
+            return Err(ConfigError(
+                "MAX_BODY_BYTES must be at least 1024".to_owned(),
+            ));
         }
-        let default_pool = if is_postgres_url(&database_url) { 16 } else { 8 };
+        let default_pool = if is_postgres_url(&database_url) {
+            16
+        } else {
+            8
+        };
         let db_pool_size = parse_number(vars, "DB_POOL_SIZE", default_pool)?;
         if db_pool_size == 0 {
             return Err(ConfigError("DB_POOL_SIZE must be at least 1".to_owned()));
@@ -194,7 +211,11 @@ impl Config {
             jwt_secret,
             app_env,
             cors_allowed_origins,
-            rate_limit_per_minute: parse_number(vars, "RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE)?,
+            rate_limit_per_minute: parse_number(
+                vars,
+                "RATE_LIMIT_PER_MINUTE",
+                DEFAULT_RATE_LIMIT_PER_MINUTE,
+            )?,
             rate_limit_auth_per_minute: parse_number(
                 vars,
                 "RATE_LIMIT_AUTH_PER_MINUTE",
@@ -230,8 +251,12 @@ fn embedded_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
             return Ok(Secret(existing.as_bytes().to_vec()));
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| ConfigError(format!("cannot create DATA_DIR {}: {e}", data_dir.display())))?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ConfigError(format!(
+            "cannot create DATA_DIR {}: {e}",
+            data_dir.display()
+        ))
+    })?;
     let mut bytes = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -252,7 +277,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]

@@ -100,7 +100,9 @@ impl ProblemType {
             ProblemType::PreconditionFailed => "The resource has changed",
             ProblemType::PreconditionRequired => "If-Match is required",
             ProblemType::IdempotencyConflict => "Idempotency key reused with a different request",
-            ProblemType::IdempotencyInProgress => "A request with this idempotency key is in progress",
+            ProblemType::IdempotencyInProgress => {
+                "A request with this idempotency key is in progress"
+            }
             ProblemType::RateLimited => "Too many requests",
             ProblemType::PayloadTooLarge => "The request body is too large",
             ProblemType::UnsupportedMediaType => "Unsupported content type",
@@ -281,7 +283,11 @@ impl ApiError {
             ApiError::NotFound => "No such resource, or it is not visible to you.".to_owned(),
             ApiError::MethodNotAllowed(allowed) => format!(
                 "Allowed methods: {}.",
-                allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             ApiError::Conflict(detail) => detail.clone(),
             ApiError::PreconditionFailed => {
@@ -304,12 +310,8 @@ impl ApiError {
                 format!("The body exceeds the limit of {limit} bytes.")
             }
             ApiError::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
-            ApiError::NotAcceptable => {
-                "This resource is available as application/json.".to_owned()
-            }
-            ApiError::Unavailable(_) => {
-                "The database is unreachable; retry shortly.".to_owned()
-            }
+            ApiError::NotAcceptable => "This resource is available as application/json.".to_owned(),
+            ApiError::Unavailable(_) => "The database is unreachable; retry shortly.".to_owned(),
             ApiError::Internal(_) => {
                 "Something went wrong on our side; it has been logged.".to_owned()
             }
@@ -359,7 +361,9 @@ impl From<DbError> for ApiError {
         match error {
             DbError::NotFound => ApiError::NotFound,
             DbError::StaleVersion => ApiError::PreconditionFailed,
-            DbError::Duplicate(what) => ApiError::Conflict(format!("This {what} is already in use.")),
+            DbError::Duplicate(what) => {
+                ApiError::Conflict(format!("This {what} is already in use."))
+            }
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable(cause)
@@ -392,7 +396,11 @@ impl ResponseError for ApiError {
                 ));
             }
             ApiError::MethodNotAllowed(allowed) => {
-                let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+                let allow = allowed
+                    .iter()
+                    .map(Method::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 if let Ok(value) = HeaderValue::from_str(&allow) {
                     response.insert_header((header::ALLOW, value));
                 }

@@ -62,7 +62,9 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("Access token from `POST /v1/auth/login` (15 minutes)."))
+                    .description(Some(
+                        "Access token from `POST /v1/auth/login` (15 minutes).",
+                    ))
                     .build(),
             ),
         );

@@ -51,7 +51,11 @@ mod tests {
         for role in [Role::Artisan, Role::Admin] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
-        for status in [AccountStatus::Active, AccountStatus::Suspended, AccountStatus::Closed] {
+        for status in [
+            AccountStatus::Active,
+            AccountStatus::Suspended,
+            AccountStatus::Closed,
+        ] {
             assert_eq!(AccountStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(Role::parse("root"), None);

@@ -40,7 +40,9 @@ impl ApiKeySecret {
     pub fn parse(presented: &str) -> Option<Self> {
         let rest = presented.strip_prefix(KEY_PREFIX)?;
         if rest.len() != BODY_HEX + CHECKSUM_HEX
-            || !rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            || !rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
             return None;
         }

@@ -149,7 +149,9 @@ impl ProfilePatch {
                 None => Ok(None),
             }),
             region: validated(&mut e, self.region, |v| match v {
-                Some(region) => text::bounded("region", &region, 1, limits::REGION, false).map(Some),
+                Some(region) => {
+                    text::bounded("region", &region, 1, limits::REGION, false).map(Some)
+                }
                 None => Ok(None),
             }),
             languages: validated(&mut e, self.languages, |v| {
@@ -219,7 +221,10 @@ mod tests {
         };
         let errors = patch.validate().err().map(|e| e.0).unwrap_or_default();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["display_name", "crafts[0]", "country", "languages[0]"]);
+        assert_eq!(
+            fields,
+            ["display_name", "crafts[0]", "country", "languages[0]"]
+        );
     }
 
     #[test]

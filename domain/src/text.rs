@@ -123,7 +123,7 @@ pub struct Password(String);
 impl Password {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let len = char_len(value);
-        if len < limits::PASSWORD_MIN || len > limits::PASSWORD_MAX {
+        if !(limits::PASSWORD_MIN..=limits::PASSWORD_MAX).contains(&len) {
             return Err(FieldError::new(
                 field,
                 "length",
@@ -229,7 +229,8 @@ pub fn language_tag(field: &str, value: &str) -> Result<String, FieldError> {
     let primary_ok = parts
         .next()
         .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest_ok = parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
     if primary_ok && rest_ok && value.len() <= limits::LANGUAGE_TAG {
         Ok(value.to_owned())
     } else {
@@ -333,7 +334,9 @@ mod tests {
         assert_eq!(err.map(|e| e.field), Some("crafts[1]".to_owned()));
         let many: Vec<String> = (0..21).map(|i| format!("c{i}")).collect();
         assert_eq!(
-            unique_list("crafts", &many, 20, Slug::parse).err().map(|e| e.code),
+            unique_list("crafts", &many, 20, Slug::parse)
+                .err()
+                .map(|e| e.code),
             Some("too_many")
         );
     }

@@ -68,7 +68,10 @@ pub fn create(conn: &mut AnyConnection, new: NewApiKey<'_>) -> Result<ApiKeyRow,
     Ok(row)
 }
 
-pub fn find_by_hash(conn: &mut AnyConnection, key_hash: &str) -> Result<Option<ApiKeyRow>, DbError> {
+pub fn find_by_hash(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+) -> Result<Option<ApiKeyRow>, DbError> {
     Ok(api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .first::<ApiKeyRow>(conn)
@@ -102,7 +105,10 @@ pub fn touch(conn: &mut AnyConnection, key: &ApiKeyRow, at: NaiveDateTime) -> Re
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKeyRow>, DbError> {
-    Ok(api_keys::table.find(id).first::<ApiKeyRow>(conn).optional()?)
+    Ok(api_keys::table
+        .find(id)
+        .first::<ApiKeyRow>(conn)
+        .optional()?)
 }
 
 /// An organization's keys, newest first.
@@ -130,9 +136,13 @@ pub fn list_for_organization(
 pub fn revoke(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
     let key = find(conn, id)?.ok_or(DbError::NotFound)?;
     if key.revoked_at.is_none() {
-        diesel::update(api_keys::table.find(id).filter(api_keys::revoked_at.is_null()))
-            .set(api_keys::revoked_at.eq(Some(now())))
-            .execute(conn)?;
+        diesel::update(
+            api_keys::table
+                .find(id)
+                .filter(api_keys::revoked_at.is_null()),
+        )
+        .set(api_keys::revoked_at.eq(Some(now())))
+        .execute(conn)?;
     }
     Ok(())
 }

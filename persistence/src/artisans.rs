@@ -183,7 +183,10 @@ pub fn insert_profile(
 }
 
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ArtisanRow>, DbError> {
-    Ok(artisans::table.find(id).first::<ArtisanRow>(conn).optional()?)
+    Ok(artisans::table
+        .find(id)
+        .first::<ArtisanRow>(conn)
+        .optional()?)
 }
 
 /// Replaces the editable fields if the stored version is `expected_version`
@@ -357,9 +360,11 @@ pub fn list(
         ArtisanOrder::Name => {
             if let Some(after) = after {
                 query = query.filter(
-                    artisans::name_key.gt(after.name_key.clone()).or(artisans::name_key
-                        .eq(after.name_key.clone())
-                        .and(artisans::id.gt(after.id.clone()))),
+                    artisans::name_key
+                        .gt(after.name_key.clone())
+                        .or(artisans::name_key
+                            .eq(after.name_key.clone())
+                            .and(artisans::id.gt(after.id.clone()))),
                 );
             }
             query.order((artisans::name_key.asc(), artisans::id.asc()))

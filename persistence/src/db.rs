@@ -77,6 +77,7 @@ impl r2d2::ManageConnection for ConnectionManager {
 }
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 /// Pool sizing and how long a request waits for a connection before the
 /// API answers 503.
@@ -163,7 +164,7 @@ where
 }
 
 /// Gets a pooled connection, mapping failure to [`DbError::Unavailable`].
-pub fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<ConnectionManager>, DbError> {
+pub fn checkout(pool: &Pool) -> Result<PooledConnection, DbError> {
     pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
 }
 pub use diesel::result as diesel_error;

@@ -51,13 +51,16 @@ pub enum Reservation {
     Mismatch,
 }
 
-fn key_filter<'a>(
-    principal: &'a str,
-    key: &'a str,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<idempotency_keys::table, diesel::dsl::Eq<idempotency_keys::principal, &'a str>>,
+type ByPrincipal<'a> = diesel::dsl::Filter<
+    idempotency_keys::table,
+    diesel::dsl::Eq<idempotency_keys::principal, &'a str>,
+>;
+type ByKey<'a> = diesel::dsl::Filter<
+    ByPrincipal<'a>,
     diesel::dsl::Eq<idempotency_keys::idempotency_key, &'a str>,
-> {
+>;
+
+fn key_filter<'a>(principal: &'a str, key: &'a str) -> ByKey<'a> {
     idempotency_keys::table
         .filter(idempotency_keys::principal.eq(principal))
         .filter(idempotency_keys::idempotency_key.eq(key))
@@ -118,7 +121,11 @@ pub fn reserve(
     if existing.request_hash != request_hash {
         return Ok(Reservation::Mismatch);
     }
-    match (existing.state.as_str(), existing.response_status, existing.response_body) {
+    match (
+        existing.state.as_str(),
+        existing.response_status,
+        existing.response_body,
+    ) {
         ("done", Some(status), Some(body)) => Ok(Reservation::Replay(StoredResponse {
             status: u16::try_from(status).unwrap_or(500),
             body,
@@ -148,10 +155,8 @@ pub fn complete(
 
 /// Frees a reserved key after the operation failed, so a retry runs anew.
 pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), DbError> {
-    diesel::delete(
-        key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")),
-    )
-    .execute(conn)?;
+    diesel::delete(key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")))
+        .execute(conn)?;
     Ok(())
 }
 

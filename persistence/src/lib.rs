@@ -32,7 +32,8 @@ pub fn now() -> NaiveDateTime {
 
 /// Drops sub-microsecond precision.
 pub fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
-    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+    t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
 }
 
 /// One page of a keyset walk: the rows and whether more follow.

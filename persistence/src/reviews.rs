@@ -35,3 +35,52 @@ pub fn list_for_subject(
         .load::<ReviewRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
+
+/// A review to record: one per reviewer and exchange.
+pub struct NewReview<'a> {
+    pub exchange_id: &'a str,
+    pub reviewer_id: &'a str,
+    pub subject_id: &'a str,
+    pub rating: i16,
+    pub comment: &'a str,
+}
+
+/// Records a review and folds it into the subject's rating in the same
+/// transaction, so the profile's average and count always match the rows.
+/// A second review by the same reviewer of the same exchange →
+/// `Duplicate("review")`.
+pub fn insert(conn: &mut AnyConnection, review: NewReview<'_>) -> Result<ReviewRow, DbError> {
+    use crate::error::duplicate_as;
+    use crate::schema::artisans;
+
+    let row = ReviewRow {
+        id: domain::ids::ReviewId::new().to_string(),
+        exchange_id: review.exchange_id.to_owned(),
+        reviewer_id: review.reviewer_id.to_owned(),
+        subject_id: review.subject_id.to_owned(),
+        rating: review.rating,
+        comment: review.comment.to_owned(),
+        created_at: crate::now(),
+    };
+    crate::write_tx(conn, |conn| {
+        diesel::insert_into(reviews::table)
+            .values((
+                reviews::id.eq(&row.id),
+                reviews::exchange_id.eq(&row.exchange_id),
+                reviews::reviewer_id.eq(&row.reviewer_id),
+                reviews::subject_id.eq(&row.subject_id),
+                reviews::rating.eq(row.rating),
+                reviews::comment.eq(&row.comment),
+                reviews::created_at.eq(row.created_at),
+            ))
+            .execute(conn)
+            .map_err(duplicate_as("review"))?;
+        diesel::update(artisans::table.find(&row.subject_id))
+            .set((
+                artisans::rating_sum.eq(artisans::rating_sum + i64::from(row.rating)),
+                artisans::rating_count.eq(artisans::rating_count + 1),
+            ))
+            .execute(conn)?;
+        Ok(row)
+    })
+}

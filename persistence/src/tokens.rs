@@ -29,7 +29,13 @@ pub fn issue(
     token_hash: &str,
     expires_at: NaiveDateTime,
 ) -> Result<(), DbError> {
-    insert(conn, &RefreshTokenId::new().to_string(), user_id, token_hash, expires_at)
+    insert(
+        conn,
+        &RefreshTokenId::new().to_string(),
+        user_id,
+        token_hash,
+        expires_at,
+    )
 }
 
 fn insert(
@@ -111,7 +117,13 @@ pub fn rotate(
         if token.expires_at <= at {
             return Ok(Err(RefreshRefused::Expired));
         }
-        insert(conn, &token.family_id, &token.user_id, new_hash, new_expires_at)?;
+        insert(
+            conn,
+            &token.family_id,
+            &token.user_id,
+            new_hash,
+            new_expires_at,
+        )?;
         Ok(Ok(token.user_id))
     })
 }

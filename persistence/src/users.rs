@@ -92,7 +92,13 @@ pub fn close_account(
 ) -> Result<(), DbError> {
     write_tx(conn, |conn| {
         let at = now();
-        artisans::replace_profile(conn, id, expected_version, &ProfileFields::former_member(), true)?;
+        artisans::replace_profile(
+            conn,
+            id,
+            expected_version,
+            &ProfileFields::former_member(),
+            true,
+        )?;
         diesel::update(users::table.find(id))
             .set((
                 users::email.eq(None::<String>),
@@ -115,9 +121,16 @@ pub fn close_account(
 
 /// Sets an account's status (used by operators; a suspended account is
 /// refused everywhere).
-pub fn set_status(conn: &mut AnyConnection, id: &str, status: AccountStatus) -> Result<(), DbError> {
+pub fn set_status(
+    conn: &mut AnyConnection,
+    id: &str,
+    status: AccountStatus,
+) -> Result<(), DbError> {
     let changed = diesel::update(users::table.find(id))
-        .set((users::status.eq(status.as_str()), users::updated_at.eq(now())))
+        .set((
+            users::status.eq(status.as_str()),
+            users::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     if changed == 0 {
         return Err(DbError::NotFound);

@@ -96,7 +96,10 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
 
 const INVALID: &str = "The credentials are missing, invalid, expired or revoked.";
 
-async fn authenticate(state: web::Data<AppState>, headers: HeaderMap) -> Result<Principal, ApiError> {
+async fn authenticate(
+    state: web::Data<AppState>,
+    headers: HeaderMap,
+) -> Result<Principal, ApiError> {
     if headers.contains_key(header::AUTHORIZATION) {
         let subject = bearer(&headers)
             .and_then(|token| state.jwt.verify(token))

@@ -47,7 +47,8 @@ impl Created {
     }
 
     pub fn etag(mut self, version: i64) -> Self {
-        self.headers.insert(header::ETAG.to_string(), super::etag(version));
+        self.headers
+            .insert(header::ETAG.to_string(), super::etag(version));
         self
     }
 

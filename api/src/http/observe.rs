@@ -61,7 +61,9 @@ pub async fn observe(
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
             if let Some(state) = &state {
-                state.metrics.record(&method, &route, status, started.elapsed());
+                state
+                    .metrics
+                    .record(&method, &route, status, started.elapsed());
             }
             span.in_scope(|| tracing::info!(status, "request refused by middleware"));
             return Err(error);
@@ -102,10 +104,16 @@ pub async fn limit_rate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     if !req.path().starts_with("/v1/") {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let ip = req
         .peer_addr()
@@ -118,7 +126,10 @@ pub async fn limit_rate(
         (identity, limits.rate_limit_per_minute)
     };
     match state.rate_limiter.check(&key, limit) {
-        Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
+        Ok(()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
         Err(retry_after_secs) => {
             let error = ApiError::RateLimited { retry_after_secs };
             Ok(req.into_response(error.error_response()))

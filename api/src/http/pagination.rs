@@ -83,7 +83,11 @@ struct PageBody<T> {
 }
 
 /// The response for one page, with a `Link` header when more follow.
-pub fn respond<T: Serialize>(req: &HttpRequest, data: Vec<T>, next_cursor: Option<String>) -> HttpResponse {
+pub fn respond<T: Serialize>(
+    req: &HttpRequest,
+    data: Vec<T>,
+    next_cursor: Option<String>,
+) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
         let mut query: Vec<&str> = req
@@ -106,7 +110,10 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_are_bound_to_their_order() {
         let c = encode_cursor("name", &["rosa", "0190"]);
-        assert_eq!(decode_cursor(&c, "name", 2).ok(), Some(vec!["rosa".into(), "0190".into()]));
+        assert_eq!(
+            decode_cursor(&c, "name", 2).ok(),
+            Some(vec!["rosa".into(), "0190".into()])
+        );
         assert!(decode_cursor(&c, "newest", 2).is_err());
         assert!(decode_cursor("not-a-cursor", "name", 2).is_err());
     }

@@ -385,7 +385,14 @@ impl From<ArtisanPatch> for ProfilePatch {
 }
 
 /// Fields the server owns; sending them is a rule violation, not a typo.
-const SERVER_OWNED: [&str; 6] = ["id", "rating", "version", "former_member", "created_at", "updated_at"];
+const SERVER_OWNED: [&str; 6] = [
+    "id",
+    "rating",
+    "version",
+    "former_member",
+    "created_at",
+    "updated_at",
+];
 
 /// Parses a PATCH body: server-owned fields → 422 naming each of them;
 /// anything else that does not fit the schema → 400.
@@ -545,7 +552,12 @@ pub async fn list_reviews(
     let page = state
         .db(move |conn| {
             store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            Ok(reviews::list_for_subject(conn, &id, before.as_deref(), limit)?)
+            Ok(reviews::list_for_subject(
+                conn,
+                &id,
+                before.as_deref(),
+                limit,
+            )?)
         })
         .await?;
     let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));

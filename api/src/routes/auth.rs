@@ -67,7 +67,11 @@ pub struct TokenPair {
 
 /// The response of sign-in and refresh: a fresh access token beside the
 /// refresh token that was just stored.
-fn token_pair(state: &AppState, user_id: &str, refresh_token: String) -> Result<TokenPair, ApiError> {
+fn token_pair(
+    state: &AppState,
+    user_id: &str,
+    refresh_token: String,
+) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
         access_token: state.jwt.issue(user_id)?,
         token_type: "Bearer".to_owned(),
@@ -106,33 +110,46 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let state = &state;
-    idempotency::run(state, "anonymous", key, KeyPolicy::Optional, "register", request, |request| async move {
-        let mut errors = FieldErrors::default();
-        let email = errors.take(Email::parse("email", &request.email));
-        let password = errors.take(Password::parse("password", &request.password));
-        let display_name = errors.take(DisplayName::parse("display_name", &request.display_name));
-        let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
-            return Err(errors.into());
-        };
-        let hasher = web::Data::clone(state);
-        let password_hash = web::block(move || hasher.passwords.hash(password.expose())).await??;
-        let (user, profile) = state
-            .db(move |conn| {
-                Ok(users::create_account(
-                    conn,
-                    users::NewAccount {
-                        email: &email,
-                        password_hash,
-                        role: Role::Artisan,
-                        profile: ProfileFields::new_member(display_name),
-                    },
-                )?)
-            })
-            .await?;
-        let location = format!("/v1/artisans/{}", user.id);
-        let version = profile.version;
-        Ok(Created::new(&Me::new(user, profile))?.location(location).etag(version))
-    })
+    idempotency::run(
+        state,
+        "anonymous",
+        key,
+        KeyPolicy::Optional,
+        "register",
+        request,
+        |request| async move {
+            let mut errors = FieldErrors::default();
+            let email = errors.take(Email::parse("email", &request.email));
+            let password = errors.take(Password::parse("password", &request.password));
+            let display_name =
+                errors.take(DisplayName::parse("display_name", &request.display_name));
+            let (Some(email), Some(password), Some(display_name)) = (email, password, display_name)
+            else {
+                return Err(errors.into());
+            };
+            let hasher = web::Data::clone(state);
+            let password_hash =
+                web::block(move || hasher.passwords.hash(password.expose())).await??;
+            let (user, profile) = state
+                .db(move |conn| {
+                    Ok(users::create_account(
+                        conn,
+                        users::NewAccount {
+                            email: &email,
+                            password_hash,
+                            role: Role::Artisan,
+                            profile: ProfileFields::new_member(display_name),
+                        },
+                    )?)
+                })
+                .await?;
+            let location = format!("/v1/artisans/{}", user.id);
+            let version = profile.version;
+            Ok(Created::new(&Me::new(user, profile))?
+                .location(location)
+                .etag(version))
+        },
+    )
     .await
 }
 
@@ -160,14 +177,19 @@ pub async fn login(
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let user = match Email::parse("email", &email) {
-        Ok(email) => state.db(move |conn| Ok(users::find_by_email(conn, &email)?)).await?,
+        Ok(email) => {
+            state
+                .db(move |conn| Ok(users::find_by_email(conn, &email)?))
+                .await?
+        }
         Err(_) => None,
     };
     let checker = state.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always spend one Argon2 verification, so an unknown e-mail and a
     // wrong password cannot be told apart by timing either.
-    let password_ok = web::block(move || checker.passwords.verify(&password, stored.as_deref())).await?;
+    let password_ok =
+        web::block(move || checker.passwords.verify(&password, stored.as_deref())).await?;
     let user = user
         .filter(|u| password_ok && u.status() == AccountStatus::Active)
         .ok_or(ApiError::Unauthenticated(BAD_LOGIN))?;
@@ -213,8 +235,8 @@ pub async fn refresh(
                 }
                 return Ok(None);
             };
-            let active = users::find(conn, &user_id)?
-                .is_some_and(|u| u.status() == AccountStatus::Active);
+            let active =
+                users::find(conn, &user_id)?.is_some_and(|u| u.status() == AccountStatus::Active);
             Ok(active.then_some(user_id))
         })
         .await?

@@ -40,15 +40,15 @@ pub async fn healthz() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, ApiError> {
-    let ready = state
-        .db(|conn| Ok(persistence::db::is_ready(conn)))
-        .await?;
+    let ready = state.db(|conn| Ok(persistence::db::is_ready(conn))).await?;
     if ready {
         Ok(web::Json(Health {
             status: "ready".to_owned(),
         }))
     } else {
-        Err(ApiError::Unavailable("migrations pending or database failing".to_owned()))
+        Err(ApiError::Unavailable(
+            "migrations pending or database failing".to_owned(),
+        ))
     }
 }
 

@@ -69,7 +69,10 @@ impl Me {
     )
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
     let user_id = principal.user()?.id;
     let lookup = user_id.clone();
     let user = state

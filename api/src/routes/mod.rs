@@ -35,10 +35,10 @@ pub(crate) fn validation(errors: ValidationErrors) -> ApiError {
     for (field, kind) in errors.errors() {
         if let ValidationErrorsKind::Field(list) = kind {
             for error in list {
-                let message = error
-                    .message
-                    .as_ref()
-                    .map_or_else(|| format!("breaks the rule '{}'", error.code), ToString::to_string);
+                let message = error.message.as_ref().map_or_else(
+                    || format!("breaks the rule '{}'", error.code),
+                    ToString::to_string,
+                );
                 out.push(FieldError::new(field.to_string(), "invalid", message));
             }
         }

@@ -59,7 +59,13 @@ impl OrganizationRequest {
     pub fn validate_all(self) -> Result<NewOrganization, ApiError> {
         self.validate().map_err(validation)?;
         let mut errors = FieldErrors::default();
-        let name = errors.take(text::bounded("name", &self.name, 1, limits::ORG_NAME, false));
+        let name = errors.take(text::bounded(
+            "name",
+            &self.name,
+            1,
+            limits::ORG_NAME,
+            false,
+        ));
         let website = self
             .website
             .as_deref()
@@ -144,13 +150,25 @@ pub async fn create_organization(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let request = body.into_inner();
-    idempotency::run(&state, &owner, key, KeyPolicy::Optional, "create-organization", request, |request| async {
-        let new = request.validate_all()?;
-        let row = state.db(move |conn| Ok(organizations::create(conn, new)?)).await?;
-        let location = format!("/v1/organizations/{}", row.id);
-        let version = row.version;
-        Ok(Created::new(&Organization::from(row))?.location(location).etag(version))
-    })
+    idempotency::run(
+        &state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        "create-organization",
+        request,
+        |request| async {
+            let new = request.validate_all()?;
+            let row = state
+                .db(move |conn| Ok(organizations::create(conn, new)?))
+                .await?;
+            let location = format!("/v1/organizations/{}", row.id);
+            let version = row.version;
+            Ok(Created::new(&Organization::from(row))?
+                .location(location)
+                .etag(version))
+        },
+    )
     .await
 }
 
@@ -323,15 +341,31 @@ impl ApiKeyRequest {
     pub fn validate_all(self) -> Result<KeySpec, ApiError> {
         self.validate().map_err(validation)?;
         let mut errors = FieldErrors::default();
-        let name = errors.take(text::bounded("name", &self.name, 1, limits::KEY_NAME, false));
+        let name = errors.take(text::bounded(
+            "name",
+            &self.name,
+            1,
+            limits::KEY_NAME,
+            false,
+        ));
         let mut scopes: Vec<Scope> = self.scopes.into_iter().map(Scope::from).collect();
         scopes.sort_unstable();
         if scopes.windows(2).any(|w| w[0] == w[1]) {
-            errors.push(FieldError::new("scopes", "duplicate", "lists a scope more than once"));
+            errors.push(FieldError::new(
+                "scopes",
+                "duplicate",
+                "lists a scope more than once",
+            ));
         }
-        let expires_at = self.expires_at.map(|t| persistence::truncate_micros(t.naive_utc()));
+        let expires_at = self
+            .expires_at
+            .map(|t| persistence::truncate_micros(t.naive_utc()));
         if expires_at.is_some_and(|t| t <= persistence::now()) {
-            errors.push(FieldError::new("expires_at", "in_past", "must be in the future"));
+            errors.push(FieldError::new(
+                "expires_at",
+                "in_past",
+                "must be in the future",
+            ));
         }
         Ok(errors.finish(|| KeySpec {
             name: name.unwrap_or_default(),
@@ -403,16 +437,27 @@ pub async fn create_api_key(
     let organization_id = id.to_string();
     let request = body.into_inner();
     let route = format!("create-api-key:{organization_id}");
-    idempotency::run(&state, &owner, key, KeyPolicy::Optional, &route, request, |request| async {
-        let spec = request.validate_all()?;
-        let org = organization_id.clone();
-        let (row, secret) = state.db(move |conn| issue_api_key(conn, &org, spec)).await?;
-        let issued = IssuedApiKey {
-            key: secret.expose().to_owned(),
-            api_key: row.into(),
-        };
-        Ok(Created::new(&issued)?.location(format!("/v1/organizations/{organization_id}/api-keys")))
-    })
+    idempotency::run(
+        &state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        request,
+        |request| async {
+            let spec = request.validate_all()?;
+            let org = organization_id.clone();
+            let (row, secret) = state
+                .db(move |conn| issue_api_key(conn, &org, spec))
+                .await?;
+            let issued = IssuedApiKey {
+                key: secret.expose().to_owned(),
+                api_key: row.into(),
+            };
+            Ok(Created::new(&issued)?
+                .location(format!("/v1/organizations/{organization_id}/api-keys")))
+        },
+    )
     .await
 }
 
@@ -446,7 +491,12 @@ pub async fn list_api_keys(
     let page = state
         .db(move |conn| {
             find_organization(conn, &id)?;
-            Ok(api_keys::list_for_organization(conn, &id, before.as_deref(), limit)?)
+            Ok(api_keys::list_for_organization(
+                conn,
+                &id,
+                before.as_deref(),
+                limit,
+            )?)
         })
         .await?;
     let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
@@ -476,6 +526,8 @@ pub async fn revoke_api_key(
 ) -> Result<HttpResponse, ApiError> {
     principal.admin()?;
     let id = id.to_string();
-    state.db(move |conn| Ok(api_keys::revoke(conn, &id)?)).await?;
+    state
+        .db(move |conn| Ok(api_keys::revoke(conn, &id)?))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,156 @@
+//! The conventions every endpoint shares: problem+json, request ids,
+//! caching, limits, content types, 404/405, health, metrics, docs, rate
+//! limits and an unreachable database.
+
+use serde_json::json;
+
+use crate::support::{Options, TestApp};
+
+#[actix_web::test]
+async fn unknown_routes_and_wrong_methods_are_problems() {
+    let app = TestApp::spawn().await;
+    app.get("/v1/does-not-exist")
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    let res = app.delete("/v1/auth/login").send().await;
+    res.assert_problem(405, "method-not-allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
+    let res = app.req(actix_web::http::Method::PUT, "/v1/me").send().await;
+    res.assert_problem(405, "method-not-allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, DELETE, HEAD"));
+}
+
+#[actix_web::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .get("/healthz")
+        .header("X-Request-Id", "trace-abc-123")
+        .send()
+        .await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("trace-abc-123"));
+    let res = app.get("/v1/nope").send().await;
+    let generated = res.header("x-request-id").expect("generated id");
+    assert_eq!(res.body["request_id"], generated.as_str());
+    let res = app
+        .get("/healthz")
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await;
+    assert_ne!(
+        res.header("x-request-id").as_deref(),
+        Some("bad id with spaces")
+    );
+}
+
+#[actix_web::test]
+async fn authenticated_responses_are_not_cached() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let res = app.get("/v1/me").bearer(&rosa.token).send().await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+}
+
+#[actix_web::test]
+async fn malformed_json_wrong_type_and_oversize_bodies_are_refused() {
+    let app = TestApp::with(Options::default().var("MAX_BODY_BYTES", "2048")).await;
+    app.post("/v1/auth/register")
+        .header("Content-Type", "application/json")
+        .raw("{\"email\": ")
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    app.post("/v1/auth/register")
+        .header("Content-Type", "text/plain")
+        .raw("email=a@b.c")
+        .send()
+        .await
+        .assert_problem(415, "unsupported-media-type");
+    app.post("/v1/auth/register")
+        .json(json!({"email": "a@example.org", "password": "x".repeat(4000), "display_name": "A"}))
+        .send()
+        .await
+        .assert_problem(413, "payload-too-large");
+    app.post("/v1/auth/register")
+        .json(json!({"email": 5, "password": "long enough password", "display_name": "A"}))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+}
+
+#[actix_web::test]
+async fn health_readiness_metrics_and_docs() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").send().await.body["status"], "ok");
+    assert_eq!(app.get("/readyz").send().await.body["status"], "ready");
+    let spec = app.get("/openapi.json").send().await;
+    assert_eq!(spec.status, 200);
+    assert!(spec.body["paths"]["/v1/artisans"].is_object());
+    let yaml = app.get("/openapi.yaml").send().await;
+    assert_eq!(yaml.text, api::openapi_yaml().expect("yaml"));
+    let docs = app.get("/docs/").send().await;
+    assert_eq!(docs.status, 200);
+    assert!(
+        docs.text.contains("swagger"),
+        "docs UI served by the binary"
+    );
+    let metrics = app.get("/metrics").send().await;
+    assert!(metrics
+        .text
+        .contains("http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"));
+    assert!(metrics.text.contains("db_pool_max_connections 8"));
+}
+
+#[actix_web::test]
+async fn an_unreachable_database_gives_503_and_the_process_keeps_serving() {
+    let app = TestApp::with_unreachable_database().await;
+    app.get("/readyz")
+        .send()
+        .await
+        .assert_problem(503, "service-unavailable");
+    app.post("/v1/auth/login")
+        .json(json!({"email": "a@example.org", "password": "long enough password"}))
+        .send()
+        .await
+        .assert_problem(503, "service-unavailable");
+    assert_eq!(app.get("/healthz").send().await.status, 200);
+}
+
+#[actix_web::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let app = TestApp::with(
+        Options::default()
+            .var("RATE_LIMIT_AUTH_PER_MINUTE", "3")
+            .var("RATE_LIMIT_PER_MINUTE", "5"),
+    )
+    .await;
+    for _ in 0..3 {
+        let res = app
+            .post("/v1/auth/login")
+            .json(json!({"email": "x@example.org", "password": "long enough password"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    let res = app
+        .post("/v1/auth/login")
+        .json(json!({"email": "x@example.org", "password": "long enough password"}))
+        .send()
+        .await;
+    res.assert_problem(429, "rate-limited");
+    let retry: u64 = res
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry));
+    // Anonymous calls elsewhere count against the general per-IP limit.
+    for _ in 0..5 {
+        assert_eq!(app.get("/v1/me").send().await.status, 401);
+    }
+    app.get("/v1/me")
+        .send()
+        .await
+        .assert_problem(429, "rate-limited");
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real app over real HTTP, each test on its own
+//! fresh database (SQLite, or PostgreSQL with `TEST_DATABASE_URL`).
+
+mod support;
+
+mod artisans;
+mod auth;
+mod conventions;
+mod directory;
+mod me;
+mod openapi;
+mod organizations;
