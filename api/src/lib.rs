@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod openapi;
 pub mod routes;
+pub mod schema;
 pub mod state;
 
 use std::sync::Arc;

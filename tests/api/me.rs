@@ -35,6 +35,21 @@ async fn closing_an_account_needs_the_current_etag() {
         .send()
         .await
         .assert_problem(412, "precondition-failed");
+    for malformed in ["3", "W/\"1\"", "\"abc\"", "\"1\", \"2\""] {
+        app.delete("/v1/me")
+            .bearer(&rosa.token)
+            .header("If-Match", malformed)
+            .send()
+            .await
+            .assert_problem(400, "bad-request");
+    }
+    // `*` would skip the check that prevents lost updates.
+    app.delete("/v1/me")
+        .bearer(&rosa.token)
+        .header("If-Match", "*")
+        .send()
+        .await
+        .assert_problem(428, "precondition-required");
     // Nothing changed.
     assert_eq!(
         app.get("/v1/me").bearer(&rosa.token).send().await.status,

@@ -52,9 +52,29 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize)
 }
 
 /// The version named by a required `If-Match: "<version>"` header.
-/// Missing → 428; anything that is not one of our strong ETags → 412
-/// (it cannot match the current representation).
+/// Missing, or `*` (which would defeat the check) → 428; a value that is
+/// not one strong ETag of ours (`"<digits>"`) → 400; a well-formed ETag
+/// that is not the current one → 412 (decided by the update itself).
 pub struct IfMatch(pub i64);
+
+fn parse_if_match(value: &str) -> Result<i64, ApiError> {
+    let value = value.trim();
+    if value == "*" {
+        return Err(ApiError::PreconditionRequired);
+    }
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .filter(|v| (1..=18).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            ApiError::bad_param(
+                "If-Match",
+                "invalid",
+                "must be the ETag of the resource, such as \"3\"",
+            )
+        })
+}
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -65,10 +85,9 @@ impl FromRequest for IfMatch {
             None => Err(ApiError::PreconditionRequired),
             Some(value) => value
                 .to_str()
-                .ok()
-                .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-                .map(IfMatch)
-                .ok_or(ApiError::PreconditionFailed),
+                .map_err(|_| ApiError::bad_param("If-Match", "invalid", "must be ASCII"))
+                .and_then(parse_if_match)
+                .map(IfMatch),
         };
         ready(result)
     }

@@ -136,20 +136,19 @@ pub enum ArtisanSort {
 #[into_params(parameter_in = Query)]
 pub struct ArtisanQuery {
     /// Offers this craft.
-    #[param(pattern = r"^[a-z0-9-]{1,40}$")]
+    #[param(value_type = Option<crate::schema::Slug>)]
     pub craft: Option<String>,
-    #[param(pattern = r"^[a-z0-9-]{1,40}$")]
+    #[param(value_type = Option<crate::schema::Slug>)]
     pub skill_offered: Option<String>,
-    #[param(pattern = r"^[a-z0-9-]{1,40}$")]
+    #[param(value_type = Option<crate::schema::Slug>)]
     pub skill_wanted: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    #[param(pattern = r"^[A-Z]{2}$")]
+    #[param(value_type = Option<crate::schema::CountryCode>)]
     pub country: Option<String>,
     /// Exact region name.
     #[param(min_length = 1, max_length = 100)]
     pub region: Option<String>,
     /// A self-declared community slug.
-    #[param(pattern = r"^[a-z0-9-]{1,40}$")]
+    #[param(value_type = Option<crate::schema::Slug>)]
     pub community: Option<String>,
     #[param(inline)]
     pub open_to: Option<OpenToFilter>,
@@ -178,12 +177,19 @@ fn param_error(error: FieldError) -> ApiError {
     ApiError::bad_param(&error.field, error.code, error.message)
 }
 
+/// A free-text filter of 1 to `max` characters; whitespace only means
+/// "no filter".
 fn text_param(name: &str, value: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    value
-        .as_deref()
-        .map(|v| domain::text::bounded(name, v, 1, max, false))
-        .transpose()
-        .map_err(param_error)
+    match value.as_deref() {
+        Some(v) if v.is_empty() || v.chars().count() > max => Err(ApiError::bad_param(
+            name,
+            "length",
+            format!("must have 1 to {max} characters"),
+        )),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => Ok(Some(v.trim().to_owned())),
+        None => Ok(None),
+    }
 }
 
 const NEWEST: &str = "newest";
@@ -328,35 +334,33 @@ pub struct OpenToPatchBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtisanPatch {
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(value_type = Option<crate::schema::DisplayName>)]
     pub display_name: Option<String>,
-    #[schema(max_length = 2000)]
+    #[schema(value_type = Option<crate::schema::Bio>)]
     pub bio: Option<String>,
-    #[schema(max_items = 20, pattern = r"^[a-z0-9-]{1,40}$")]
+    #[schema(value_type = Option<crate::schema::SlugList>)]
     pub crafts: Option<Vec<String>>,
-    #[schema(max_items = 20, pattern = r"^[a-z0-9-]{1,40}$")]
+    #[schema(value_type = Option<crate::schema::SlugList>)]
     pub skills_offered: Option<Vec<String>>,
-    #[schema(max_items = 20, pattern = r"^[a-z0-9-]{1,40}$")]
+    #[schema(value_type = Option<crate::schema::SlugList>)]
     pub skills_wanted: Option<Vec<String>>,
-    #[schema(max_items = 10)]
+    #[schema(value_type = Option<crate::schema::TraditionList>)]
     pub cultural_traditions: Option<Vec<String>>,
     /// ISO 3166-1 alpha-2; `null` clears it.
     #[serde(default, deserialize_with = "some")]
-    #[schema(nullable, pattern = r"^[A-Z]{2}$")]
+    #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
     pub country: Option<Option<String>>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "some")]
-    #[schema(nullable, min_length = 1, max_length = 100)]
+    #[schema(value_type = Option<crate::schema::Region>, nullable)]
     pub region: Option<Option<String>>,
-    /// BCP 47 language tags.
-    #[schema(max_items = 10)]
+    #[schema(value_type = Option<crate::schema::LanguageList>)]
     pub languages: Option<Vec<String>>,
     pub open_to: Option<OpenToPatchBody>,
     pub discoverable_by_partners: Option<bool>,
-    #[schema(max_items = 10)]
+    #[schema(value_type = Option<crate::schema::CommunityList>)]
     pub communities: Option<Vec<String>>,
-    /// Absolute http(s) URLs.
-    #[schema(max_items = 10)]
+    #[schema(value_type = Option<crate::schema::LinkList>)]
     pub links: Option<Vec<String>>,
 }
 
@@ -418,7 +422,7 @@ fn parse_patch(body: serde_json::Value) -> Result<ArtisanPatch, ApiError> {
     operation_id = "updateArtisan",
     params(
         ("id" = Uuid, Path, description = "Artisan id (your own)"),
-        ("If-Match" = String, Header, description = "The profile's current ETag"),
+        ("If-Match" = String, Header, description = "The profile's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
     ),
     request_body = ArtisanPatch,
     security(("bearer_auth" = [])),
@@ -442,8 +446,8 @@ pub async fn update_artisan(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    if_match: IfMatch,
     body: web::Json<serde_json::Value>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let id = id.to_string();

@@ -30,11 +30,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RegisterRequest {
-    #[schema(format = Email, max_length = 254, example = "rosa@example.org")]
+    #[schema(value_type = crate::schema::EmailAddress, example = "rosa@example.org")]
     pub email: String,
     #[schema(format = Password, min_length = 10, max_length = 128)]
     pub password: String,
-    #[schema(min_length = 1, max_length = 80, example = "Rosa Quispe")]
+    #[schema(value_type = crate::schema::DisplayName, example = "Rosa Quispe")]
     pub display_name: String,
 }
 
@@ -49,8 +49,26 @@ pub struct LoginRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RefreshRequest {
     /// The refresh token from sign-in or the previous refresh.
-    #[schema(max_length = 512)]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
+}
+
+/// Longest refresh token accepted (issued ones are 43 characters).
+const REFRESH_TOKEN_MAX: usize = 512;
+
+impl RefreshRequest {
+    /// The stored hash of the presented token; overlong input → 422.
+    fn token_hash(&self) -> Result<String, ApiError> {
+        if self.refresh_token.is_empty() || self.refresh_token.chars().count() > REFRESH_TOKEN_MAX {
+            return Err(domain::FieldError::new(
+                "refresh_token",
+                "length",
+                format!("must have 1 to {REFRESH_TOKEN_MAX} characters"),
+            )
+            .into());
+        }
+        Ok(token_hash(&self.refresh_token))
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,7 +107,7 @@ fn refresh_expiry() -> chrono::NaiveDateTime {
     tag = "auth",
     operation_id = "register",
     request_body = RegisterRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
     security(()),
     responses(
         (status = 201, description = "The new account", body = Me,
@@ -215,6 +233,7 @@ pub async fn login(
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]
@@ -223,7 +242,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    let presented = token_hash(&body.refresh_token);
+    let presented = body.token_hash()?;
     let next_token = new_refresh_token();
     let next_hash = token_hash(&next_token);
     let user_id = state
@@ -258,6 +277,7 @@ pub async fn refresh(
         (status = 400, response = crate::openapi::BadRequest),
         (status = 413, response = crate::openapi::PayloadTooLarge),
         (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
         (status = 429, response = crate::openapi::TooManyRequests),
     )
 )]
@@ -266,7 +286,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = token_hash(&body.refresh_token);
+    let presented = body.token_hash()?;
     state
         .db(move |conn| Ok(tokens::revoke_family_of(conn, &presented)?))
         .await?;

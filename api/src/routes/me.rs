@@ -33,7 +33,7 @@ pub enum RoleName {
 pub struct Me {
     #[schema(format = Uuid)]
     pub id: String,
-    #[schema(format = Email)]
+    /// The sign-in address, as registered.
     pub email: String,
     pub role: RoleName,
     pub created_at: DateTime<Utc>,
@@ -91,10 +91,11 @@ pub async fn get_me(
 #[utoipa::path(
     tag = "me",
     operation_id = "deleteMe",
-    params(("If-Match" = String, Header, description = "The profile's current ETag")),
+    params(("If-Match" = String, Header, description = "The profile's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#)),
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "Account closed"),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 412, response = crate::openapi::PreconditionFailed),

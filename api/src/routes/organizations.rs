@@ -40,17 +40,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
 pub struct OrganizationRequest {
     #[validate(length(min = 1, max = 120))]
-    #[schema(min_length = 1, max_length = 120, example = "Aid to Artisans")]
+    #[schema(value_type = crate::schema::OrganizationName, example = "Aid to Artisans")]
     pub name: String,
-    /// Absolute http(s) URL.
-    #[schema(max_length = 2048, example = "https://aidtoartisans.example")]
+    #[schema(value_type = Option<crate::schema::WebUrl>, example = "https://aidtoartisans.example")]
     pub website: Option<String>,
-    /// ISO 3166-1 alpha-2.
-    #[schema(pattern = r"^[A-Z]{2}$", example = "US")]
+    #[schema(value_type = Option<crate::schema::CountryCode>, example = "US")]
     pub country: Option<String>,
     #[validate(length(max = 2000))]
     #[serde(default)]
-    #[schema(max_length = 2000)]
+    #[schema(value_type = crate::schema::Description)]
     pub description: String,
 }
 
@@ -126,7 +124,7 @@ page_type!(OrganizationPage, Organization);
     tag = "organizations",
     operation_id = "createOrganization",
     request_body = OrganizationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The organization", body = Organization,
@@ -276,13 +274,15 @@ impl From<Scope> for ScopeName {
 pub struct ApiKeyRequest {
     /// What the key is for, e.g. "directory sync".
     #[validate(length(min = 1, max = 80))]
-    #[schema(min_length = 1, max_length = 80)]
+    #[schema(value_type = crate::schema::KeyName)]
     pub name: String,
     #[validate(length(min = 1, max = 4))]
-    #[schema(min_items = 1, max_items = 4)]
+    #[schema(value_type = crate::schema::ScopeList)]
     pub scopes: Vec<ScopeName>,
-    /// Optional expiry, in the future.
-    pub expires_at: Option<DateTime<Utc>>,
+    /// Optional expiry, in the future (RFC 3339). Parsed by the handler so
+    /// that a malformed time is reported like any other rule (422).
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<String>,
 }
 
 /// An API key as listed: never its secret.
@@ -357,9 +357,18 @@ impl ApiKeyRequest {
                 "lists a scope more than once",
             ));
         }
-        let expires_at = self
-            .expires_at
-            .map(|t| persistence::truncate_micros(t.naive_utc()));
+        let expires_at = self.expires_at.as_deref().and_then(|t| {
+            let parsed = DateTime::parse_from_rfc3339(t).map_err(|_| {
+                FieldError::new(
+                    "expires_at",
+                    "invalid_time",
+                    "must be an RFC 3339 date-time",
+                )
+            });
+            errors
+                .take(parsed)
+                .map(|t| persistence::truncate_micros(t.naive_utc()))
+        });
         if expires_at.is_some_and(|t| t <= persistence::now()) {
             errors.push(FieldError::new(
                 "expires_at",
@@ -407,7 +416,7 @@ pub fn issue_api_key(
     operation_id = "createApiKey",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe (1–255 characters)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
     ),
     request_body = ApiKeyRequest,
     security(("bearer_auth" = [])),
