@@ -33,9 +33,6 @@ impl RouteTable {
                         methods.push(method);
                     }
                 }
-                if methods.contains(&Method::GET) {
-                    methods.push(Method::HEAD);
-                }
                 (segments, methods)
             })
             .collect();
