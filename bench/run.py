@@ -77,22 +77,27 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--reuse", action="store_true",
+                    help="PostgreSQL only: keep the already seeded benchmark database")
     opts = ap.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "artisan-commons"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="ac-bench-")
     env = {"DATA_DIR": os.path.join(work, "data"), "BIND_ADDR": f"127.0.0.1:{PORT}",
            "RATE_LIMIT_PER_MINUTE": "0", "RATE_LIMIT_AUTH_PER_MINUTE": "0", "RUST_LOG": "warn"}
+    reuse = opts.reuse and opts.backend == "postgres"
     if opts.backend == "postgres":
-        sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS artisan_commons_bench WITH (FORCE)")
-        sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE artisan_commons_bench")
+        if not reuse:
+            sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS artisan_commons_bench WITH (FORCE)")
+            sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE artisan_commons_bench")
         env["DATABASE_URL"] = PG_BENCH
     env = {**os.environ, **env}
 
-    t0 = time.time()
-    subprocess.run([BIN, "seed-demo", "--artisans", str(opts.artisans)], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(f"seeded {opts.artisans} artisans in {time.time() - t0:.0f} s")
+    if not reuse:
+        t0 = time.time()
+        subprocess.run([BIN, "seed-demo", "--artisans", str(opts.artisans)], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"seeded {opts.artisans} artisans in {time.time() - t0:.0f} s")
 
     server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

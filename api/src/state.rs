@@ -2,7 +2,7 @@
 //! blocking database work is moved off the async threads.
 
 use actix_web::web;
-use persistence::db::checkout;
+use persistence::db::{with_connection, ConnectionLost};
 use persistence::{AnyConnection, Pool};
 
 use crate::auth::jwt::JwtKeys;
@@ -28,6 +28,12 @@ pub struct AppState {
     pub settings: Settings,
     pub rate_limiter: RateLimiter,
     pub metrics: Metrics,
+}
+
+impl ConnectionLost for ApiError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_))
+    }
 }
 
 impl AppState {
@@ -56,10 +62,6 @@ impl AppState {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = checkout(&pool)?;
-            work(&mut conn)
-        })
-        .await?
+        web::block(move || with_connection(&pool, work)).await?
     }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -51,28 +52,55 @@ pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 
+/// A pooled connection that remembers a connection-level failure, so the
+/// pool drops it instead of handing it out again. (Checking every connection
+/// on checkout would cost a round trip per request.)
+pub struct Pooled {
+    conn: AnyConnection,
+    broken: bool,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = Pooled;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<AnyConnection, ConnectionError> {
-        if self.is_postgres() {
-            PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+    fn connect(&self) -> Result<Pooled, ConnectionError> {
+        let conn = if self.is_postgres() {
+            PgConnection::establish(&self.url).map(AnyConnection::Postgresql)?
         } else {
             let mut conn = SqliteConnection::establish(sqlite_path(&self.url))?;
             conn.batch_execute(SQLITE_PRAGMAS)
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
-            Ok(AnyConnection::Sqlite(conn))
-        }
+            AnyConnection::Sqlite(conn)
+        };
+        Ok(Pooled {
+            conn,
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ConnectionError> {
+        pooled
+            .conn
+            .ping()
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken || pooled.conn.is_broken()
     }
 }
 
@@ -94,7 +122,7 @@ pub fn connect_pool(url: &str, options: &PoolOptions) -> Pool {
         .max_size(options.max_size)
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .build_unchecked(ConnectionManager::new(url))
 }
 
@@ -166,5 +194,45 @@ where
 /// Gets a pooled connection, mapping failure to [`DbError::Unavailable`].
 pub fn checkout(pool: &Pool) -> Result<PooledConnection, DbError> {
     pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Runs `work` on a pooled connection. A connection-level failure (the
+/// server went away) marks the connection broken, so the pool replaces it
+/// and the next request gets a fresh one.
+pub fn with_connection<T, E>(
+    pool: &Pool,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<DbError> + ConnectionLost,
+{
+    let mut pooled = checkout(pool)?;
+    let result = work(&mut pooled.conn);
+    if let Err(error) = &result {
+        pooled.broken = error.connection_lost();
+    }
+    result
+}
+
+/// Whether an error means the database connection itself failed.
+pub trait ConnectionLost {
+    fn connection_lost(&self) -> bool;
+}
+
+impl ConnectionLost for DbError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, DbError::Unavailable(_))
+    }
+}
+
+pub(crate) fn is_connection_failure(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        error,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | Error::BrokenTransactionManager
+    )
 }
 pub use diesel::result as diesel_error;

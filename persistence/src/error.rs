@@ -24,6 +24,9 @@ impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => DbError::NotFound,
+            lost if crate::db::is_connection_failure(&lost) => {
+                DbError::Unavailable(lost.to_string())
+            }
             other => DbError::Query(other),
         }
     }
