@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::{FieldError, FieldErrors};
+use persistence::db::diesel_error;
 use persistence::DbError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -364,12 +365,28 @@ impl From<DbError> for ApiError {
             DbError::Duplicate(what) => {
                 ApiError::Conflict(format!("This {what} is already in use."))
             }
+            DbError::Refused(why) => ApiError::Conflict(capitalized(why)),
+            DbError::Forbidden(why) => ApiError::Forbidden(why),
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable(cause)
             }
             DbError::Query(cause) => ApiError::internal(cause),
         }
+    }
+}
+
+/// A persistence rule message as a sentence.
+fn capitalized(why: &str) -> String {
+    let mut chars = why.chars();
+    chars.next().map_or_else(String::new, |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
+}
+
+impl From<diesel_error::Error> for ApiError {
+    fn from(error: diesel_error::Error) -> Self {
+        DbError::from(error).into()
     }
 }
 

@@ -107,6 +107,7 @@ impl Modify for SecuritySchemes {
         (name = "auth", description = "Accounts and tokens"),
         (name = "me", description = "The signed-in account"),
         (name = "artisans", description = "Artisan profiles"),
+        (name = "collectives", description = "Cooperatives: membership, applications, coordinators"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "operations", description = "Health, readiness and metrics")

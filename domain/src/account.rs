@@ -1,7 +1,5 @@
 //! Account roles and states.
 
-use std::fmt;
-
 /// What a person may do platform-wide. Every registration is an `Artisan`;
 /// admins are made only from the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +17,7 @@ pub enum AccountStatus {
     Closed,
 }
 
+/// Text form of a closed set of values (`as_str`, `parse`, `Display`).
 macro_rules! text_enum {
     ($name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $name {
@@ -31,13 +30,15 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+
+pub(crate) use text_enum;
 
 text_enum!(Role { Artisan => "artisan", Admin => "admin" });
 text_enum!(AccountStatus { Active => "active", Suspended => "suspended", Closed => "closed" });

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod collective;
 pub mod country;
 pub mod error;
 pub mod ids;

@@ -25,6 +25,7 @@ pub mod limits {
     pub const LINKS: usize = 10;
     pub const ORG_NAME: usize = 120;
     pub const ORG_DESCRIPTION: usize = 2000;
+    pub const DESCRIPTION: usize = 2000;
     pub const KEY_NAME: usize = 80;
     pub const SEARCH_QUERY: usize = 100;
 }

@@ -295,7 +295,8 @@ pub struct ArtisanAfter {
     pub id: String,
 }
 
-fn like_pattern(q: &str) -> String {
+/// A `LIKE … ESCAPE '\\'` pattern matching `q` anywhere, case-folded.
+pub(crate) fn like_pattern(q: &str) -> String {
     let escaped = q
         .to_lowercase()
         .replace('\\', "\\\\")

@@ -13,6 +13,13 @@ pub enum DbError {
     /// A uniqueness rule was broken; the payload names what was duplicated.
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// The caller may see the object but not do this to it (→ 403).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// A state rule refused the change (e.g. removing the last
+    /// coordinator); the payload says which, for the client.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     /// No connection could be had (database unreachable or pool exhausted).
     #[error("database unavailable: {0}")]
     Unavailable(String),

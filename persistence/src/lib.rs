@@ -10,6 +10,7 @@
 
 pub mod api_keys;
 pub mod artisans;
+pub mod collectives;
 pub mod db;
 pub mod error;
 pub mod idempotency;

@@ -130,3 +130,60 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     reviews,
 );
+
+diesel::table! {
+    collectives (id) {
+        id -> Text,
+        name -> Text,
+        search_text -> Text,
+        description -> Text,
+        crafts -> Text,
+        country -> Nullable<Text>,
+        region -> Nullable<Text>,
+        membership_policy -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    collective_crafts (craft, collective_id) {
+        craft -> Text,
+        collective_id -> Text,
+    }
+}
+
+diesel::table! {
+    collective_members (collective_id, artisan_id) {
+        collective_id -> Text,
+        artisan_id -> Text,
+        role -> Text,
+        joined_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    collective_applications (id) {
+        id -> Text,
+        collective_id -> Text,
+        artisan_id -> Text,
+        message -> Text,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(collective_members -> artisans (artisan_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    collectives,
+    collective_crafts,
+    collective_members,
+    collective_applications,
+    artisans,
+);

@@ -5,6 +5,7 @@ mod support;
 
 mod artisans;
 mod auth;
+mod collectives;
 mod conventions;
 mod directory;
 mod me;

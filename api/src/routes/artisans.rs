@@ -179,7 +179,11 @@ fn param_error(error: FieldError) -> ApiError {
 
 /// A free-text filter of 1 to `max` characters; whitespace only means
 /// "no filter".
-fn text_param(name: &str, value: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+pub(crate) fn text_param(
+    name: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match value.as_deref() {
         Some(v) if v.is_empty() || v.chars().count() > max => Err(ApiError::bad_param(
             name,

@@ -3,6 +3,7 @@
 
 pub mod artisans;
 pub mod auth;
+pub mod collectives;
 pub mod directory;
 pub mod health;
 pub mod me;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(auth::configure)
                 .configure(me::configure)
                 .configure(artisans::configure)
+                .configure(collectives::configure)
                 .configure(directory::configure)
                 .configure(organizations::configure),
         );

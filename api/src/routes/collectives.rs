@@ -1,0 +1,918 @@
+//! Collectives (cooperatives): create, find, edit, apply to join, decide
+//! applications, and manage members. Collectives are visible to every
+//! signed-in person; changing one needs a coordinator (403 otherwise).
+
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::collective::{
+    ApplicationStatus, CollectivePatch, Decision, MemberRole, MembershipPolicy,
+};
+use domain::country::CountryCode;
+use domain::text::{self, limits, Slug};
+use domain::FieldError;
+use persistence::collectives::{
+    self as store, ApplicationRow, CollectiveFilter, CollectiveRow, MemberRow, MemberWithName,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_newest, PageQuery};
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::{etag, pagination};
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_collective)
+        .service(list_collectives)
+        .service(get_collective)
+        .service(update_collective)
+        .service(apply)
+        .service(list_applications)
+        .service(decide)
+        .service(list_members)
+        .service(add_member)
+        .service(change_role)
+        .service(remove_member);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    Open,
+    Application,
+    InviteOnly,
+}
+
+impl From<Policy> for MembershipPolicy {
+    fn from(p: Policy) -> Self {
+        match p {
+            Policy::Open => MembershipPolicy::Open,
+            Policy::Application => MembershipPolicy::Application,
+            Policy::InviteOnly => MembershipPolicy::InviteOnly,
+        }
+    }
+}
+
+impl From<MembershipPolicy> for Policy {
+    fn from(p: MembershipPolicy) -> Self {
+        match p {
+            MembershipPolicy::Open => Policy::Open,
+            MembershipPolicy::Application => Policy::Application,
+            MembershipPolicy::InviteOnly => Policy::InviteOnly,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Collective {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub crafts: Vec<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub membership_policy: Policy,
+    #[schema(format = Uuid)]
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<CollectiveRow> for Collective {
+    fn from(row: CollectiveRow) -> Self {
+        let fields = row.fields();
+        Self {
+            id: row.id,
+            name: fields.name,
+            description: fields.description,
+            crafts: fields.crafts,
+            country: fields.country,
+            region: fields.region,
+            membership_policy: fields.membership_policy.into(),
+            created_by: row.created_by,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            version: row.version,
+        }
+    }
+}
+
+fn with_etag(row: CollectiveRow) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(Collective::from(row))
+}
+
+page_type!(CollectivePage, Collective);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCollective {
+    #[schema(value_type = crate::schema::OrganizationName, example = "Tejedoras de Chinchero")]
+    pub name: String,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub description: String,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::SlugList)]
+    pub crafts: Vec<String>,
+    #[schema(value_type = Option<crate::schema::CountryCode>)]
+    pub country: Option<String>,
+    #[schema(value_type = Option<crate::schema::Region>)]
+    pub region: Option<String>,
+    pub membership_policy: Policy,
+}
+
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A change to a collective; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveChange {
+    #[schema(value_type = Option<crate::schema::OrganizationName>)]
+    pub name: Option<String>,
+    #[schema(value_type = Option<crate::schema::Description>)]
+    pub description: Option<String>,
+    #[schema(value_type = Option<crate::schema::SlugList>)]
+    pub crafts: Option<Vec<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
+    pub country: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<crate::schema::Region>, nullable)]
+    pub region: Option<Option<String>>,
+    pub membership_policy: Option<Policy>,
+}
+
+/// Start a collective; you become its first coordinator.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "createCollective",
+    request_body = NewCollective,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The collective", body = Collective,
+            headers(("Location" = String, description = "The new collective"), ("ETag" = String, description = "Its version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/collectives")]
+pub async fn create_collective(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: web::Json<NewCollective>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        "create-collective",
+        body.into_inner(),
+        |request| async move {
+            let fields = CollectivePatch {
+                name: Some(request.name),
+                description: Some(request.description),
+                crafts: Some(request.crafts),
+                country: Some(request.country),
+                region: Some(request.region),
+                membership_policy: Some(request.membership_policy.into()),
+            }
+            .create()?;
+            let row = state
+                .db(move |conn| Ok(store::create(conn, &fields, &user.id)?))
+                .await?;
+            let location = format!("/v1/collectives/{}", row.id);
+            let version = row.version;
+            Ok(Created::new(&Collective::from(row))?
+                .location(location)
+                .etag(version))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CollectiveQuery {
+    #[param(value_type = Option<crate::schema::Slug>)]
+    pub craft: Option<String>,
+    #[param(value_type = Option<crate::schema::CountryCode>)]
+    pub country: Option<String>,
+    /// Case-insensitive text in the name or description.
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+fn param(error: FieldError) -> ApiError {
+    ApiError::bad_param(&error.field, error.code, error.message)
+}
+
+/// Find collectives, newest first.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listCollectives",
+    params(CollectiveQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of collectives", body = CollectivePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/collectives")]
+pub async fn list_collectives(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<CollectiveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.user()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    }
+    .newest_first()?;
+    let filter = CollectiveFilter {
+        craft: query
+            .craft
+            .as_deref()
+            .map(|c| Slug::parse("craft", c).map(|s| s.as_str().to_owned()))
+            .transpose()
+            .map_err(param)?,
+        country: query
+            .country
+            .as_deref()
+            .map(|c| CountryCode::parse("country", c).map(CountryCode::into_inner))
+            .transpose()
+            .map_err(param)?,
+        q: super::artisans::text_param("q", &query.q, limits::SEARCH_QUERY)?,
+    };
+    let page = state
+        .db(move |conn| Ok(store::list(conn, &filter, before.as_deref(), limit)?))
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Collective> = page.rows.into_iter().map(Collective::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Read a collective.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "getCollective",
+    params(("id" = Uuid, Path, description = "Collective id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The collective", body = Collective,
+            headers(("ETag" = String, description = "Current version, for If-Match"))),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/collectives/{id}")]
+pub async fn get_collective(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.user()?;
+    let id = id.to_string();
+    let row = state
+        .db(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
+        .await?;
+    Ok(with_etag(row))
+}
+
+/// Edit a collective (coordinators).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "updateCollective",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("If-Match" = String, Header, description = "The collective's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+    ),
+    request_body = CollectiveChange,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The updated collective", body = Collective,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[patch("/collectives/{id}")]
+pub async fn update_collective(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<CollectiveChange>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let change = body.into_inner();
+    let patch = CollectivePatch {
+        name: change.name,
+        description: change.description,
+        crafts: change.crafts,
+        country: change.country,
+        region: change.region,
+        membership_policy: change.membership_policy.map(Into::into),
+    };
+    let id = id.to_string();
+    let row = state
+        .db(move |conn| {
+            store::update(conn, &id, &user.id, if_match.0, |fields| {
+                patch.apply(fields).map_err(ApiError::from)
+            })
+        })
+        .await?;
+    Ok(with_etag(row))
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationState {
+    Pending,
+    Approved,
+    Declined,
+}
+
+impl From<ApplicationStatus> for ApplicationState {
+    fn from(s: ApplicationStatus) -> Self {
+        match s {
+            ApplicationStatus::Pending => ApplicationState::Pending,
+            ApplicationStatus::Approved => ApplicationState::Approved,
+            ApplicationStatus::Declined => ApplicationState::Declined,
+        }
+    }
+}
+
+/// An application to join a collective.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Application {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub collective_id: String,
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub message: String,
+    pub status: ApplicationState,
+    #[schema(format = Uuid)]
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApplicationRow> for Application {
+    fn from(row: ApplicationRow) -> Self {
+        Self {
+            status: ApplicationStatus::parse(&row.status)
+                .unwrap_or(ApplicationStatus::Pending)
+                .into(),
+            id: row.id,
+            collective_id: row.collective_id,
+            artisan_id: row.artisan_id,
+            message: row.message,
+            decided_by: row.decided_by,
+            decision_note: row.decision_note,
+            created_at: utc(row.created_at),
+            decided_at: row.decided_at.map(utc),
+        }
+    }
+}
+
+page_type!(ApplicationPage, Application);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationRequest {
+    /// A few words to the coordinators.
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub message: String,
+}
+
+/// Apply to join. Under the `open` policy you are a member at once (the
+/// application comes back `approved`); under `application` it waits for a
+/// coordinator; `invite_only` collectives refuse (409).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "applyToCollective",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+    ),
+    request_body = ApplicationRequest,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The application", body = Application,
+            headers(("Location" = String, description = "The collective's applications"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/collectives/{id}/applications")]
+pub async fn apply(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<ApplicationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let collective_id = id.to_string();
+    let route = format!("apply:{collective_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let message = text::bounded("message", &request.message, 0, limits::DESCRIPTION, true)?;
+            let collective = collective_id.clone();
+            let row = state
+                .db(move |conn| Ok(store::apply(conn, &collective, &user.id, &message)?))
+                .await?;
+            Ok(Created::new(&Application::from(row))?
+                .location(format!("/v1/collectives/{collective_id}/applications")))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationFilter {
+    Pending,
+    Approved,
+    Declined,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationQuery {
+    #[param(inline)]
+    pub status: Option<ApplicationFilter>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+/// A collective's applications, newest first (coordinators).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listCollectiveApplications",
+    params(("id" = Uuid, Path, description = "Collective id"), ApplicationQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of applications", body = ApplicationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/collectives/{id}/applications")]
+pub async fn list_applications(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<ApplicationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let status = query.status.map(|s| match s {
+        ApplicationFilter::Pending => ApplicationStatus::Pending,
+        ApplicationFilter::Approved => ApplicationStatus::Approved,
+        ApplicationFilter::Declined => ApplicationStatus::Declined,
+    });
+    let id = id.to_string();
+    let page = state
+        .db(move |conn| {
+            Ok(store::list_applications(
+                conn,
+                &id,
+                &user.id,
+                status,
+                before.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Application> = page.rows.into_iter().map(Application::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approve,
+    Decline,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: DecisionKind,
+    /// Required when declining.
+    #[schema(value_type = Option<crate::schema::Description>)]
+    pub note: Option<String>,
+}
+
+/// Approve or decline a pending application (coordinators). A decline
+/// needs a note; a decided application cannot be decided again (409).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "decideCollectiveApplication",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("aid" = Uuid, Path, description = "Application id"),
+    ),
+    request_body = DecisionRequest,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The decided application", body = Application),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/collectives/{id}/applications/{aid}/decision")]
+pub async fn decide(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<DecisionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (collective_id, application_id) = path.into_inner();
+    let request = body.into_inner();
+    let decision = Decision::new(
+        matches!(request.decision, DecisionKind::Approve),
+        request.note.as_deref(),
+    )?;
+    let row = state
+        .db(move |conn| {
+            Ok(store::decide(
+                conn,
+                &collective_id.to_string(),
+                &application_id.to_string(),
+                &user.id,
+                &decision,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Application::from(row)))
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Coordinator,
+    Member,
+}
+
+impl From<Role> for MemberRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Coordinator => MemberRole::Coordinator,
+            Role::Member => MemberRole::Member,
+        }
+    }
+}
+
+/// A member of a collective.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub display_name: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+fn member(row: MemberRow, display_name: String) -> Member {
+    Member {
+        role: match row.role() {
+            MemberRole::Coordinator => Role::Coordinator,
+            MemberRole::Member => Role::Member,
+        },
+        artisan_id: row.artisan_id,
+        display_name,
+        joined_at: utc(row.joined_at),
+        version: row.version,
+    }
+}
+
+page_type!(MemberPage, Member);
+
+/// A collective's members, in a stable order.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listCollectiveMembers",
+    params(("id" = Uuid, Path, description = "Collective id"), PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of members", body = MemberPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[get("/collectives/{id}/members")]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.user()?;
+    const ORDER: &str = "member";
+    let limit = pagination::limit(query.limit)?;
+    let after = match &query.cursor {
+        Some(cursor) => pagination::decode_cursor(cursor, ORDER, 1)?.pop(),
+        None => None,
+    };
+    let id = id.to_string();
+    let page = state
+        .db(move |conn| Ok(store::list_members(conn, &id, after.as_deref(), limit)?))
+        .await?;
+    let next = page
+        .has_more
+        .then(|| page.rows.last())
+        .flatten()
+        .map(|(m, _)| pagination::encode_cursor(ORDER, &[&m.artisan_id]));
+    let data: Vec<Member> = page
+        .rows
+        .into_iter()
+        .map(|(row, name): MemberWithName| member(row, name))
+        .collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    #[schema(format = Uuid)]
+    pub artisan_id: Uuid,
+}
+
+/// Add an artisan as a member (coordinators) — how `invite_only`
+/// collectives grow.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "addCollectiveMember",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+    ),
+    request_body = NewMember,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The new member", body = Member,
+            headers(("Location" = String, description = "The collective's members"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 422, response = crate::openapi::Unprocessable),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[post("/collectives/{id}/members")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewMember>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let collective_id = id.to_string();
+    let route = format!("add-member:{collective_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let collective = collective_id.clone();
+            let artisan = request.artisan_id.to_string();
+            let (row, name) = state
+                .db(move |conn| {
+                    let row = store::add_member(conn, &collective, &user.id, &artisan)?;
+                    let name = persistence::artisans::find(conn, &artisan)?
+                        .map(|a| a.display_name)
+                        .unwrap_or_default();
+                    Ok((row, name))
+                })
+                .await?;
+            let version = row.version;
+            Ok(Created::new(&member(row, name))?
+                .location(format!("/v1/collectives/{collective_id}/members"))
+                .etag(version))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: Role,
+}
+
+/// Make a member a coordinator or a coordinator a member (coordinators).
+/// The last coordinator cannot be demoted (409).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "changeCollectiveMemberRole",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("artisan_id" = Uuid, Path, description = "The member"),
+        ("If-Match" = String, Header, description = "The membership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+    ),
+    request_body = RoleChange,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The member", body = Member,
+            headers(("ETag" = String, description = "The membership's new version"))),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 415, response = crate::openapi::UnsupportedMediaType),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[patch("/collectives/{id}/members/{artisan_id}")]
+pub async fn change_role(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<RoleChange>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (collective_id, artisan_id) = path.into_inner();
+    let role = body.role.into();
+    let (row, name) = state
+        .db(move |conn| {
+            let artisan = artisan_id.to_string();
+            let row = store::set_role(
+                conn,
+                &collective_id.to_string(),
+                &user.id,
+                &artisan,
+                if_match.0,
+                role,
+            )?;
+            let name = persistence::artisans::find(conn, &artisan)?
+                .map(|a| a.display_name)
+                .unwrap_or_default();
+            Ok((row, name))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(row.version)))
+        .json(member(row, name)))
+}
+
+/// Remove a member (coordinators), or leave (the member themself). The
+/// last coordinator can neither leave nor be removed (409).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "removeCollectiveMember",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        ("artisan_id" = Uuid, Path, description = "The member"),
+        ("If-Match" = String, Header, description = "The membership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "No longer a member"),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, response = crate::openapi::NotFound),
+        (status = 409, response = crate::openapi::Conflict),
+        (status = 412, response = crate::openapi::PreconditionFailed),
+        (status = 428, response = crate::openapi::PreconditionRequired),
+        (status = 429, response = crate::openapi::TooManyRequests),
+    )
+)]
+#[delete("/collectives/{id}/members/{artisan_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (collective_id, artisan_id) = path.into_inner();
+    state
+        .db(move |conn| {
+            Ok(store::remove_member(
+                conn,
+                &collective_id.to_string(),
+                &user.id,
+                &artisan_id.to_string(),
+                if_match.0,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
