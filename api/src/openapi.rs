@@ -51,6 +51,52 @@ problem_responses! {
     ServiceUnavailable => "The database is unreachable (`service-unavailable`).",
 }
 
+/// Declares a set of problem responses that operations list as one item
+/// (`responses((status = 200, …), crate::openapi::ReadProblems)`).
+macro_rules! problem_sets {
+    ($($(#[$doc:meta])* $name:ident => [$($status:literal => $response:ident),* $(,)?]),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl utoipa::IntoResponses for $name {
+                fn responses() -> std::collections::BTreeMap<
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+                > {
+                    [$(($status, stringify!($response))),*]
+                        .into_iter()
+                        .map(|(status, name)| {
+                            (status.to_owned(), utoipa::openapi::RefOr::Ref(Ref::from_response_name(name)))
+                        })
+                        .collect()
+                }
+            }
+        )*
+    };
+}
+
+problem_sets! {
+    /// What any read can answer besides success.
+    ReadProblems => [
+        "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
+        "429" => TooManyRequests, "503" => ServiceUnavailable,
+    ],
+    /// What any write with a JSON body can answer besides success.
+    WriteProblems => [
+        "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
+        "409" => Conflict, "413" => PayloadTooLarge, "415" => UnsupportedMediaType,
+        "422" => Unprocessable, "429" => TooManyRequests, "503" => ServiceUnavailable,
+    ],
+    /// A write that needs `If-Match`: the write problems plus 412 and 428.
+    ConditionalWriteProblems => [
+        "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
+        "409" => Conflict, "412" => PreconditionFailed, "413" => PayloadTooLarge,
+        "415" => UnsupportedMediaType, "422" => Unprocessable, "428" => PreconditionRequired,
+        "429" => TooManyRequests, "503" => ServiceUnavailable,
+    ],
+}
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {

@@ -263,10 +263,7 @@ pub(crate) async fn search(
     responses(
         (status = 200, description = "One page of profiles", body = ArtisanPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/artisans")]
@@ -304,10 +301,7 @@ pub(crate) fn with_etag(row: ArtisanRow) -> HttpResponse {
     responses(
         (status = 200, description = "The profile", body = Artisan,
             headers(("ETag" = String, description = "Current version, for If-Match"))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/artisans/{id}")]
@@ -433,16 +427,7 @@ fn parse_patch(body: serde_json::Value) -> Result<ArtisanPatch, ApiError> {
     responses(
         (status = 200, description = "The updated profile", body = Artisan,
             headers(("ETag" = String, description = "The new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[patch("/artisans/{id}")]
@@ -539,11 +524,7 @@ pub fn next_newest(has_more: bool, last_id: Option<&str>) -> Option<String> {
     responses(
         (status = 200, description = "One page of reviews", body = ReviewPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/artisans/{id}/reviews")]

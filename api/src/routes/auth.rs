@@ -112,12 +112,7 @@ fn refresh_expiry() -> chrono::NaiveDateTime {
     responses(
         (status = 201, description = "The new account", body = Me,
             headers(("Location" = String, description = "The new artisan profile"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/auth/register")]
@@ -181,11 +176,7 @@ const BAD_LOGIN: &str = "The e-mail or password is wrong.";
     security(()),
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/auth/login")]
@@ -229,12 +220,7 @@ pub async fn login(
     security(()),
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/auth/refresh")]
@@ -274,11 +260,7 @@ pub async fn refresh(
     security(()),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/auth/logout")]

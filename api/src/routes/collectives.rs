@@ -168,14 +168,7 @@ pub struct CollectiveChange {
     responses(
         (status = 201, description = "The collective", body = Collective,
             headers(("Location" = String, description = "The new collective"), ("ETag" = String, description = "Its version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/collectives")]
@@ -249,10 +242,7 @@ fn param(error: FieldError) -> ApiError {
     responses(
         (status = 200, description = "One page of collectives", body = CollectivePage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/collectives")]
@@ -301,10 +291,7 @@ pub async fn list_collectives(
     responses(
         (status = 200, description = "The collective", body = Collective,
             headers(("ETag" = String, description = "Current version, for If-Match"))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/collectives/{id}")]
@@ -334,16 +321,7 @@ pub async fn get_collective(
     responses(
         (status = 200, description = "The updated collective", body = Collective,
             headers(("ETag" = String, description = "The new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[patch("/collectives/{id}")]
@@ -455,15 +433,7 @@ pub struct ApplicationRequest {
     responses(
         (status = 201, description = "The application", body = Application,
             headers(("Location" = String, description = "The collective's applications"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/collectives/{id}/applications")]
@@ -529,11 +499,7 @@ pub struct ApplicationQuery {
     responses(
         (status = 200, description = "One page of applications", body = ApplicationPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/collectives/{id}/applications")]
@@ -603,15 +569,7 @@ pub struct DecisionRequest {
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The decided application", body = Application),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/collectives/{id}/applications/{aid}/decision")]
@@ -693,11 +651,7 @@ page_type!(MemberPage, Member);
     responses(
         (status = 200, description = "One page of members", body = MemberPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/collectives/{id}/members")]
@@ -753,15 +707,7 @@ pub struct NewMember {
     responses(
         (status = 201, description = "The new member", body = Member,
             headers(("Location" = String, description = "The collective's members"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/collectives/{id}/members")]
@@ -826,16 +772,7 @@ pub struct RoleChange {
     responses(
         (status = 200, description = "The member", body = Member,
             headers(("ETag" = String, description = "The membership's new version"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[patch("/collectives/{id}/members/{artisan_id}")]
@@ -884,14 +821,7 @@ pub async fn change_role(
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "No longer a member"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[delete("/collectives/{id}/members/{artisan_id}")]

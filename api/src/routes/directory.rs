@@ -24,10 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     responses(
         (status = 200, description = "One page of consenting profiles", body = super::artisans::ArtisanPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/directory/artisans")]

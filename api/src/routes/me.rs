@@ -63,9 +63,7 @@ impl Me {
     responses(
         (status = 200, description = "The account", body = Me,
             headers(("ETag" = String, description = "The profile's version, for If-Match"))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/me")]
@@ -95,12 +93,7 @@ pub async fn get_me(
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "Account closed"),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 412, response = crate::openapi::PreconditionFailed),
-        (status = 428, response = crate::openapi::PreconditionRequired),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[delete("/me")]

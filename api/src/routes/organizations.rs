@@ -129,14 +129,7 @@ page_type!(OrganizationPage, Organization);
     responses(
         (status = 201, description = "The organization", body = Organization,
             headers(("Location" = String, description = "The new organization"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/organizations")]
@@ -179,10 +172,7 @@ pub async fn create_organization(
     responses(
         (status = 200, description = "One page of organizations", body = OrganizationPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/organizations")]
@@ -215,10 +205,7 @@ fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationR
     responses(
         (status = 200, description = "The organization", body = Organization,
             headers(("ETag" = String, description = "Current version"))),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/organizations/{id}")]
@@ -423,15 +410,7 @@ pub fn issue_api_key(
     responses(
         (status = 201, description = "The key, with its secret", body = IssuedApiKey,
             headers(("Location" = String, description = "The organization's key list"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 409, response = crate::openapi::Conflict),
-        (status = 413, response = crate::openapi::PayloadTooLarge),
-        (status = 415, response = crate::openapi::UnsupportedMediaType),
-        (status = 422, response = crate::openapi::Unprocessable),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[post("/organizations/{id}/api-keys")]
@@ -479,11 +458,7 @@ pub async fn create_api_key(
     responses(
         (status = 200, description = "One page of keys", body = ApiKeyPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
-        (status = 400, response = crate::openapi::BadRequest),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::ReadProblems,
     )
 )]
 #[get("/organizations/{id}/api-keys")]
@@ -521,10 +496,7 @@ pub async fn list_api_keys(
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, response = crate::openapi::Unauthorized),
-        (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, response = crate::openapi::NotFound),
-        (status = 429, response = crate::openapi::TooManyRequests),
+        crate::openapi::WriteProblems,
     )
 )]
 #[delete("/api-keys/{id}")]
