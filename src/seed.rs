@@ -5,10 +5,11 @@
 
 use api::auth::password::Passwords;
 use domain::account::Role;
+use domain::collective::{CollectivePatch, MembershipPolicy};
 use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
 use domain::text::{DisplayName, Email};
 use persistence::db::diesel_error;
-use persistence::{users, write_tx, AnyConnection};
+use persistence::{collectives, users, write_tx, AnyConnection};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -216,8 +217,78 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
             eprintln!("{created}/{count} artisans");
         }
     }
-    println!("created {count} demo artisans: demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}");
+    let collectives = seed_collectives(conn, count)?;
+    println!(
+        "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}) and {collectives} collectives"
+    );
     Ok(())
+}
+
+/// Two collectives coordinated by the first demo artisans, with a few
+/// members each and one pending application.
+fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<usize, String> {
+    if artisans < 8 {
+        return Ok(0);
+    }
+    let id_of = |conn: &mut AnyConnection, n: usize| -> Result<String, String> {
+        let email =
+            Email::parse("email", &format!("demo-{n}@example.org")).map_err(|e| e.message)?;
+        users::find_by_email(conn, &email)
+            .map_err(|e| e.to_string())?
+            .map(|u| u.id)
+            .ok_or_else(|| format!("demo-{n} is missing"))
+    };
+    let specs = [
+        (
+            "Tejedoras del Valle Sagrado",
+            "Backstrap weavers sharing natural dyes, looms and market stalls.",
+            vec!["weaving".to_owned(), "natural-dyeing".to_owned()],
+            "PE",
+            "Cusco",
+            MembershipPolicy::Application,
+            [1, 2, 3],
+            4,
+        ),
+        (
+            "Ashanti Makers Cooperative",
+            "Woodcarvers and bead makers who sell together at regional fairs.",
+            vec!["woodcarving".to_owned(), "beadwork".to_owned()],
+            "GH",
+            "Ashanti",
+            MembershipPolicy::Open,
+            [5, 6, 7],
+            8,
+        ),
+    ];
+    for (name, description, crafts, country, region, policy, members, applicant) in &specs {
+        let fields = CollectivePatch {
+            name: Some((*name).to_owned()),
+            description: Some((*description).to_owned()),
+            crafts: Some(crafts.clone()),
+            country: Some(Some((*country).to_owned())),
+            region: Some(Some((*region).to_owned())),
+            membership_policy: Some(*policy),
+        }
+        .create()
+        .map_err(|e| format!("demo collective is invalid: {e:?}"))?;
+        let coordinator = id_of(conn, members[0])?;
+        let collective =
+            collectives::create(conn, &fields, &coordinator).map_err(|e| e.to_string())?;
+        for n in &members[1..] {
+            let member = id_of(conn, *n)?;
+            collectives::add_member(conn, &collective.id, &coordinator, &member)
+                .map_err(|e| e.to_string())?;
+        }
+        let applicant = id_of(conn, *applicant)?;
+        collectives::apply(
+            conn,
+            &collective.id,
+            &applicant,
+            "I would love to join and share a stall.",
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(specs.len())
 }
 
 /// Carries a message through `write_tx`, which needs `From<diesel error>`.

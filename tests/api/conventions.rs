@@ -154,3 +154,42 @@ async fn rate_limits_answer_429_with_retry_after() {
         .await
         .assert_problem(429, "rate-limited");
 }
+
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let app =
+        TestApp::with(Options::default().var("CORS_ALLOWED_ORIGINS", "https://app.example.org"))
+            .await;
+    let preflight = |origin: &str| {
+        app.req(actix_web::http::Method::OPTIONS, "/v1/me")
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example.org").await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text);
+    assert_eq!(
+        allowed.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.org")
+    );
+    let refused = preflight("https://evil.example.com").await;
+    assert!(refused.header("access-control-allow-origin").is_none());
+    let simple = app
+        .get("/healthz")
+        .header("Origin", "https://app.example.org")
+        .send()
+        .await;
+    assert_eq!(
+        simple.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example.org")
+    );
+    // No origins configured: no CORS headers at all.
+    let closed = TestApp::spawn().await;
+    let res = closed
+        .get("/healthz")
+        .header("Origin", "https://app.example.org")
+        .send()
+        .await;
+    assert!(res.header("access-control-allow-origin").is_none());
+}
