@@ -366,6 +366,11 @@ impl From<DbError> for ApiError {
                 ApiError::Conflict(format!("This {what} is already in use."))
             }
             DbError::Refused(why) => ApiError::Conflict(capitalized(why)),
+            DbError::UnknownReference(field) => ApiError::Validation(vec![FieldError::new(
+                field,
+                "unknown",
+                "names nothing you can refer to",
+            )]),
             DbError::Forbidden(why) => ApiError::Forbidden(why),
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");

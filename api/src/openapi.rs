@@ -154,6 +154,7 @@ impl Modify for SecuritySchemes {
         (name = "me", description = "The signed-in account"),
         (name = "artisans", description = "Artisan profiles"),
         (name = "collectives", description = "Cooperatives: membership, applications, coordinators"),
+        (name = "partnerships", description = "Partnerships between artisans and collectives"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "operations", description = "Health, readiness and metrics")

@@ -105,6 +105,13 @@ string_schema!(
     Some(1),
     Some(80)
 );
+string_schema!(
+    Goal,
+    "A shared goal of a partnership.",
+    Some(LINE),
+    Some(1),
+    Some(200)
+);
 string_schema!(Region, "A region name.", Some(LINE), Some(1), Some(100));
 string_schema!(
     OrganizationName,
@@ -147,6 +154,7 @@ list_schema!(CommunityList, Slug, None, 10);
 list_schema!(LanguageList, LanguageTag, None, 10);
 list_schema!(LinkList, WebUrl, None, 10);
 list_schema!(TraditionList, Tradition, None, 10);
+list_schema!(GoalList, Goal, None, 10);
 list_schema!(ScopeList, ScopeName, Some(1), 4);
 
 /// An ISO 3166-1 alpha-2 country code.

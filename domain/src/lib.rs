@@ -10,6 +10,7 @@ pub mod collective;
 pub mod country;
 pub mod error;
 pub mod ids;
+pub mod partnership;
 pub mod profile;
 pub mod text;
 

@@ -16,6 +16,10 @@ pub enum DbError {
     /// The caller may see the object but not do this to it (→ 403).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// An id in the request body names nothing the caller may use; the
+    /// payload names the field (→ 422).
+    #[error("unknown reference in {0}")]
+    UnknownReference(&'static str),
     /// A state rule refused the change (e.g. removing the last
     /// coordinator); the payload says which, for the client.
     #[error("refused: {0}")]

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod organizations;
+pub mod partnerships;
 pub mod reviews;
 pub mod schema;
 pub mod tokens;

@@ -187,3 +187,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     collective_applications,
     artisans,
 );
+
+diesel::table! {
+    partnerships (id) {
+        id -> Text,
+        title -> Text,
+        kind -> Text,
+        description -> Text,
+        shared_goals -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    partnership_parties (id) {
+        id -> Text,
+        partnership_id -> Text,
+        artisan_id -> Nullable<Text>,
+        collective_id -> Nullable<Text>,
+        status -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(partnership_parties -> partnerships (partnership_id));
+diesel::joinable!(partnership_parties -> artisans (artisan_id));
+diesel::joinable!(partnership_parties -> collectives (collective_id));
+diesel::allow_tables_to_appear_in_same_query!(partnerships, partnership_parties);
+diesel::allow_tables_to_appear_in_same_query!(partnerships, collective_members);
+diesel::allow_tables_to_appear_in_same_query!(partnerships, artisans);
+diesel::allow_tables_to_appear_in_same_query!(partnerships, collectives);
+diesel::allow_tables_to_appear_in_same_query!(partnership_parties, collective_members);
+diesel::allow_tables_to_appear_in_same_query!(partnership_parties, artisans);
+diesel::allow_tables_to_appear_in_same_query!(partnership_parties, collectives);

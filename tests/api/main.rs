@@ -11,3 +11,4 @@ mod directory;
 mod me;
 mod openapi;
 mod organizations;
+mod partnerships;

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod health;
 pub mod me;
 pub mod organizations;
+pub mod partnerships;
 
 use domain::FieldError;
 use utoipa_actix_web::scope;
@@ -27,7 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(artisans::configure)
                 .configure(collectives::configure)
                 .configure(directory::configure)
-                .configure(organizations::configure),
+                .configure(organizations::configure)
+                .configure(partnerships::configure),
         );
 }
 

@@ -1,0 +1,569 @@
+//! Partnerships: create with invitees, answer invitations, add parties,
+//! edit or end, leave. A partnership is visible to its parties (artisans,
+//! and members of collective parties) and to admins; to everyone else it
+//! does not exist (404).
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::account::Role;
+use domain::partnership::{
+    PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus, MAX_INVITEES,
+};
+use domain::FieldError;
+use persistence::partnerships::{
+    self as store, Invitee, PartnershipRow, Party as PartyRecord, Viewer,
+};
+use persistence::AnyConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_newest, PageQuery};
+use super::utc;
+use crate::auth::principal::{Principal, User};
+use crate::error::ApiError;
+use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::{etag, pagination};
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_partnership)
+        .service(list_partnerships)
+        .service(get_partnership)
+        .service(update_partnership)
+        .service(accept_invitation)
+        .service(decline_invitation)
+        .service(add_party)
+        .service(leave_partnership);
+}
+
+macro_rules! mirror_enum {
+    ($api:ident <=> $domain:ident { $($variant:ident),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $api { $($variant),* }
+
+        impl From<$api> for $domain {
+            fn from(v: $api) -> Self { match v { $($api::$variant => $domain::$variant),* } }
+        }
+
+        impl From<$domain> for $api {
+            fn from(v: $domain) -> Self { match v { $($domain::$variant => $api::$variant),* } }
+        }
+    };
+}
+
+mirror_enum!(Kind <=> PartnershipKind { CoBrandedCollection, MarketEvent, SkillWorkshop, CooperativeProject, Other });
+mirror_enum!(Status <=> PartnershipStatus { Forming, Active, Completed, Dissolved });
+mirror_enum!(PartyState <=> PartyStatus { Invited, Accepted, Declined, Left });
+
+/// An artisan or a collective taking part.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Party {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artisan_id: Option<String>,
+    #[schema(format = Uuid)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collective_id: Option<String>,
+    pub display_name: String,
+    pub status: PartyState,
+}
+
+impl From<PartyRecord> for Party {
+    fn from(p: PartyRecord) -> Self {
+        Self {
+            status: p.row.status().into(),
+            id: p.row.id,
+            artisan_id: p.row.artisan_id,
+            collective_id: p.row.collective_id,
+            display_name: p.display_name,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Partnership {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub description: String,
+    pub shared_goals: Vec<String>,
+    pub status: Status,
+    pub parties: Vec<Party>,
+    #[schema(format = Uuid)]
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// The response for `row`; `parties` are its own parties.
+fn partnership(row: PartnershipRow, parties: Vec<PartyRecord>) -> Partnership {
+    let text = row.text();
+    Partnership {
+        kind: PartnershipKind::parse(&row.kind)
+            .unwrap_or(PartnershipKind::Other)
+            .into(),
+        status: row.status().into(),
+        parties: parties.into_iter().map(Party::from).collect(),
+        id: row.id,
+        title: text.title,
+        description: text.description,
+        shared_goals: text.shared_goals,
+        created_by: row.created_by,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        version: row.version,
+    }
+}
+
+/// Loads the parties and builds the response.
+fn with_parties(conn: &mut AnyConnection, row: PartnershipRow) -> Result<Partnership, ApiError> {
+    let parties = store::parties_of(conn, std::slice::from_ref(&row.id))?;
+    Ok(partnership(row, parties))
+}
+
+fn respond(body: Partnership) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(body.version)))
+        .json(body)
+}
+
+fn viewer(user: &User) -> Viewer {
+    Viewer {
+        id: user.id.clone(),
+        admin: user.role == Role::Admin,
+    }
+}
+
+page_type!(PartnershipPage, Partnership);
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtisanRef {
+    pub artisan_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectiveRef {
+    pub collective_id: Uuid,
+}
+
+/// An artisan (`{artisan_id}`) or a collective (`{collective_id}`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum PartyRef {
+    Artisan(ArtisanRef),
+    Collective(CollectiveRef),
+}
+
+impl PartyRef {
+    fn invitee(&self) -> Invitee {
+        match self {
+            PartyRef::Artisan(a) => Invitee::Artisan(a.artisan_id.to_string()),
+            PartyRef::Collective(c) => Invitee::Collective(c.collective_id.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPartnership {
+    #[schema(value_type = crate::schema::OrganizationName, example = "Andes to Accra: a co-branded textile line")]
+    pub title: String,
+    pub kind: Kind,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub description: String,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::GoalList)]
+    pub shared_goals: Vec<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub invitees: Vec<PartyRef>,
+}
+
+/// Start a partnership. You are an accepted party at once; each invitee is
+/// invited.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "createPartnership",
+    request_body = NewPartnership,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The partnership", body = Partnership,
+            headers(("Location" = String, description = "The new partnership"), ("ETag" = String, description = "Its version"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships")]
+pub async fn create_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: web::Json<NewPartnership>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        "create-partnership",
+        body.into_inner(),
+        |request| async move {
+            let mut errors = domain::FieldErrors::default();
+            if request.invitees.len() > MAX_INVITEES {
+                errors.push(FieldError::new(
+                    "invitees",
+                    "too_many",
+                    format!("must have at most {MAX_INVITEES} items"),
+                ));
+            }
+            let invitees: Vec<Invitee> = request.invitees.iter().map(PartyRef::invitee).collect();
+            let text = PartnershipTextPatch {
+                title: Some(request.title),
+                description: Some(request.description),
+                shared_goals: Some(request.shared_goals),
+            }
+            .create()
+            .map_err(|more| {
+                errors.0.extend(more.0);
+                std::mem::take(&mut errors)
+            })?;
+            if !errors.is_empty() {
+                return Err(errors.into());
+            }
+            let kind = request.kind.into();
+            let body = state
+                .db(move |conn| {
+                    let row = store::create(conn, kind, &text, &user.id, &invitees)?;
+                    with_parties(conn, row)
+                })
+                .await?;
+            let location = format!("/v1/partnerships/{}", body.id);
+            let version = body.version;
+            Ok(Created::new(&body)?.location(location).etag(version))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartnershipQuery {
+    #[param(inline)]
+    pub status: Option<Status>,
+    #[param(inline)]
+    pub kind: Option<Kind>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+/// Your partnerships (as an artisan or through your collectives), newest first.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "listPartnerships",
+    params(PartnershipQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of partnerships", body = PartnershipPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/partnerships")]
+pub async fn list_partnerships(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<PartnershipQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
+    let viewer = viewer(&user);
+    let (page, parties) = state
+        .db(move |conn| {
+            let page = store::list(conn, &viewer, status, kind, before.as_deref(), limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+            let parties = store::parties_of(conn, &ids)?;
+            Ok((page, parties))
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
+    for party in parties {
+        by_partnership
+            .entry(party.row.partnership_id.clone())
+            .or_default()
+            .push(party);
+    }
+    let data: Vec<Partnership> = page
+        .rows
+        .into_iter()
+        .map(|row| {
+            let own = by_partnership.remove(&row.id).unwrap_or_default();
+            partnership(row, own)
+        })
+        .collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Read a partnership you take part in.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "getPartnership",
+    params(("id" = Uuid, Path, description = "Partnership id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The partnership", body = Partnership,
+            headers(("ETag" = String, description = "Current version, for If-Match"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/partnerships/{id}")]
+pub async fn get_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let row = store::find(conn, &id, &viewer)?;
+            with_parties(conn, row)
+        })
+        .await?;
+    Ok(respond(body))
+}
+
+/// Edit a partnership, or end it (`status`: `completed` from active,
+/// `dissolved` from forming or active). Accepted parties only.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartnershipChange {
+    #[schema(value_type = Option<crate::schema::OrganizationName>)]
+    pub title: Option<String>,
+    #[schema(value_type = Option<crate::schema::Description>)]
+    pub description: Option<String>,
+    #[schema(value_type = Option<crate::schema::GoalList>)]
+    pub shared_goals: Option<Vec<String>>,
+    pub status: Option<Status>,
+}
+
+/// Edit or end a partnership (accepted parties).
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "updatePartnership",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("If-Match" = String, Header, description = "The partnership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+    ),
+    request_body = PartnershipChange,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The partnership", body = Partnership,
+            headers(("ETag" = String, description = "The new version"))),
+        crate::openapi::ConditionalWriteProblems,
+    )
+)]
+#[patch("/partnerships/{id}")]
+pub async fn update_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<PartnershipChange>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let change = body.into_inner();
+    let text = PartnershipTextPatch {
+        title: change.title,
+        description: change.description,
+        shared_goals: change.shared_goals,
+    };
+    let status = change.status.map(Into::into);
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let row = store::update::<ApiError>(conn, &id, &viewer, if_match.0, text, status)?;
+            with_parties(conn, row)
+        })
+        .await?;
+    Ok(respond(body))
+}
+
+async fn answer(
+    state: &AppState,
+    principal: Principal,
+    path: (Uuid, Uuid),
+    accept: bool,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let (id, party) = (path.0.to_string(), path.1.to_string());
+    let body = state
+        .db(move |conn| {
+            let row = store::answer(conn, &id, &party, &viewer, accept)?;
+            with_parties(conn, row)
+        })
+        .await?;
+    Ok(respond(body))
+}
+
+/// Accept an invitation: the invited artisan, or a coordinator of the
+/// invited collective. Two accepted parties make the partnership active.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "acceptInvitation",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("party_id" = Uuid, Path, description = "The invited party"),
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The partnership", body = Partnership),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/invitations/{party_id}/accept")]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, principal, path.into_inner(), true).await
+}
+
+/// Decline an invitation (the invited artisan, or a coordinator).
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "declineInvitation",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("party_id" = Uuid, Path, description = "The invited party"),
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The partnership", body = Partnership),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/invitations/{party_id}/decline")]
+pub async fn decline_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, principal, path.into_inner(), false).await
+}
+
+/// Invite another artisan or collective (accepted parties).
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "addPartnershipParty",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+    ),
+    request_body = PartyRef,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The partnership with its new invited party", body = Partnership,
+            headers(("Location" = String, description = "The partnership"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/parties")]
+pub async fn add_party(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<PartyRef>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let viewer = viewer(&principal.user()?);
+    let id = id.to_string();
+    let route = format!("add-party:{id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let invitee = request.invitee();
+            let partnership_id = id.clone();
+            let body = state
+                .db(move |conn| {
+                    store::add_party(conn, &partnership_id, &viewer, &invitee)?;
+                    let row = store::find(conn, &partnership_id, &viewer)?;
+                    with_parties(conn, row)
+                })
+                .await?;
+            Ok(Created::new(&body)?.location(format!("/v1/partnerships/{id}")))
+        },
+    )
+    .await
+}
+
+/// Leave a partnership (the party itself, or a coordinator for a
+/// collective party).
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "leavePartnership",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("party_id" = Uuid, Path, description = "Your party"),
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The partnership", body = Partnership),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/parties/{party_id}/leave")]
+pub async fn leave_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let (id, party) = path.into_inner();
+    let body = state
+        .db(move |conn| {
+            let id = id.to_string();
+            store::leave(conn, &id, &party.to_string(), &viewer)?;
+            let row = store::find(conn, &id, &viewer)?;
+            with_parties(conn, row)
+        })
+        .await?;
+    Ok(respond(body))
+}

@@ -1,0 +1,184 @@
+//! Partnerships: what kind of collaboration, who takes part, and how a
+//! partnership moves from forming to active to its end.
+
+use crate::account::text_enum;
+use crate::text::{self, limits};
+use crate::{FieldError, FieldErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnershipKind {
+    CoBrandedCollection,
+    MarketEvent,
+    SkillWorkshop,
+    CooperativeProject,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnershipStatus {
+    Forming,
+    Active,
+    Completed,
+    Dissolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyStatus {
+    Invited,
+    Accepted,
+    Declined,
+    Left,
+}
+
+text_enum!(PartnershipKind {
+    CoBrandedCollection => "co_branded_collection",
+    MarketEvent => "market_event",
+    SkillWorkshop => "skill_workshop",
+    CooperativeProject => "cooperative_project",
+    Other => "other",
+});
+text_enum!(PartnershipStatus { Forming => "forming", Active => "active", Completed => "completed", Dissolved => "dissolved" });
+text_enum!(PartyStatus { Invited => "invited", Accepted => "accepted", Declined => "declined", Left => "left" });
+
+/// How many accepted parties make a partnership active.
+pub const ACTIVE_AT: i64 = 2;
+/// How many parties one request may invite.
+pub const MAX_INVITEES: usize = 20;
+
+impl PartnershipStatus {
+    /// The status after the number of accepted parties changed: a forming
+    /// partnership becomes active with two accepted parties.
+    pub fn with_accepted(self, accepted: i64) -> Self {
+        match self {
+            PartnershipStatus::Forming if accepted >= ACTIVE_AT => PartnershipStatus::Active,
+            other => other,
+        }
+    }
+
+    /// Whether parties can still join, answer or leave.
+    pub fn is_open(self) -> bool {
+        matches!(self, PartnershipStatus::Forming | PartnershipStatus::Active)
+    }
+
+    /// Whether a party may end the partnership this way: a forming one can
+    /// only be dissolved; an active one completed or dissolved; an ended one
+    /// never changes again.
+    pub fn may_become(self, next: PartnershipStatus) -> bool {
+        matches!(
+            (self, next),
+            (PartnershipStatus::Forming, PartnershipStatus::Dissolved)
+                | (
+                    PartnershipStatus::Active,
+                    PartnershipStatus::Completed | PartnershipStatus::Dissolved
+                )
+        ) || self == next
+    }
+}
+
+/// The editable text of a partnership, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnershipText {
+    pub title: String,
+    pub description: String,
+    pub shared_goals: Vec<String>,
+}
+
+pub const MAX_GOALS: usize = 10;
+pub const GOAL: usize = 200;
+
+/// A requested change of the text; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct PartnershipTextPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub shared_goals: Option<Vec<String>>,
+}
+
+impl PartnershipTextPatch {
+    pub fn apply(self, current: &mut PartnershipText) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let title = self
+            .title
+            .and_then(|v| e.take(text::bounded("title", &v, 1, limits::ORG_NAME, false)));
+        let description = self.description.and_then(|v| {
+            e.take(text::bounded(
+                "description",
+                &v,
+                0,
+                limits::DESCRIPTION,
+                true,
+            ))
+        });
+        let goals = self.shared_goals.and_then(|v| {
+            e.take(text::unique_list("shared_goals", &v, MAX_GOALS, |f, s| {
+                text::bounded(f, s, 1, GOAL, false)
+            }))
+        });
+        if !e.is_empty() {
+            return Err(e);
+        }
+        if let Some(v) = title {
+            current.title = v;
+        }
+        if let Some(v) = description {
+            current.description = v;
+        }
+        if let Some(v) = goals {
+            current.shared_goals = v;
+        }
+        Ok(())
+    }
+
+    /// A new partnership's text; the title is required.
+    pub fn create(self) -> Result<PartnershipText, FieldErrors> {
+        if self.title.is_none() {
+            return Err(FieldError::new("title", "required", "is required").into());
+        }
+        let mut text = PartnershipText {
+            title: String::new(),
+            description: String::new(),
+            shared_goals: Vec::new(),
+        };
+        self.apply(&mut text)?;
+        Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use PartnershipStatus::*;
+
+    #[test]
+    fn two_accepted_parties_activate_a_forming_partnership() {
+        assert_eq!(Forming.with_accepted(1), Forming);
+        assert_eq!(Forming.with_accepted(2), Active);
+        assert_eq!(Completed.with_accepted(3), Completed);
+    }
+
+    #[test]
+    fn endings_follow_the_lifecycle() {
+        assert!(Forming.may_become(Dissolved));
+        assert!(!Forming.may_become(Completed));
+        assert!(Active.may_become(Completed) && Active.may_become(Dissolved));
+        assert!(!Completed.may_become(Dissolved) && !Dissolved.may_become(Active));
+        assert!(
+            !Forming.may_become(Active),
+            "activation is earned by acceptances"
+        );
+    }
+
+    #[test]
+    fn text_rules() {
+        assert!(PartnershipTextPatch::default().create().is_err());
+        let errors = PartnershipTextPatch {
+            title: Some("".into()),
+            shared_goals: Some(vec!["a".into(), "a".into()]),
+            ..Default::default()
+        }
+        .create()
+        .err()
+        .map(|e| e.0.into_iter().map(|e| e.field).collect::<Vec<_>>());
+        assert_eq!(errors, Some(vec!["title".into(), "shared_goals[1]".into()]));
+    }
+}

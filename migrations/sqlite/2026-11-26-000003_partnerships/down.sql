@@ -1,0 +1,2 @@
+DROP TABLE partnership_parties;
+DROP TABLE partnerships;

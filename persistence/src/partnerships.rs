@@ -1,0 +1,511 @@
+//! Partnerships and their parties.
+//!
+//! Visibility is part of every query: a partnership exists for a caller
+//! only if the caller is one of its artisan parties or a member of one of
+//! its collective parties (admins see all). Acting for a collective party
+//! (answering its invitation, adding parties, editing) takes a coordinator.
+//! Changes touch the partnership row first inside their write transaction,
+//! so concurrent acceptances are counted one after the other.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::collective::MemberRole;
+use domain::partnership::{
+    PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch, PartyStatus,
+};
+
+use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = partnerships)]
+pub struct PartnershipRow {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub description: String,
+    pub shared_goals: String,
+    pub status: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+impl PartnershipRow {
+    pub fn status(&self) -> PartnershipStatus {
+        PartnershipStatus::parse(&self.status).unwrap_or(PartnershipStatus::Dissolved)
+    }
+
+    pub fn text(&self) -> PartnershipText {
+        PartnershipText {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            shared_goals: parse_json_list(&self.shared_goals),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = partnership_parties)]
+pub struct PartyRow {
+    pub id: String,
+    pub partnership_id: String,
+    pub artisan_id: Option<String>,
+    pub collective_id: Option<String>,
+    pub status: String,
+    pub invited_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl PartyRow {
+    pub fn status(&self) -> PartyStatus {
+        PartyStatus::parse(&self.status).unwrap_or(PartyStatus::Left)
+    }
+}
+
+/// A party with the name shown for it (the artisan's or the collective's).
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub row: PartyRow,
+    pub display_name: String,
+}
+
+/// Who is invited: an artisan or a collective.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invitee {
+    Artisan(String),
+    Collective(String),
+}
+
+/// Who is looking.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub id: String,
+    pub admin: bool,
+}
+
+type Visible = Box<
+    dyn BoxableExpression<
+        partnerships::table,
+        <AnyConnection as Connection>::Backend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+>;
+
+/// `partnerships.id` has a party that is the viewer or one of the viewer's
+/// collectives.
+fn visible_to(viewer: &str) -> Visible {
+    let my_collectives = collective_members::table
+        .filter(collective_members::artisan_id.eq(viewer.to_owned()))
+        .select(collective_members::collective_id.nullable());
+    Box::new(diesel::dsl::exists(
+        partnership_parties::table
+            .filter(partnership_parties::partnership_id.eq(partnerships::id))
+            .filter(
+                partnership_parties::artisan_id
+                    .eq(viewer.to_owned())
+                    .or(partnership_parties::collective_id.eq_any(my_collectives))
+                    .assume_not_null(),
+            ),
+    ))
+}
+
+fn find_visible(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<PartnershipRow, DbError> {
+    let mut query = partnerships::table
+        .filter(partnerships::id.eq(id.to_owned()))
+        .into_boxed();
+    if !viewer.admin {
+        query = query.filter(visible_to(&viewer.id));
+    }
+    query
+        .first::<PartnershipRow>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound)
+}
+
+/// The parties of the given partnerships, with names, oldest first.
+pub fn parties_of(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Party>, DbError> {
+    let rows = partnership_parties::table
+        .left_join(artisans::table)
+        .left_join(collectives::table)
+        .filter(partnership_parties::partnership_id.eq_any(ids))
+        .order(partnership_parties::id.asc())
+        .select((
+            partnership_parties::all_columns,
+            artisans::display_name.nullable(),
+            collectives::name.nullable(),
+        ))
+        .load::<(PartyRow, Option<String>, Option<String>)>(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, artisan, collective)| Party {
+            row,
+            display_name: artisan.or(collective).unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn coordinates(
+    conn: &mut AnyConnection,
+    collective_id: &str,
+    actor: &str,
+) -> Result<bool, DbError> {
+    Ok(collective_members::table
+        .find((collective_id, actor))
+        .select(collective_members::role)
+        .first::<String>(conn)
+        .optional()?
+        .is_some_and(|role| role == MemberRole::Coordinator.as_str()))
+}
+
+/// Whether `actor` speaks for `party`: the artisan themself, or a
+/// coordinator of the collective.
+fn speaks_for(conn: &mut AnyConnection, party: &PartyRow, actor: &str) -> Result<bool, DbError> {
+    match (&party.artisan_id, &party.collective_id) {
+        (Some(artisan), _) => Ok(artisan == actor),
+        (None, Some(collective)) => coordinates(conn, collective, actor),
+        (None, None) => Ok(false),
+    }
+}
+
+fn parties(conn: &mut AnyConnection, partnership_id: &str) -> Result<Vec<PartyRow>, DbError> {
+    Ok(partnership_parties::table
+        .filter(partnership_parties::partnership_id.eq(partnership_id))
+        .order(partnership_parties::id.asc())
+        .load::<PartyRow>(conn)?)
+}
+
+/// Finds the accepted party the actor speaks for, or refuses: 404 when
+/// the actor cannot see the partnership, 403 when they can but are not an
+/// accepted party.
+fn acting_party(
+    conn: &mut AnyConnection,
+    partnership: &PartnershipRow,
+    actor: &str,
+) -> Result<PartyRow, DbError> {
+    for party in parties(conn, &partnership.id)? {
+        if party.status() == PartyStatus::Accepted && speaks_for(conn, &party, actor)? {
+            return Ok(party);
+        }
+    }
+    Err(DbError::Forbidden(
+        "only an accepted party of this partnership may do this",
+    ))
+}
+
+/// Touches the partnership row (serialising changes) and returns it.
+fn lock(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<PartnershipRow, DbError> {
+    let row = find_visible(conn, id, viewer)?;
+    diesel::update(partnerships::table.find(id))
+        .set(partnerships::updated_at.eq(partnerships::updated_at))
+        .execute(conn)?;
+    Ok(row)
+}
+
+fn insert_party(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    invitee: &Invitee,
+    status: PartyStatus,
+    invited_by: &str,
+) -> Result<PartyRow, DbError> {
+    let (artisan_id, collective_id) = match invitee {
+        Invitee::Artisan(id) => {
+            let exists = artisans::table
+                .find(id)
+                .filter(artisans::former_member.eq(false))
+                .count()
+                .get_result::<i64>(conn)?;
+            if exists == 0 {
+                return Err(DbError::UnknownReference("artisan_id"));
+            }
+            (Some(id.clone()), None)
+        }
+        Invitee::Collective(id) => {
+            let exists = collectives::table
+                .find(id)
+                .count()
+                .get_result::<i64>(conn)?;
+            if exists == 0 {
+                return Err(DbError::UnknownReference("collective_id"));
+            }
+            (None, Some(id.clone()))
+        }
+    };
+    let at = now();
+    let row = PartyRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        partnership_id: partnership_id.to_owned(),
+        artisan_id,
+        collective_id,
+        status: status.as_str().to_owned(),
+        invited_by: invited_by.to_owned(),
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(partnership_parties::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| match crate::error::duplicate_as("party")(e) {
+            DbError::Duplicate(_) => {
+                DbError::Refused("this artisan or collective is already a party")
+            }
+            other => other,
+        })?;
+    Ok(row)
+}
+
+/// Creates a partnership; the creator is an accepted party at once, each
+/// invitee an invited one.
+pub fn create(
+    conn: &mut AnyConnection,
+    kind: PartnershipKind,
+    text: &PartnershipText,
+    creator: &str,
+    invitees: &[Invitee],
+) -> Result<PartnershipRow, DbError> {
+    let at = now();
+    let row = PartnershipRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        title: text.title.clone(),
+        kind: kind.as_str().to_owned(),
+        description: text.description.clone(),
+        shared_goals: json_list(&text.shared_goals),
+        status: PartnershipStatus::Forming.as_str().to_owned(),
+        created_by: creator.to_owned(),
+        created_at: at,
+        updated_at: at,
+        version: 1,
+    };
+    write_tx(conn, |conn| {
+        diesel::insert_into(partnerships::table)
+            .values(&row)
+            .execute(conn)?;
+        insert_party(
+            conn,
+            &row.id,
+            &Invitee::Artisan(creator.to_owned()),
+            PartyStatus::Accepted,
+            creator,
+        )?;
+        for invitee in invitees {
+            insert_party(conn, &row.id, invitee, PartyStatus::Invited, creator)?;
+        }
+        Ok(row)
+    })
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<PartnershipRow, DbError> {
+    find_visible(conn, id, viewer)
+}
+
+/// The viewer's partnerships, newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    status: Option<PartnershipStatus>,
+    kind: Option<PartnershipKind>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<PartnershipRow>, DbError> {
+    let mut query = partnerships::table
+        .filter(visible_to(&viewer.id))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(partnerships::status.eq(status.as_str()));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(partnerships::kind.eq(kind.as_str()));
+    }
+    if let Some(id) = before_id {
+        query = query.filter(partnerships::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(partnerships::id.desc())
+        .limit(limit + 1)
+        .load::<PartnershipRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+fn set_status(
+    conn: &mut AnyConnection,
+    row: &mut PartnershipRow,
+    status: PartnershipStatus,
+) -> Result<(), DbError> {
+    if row.status() != status {
+        row.status = status.as_str().to_owned();
+        row.version += 1;
+        row.updated_at = now();
+        diesel::update(partnerships::table.find(&row.id))
+            .set((
+                partnerships::status.eq(&row.status),
+                partnerships::version.eq(row.version),
+                partnerships::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The invited party (the artisan, or a coordinator for a collective)
+/// accepts or declines. Two accepted parties make a forming partnership
+/// active.
+pub fn answer(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    party_id: &str,
+    viewer: &Viewer,
+    accept: bool,
+) -> Result<PartnershipRow, DbError> {
+    write_tx(conn, |conn| {
+        let mut partnership = lock(conn, partnership_id, viewer)?;
+        let party = parties(conn, partnership_id)?
+            .into_iter()
+            .find(|p| p.id == party_id)
+            .ok_or(DbError::NotFound)?;
+        if !speaks_for(conn, &party, &viewer.id)? {
+            return Err(DbError::Forbidden(
+                "only the invited party may answer this invitation",
+            ));
+        }
+        if party.status() != PartyStatus::Invited {
+            return Err(DbError::Refused(
+                "this invitation has already been answered",
+            ));
+        }
+        if !partnership.status().is_open() {
+            return Err(DbError::Refused("this partnership has ended"));
+        }
+        let status = if accept {
+            PartyStatus::Accepted
+        } else {
+            PartyStatus::Declined
+        };
+        diesel::update(partnership_parties::table.find(party_id))
+            .set((
+                partnership_parties::status.eq(status.as_str()),
+                partnership_parties::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        let accepted = partnership_parties::table
+            .filter(partnership_parties::partnership_id.eq(partnership_id))
+            .filter(partnership_parties::status.eq(PartyStatus::Accepted.as_str()))
+            .count()
+            .get_result::<i64>(conn)?;
+        let next = partnership.status().with_accepted(accepted);
+        set_status(conn, &mut partnership, next)?;
+        Ok(partnership)
+    })
+}
+
+/// An accepted party invites another artisan or collective.
+pub fn add_party(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    invitee: &Invitee,
+) -> Result<PartyRow, DbError> {
+    write_tx(conn, |conn| {
+        let partnership = lock(conn, partnership_id, viewer)?;
+        acting_party(conn, &partnership, &viewer.id)?;
+        if !partnership.status().is_open() {
+            return Err(DbError::Refused("this partnership has ended"));
+        }
+        insert_party(
+            conn,
+            partnership_id,
+            invitee,
+            PartyStatus::Invited,
+            &viewer.id,
+        )
+    })
+}
+
+/// An accepted party edits the text or ends the partnership.
+pub fn update<E>(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    expected_version: i64,
+    text: PartnershipTextPatch,
+    status: Option<PartnershipStatus>,
+) -> Result<PartnershipRow, E>
+where
+    E: From<DbError> + From<diesel::result::Error> + From<domain::FieldErrors>,
+{
+    write_tx(conn, |conn| {
+        let mut row = lock(conn, partnership_id, viewer)?;
+        acting_party(conn, &row, &viewer.id)?;
+        if row.version != expected_version {
+            return Err(DbError::StaleVersion.into());
+        }
+        if let Some(next) = status {
+            if !row.status().may_become(next) {
+                return Err(DbError::Refused(
+                    "a partnership cannot move to that status from its current one",
+                )
+                .into());
+            }
+        }
+        let mut current = row.text();
+        text.apply(&mut current)?;
+        row.title = current.title;
+        row.description = current.description;
+        row.shared_goals = json_list(&current.shared_goals);
+        row.status = status.map_or(row.status, |s| s.as_str().to_owned());
+        row.version += 1;
+        row.updated_at = now();
+        diesel::update(partnerships::table.find(partnership_id))
+            .set((
+                partnerships::title.eq(&row.title),
+                partnerships::description.eq(&row.description),
+                partnerships::shared_goals.eq(&row.shared_goals),
+                partnerships::status.eq(&row.status),
+                partnerships::version.eq(row.version),
+                partnerships::updated_at.eq(row.updated_at),
+            ))
+            .execute(conn)?;
+        Ok(row)
+    })
+}
+
+/// A party leaves (the artisan, or a coordinator for a collective). Only
+/// accepted parties can leave; agreements, once they exist, will also have
+/// to allow it.
+pub fn leave(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    party_id: &str,
+    viewer: &Viewer,
+) -> Result<PartnershipRow, DbError> {
+    write_tx(conn, |conn| {
+        let partnership = lock(conn, partnership_id, viewer)?;
+        let party = parties(conn, partnership_id)?
+            .into_iter()
+            .find(|p| p.id == party_id)
+            .ok_or(DbError::NotFound)?;
+        if !speaks_for(conn, &party, &viewer.id)? {
+            return Err(DbError::Forbidden("only the party itself may leave"));
+        }
+        if party.status() != PartyStatus::Accepted {
+            return Err(DbError::Refused("only an accepted party can leave"));
+        }
+        diesel::update(partnership_parties::table.find(party_id))
+            .set((
+                partnership_parties::status.eq(PartyStatus::Left.as_str()),
+                partnership_parties::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(partnership)
+    })
+}
