@@ -8,6 +8,8 @@ use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
@@ -120,4 +122,26 @@ impl FromRequest for IdempotencyKey {
         };
         ready(result)
     }
+}
+
+/// Documents the `If-Match` header of conditional writes in the OpenAPI
+/// document (`params(IfMatchHeader)`); [`IfMatch`] extracts it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The current ETag of what is being changed, e.g. `"3"`.
+    #[serde(rename = "If-Match")]
+    #[param(pattern = r#"^"[0-9]{1,18}"$"#)]
+    pub if_match: String,
+}
+
+/// Documents the optional `Idempotency-Key` header of create operations
+/// (`params(IdempotencyKeyHeader)`); [`IdempotencyKey`] extracts it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes a retry safe: 1–255 visible ASCII characters.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = r"^[\x21-\x7E]{1,255}$")]
+    pub idempotency_key: Option<String>,
 }

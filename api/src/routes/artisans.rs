@@ -420,7 +420,7 @@ fn parse_patch(body: serde_json::Value) -> Result<ArtisanPatch, ApiError> {
     operation_id = "updateArtisan",
     params(
         ("id" = Uuid, Path, description = "Artisan id (your own)"),
-        ("If-Match" = String, Header, description = "The profile's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+        crate::http::extract::IfMatchHeader,
     ),
     request_body = ArtisanPatch,
     security(("bearer_auth" = [])),

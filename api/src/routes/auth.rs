@@ -107,7 +107,7 @@ fn refresh_expiry() -> chrono::NaiveDateTime {
     tag = "auth",
     operation_id = "register",
     request_body = RegisterRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    params(crate::http::extract::IdempotencyKeyHeader),
     security(()),
     responses(
         (status = 201, description = "The new account", body = Me,

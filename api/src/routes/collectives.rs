@@ -43,33 +43,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(remove_member);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    Open,
-    Application,
-    InviteOnly,
-}
-
-impl From<Policy> for MembershipPolicy {
-    fn from(p: Policy) -> Self {
-        match p {
-            Policy::Open => MembershipPolicy::Open,
-            Policy::Application => MembershipPolicy::Application,
-            Policy::InviteOnly => MembershipPolicy::InviteOnly,
-        }
-    }
-}
-
-impl From<MembershipPolicy> for Policy {
-    fn from(p: MembershipPolicy) -> Self {
-        match p {
-            MembershipPolicy::Open => Policy::Open,
-            MembershipPolicy::Application => Policy::Application,
-            MembershipPolicy::InviteOnly => Policy::InviteOnly,
-        }
-    }
-}
+mirror_enum!(Policy <=> MembershipPolicy { Open, Application, InviteOnly });
+mirror_enum!(ApplicationState <=> ApplicationStatus { Pending, Approved, Declined });
+mirror_enum!(Role <=> MemberRole { Coordinator, Member });
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Collective {
@@ -163,7 +139,7 @@ pub struct CollectiveChange {
     tag = "collectives",
     operation_id = "createCollective",
     request_body = NewCollective,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    params(crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The collective", body = Collective,
@@ -314,7 +290,7 @@ pub async fn get_collective(
     operation_id = "updateCollective",
     params(
         ("id" = Uuid, Path, description = "Collective id"),
-        ("If-Match" = String, Header, description = "The collective's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+        crate::http::extract::IfMatchHeader,
     ),
     request_body = CollectiveChange,
     security(("bearer_auth" = [])),
@@ -351,24 +327,6 @@ pub async fn update_collective(
         })
         .await?;
     Ok(with_etag(row))
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationState {
-    Pending,
-    Approved,
-    Declined,
-}
-
-impl From<ApplicationStatus> for ApplicationState {
-    fn from(s: ApplicationStatus) -> Self {
-        match s {
-            ApplicationStatus::Pending => ApplicationState::Pending,
-            ApplicationStatus::Approved => ApplicationState::Approved,
-            ApplicationStatus::Declined => ApplicationState::Declined,
-        }
-    }
 }
 
 /// An application to join a collective.
@@ -426,7 +384,7 @@ pub struct ApplicationRequest {
     operation_id = "applyToCollective",
     params(
         ("id" = Uuid, Path, description = "Collective id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+        crate::http::extract::IdempotencyKeyHeader,
     ),
     request_body = ApplicationRequest,
     security(("bearer_auth" = [])),
@@ -469,19 +427,11 @@ pub async fn apply(
     .await
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationFilter {
-    Pending,
-    Approved,
-    Declined,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     #[param(inline)]
-    pub status: Option<ApplicationFilter>,
+    pub status: Option<ApplicationState>,
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
@@ -517,11 +467,7 @@ pub async fn list_applications(
         cursor: query.cursor,
     }
     .newest_first()?;
-    let status = query.status.map(|s| match s {
-        ApplicationFilter::Pending => ApplicationStatus::Pending,
-        ApplicationFilter::Approved => ApplicationStatus::Approved,
-        ApplicationFilter::Declined => ApplicationStatus::Declined,
-    });
+    let status = query.status.map(Into::into);
     let id = id.to_string();
     let page = state
         .db(move |conn| {
@@ -600,22 +546,6 @@ pub async fn decide(
     Ok(HttpResponse::Ok().json(Application::from(row)))
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Coordinator,
-    Member,
-}
-
-impl From<Role> for MemberRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Coordinator => MemberRole::Coordinator,
-            Role::Member => MemberRole::Member,
-        }
-    }
-}
-
 /// A member of a collective.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Member {
@@ -629,10 +559,7 @@ pub struct Member {
 
 fn member(row: MemberRow, display_name: String) -> Member {
     Member {
-        role: match row.role() {
-            MemberRole::Coordinator => Role::Coordinator,
-            MemberRole::Member => Role::Member,
-        },
+        role: row.role().into(),
         artisan_id: row.artisan_id,
         display_name,
         joined_at: utc(row.joined_at),
@@ -700,7 +627,7 @@ pub struct NewMember {
     operation_id = "addCollectiveMember",
     params(
         ("id" = Uuid, Path, description = "Collective id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+        crate::http::extract::IdempotencyKeyHeader,
     ),
     request_body = NewMember,
     security(("bearer_auth" = [])),
@@ -765,7 +692,7 @@ pub struct RoleChange {
     params(
         ("id" = Uuid, Path, description = "Collective id"),
         ("artisan_id" = Uuid, Path, description = "The member"),
-        ("If-Match" = String, Header, description = "The membership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+        crate::http::extract::IfMatchHeader,
     ),
     request_body = RoleChange,
     security(("bearer_auth" = [])),
@@ -816,7 +743,7 @@ pub async fn change_role(
     params(
         ("id" = Uuid, Path, description = "Collective id"),
         ("artisan_id" = Uuid, Path, description = "The member"),
-        ("If-Match" = String, Header, description = "The membership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+        crate::http::extract::IfMatchHeader,
     ),
     security(("bearer_auth" = [])),
     responses(

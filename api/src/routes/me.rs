@@ -89,7 +89,7 @@ pub async fn get_me(
 #[utoipa::path(
     tag = "me",
     operation_id = "deleteMe",
-    params(("If-Match" = String, Header, description = "The profile's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#)),
+    params(crate::http::extract::IfMatchHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 204, description = "Account closed"),

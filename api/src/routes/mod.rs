@@ -1,6 +1,24 @@
 //! Every route, registered once: the registration is also what puts the
 //! operation into the OpenAPI document.
 
+/// An API enum (snake_case in JSON, with a schema) that mirrors a domain
+/// enum variant for variant, with conversions both ways.
+macro_rules! mirror_enum {
+    ($api:ident <=> $domain:ident { $($variant:ident),* $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $api { $($variant),* }
+
+        impl From<$api> for $domain {
+            fn from(v: $api) -> Self { match v { $($api::$variant => $domain::$variant),* } }
+        }
+
+        impl From<$domain> for $api {
+            fn from(v: $domain) -> Self { match v { $($domain::$variant => $api::$variant),* } }
+        }
+    };
+}
+
 pub mod artisans;
 pub mod auth;
 pub mod collectives;

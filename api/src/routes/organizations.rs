@@ -124,7 +124,7 @@ page_type!(OrganizationPage, Organization);
     tag = "organizations",
     operation_id = "createOrganization",
     request_body = OrganizationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    params(crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The organization", body = Organization,
@@ -403,7 +403,7 @@ pub fn issue_api_key(
     operation_id = "createApiKey",
     params(
         ("id" = Uuid, Path, description = "Organization id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+        crate::http::extract::IdempotencyKeyHeader,
     ),
     request_body = ApiKeyRequest,
     security(("bearer_auth" = [])),

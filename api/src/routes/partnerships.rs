@@ -43,22 +43,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(leave_partnership);
 }
 
-macro_rules! mirror_enum {
-    ($api:ident <=> $domain:ident { $($variant:ident),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $api { $($variant),* }
-
-        impl From<$api> for $domain {
-            fn from(v: $api) -> Self { match v { $($api::$variant => $domain::$variant),* } }
-        }
-
-        impl From<$domain> for $api {
-            fn from(v: $domain) -> Self { match v { $($domain::$variant => $api::$variant),* } }
-        }
-    };
-}
-
 mirror_enum!(Kind <=> PartnershipKind { CoBrandedCollection, MarketEvent, SkillWorkshop, CooperativeProject, Other });
 mirror_enum!(Status <=> PartnershipStatus { Forming, Active, Completed, Dissolved });
 mirror_enum!(PartyState <=> PartyStatus { Invited, Accepted, Declined, Left });
@@ -200,7 +184,7 @@ pub struct NewPartnership {
     tag = "partnerships",
     operation_id = "createPartnership",
     request_body = NewPartnership,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$")),
+    params(crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The partnership", body = Partnership,
@@ -382,7 +366,7 @@ pub struct PartnershipChange {
     operation_id = "updatePartnership",
     params(
         ("id" = Uuid, Path, description = "Partnership id"),
-        ("If-Match" = String, Header, description = "The partnership's current ETag, e.g. `\"3\"`", pattern = r#"^"[0-9]{1,18}"$"#),
+        crate::http::extract::IfMatchHeader,
     ),
     request_body = PartnershipChange,
     security(("bearer_auth" = [])),
@@ -488,7 +472,7 @@ pub async fn decline_invitation(
     operation_id = "addPartnershipParty",
     params(
         ("id" = Uuid, Path, description = "Partnership id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: 1–255 visible ASCII characters", pattern = r"^[\x21-\x7E]{1,255}$"),
+        crate::http::extract::IdempotencyKeyHeader,
     ),
     request_body = PartyRef,
     security(("bearer_auth" = [])),
