@@ -24,3 +24,65 @@ fn every_operation_declares_security_and_an_id() {
         }
     }
 }
+
+/// Every operation that declares a security scheme refuses a request with
+/// no credentials and one with a forged token, with a 401 problem.
+#[actix_web::test]
+async fn every_secured_operation_refuses_missing_and_invalid_credentials() {
+    use actix_web::http::Method;
+    let app = crate::support::TestApp::spawn().await;
+    let doc = api::openapi();
+    let mut checked = 0;
+    for (path, item) in &doc.paths.paths {
+        let concrete = path
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "01900000-0000-7000-8000-000000000000"
+                } else {
+                    s
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let ops = [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let public = op.security.as_ref().is_some_and(|s| {
+                serde_json::to_value(s).is_ok_and(|v| v == serde_json::json!([{}]))
+            });
+            if public {
+                continue;
+            }
+            for credential in [None, Some("Bearer not.a.token")] {
+                let mut req = app
+                    .req(method.clone(), &concrete)
+                    .header("If-Match", "\"1\"");
+                if let Some(value) = credential {
+                    req = req.header("Authorization", value);
+                }
+                if matches!(method, Method::POST | Method::PATCH) {
+                    req = req.json(serde_json::json!({}));
+                }
+                let res = req.send().await;
+                assert_eq!(
+                    res.status, 401,
+                    "{method} {path} with {credential:?}: {}",
+                    res.text
+                );
+                res.assert_problem(401, "unauthenticated");
+                assert!(res.header("www-authenticate").is_some(), "{method} {path}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 60,
+        "only {checked} checks: did the walk find the operations?"
+    );
+}
