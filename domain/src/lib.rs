@@ -5,11 +5,14 @@
 //! crates build on these types; nothing here knows about HTTP or SQL.
 
 pub mod account;
+pub mod agreement;
 pub mod api_key;
+pub mod canonical;
 pub mod collective;
 pub mod country;
 pub mod error;
 pub mod ids;
+pub mod money;
 pub mod partnership;
 pub mod profile;
 pub mod text;

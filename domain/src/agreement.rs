@@ -1,0 +1,712 @@
+//! Agreements: the written terms of a partnership (commitments, revenue
+//! split, promotion plan, cultural attribution, effective dates), their
+//! content hash, and the rules of their lifecycle.
+//!
+//! The content hash is the lower-case hex SHA-256 of the RFC 8785
+//! canonical JSON of the agreement's *document*: the terms plus `kind`
+//! (an amendment and a termination with the same terms are different
+//! documents). Parties sign a hash, so the document they saw is exactly
+//! the document they agreed to.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::account::text_enum;
+use crate::money::Currency;
+use crate::text::{self, limits};
+use crate::{canonical, FieldError, FieldErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreementKind {
+    /// A partnership's own agreement, superseding nothing.
+    Original,
+    /// New terms that supersede an active agreement from a date.
+    Amendment,
+    /// Ends an active agreement from a date; governs nothing itself.
+    Termination,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreementStatus {
+    Draft,
+    Active,
+    Declined,
+    Superseded,
+    Terminated,
+}
+
+/// What happened to an agreement, as its audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Created,
+    Edited,
+    Signed,
+    Declined,
+    Activated,
+    Superseded,
+    Terminated,
+}
+
+text_enum!(AgreementKind { Original => "original", Amendment => "amendment", Termination => "termination" });
+text_enum!(AgreementStatus {
+    Draft => "draft",
+    Active => "active",
+    Declined => "declined",
+    Superseded => "superseded",
+    Terminated => "terminated",
+});
+text_enum!(EventKind {
+    Created => "created",
+    Edited => "edited",
+    Signed => "signed",
+    Declined => "declined",
+    Activated => "activated",
+    Superseded => "superseded",
+    Terminated => "terminated",
+});
+
+impl AgreementKind {
+    /// Whether an agreement of this kind governs sales while in force (a
+    /// termination only ends the one before it).
+    pub fn governs(self) -> bool {
+        self != AgreementKind::Termination
+    }
+}
+
+impl AgreementStatus {
+    /// Whether the agreement has been in force at some point (and so may
+    /// still govern some dates).
+    pub fn was_activated(self) -> bool {
+        matches!(
+            self,
+            AgreementStatus::Active | AgreementStatus::Superseded | AgreementStatus::Terminated
+        )
+    }
+}
+
+/// Total of a split, in basis points.
+pub const FULL_SHARE_BPS: i64 = 10_000;
+pub const MAX_COMMITMENTS: usize = 50;
+pub const MAX_SHARES: usize = 20;
+pub const MAX_ATTRIBUTIONS: usize = 50;
+pub const MAX_CHANNELS: usize = 10;
+pub const COMMITMENT: usize = 500;
+pub const CHANNEL: usize = 80;
+pub const CREDIT_LINE: usize = 300;
+pub const REASON: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub party_id: String,
+    pub description: String,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// A charity or cause that receives a share but does not sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beneficiary {
+    pub name: String,
+    pub url: Option<String>,
+    pub organization_id: Option<String>,
+    pub campaign_id: Option<String>,
+}
+
+/// Who receives a share: `{"party_id": …}` or `{"beneficiary": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    PartyId(String),
+    Beneficiary(Beneficiary),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub recipient: Recipient,
+    pub share_bps: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenueSplit {
+    pub currency: String,
+    pub shares: Vec<Share>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionPlan {
+    pub summary: String,
+    pub channels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub party_id: String,
+    pub tradition: String,
+    pub credit_line: String,
+}
+
+/// The terms of an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    pub commitments: Vec<Commitment>,
+    pub revenue_split: RevenueSplit,
+    pub promotion_plan: PromotionPlan,
+    pub cultural_attribution: Vec<Attribution>,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+}
+
+/// The split's problems: shares > 0, no recipient twice, at most
+/// [`MAX_SHARES`], and a total of exactly 10 000 (the message states the
+/// actual total). Beneficiaries are the same recipient when their names
+/// match ignoring case.
+pub fn split_errors(shares: &[Share]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let field = "revenue_split.shares";
+    if shares.is_empty() || shares.len() > MAX_SHARES {
+        errors.push(FieldError::new(
+            field,
+            "size",
+            format!("must have 1 to {MAX_SHARES} shares"),
+        ));
+    }
+    let mut seen: Vec<String> = Vec::with_capacity(shares.len());
+    let mut total: i64 = 0;
+    for (i, share) in shares.iter().enumerate() {
+        if share.share_bps <= 0 || share.share_bps > FULL_SHARE_BPS {
+            errors.push(FieldError::new(
+                format!("{field}[{i}].share_bps"),
+                "out_of_range",
+                format!("must be between 1 and {FULL_SHARE_BPS} basis points"),
+            ));
+        }
+        total = total.saturating_add(share.share_bps);
+        let identity = match &share.recipient {
+            Recipient::PartyId(id) => format!("party:{id}"),
+            Recipient::Beneficiary(b) => format!("beneficiary:{}", b.name.trim().to_lowercase()),
+        };
+        if seen.contains(&identity) {
+            errors.push(FieldError::new(
+                format!("{field}[{i}].recipient"),
+                "duplicate",
+                "names a recipient that already has a share",
+            ));
+        }
+        seen.push(identity);
+    }
+    if total != FULL_SHARE_BPS {
+        errors.push(FieldError::new(
+            field,
+            "sum",
+            format!(
+                "shares sum to {total} basis points; they must sum to exactly {FULL_SHARE_BPS}"
+            ),
+        ));
+    }
+    errors
+}
+
+fn line(e: &mut FieldErrors, field: String, value: &str, max: usize) -> String {
+    e.take(text::bounded(&field, value, 1, max, false))
+        .unwrap_or_default()
+}
+
+impl Terms {
+    /// Checks every rule that needs nothing but the terms themselves and
+    /// returns them with text trimmed. Party references are checked
+    /// against the partnership by [`Terms::check_parties`].
+    pub fn validate(self) -> Result<Terms, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.commitments.len() > MAX_COMMITMENTS {
+            e.push(FieldError::new(
+                "commitments",
+                "too_many",
+                format!("must have at most {MAX_COMMITMENTS} items"),
+            ));
+        }
+        let commitments = self
+            .commitments
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| Commitment {
+                description: line(
+                    &mut e,
+                    format!("commitments[{i}].description"),
+                    &c.description,
+                    COMMITMENT,
+                ),
+                ..c
+            })
+            .collect();
+        let currency = e
+            .take(Currency::parse(
+                "revenue_split.currency",
+                &self.revenue_split.currency,
+            ))
+            .map_or(self.revenue_split.currency, |c| c.code().to_owned());
+        for error in split_errors(&self.revenue_split.shares) {
+            e.push(error);
+        }
+        let shares = self
+            .revenue_split
+            .shares
+            .into_iter()
+            .enumerate()
+            .map(|(i, share)| Share {
+                recipient: match share.recipient {
+                    Recipient::Beneficiary(b) => {
+                        let field = format!("revenue_split.shares[{i}].recipient.beneficiary");
+                        Recipient::Beneficiary(Beneficiary {
+                            name: line(&mut e, format!("{field}.name"), &b.name, limits::ORG_NAME),
+                            url: b
+                                .url
+                                .and_then(|u| e.take(text::web_url(&format!("{field}.url"), &u))),
+                            ..b
+                        })
+                    }
+                    party => party,
+                },
+                ..share
+            })
+            .collect();
+        let summary = e
+            .take(text::bounded(
+                "promotion_plan.summary",
+                &self.promotion_plan.summary,
+                0,
+                limits::DESCRIPTION,
+                true,
+            ))
+            .unwrap_or_default();
+        let channels = e
+            .take(text::unique_list(
+                "promotion_plan.channels",
+                &self.promotion_plan.channels,
+                MAX_CHANNELS,
+                |f, s| text::bounded(f, s, 1, CHANNEL, false),
+            ))
+            .unwrap_or_default();
+        if self.cultural_attribution.len() > MAX_ATTRIBUTIONS {
+            e.push(FieldError::new(
+                "cultural_attribution",
+                "too_many",
+                format!("must have at most {MAX_ATTRIBUTIONS} items"),
+            ));
+        }
+        let cultural_attribution = self
+            .cultural_attribution
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| Attribution {
+                tradition: line(
+                    &mut e,
+                    format!("cultural_attribution[{i}].tradition"),
+                    &a.tradition,
+                    limits::TRADITION,
+                ),
+                credit_line: line(
+                    &mut e,
+                    format!("cultural_attribution[{i}].credit_line"),
+                    &a.credit_line,
+                    CREDIT_LINE,
+                ),
+                ..a
+            })
+            .collect();
+        if self
+            .effective_until
+            .is_some_and(|until| until < self.effective_from)
+        {
+            e.push(FieldError::new(
+                "effective_until",
+                "before_start",
+                "must not be before effective_from",
+            ));
+        }
+        e.finish(|| Terms {
+            commitments,
+            revenue_split: RevenueSplit { currency, shares },
+            promotion_plan: PromotionPlan { summary, channels },
+            cultural_attribution,
+            effective_from: self.effective_from,
+            effective_until: self.effective_until,
+        })
+    }
+
+    /// Every `party_id` the terms name must be one of `accepted`.
+    pub fn check_parties(&self, accepted: &[String]) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut check = |field: String, id: &str| {
+            if !accepted.iter().any(|a| a == id) {
+                e.push(FieldError::new(
+                    field,
+                    "unknown_party",
+                    "must be the id of an accepted party of this partnership",
+                ));
+            }
+        };
+        for (i, c) in self.commitments.iter().enumerate() {
+            check(format!("commitments[{i}].party_id"), &c.party_id);
+        }
+        for (i, s) in self.revenue_split.shares.iter().enumerate() {
+            if let Recipient::PartyId(id) = &s.recipient {
+                check(format!("revenue_split.shares[{i}].recipient.party_id"), id);
+            }
+        }
+        for (i, a) in self.cultural_attribution.iter().enumerate() {
+            check(format!("cultural_attribution[{i}].party_id"), &a.party_id);
+        }
+        e.finish(|| ())
+    }
+
+    /// The ids of the organizations named as beneficiaries.
+    pub fn organization_ids(&self) -> impl Iterator<Item = &str> {
+        self.revenue_split
+            .shares
+            .iter()
+            .filter_map(|s| match &s.recipient {
+                Recipient::Beneficiary(b) => b.organization_id.as_deref(),
+                Recipient::PartyId(_) => None,
+            })
+    }
+
+    /// The signed document: the terms plus the agreement's kind.
+    pub fn document(&self, kind: AgreementKind) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(members) = &mut value {
+            members.insert("kind".to_owned(), Value::String(kind.as_str().to_owned()));
+        }
+        value
+    }
+
+    /// The canonical JSON (RFC 8785) of the document.
+    pub fn canonical_json(&self, kind: AgreementKind) -> String {
+        canonical::to_string(&self.document(kind))
+    }
+
+    /// SHA-256 (hex) of the canonical JSON of the document.
+    pub fn content_hash(&self, kind: AgreementKind) -> String {
+        canonical::sha256_hex(&self.document(kind))
+    }
+
+    /// Reads terms back from a stored document.
+    pub fn from_document(text: &str) -> Option<Terms> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// The dates an agreement governs: from `from` through `until` (both
+/// inclusive; `None` = open-ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+impl InForce {
+    /// The window of an agreement effective `from`–`until` that was
+    /// superseded as of `cut` (the first day it no longer governs), or
+    /// `None` if that leaves no day at all.
+    pub fn window(
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+        cut: Option<NaiveDate>,
+    ) -> Option<Self> {
+        let last_before_cut = cut.and_then(|c| c.pred_opt());
+        let until = match (until, last_before_cut) {
+            (Some(u), Some(c)) => Some(u.min(c)),
+            (u, c) => u.or(c),
+        };
+        match until {
+            Some(u) if u < from => None,
+            _ => Some(InForce { from, until }),
+        }
+    }
+
+    pub fn overlaps(&self, other: &InForce) -> bool {
+        let starts_before_other_ends = other.until.is_none_or(|u| self.from <= u);
+        let other_starts_before_self_ends = self.until.is_none_or(|u| other.from <= u);
+        starts_before_other_ends && other_starts_before_self_ends
+    }
+}
+
+/// The rules for an amendment (or termination) of an agreement that took
+/// effect on `amended_from`: it must take effect later, and a termination
+/// has no end date of its own.
+pub fn check_amendment(
+    kind: AgreementKind,
+    amended_from: NaiveDate,
+    terms: &Terms,
+) -> Result<(), FieldErrors> {
+    let mut e = FieldErrors::default();
+    if terms.effective_from <= amended_from {
+        e.push(FieldError::new(
+            "effective_from",
+            "not_after_amended",
+            format!("must be after {amended_from}, when the amended agreement took effect"),
+        ));
+    }
+    if kind == AgreementKind::Termination && terms.effective_until.is_some() {
+        e.push(FieldError::new(
+            "effective_until",
+            "not_allowed",
+            "a termination has no end date; effective_from is the first day without an agreement",
+        ));
+    }
+    e.finish(|| ())
+}
+
+/// Whether every party in `required` (the accepted parties) has signed.
+pub fn fully_signed(required: &[String], signed: &[String]) -> bool {
+    !required.is_empty() && required.iter().all(|p| signed.contains(p))
+}
+
+/// A decline's reason: 1–1000 characters.
+pub fn reason(value: &str) -> Result<String, FieldError> {
+    text::bounded("reason", value, 1, REASON, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn party(id: &str, bps: i64) -> Share {
+        Share {
+            recipient: Recipient::PartyId(id.to_owned()),
+            share_bps: bps,
+        }
+    }
+
+    fn charity(name: &str, bps: i64) -> Share {
+        Share {
+            recipient: Recipient::Beneficiary(Beneficiary {
+                name: name.to_owned(),
+                url: None,
+                organization_id: None,
+                campaign_id: None,
+            }),
+            share_bps: bps,
+        }
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().expect("valid")
+    }
+
+    /// A fixed document whose hash is pinned below.
+    fn sample() -> Terms {
+        Terms {
+            commitments: vec![Commitment {
+                party_id: "0190f7a8-0000-7000-8000-000000000001".into(),
+                description: "Weave 40 alpaca scarves in the Ñuñoa pattern".into(),
+                due_on: Some(date("2026-10-01")),
+            }],
+            revenue_split: RevenueSplit {
+                currency: "PEN".into(),
+                shares: vec![
+                    party("0190f7a8-0000-7000-8000-000000000001", 6000),
+                    party("0190f7a8-0000-7000-8000-000000000002", 3500),
+                    Share {
+                        recipient: Recipient::Beneficiary(Beneficiary {
+                            name: "Escuela Taller Cusco".into(),
+                            url: Some("https://example.org/escuela".into()),
+                            organization_id: None,
+                            campaign_id: None,
+                        }),
+                        share_bps: 500,
+                    },
+                ],
+            },
+            promotion_plan: PromotionPlan {
+                summary: "Joint launch at the Lima craft fair; \"Andes\" label.\nBoth shops."
+                    .into(),
+                channels: vec!["instagram".into(), "market_stall".into()],
+            },
+            cultural_attribution: vec![Attribution {
+                party_id: "0190f7a8-0000-7000-8000-000000000001".into(),
+                tradition: "Quechua weaving".into(),
+                credit_line: "Woven by the Chinchero community €".into(),
+            }],
+            effective_from: date("2026-09-01"),
+            effective_until: None,
+        }
+    }
+
+    #[test]
+    fn the_content_hash_of_a_fixed_document_is_pinned() {
+        // If this fails, canonicalisation or the document shape changed
+        // and every stored signature would stop matching: do not update the
+        // constants without a migration plan.
+        let terms = sample();
+        assert_eq!(
+            terms.canonical_json(AgreementKind::Original),
+            concat!(
+                r#"{"commitments":[{"description":"Weave 40 alpaca scarves in the Ñuñoa pattern","due_on":"2026-10-01","party_id":"0190f7a8-0000-7000-8000-000000000001"}],"#,
+                r#""cultural_attribution":[{"credit_line":"Woven by the Chinchero community €","party_id":"0190f7a8-0000-7000-8000-000000000001","tradition":"Quechua weaving"}],"#,
+                r#""effective_from":"2026-09-01","effective_until":null,"kind":"original","#,
+                r#""promotion_plan":{"channels":["instagram","market_stall"],"summary":"Joint launch at the Lima craft fair; \"Andes\" label.\nBoth shops."},"#,
+                r#""revenue_split":{"currency":"PEN","shares":[{"recipient":{"party_id":"0190f7a8-0000-7000-8000-000000000001"},"share_bps":6000},"#,
+                r#"{"recipient":{"party_id":"0190f7a8-0000-7000-8000-000000000002"},"share_bps":3500},"#,
+                r#"{"recipient":{"beneficiary":{"campaign_id":null,"name":"Escuela Taller Cusco","organization_id":null,"url":"https://example.org/escuela"}},"share_bps":500}]}}"#,
+            )
+        );
+        assert_eq!(terms.content_hash(AgreementKind::Original), PINNED_HASH);
+        assert_ne!(terms.content_hash(AgreementKind::Amendment), PINNED_HASH);
+    }
+
+    /// Computed independently (Python `json.dumps(sort_keys=True, separators=(",", ":"),
+    /// ensure_ascii=False)`, which agrees with RFC 8785 for this document).
+    const PINNED_HASH: &str = "ccbd885ad5776347ed98029d1a5c417fa288e3383cbc387cfd6c84a54d86e89a";
+
+    #[test]
+    fn stored_documents_read_back_to_the_same_terms() {
+        let terms = sample();
+        let text = terms.canonical_json(AgreementKind::Amendment);
+        assert_eq!(Terms::from_document(&text), Some(terms));
+    }
+
+    #[test]
+    fn validation_trims_and_collects_every_problem() {
+        let mut terms = sample();
+        terms.commitments[0].description = "  Weave  ".into();
+        assert_eq!(
+            terms.clone().validate().expect("valid").commitments[0].description,
+            "Weave"
+        );
+        terms.revenue_split.currency = "XYZ".into();
+        terms.revenue_split.shares[2].share_bps = 400;
+        terms.effective_until = Some(date("2026-08-01"));
+        terms.promotion_plan.channels = vec!["a".into(), "a".into()];
+        let fields: Vec<String> = terms
+            .validate()
+            .expect_err("invalid")
+            .0
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "revenue_split.currency",
+                "revenue_split.shares",
+                "promotion_plan.channels[1]",
+                "effective_until"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_split_error_states_the_actual_sum() {
+        let errors = split_errors(&[party("a", 6000), party("b", 3990)]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, "sum");
+        assert!(errors[0].message.contains("9990"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn beneficiaries_are_the_same_recipient_ignoring_case() {
+        let errors = split_errors(&[
+            charity("Water for All", 5000),
+            charity("water for all ", 5000),
+        ]);
+        assert_eq!(errors[0].field, "revenue_split.shares[1].recipient");
+    }
+
+    #[test]
+    fn unknown_parties_are_named_by_path() {
+        let terms = sample();
+        let err = terms
+            .check_parties(&["0190f7a8-0000-7000-8000-000000000001".into()])
+            .expect_err("invalid");
+        assert_eq!(err.0[0].field, "revenue_split.shares[1].recipient.party_id");
+        assert!(terms
+            .check_parties(&[
+                "0190f7a8-0000-7000-8000-000000000001".into(),
+                "0190f7a8-0000-7000-8000-000000000002".into()
+            ])
+            .is_ok());
+    }
+
+    #[test]
+    fn windows_are_cut_by_supersession_and_overlap_inclusively() {
+        let w = |f: &str, u: Option<&str>, c: Option<&str>| {
+            InForce::window(date(f), u.map(date), c.map(date))
+        };
+        let year = w("2026-01-01", Some("2026-12-31"), None).expect("valid");
+        let cut = w("2026-01-01", None, Some("2026-07-01")).expect("valid");
+        assert_eq!(cut.until, Some(date("2026-06-30")));
+        assert_eq!(w("2026-01-01", None, Some("2026-01-01")), None);
+        let next = w("2027-01-01", None, None).expect("valid");
+        let last_day = w("2026-12-31", None, None).expect("valid");
+        assert!(!year.overlaps(&next) && !next.overlaps(&year));
+        assert!(year.overlaps(&last_day) && last_day.overlaps(&year));
+        assert!(!cut.overlaps(&w("2026-07-01", None, None).expect("valid")));
+    }
+
+    #[test]
+    fn amendments_take_effect_later_and_terminations_have_no_end() {
+        let mut terms = sample();
+        assert!(check_amendment(AgreementKind::Amendment, date("2026-09-01"), &terms).is_err());
+        terms.effective_from = date("2026-09-02");
+        assert!(check_amendment(AgreementKind::Amendment, date("2026-09-01"), &terms).is_ok());
+        terms.effective_until = Some(date("2027-01-01"));
+        assert!(check_amendment(AgreementKind::Termination, date("2026-09-01"), &terms).is_err());
+    }
+
+    #[test]
+    fn activation_needs_every_accepted_party() {
+        let required = vec!["a".to_owned(), "b".to_owned()];
+        assert!(!fully_signed(&required, &["a".into()]));
+        assert!(fully_signed(&required, &["b".into(), "a".into()]));
+        assert!(!fully_signed(&[], &[]));
+    }
+
+    fn shares() -> impl Strategy<Value = Vec<i64>> {
+        prop::collection::vec(-50i64..10_050, 1..=MAX_SHARES)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// A split is accepted exactly when every share is in 1..=10 000,
+        /// recipients are distinct and the total is 10 000; a wrong total is
+        /// always reported with the actual sum.
+        #[test]
+        fn split_validation_matches_the_rule(bps in shares(), repeat in any::<bool>()) {
+            let mut list: Vec<Share> = bps
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| party(&format!("p{i}"), b))
+                .collect();
+            if repeat && list.len() > 1 {
+                list[1].recipient = list[0].recipient.clone();
+            }
+            let total: i64 = bps.iter().sum();
+            let valid = total == FULL_SHARE_BPS
+                && bps.iter().all(|&b| (1..=FULL_SHARE_BPS).contains(&b))
+                && !(repeat && list.len() > 1);
+            let errors = split_errors(&list);
+            prop_assert_eq!(errors.is_empty(), valid);
+            let sum_error = errors.iter().find(|e| e.code == "sum");
+            prop_assert_eq!(sum_error.is_some(), total != FULL_SHARE_BPS);
+            if let Some(e) = sum_error {
+                let expected = format!("shares sum to {total} basis points");
+                prop_assert!(e.message.starts_with(&expected));
+            }
+        }
+
+        /// Any positive shares scaled to sum to 10 000 are accepted.
+        #[test]
+        fn every_exact_split_is_accepted(weights in prop::collection::vec(1i64..1000, 1..=MAX_SHARES)) {
+            let total: i64 = weights.iter().sum();
+            let mut bps: Vec<i64> = weights.iter().map(|w| (w * FULL_SHARE_BPS / total).max(1)).collect();
+            let drift = FULL_SHARE_BPS - bps.iter().sum::<i64>();
+            let (largest, _) = bps.iter().enumerate().max_by_key(|(_, b)| **b).expect("valid");
+            bps[largest] += drift;
+            prop_assume!(bps.iter().all(|&b| b > 0));
+            let list: Vec<Share> = bps.iter().enumerate().map(|(i, &b)| party(&format!("p{i}"), b)).collect();
+            prop_assert!(split_errors(&list).is_empty());
+        }
+    }
+}
