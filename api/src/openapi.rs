@@ -155,6 +155,7 @@ impl Modify for SecuritySchemes {
         (name = "artisans", description = "Artisan profiles"),
         (name = "collectives", description = "Cooperatives: membership, applications, coordinators"),
         (name = "partnerships", description = "Partnerships between artisans and collectives"),
+        (name = "agreements", description = "Signed, versioned agreements of partnerships"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "operations", description = "Health, readiness and metrics")

@@ -16,6 +16,8 @@ use crate::routes::organizations::ScopeName;
 const LINE: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 /// Free text: newlines and tabs allowed, other control characters not.
 const TEXT: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
+/// Free text that is not blank.
+const TEXT_NOT_BLANK: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
 
 macro_rules! string_schema {
     ($name:ident, $description:literal, $pattern:expr, $min:expr, $max:expr) => {
@@ -149,12 +151,49 @@ string_schema!(
     Some(254)
 );
 
+string_schema!(
+    CommitmentText,
+    "What a party commits to.",
+    Some(LINE),
+    Some(1),
+    Some(500)
+);
+string_schema!(
+    CreditLine,
+    "How a creator and their tradition are credited.",
+    Some(LINE),
+    Some(1),
+    Some(300)
+);
+string_schema!(
+    Channel,
+    "A promotion channel.",
+    Some(LINE),
+    Some(1),
+    Some(80)
+);
+string_schema!(
+    Reason,
+    "Why; newlines allowed, not blank.",
+    Some(TEXT_NOT_BLANK),
+    Some(1),
+    Some(1000)
+);
+string_schema!(
+    ContentHash,
+    "Lower-case hex SHA-256 of the agreement's canonical JSON (RFC 8785).",
+    Some("^[0-9a-f]{64}$"),
+    Some(64),
+    Some(64)
+);
+
 list_schema!(SlugList, Slug, None, 20);
 list_schema!(CommunityList, Slug, None, 10);
 list_schema!(LanguageList, LanguageTag, None, 10);
 list_schema!(LinkList, WebUrl, None, 10);
 list_schema!(TraditionList, Tradition, None, 10);
 list_schema!(GoalList, Goal, None, 10);
+list_schema!(ChannelList, Channel, None, 10);
 list_schema!(ScopeList, ScopeName, Some(1), 4);
 
 /// An ISO 3166-1 alpha-2 country code.
@@ -173,5 +212,26 @@ impl PartialSchema for CountryCode {
 impl ToSchema for CountryCode {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("CountryCode")
+    }
+}
+
+/// An ISO 4217 currency code in use.
+pub struct CurrencyCode;
+
+impl PartialSchema for CurrencyCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An ISO 4217 currency code in use; its exponent decides what a minor unit is.",
+            ))
+            .enum_values(Some(domain::money::all_codes()))
+            .into()
+    }
+}
+
+impl ToSchema for CurrencyCode {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CurrencyCode")
     }
 }

@@ -206,6 +206,18 @@ pub fn split_errors(shares: &[Share]) -> Vec<FieldError> {
     errors
 }
 
+/// An id in its canonical form (lower-case, hyphenated), so the same
+/// terms always hash the same however a client spelled the id.
+fn id(e: &mut FieldErrors, field: String, value: &str) -> String {
+    match uuid::Uuid::parse_str(value) {
+        Ok(id) => id.to_string(),
+        Err(_) => {
+            e.push(FieldError::new(field, "invalid_uuid", "must be a UUID"));
+            value.to_owned()
+        }
+    }
+}
+
 fn line(e: &mut FieldErrors, field: String, value: &str, max: usize) -> String {
     e.take(text::bounded(&field, value, 1, max, false))
         .unwrap_or_default()
@@ -229,13 +241,14 @@ impl Terms {
             .into_iter()
             .enumerate()
             .map(|(i, c)| Commitment {
+                party_id: id(&mut e, format!("commitments[{i}].party_id"), &c.party_id),
                 description: line(
                     &mut e,
                     format!("commitments[{i}].description"),
                     &c.description,
                     COMMITMENT,
                 ),
-                ..c
+                due_on: c.due_on,
             })
             .collect();
         let currency = e
@@ -261,10 +274,19 @@ impl Terms {
                             url: b
                                 .url
                                 .and_then(|u| e.take(text::web_url(&format!("{field}.url"), &u))),
-                            ..b
+                            organization_id: b
+                                .organization_id
+                                .map(|o| id(&mut e, format!("{field}.organization_id"), &o)),
+                            campaign_id: b
+                                .campaign_id
+                                .map(|c| id(&mut e, format!("{field}.campaign_id"), &c)),
                         })
                     }
-                    party => party,
+                    Recipient::PartyId(party) => Recipient::PartyId(id(
+                        &mut e,
+                        format!("revenue_split.shares[{i}].recipient.party_id"),
+                        &party,
+                    )),
                 },
                 ..share
             })
@@ -298,6 +320,11 @@ impl Terms {
             .into_iter()
             .enumerate()
             .map(|(i, a)| Attribution {
+                party_id: id(
+                    &mut e,
+                    format!("cultural_attribution[{i}].party_id"),
+                    &a.party_id,
+                ),
                 tradition: line(
                     &mut e,
                     format!("cultural_attribution[{i}].tradition"),
@@ -310,7 +337,6 @@ impl Terms {
                     &a.credit_line,
                     CREDIT_LINE,
                 ),
-                ..a
             })
             .collect();
         if self

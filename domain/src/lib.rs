@@ -16,5 +16,6 @@ pub mod money;
 pub mod partnership;
 pub mod profile;
 pub mod text;
+pub mod webhook;
 
 pub use error::{FieldError, FieldErrors};

@@ -8,6 +8,7 @@
 //! `version` column compared in the `UPDATE ... WHERE` itself, so a lost
 //! update is impossible on either database.
 
+pub mod agreements;
 pub mod api_keys;
 pub mod artisans;
 pub mod collectives;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod idempotency;
 pub mod organizations;
+pub mod outbox;
 pub mod partnerships;
 pub mod reviews;
 pub mod schema;

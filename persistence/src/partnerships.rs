@@ -13,6 +13,7 @@ use domain::collective::MemberRole;
 use domain::partnership::{
     PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch, PartyStatus,
 };
+use domain::webhook::EventType;
 
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
@@ -112,7 +113,7 @@ fn visible_to(viewer: &str) -> Visible {
     ))
 }
 
-fn find_visible(
+pub(crate) fn find_visible(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
@@ -166,7 +167,11 @@ fn coordinates(
 
 /// Whether `actor` speaks for `party`: the artisan themself, or a
 /// coordinator of the collective.
-fn speaks_for(conn: &mut AnyConnection, party: &PartyRow, actor: &str) -> Result<bool, DbError> {
+pub(crate) fn speaks_for(
+    conn: &mut AnyConnection,
+    party: &PartyRow,
+    actor: &str,
+) -> Result<bool, DbError> {
     match (&party.artisan_id, &party.collective_id) {
         (Some(artisan), _) => Ok(artisan == actor),
         (None, Some(collective)) => coordinates(conn, collective, actor),
@@ -174,33 +179,55 @@ fn speaks_for(conn: &mut AnyConnection, party: &PartyRow, actor: &str) -> Result
     }
 }
 
-fn parties(conn: &mut AnyConnection, partnership_id: &str) -> Result<Vec<PartyRow>, DbError> {
+pub(crate) fn parties(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+) -> Result<Vec<PartyRow>, DbError> {
     Ok(partnership_parties::table
         .filter(partnership_parties::partnership_id.eq(partnership_id))
         .order(partnership_parties::id.asc())
         .load::<PartyRow>(conn)?)
 }
 
+/// The accepted parties the actor speaks for (their own, and those of
+/// the collectives they coordinate), oldest first.
+pub(crate) fn spoken_for(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    actor: &str,
+) -> Result<Vec<PartyRow>, DbError> {
+    let mut out = Vec::new();
+    for party in parties(conn, partnership_id)? {
+        if party.status() == PartyStatus::Accepted && speaks_for(conn, &party, actor)? {
+            out.push(party);
+        }
+    }
+    Ok(out)
+}
+
 /// Finds the accepted party the actor speaks for, or refuses: 404 when
 /// the actor cannot see the partnership, 403 when they can but are not an
 /// accepted party.
-fn acting_party(
+pub(crate) fn acting_party(
     conn: &mut AnyConnection,
     partnership: &PartnershipRow,
     actor: &str,
 ) -> Result<PartyRow, DbError> {
-    for party in parties(conn, &partnership.id)? {
-        if party.status() == PartyStatus::Accepted && speaks_for(conn, &party, actor)? {
-            return Ok(party);
-        }
-    }
-    Err(DbError::Forbidden(
-        "only an accepted party of this partnership may do this",
-    ))
+    spoken_for(conn, &partnership.id, actor)?
+        .into_iter()
+        .next()
+        .ok_or(NOT_A_PARTY)
 }
 
+pub(crate) const NOT_A_PARTY: DbError =
+    DbError::Forbidden("only an accepted party of this partnership may do this");
+
 /// Touches the partnership row (serialising changes) and returns it.
-fn lock(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<PartnershipRow, DbError> {
+pub(crate) fn lock(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<PartnershipRow, DbError> {
     let row = find_visible(conn, id, viewer)?;
     diesel::update(partnerships::table.find(id))
         .set(partnerships::updated_at.eq(partnerships::updated_at))
@@ -403,6 +430,13 @@ pub fn answer(
             .count()
             .get_result::<i64>(conn)?;
         let next = partnership.status().with_accepted(accepted);
+        if next == PartnershipStatus::Active && partnership.status() != next {
+            crate::outbox::record(
+                conn,
+                EventType::PartnershipActivated,
+                &serde_json::json!({ "partnership_id": partnership.id }),
+            )?;
+        }
         set_status(conn, &mut partnership, next)?;
         Ok(partnership)
     })
@@ -480,8 +514,8 @@ where
 }
 
 /// A party leaves (the artisan, or a coordinator for a collective). Only
-/// accepted parties can leave; agreements, once they exist, will also have
-/// to allow it.
+/// accepted parties can leave, and only while no active agreement names
+/// them.
 pub fn leave(
     conn: &mut AnyConnection,
     partnership_id: &str,
@@ -499,6 +533,11 @@ pub fn leave(
         }
         if party.status() != PartyStatus::Accepted {
             return Err(DbError::Refused("only an accepted party can leave"));
+        }
+        if crate::agreements::names_party_in_force(conn, party_id)? {
+            return Err(DbError::Refused(
+                "an active agreement names this party; it can leave once that agreement is terminated",
+            ));
         }
         diesel::update(partnership_parties::table.find(party_id))
             .set((

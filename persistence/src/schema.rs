@@ -226,3 +226,70 @@ diesel::allow_tables_to_appear_in_same_query!(partnerships, collectives);
 diesel::allow_tables_to_appear_in_same_query!(partnership_parties, collective_members);
 diesel::allow_tables_to_appear_in_same_query!(partnership_parties, artisans);
 diesel::allow_tables_to_appear_in_same_query!(partnership_parties, collectives);
+
+diesel::table! {
+    agreements (id) {
+        id -> Text,
+        partnership_id -> Text,
+        kind -> Text,
+        supersedes -> Nullable<Text>,
+        status -> Text,
+        terms -> Text,
+        content_hash -> Text,
+        currency -> Text,
+        effective_from -> Date,
+        effective_until -> Nullable<Date>,
+        superseded_from -> Nullable<Date>,
+        superseded_by -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        revision -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    agreement_signatures (id) {
+        id -> Text,
+        agreement_id -> Text,
+        revision -> BigInt,
+        party_id -> Text,
+        content_hash -> Text,
+        signed_by -> Text,
+        signed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agreement_events (id) {
+        id -> Text,
+        agreement_id -> Text,
+        kind -> Text,
+        version -> BigInt,
+        content_hash -> Text,
+        actor_id -> Nullable<Text>,
+        party_id -> Nullable<Text>,
+        related_agreement_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(agreements -> partnerships (partnership_id));
+diesel::joinable!(agreement_signatures -> partnership_parties (party_id));
+diesel::allow_tables_to_appear_in_same_query!(agreements, partnerships);
+diesel::allow_tables_to_appear_in_same_query!(agreements, partnership_parties);
+diesel::allow_tables_to_appear_in_same_query!(agreements, collective_members);
+diesel::allow_tables_to_appear_in_same_query!(agreements, agreement_signatures);
+diesel::allow_tables_to_appear_in_same_query!(agreement_signatures, partnership_parties);

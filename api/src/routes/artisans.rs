@@ -10,7 +10,7 @@ use domain::text::{limits, Slug};
 use domain::FieldError;
 use persistence::artisans::{self as store, ArtisanAfter, ArtisanFilter, ArtisanOrder, ArtisanRow};
 use persistence::reviews::{self, ReviewRow};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -197,6 +197,7 @@ pub(crate) fn text_param(
 }
 
 const NEWEST: &str = "newest";
+const OLDEST: &str = "oldest";
 const NAME: &str = "name";
 
 /// Runs a validated search; shared by `/v1/artisans` and the partner
@@ -314,10 +315,6 @@ pub async fn get_artisan(
     Ok(with_etag(load(&state, id.to_string()).await?))
 }
 
-fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenToPatchBody {
@@ -345,11 +342,11 @@ pub struct ArtisanPatch {
     #[schema(value_type = Option<crate::schema::TraditionList>)]
     pub cultural_traditions: Option<Vec<String>>,
     /// ISO 3166-1 alpha-2; `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
     pub country: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<crate::schema::Region>, nullable)]
     pub region: Option<Option<String>>,
     #[schema(value_type = Option<crate::schema::LanguageList>)]
@@ -498,21 +495,39 @@ impl PageQuery {
     /// Validated limit and the id the previous page ended at (newest-first
     /// listings keyed on the time-ordered id).
     pub fn newest_first(&self) -> Result<(i64, Option<String>), ApiError> {
+        self.by_id(NEWEST)
+    }
+
+    /// The same for oldest-first listings.
+    pub fn oldest_first(&self) -> Result<(i64, Option<String>), ApiError> {
+        self.by_id(OLDEST)
+    }
+
+    fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
         let limit = pagination::limit(self.limit)?;
-        let before = match &self.cursor {
-            Some(cursor) => pagination::decode_cursor(cursor, NEWEST, 1)?.pop(),
+        let last = match &self.cursor {
+            Some(cursor) => pagination::decode_cursor(cursor, order, 1)?.pop(),
             None => None,
         };
-        Ok((limit, before))
+        Ok((limit, last))
     }
 }
 
 /// The cursor after `last_id` in a newest-first listing.
 pub fn next_newest(has_more: bool, last_id: Option<&str>) -> Option<String> {
+    next_by_id(NEWEST, has_more, last_id)
+}
+
+/// The cursor after `last_id` in an oldest-first listing.
+pub fn next_oldest(has_more: bool, last_id: Option<&str>) -> Option<String> {
+    next_by_id(OLDEST, has_more, last_id)
+}
+
+fn next_by_id(order: &str, has_more: bool, last_id: Option<&str>) -> Option<String> {
     has_more
         .then_some(last_id)
         .flatten()
-        .map(|id| pagination::encode_cursor(NEWEST, &[id]))
+        .map(|id| pagination::encode_cursor(order, &[id]))
 }
 
 /// Reviews of an artisan, newest first.

@@ -14,7 +14,7 @@ use domain::FieldError;
 use persistence::collectives::{
     self as store, ApplicationRow, CollectiveFilter, CollectiveRow, MemberRow, MemberWithName,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -109,10 +109,6 @@ pub struct NewCollective {
     pub membership_policy: Policy,
 }
 
-fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
 /// A change to a collective; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -124,11 +120,11 @@ pub struct CollectiveChange {
     #[schema(value_type = Option<crate::schema::SlugList>)]
     pub crafts: Option<Vec<String>>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
     pub country: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<crate::schema::Region>, nullable)]
     pub region: Option<Option<String>>,
     pub membership_policy: Option<Policy>,

@@ -19,6 +19,7 @@ macro_rules! mirror_enum {
     };
 }
 
+pub mod agreements;
 pub mod artisans;
 pub mod auth;
 pub mod collectives;
@@ -47,7 +48,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(collectives::configure)
                 .configure(directory::configure)
                 .configure(organizations::configure)
-                .configure(partnerships::configure),
+                .configure(partnerships::configure)
+                .configure(agreements::configure),
         );
 }
 
@@ -66,6 +68,17 @@ pub(crate) fn validation(errors: ValidationErrors) -> ApiError {
         }
     }
     ApiError::Validation(out)
+}
+
+/// For `Option<Option<T>>` fields with `#[serde(default)]`: a present
+/// value (even `null`) is `Some`, an absent one stays `None`, so PATCH can
+/// tell "clear it" from "leave it".
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// RFC 3339 UTC for a stored timestamp.

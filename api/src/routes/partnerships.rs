@@ -123,7 +123,7 @@ fn respond(body: Partnership) -> HttpResponse {
         .json(body)
 }
 
-fn viewer(user: &User) -> Viewer {
+pub(crate) fn viewer(user: &User) -> Viewer {
     Viewer {
         id: user.id.clone(),
         admin: user.role == Role::Admin,
