@@ -222,17 +222,18 @@ pub(crate) fn acting_party(
 pub(crate) const NOT_A_PARTY: DbError =
     DbError::Forbidden("only an accepted party of this partnership may do this");
 
-/// Touches the partnership row (serialising changes) and returns it.
+/// Touches the partnership row (serialising changes) and then reads it,
+/// so what the caller sees is the state no concurrent change can alter
+/// before the transaction ends.
 pub(crate) fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
 ) -> Result<PartnershipRow, DbError> {
-    let row = find_visible(conn, id, viewer)?;
     diesel::update(partnerships::table.find(id))
         .set(partnerships::updated_at.eq(partnerships::updated_at))
         .execute(conn)?;
-    Ok(row)
+    find_visible(conn, id, viewer)
 }
 
 fn insert_party(

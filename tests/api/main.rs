@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreements;
 mod artisans;
 mod auth;
 mod collectives;
