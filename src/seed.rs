@@ -4,12 +4,21 @@
 //! printed at the end.
 
 use api::auth::password::Passwords;
+use chrono::NaiveDate;
 use domain::account::Role;
+use domain::agreement::{
+    AgreementKind, Attribution, Beneficiary, Commitment, PromotionPlan, Recipient, RevenueSplit,
+    Share, Terms,
+};
 use domain::collective::{CollectivePatch, MembershipPolicy};
+use domain::partnership::{PartnershipKind, PartnershipText};
 use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
 use domain::text::{DisplayName, Email};
+use domain::FieldErrors;
+use persistence::agreements::{self, Actor, Amendment};
 use persistence::db::diesel_error;
-use persistence::{collectives, users, write_tx, AnyConnection};
+use persistence::partnerships::{self, Invitee, Viewer};
+use persistence::{collectives, users, write_tx, AnyConnection, DbError};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -218,26 +227,29 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
         }
     }
     let collectives = seed_collectives(conn, count)?;
+    let partnerships = seed_partnerships(conn, &collectives).map_err(|e| e.0)?;
+    let collectives = collectives.len();
     println!(
-        "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}) and {collectives} collectives"
+        "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}), {collectives} collectives and {partnerships} partnerships"
     );
     Ok(())
 }
 
+/// The id of demo artisan `n` (1-based).
+fn id_of(conn: &mut AnyConnection, n: usize) -> Result<String, String> {
+    let email = Email::parse("email", &format!("demo-{n}@example.org")).map_err(|e| e.message)?;
+    users::find_by_email(conn, &email)
+        .map_err(|e| e.to_string())?
+        .map(|u| u.id)
+        .ok_or_else(|| format!("demo-{n} is missing"))
+}
+
 /// Two collectives coordinated by the first demo artisans, with a few
 /// members each and one pending application.
-fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<usize, String> {
-    if artisans < 8 {
-        return Ok(0);
+fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<Vec<String>, String> {
+    if artisans < 10 {
+        return Ok(Vec::new());
     }
-    let id_of = |conn: &mut AnyConnection, n: usize| -> Result<String, String> {
-        let email =
-            Email::parse("email", &format!("demo-{n}@example.org")).map_err(|e| e.message)?;
-        users::find_by_email(conn, &email)
-            .map_err(|e| e.to_string())?
-            .map(|u| u.id)
-            .ok_or_else(|| format!("demo-{n} is missing"))
-    };
     let specs = [
         (
             "Tejedoras del Valle Sagrado",
@@ -260,6 +272,7 @@ fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<usize, 
             8,
         ),
     ];
+    let mut ids = Vec::with_capacity(specs.len());
     for (name, description, crafts, country, region, policy, members, applicant) in &specs {
         let fields = CollectivePatch {
             name: Some((*name).to_owned()),
@@ -287,8 +300,234 @@ fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<usize, 
             "I would love to join and share a stall.",
         )
         .map_err(|e| e.to_string())?;
+        ids.push(collective.id);
     }
-    Ok(specs.len())
+    Ok(ids)
+}
+
+fn viewer(id: &str) -> Viewer {
+    Viewer {
+        id: id.to_owned(),
+        admin: false,
+    }
+}
+
+fn actor(id: &str, party_id: Option<&str>) -> Actor {
+    Actor {
+        viewer: viewer(id),
+        party_id: party_id.map(str::to_owned),
+    }
+}
+
+fn date(text: &str) -> Result<NaiveDate, SeedError> {
+    text.parse()
+        .map_err(|e| SeedError(format!("demo date {text}: {e}")))
+}
+
+/// Partnerships of three kinds: a co-branded collection between two
+/// artisans and a collective (the first of `collectives`) with an active agreement (a charity among the
+/// recipients) and one signed amendment; a market event with a draft
+/// awaiting a signature; a workshop still forming.
+fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result<usize, SeedError> {
+    let Some(tejedoras) = collectives.first() else {
+        return Ok(0);
+    };
+    let text = |title: &str, description: &str, goals: &[&str]| PartnershipText {
+        title: title.to_owned(),
+        description: description.to_owned(),
+        shared_goals: goals.iter().map(|g| (*g).to_owned()).collect(),
+    };
+    let (rosa, kwame, tejedoras_coordinator) = (id_of(conn, 2)?, id_of(conn, 5)?, id_of(conn, 1)?);
+    let textile = partnerships::create(
+        conn,
+        PartnershipKind::CoBrandedCollection,
+        &text(
+            "Andes to Accra: a co-branded textile line",
+            "Alpaca weaving from Cusco meets kente patterns from Ashanti in one shared collection.",
+            &["Launch 12 co-branded pieces", "Share a stall at two fairs"],
+        ),
+        &rosa,
+        &[
+            Invitee::Artisan(kwame.clone()),
+            Invitee::Collective(tejedoras.clone()),
+        ],
+    )?;
+    let parties = partnerships::parties_of(conn, std::slice::from_ref(&textile.id))?;
+    let party = |artisan: Option<&str>, collective: Option<&str>| -> Result<String, SeedError> {
+        parties
+            .iter()
+            .find(|p| {
+                p.row.artisan_id.as_deref() == artisan
+                    && p.row.collective_id.as_deref() == collective
+            })
+            .map(|p| p.row.id.clone())
+            .ok_or_else(|| SeedError("demo party is missing".into()))
+    };
+    let (rosa_party, kwame_party, tejedoras_party) = (
+        party(Some(&rosa), None)?,
+        party(Some(&kwame), None)?,
+        party(None, Some(tejedoras))?,
+    );
+    partnerships::answer(conn, &textile.id, &kwame_party, &viewer(&kwame), true)?;
+    partnerships::answer(
+        conn,
+        &textile.id,
+        &tejedoras_party,
+        &viewer(&tejedoras_coordinator),
+        true,
+    )?;
+    let share = |party: &str, share_bps: i64| Share {
+        recipient: Recipient::PartyId(party.to_owned()),
+        share_bps,
+    };
+    let terms = Terms {
+        commitments: vec![
+            Commitment {
+                party_id: tejedoras_party.clone(),
+                description: "Weave 40 alpaca scarves with natural dyes".into(),
+                due_on: Some(date("2026-11-15")?),
+            },
+            Commitment {
+                party_id: kwame_party.clone(),
+                description: "Design the kente borders and run the Accra stall".into(),
+                due_on: Some(date("2026-12-01")?),
+            },
+            Commitment {
+                party_id: rosa_party.clone(),
+                description: "Photograph the collection and run the online shop".into(),
+                due_on: None,
+            },
+        ],
+        revenue_split: RevenueSplit {
+            currency: "USD".into(),
+            shares: vec![
+                share(&tejedoras_party, 4000),
+                share(&kwame_party, 3000),
+                share(&rosa_party, 2500),
+                Share {
+                    recipient: Recipient::Beneficiary(Beneficiary {
+                        name: "Escuela Taller de Tejido Chinchero".into(),
+                        url: Some("https://example.org/escuela-chinchero".into()),
+                        organization_id: None,
+                        campaign_id: None,
+                    }),
+                    share_bps: 500,
+                },
+            ],
+        },
+        promotion_plan: PromotionPlan {
+            summary:
+                "Launch at the Lima craft fair, then the Accra Arts Centre; joint posts every week."
+                    .into(),
+            channels: vec![
+                "instagram".into(),
+                "market_stall".into(),
+                "online_shop".into(),
+            ],
+        },
+        cultural_attribution: vec![
+            Attribution {
+                party_id: tejedoras_party.clone(),
+                tradition: "Quechua backstrap weaving".into(),
+                credit_line: "Woven by the Tejedoras del Valle Sagrado, Chinchero".into(),
+            },
+            Attribution {
+                party_id: kwame_party.clone(),
+                tradition: "Asante kente".into(),
+                credit_line: "Kente borders designed in Bonwire, Ashanti".into(),
+            },
+        ],
+        effective_from: date("2026-09-01")?,
+        effective_until: None,
+    }
+    .validate()
+    .map_err(|e| SeedError(format!("demo agreement is invalid: {e:?}")))?;
+    let signers = [
+        (rosa.as_str(), rosa_party.as_str()),
+        (kwame.as_str(), kwame_party.as_str()),
+        (tejedoras_coordinator.as_str(), tejedoras_party.as_str()),
+    ];
+    let original = agreements::create::<SeedError>(conn, &textile.id, &actor(&rosa, None), &terms)?;
+    sign_all(conn, &original.id, &signers)?;
+    let amendment = agreements::amend::<SeedError>(
+        conn,
+        &original.id,
+        &actor(&kwame, None),
+        &Amendment {
+            kind: AgreementKind::Amendment,
+            effective_from: date("2027-01-01")?,
+            effective_until: None,
+        },
+    )?;
+    let amendment = agreements::edit::<SeedError>(
+        conn,
+        &amendment.id,
+        &actor(&kwame, None),
+        amendment.version,
+        |mut terms| {
+            terms.revenue_split.shares[0].share_bps = 4500;
+            terms.revenue_split.shares[2].share_bps = 2000;
+            terms.validate()
+        },
+    )?;
+    sign_all(conn, &amendment.id, &signers)?;
+
+    let (kenji, ximena) = (id_of(conn, 9)?, id_of(conn, 4)?);
+    let market = partnerships::create(
+        conn,
+        PartnershipKind::MarketEvent,
+        &text(
+            "Kyoto–Oaxaca winter market",
+            "Two stalls side by side: indigo textiles and black pottery.",
+            &["Sell together at the December market"],
+        ),
+        &kenji,
+        &[Invitee::Artisan(ximena.clone())],
+    )?;
+    let parties = partnerships::parties_of(conn, std::slice::from_ref(&market.id))?;
+    let ids: Vec<String> = parties.iter().map(|p| p.row.id.clone()).collect();
+    partnerships::answer(conn, &market.id, &ids[1], &viewer(&ximena), true)?;
+    let draft = Terms {
+        commitments: vec![],
+        revenue_split: RevenueSplit {
+            currency: "MXN".into(),
+            shares: vec![share(&ids[0], 5000), share(&ids[1], 5000)],
+        },
+        promotion_plan: PromotionPlan {
+            summary: "Shared flyer and a joint stall sign.".into(),
+            channels: vec!["flyers".into()],
+        },
+        cultural_attribution: vec![],
+        effective_from: date("2026-12-01")?,
+        effective_until: Some(date("2026-12-31")?),
+    }
+    .validate()
+    .map_err(|e| SeedError(format!("demo agreement is invalid: {e:?}")))?;
+    let draft = agreements::create::<SeedError>(conn, &market.id, &actor(&kenji, None), &draft)?;
+    agreements::sign::<SeedError>(conn, &draft.id, &actor(&kenji, None), &draft.content_hash)?;
+
+    let (tenzin, aiyana) = (id_of(conn, 6)?, id_of(conn, 3)?);
+    partnerships::create(
+        conn,
+        PartnershipKind::SkillWorkshop,
+        &text(
+            "Natural dyes exchange",
+            "A weekend of indigo and cochineal dyeing, taught both ways.",
+            &["Teach each other two dye recipes"],
+        ),
+        &tenzin,
+        &[Invitee::Artisan(aiyana)],
+    )?;
+    Ok(3)
+}
+
+/// Every signer signs the agreement's current hash.
+fn sign_all(conn: &mut AnyConnection, id: &str, signers: &[(&str, &str)]) -> Result<(), SeedError> {
+    for (who, party) in signers {
+        let current = agreements::find(conn, id, &viewer(who))?;
+        agreements::sign::<SeedError>(conn, id, &actor(who, Some(party)), &current.content_hash)?;
+    }
+    Ok(())
 }
 
 /// Carries a message through `write_tx`, which needs `From<diesel error>`.
@@ -297,6 +536,18 @@ struct SeedError(String);
 impl From<String> for SeedError {
     fn from(message: String) -> Self {
         Self(message)
+    }
+}
+
+impl From<DbError> for SeedError {
+    fn from(error: DbError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<FieldErrors> for SeedError {
+    fn from(errors: FieldErrors) -> Self {
+        Self(format!("demo data breaks a rule: {errors:?}"))
     }
 }
 

@@ -13,3 +13,4 @@ mod me;
 mod openapi;
 mod organizations;
 mod partnerships;
+mod seed;

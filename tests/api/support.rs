@@ -100,6 +100,8 @@ impl Options {
 
 pub struct TestApp {
     pub base: String,
+    /// Where the app's database is (for running the CLI against it).
+    pub database_url: String,
     pub pool: Pool,
     client: awc::Client,
     server: ServerHandle,
@@ -127,7 +129,7 @@ impl TestApp {
             let mut conn = pool.get().expect("test database connection");
             persistence::run_migrations(&mut conn).expect("migrations");
         }
-        Self::start(pool, &config, db)
+        Self::start(pool, &config, db, url)
     }
 
     /// An app whose database cannot be reached (nothing listens there).
@@ -147,10 +149,11 @@ impl TestApp {
             pool,
             &config,
             TestDb::Sqlite(tempfile::tempdir().expect("temp dir")),
+            url.to_owned(),
         )
     }
 
-    fn start(pool: Pool, config: &Config, db: TestDb) -> Self {
+    fn start(pool: Pool, config: &Config, db: TestDb, database_url: String) -> Self {
         let state = web::Data::new(AppState::new(pool.clone(), config).expect("state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -167,6 +170,7 @@ impl TestApp {
             .finish();
         Self {
             base: format!("http://127.0.0.1:{port}"),
+            database_url,
             pool,
             client,
             server: handle,

@@ -1,0 +1,71 @@
+//! `seed-demo`: the world a newcomer explores after the README's first
+//! command, built by the real binary against the test database.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+#[actix_web::test]
+async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
+    let app = TestApp::spawn().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", &app.database_url)
+        .env("LOG_FORMAT", "json")
+        .output()
+        .expect("run seed-demo");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("3 partnerships"));
+
+    let tokens = app.login("demo-2@example.org", "demo-password-2026").await;
+    let token = tokens["access_token"].as_str().expect("token");
+    let mine = app.get("/v1/partnerships").bearer(token).send().await;
+    let textile = &mine.body["data"][0];
+    assert_eq!(textile["kind"], "co_branded_collection");
+    assert_eq!(textile["status"], "active");
+    assert_eq!(textile["parties"].as_array().map(Vec::len), Some(3));
+
+    let id = textile["id"].as_str().expect("id");
+    let agreements = app
+        .get(&format!("/v1/partnerships/{id}/agreements"))
+        .bearer(token)
+        .send()
+        .await;
+    let list = agreements.body["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let status_of = |kind: &str| -> Vec<Value> {
+        list.iter()
+            .filter(|a| a["kind"] == kind)
+            .map(|a| a["status"].clone())
+            .collect()
+    };
+    assert_eq!(status_of("original"), ["superseded"]);
+    assert_eq!(status_of("amendment"), ["active"]);
+    let active = list
+        .iter()
+        .find(|a| a["status"] == "active")
+        .expect("active");
+    assert_eq!(active["signatures"].as_array().map(Vec::len), Some(3));
+    assert!(active["revenue_split"]["shares"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["recipient"]["beneficiary"]["name"].is_string()));
+
+    // Running it again changes nothing.
+    let again = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .expect("run seed-demo");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already present"));
+}
