@@ -12,7 +12,13 @@ use domain::FieldErrors;
 use persistence::agreements::{self as store, Actor, AgreementView, Amendment, EventRow};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -75,12 +81,54 @@ pub struct Beneficiary {
 
 /// `{"party_id": …}` (an artisan or collective party) or
 /// `{"beneficiary": {…}}`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Recipient {
-    #[schema(format = Uuid)]
     PartyId(String),
     Beneficiary(Beneficiary),
+}
+
+/// Written by hand: each alternative is an object with exactly one
+/// member, which the derived schema of an externally tagged enum does not
+/// say.
+impl PartialSchema for Recipient {
+    fn schema() -> RefOr<Schema> {
+        let only = |name: &str, schema: RefOr<Schema>| {
+            ObjectBuilder::new()
+                .property(name, schema)
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+                .build()
+        };
+        let uuid = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .description(Some(
+                "The receiving party (a `parties[].id` of the partnership).",
+            ))
+            .into();
+        OneOfBuilder::new()
+            .item(only("party_id", uuid))
+            .item(only(
+                "beneficiary",
+                Ref::from_schema_name("Beneficiary").into(),
+            ))
+            .description(Some(
+                "`{\"party_id\": …}` (an artisan or collective party) or `{\"beneficiary\": {…}}`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for Recipient {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Recipient")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Beneficiary::name().into_owned(), Beneficiary::schema()));
+        Beneficiary::schemas(schemas);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -89,6 +137,7 @@ pub struct Share {
     pub recipient: Recipient,
     /// Basis points (1 bp = 0.01 %).
     #[schema(minimum = 1, maximum = 10000)]
+    #[serde(deserialize_with = "super::whole_number")]
     pub share_bps: i64,
 }
 
@@ -187,8 +236,13 @@ pub struct Agreement {
     /// cultural_attribution, effective_from, effective_until}` exactly as
     /// returned here. Sign this value.
     pub content_hash: String,
-    #[serde(flatten)]
-    pub terms: AgreementTerms,
+    pub commitments: Vec<Commitment>,
+    pub revenue_split: RevenueSplit,
+    pub promotion_plan: PromotionPlan,
+    pub cultural_attribution: Vec<Attribution>,
+    pub effective_from: NaiveDate,
+    /// The last day the agreement governs (inclusive); `null` = open-ended.
+    pub effective_until: Option<NaiveDate>,
     /// Signatures on the current hash (cleared by every edit).
     pub signatures: Vec<Signature>,
     /// Accepted parties that have not signed the current hash yet (drafts only).
@@ -231,7 +285,12 @@ fn agreement(view: AgreementView) -> Result<Agreement, ApiError> {
             })
             .collect(),
         awaiting_signature,
-        terms,
+        commitments: terms.commitments,
+        revenue_split: terms.revenue_split,
+        promotion_plan: terms.promotion_plan,
+        cultural_attribution: terms.cultural_attribution,
+        effective_from: terms.effective_from,
+        effective_until: terms.effective_until,
         id: row.id,
         partnership_id: row.partnership_id,
         supersedes: row.supersedes,

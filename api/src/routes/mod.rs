@@ -30,6 +30,7 @@ pub mod organizations;
 pub mod partnerships;
 
 use domain::FieldError;
+use serde::Deserialize;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::{ValidationErrors, ValidationErrorsKind};
@@ -79,6 +80,24 @@ where
     T: serde::Deserialize<'de>,
 {
     T::deserialize(d).map(Some)
+}
+
+/// An integer field that also takes a JSON number with a zero fraction
+/// (`1856.0`): JSON Schema calls both integers, so clients may send either.
+pub(crate) fn whole_number<'de, D>(d: D) -> Result<i64, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(d)?;
+    if let Some(i) = number.as_i64() {
+        return Ok(i);
+    }
+    number
+        .as_f64()
+        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+        .map(|f| f as i64)
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {number}")))
 }
 
 /// RFC 3339 UTC for a stored timestamp.
