@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Rerunnable benchmark of the artisan endpoints (see BENCHMARKS.md).
+"""Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--artisans 100000] [--duration 20]
+    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements]
+                         [--artisans 100000] [--duration 20] [--agreements 12000]
 
 Builds the release binary, seeds N demo artisans into a fresh database
 (SQLite in a temporary directory, or the PostgreSQL database
@@ -13,6 +14,13 @@ with rate limits off, and measures with wrk:
   * GET /v1/artisans?limit=20 at page 1 and at a cursor 90 000 rows deep
   * the server's peak RSS
   * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling)
+
+and, for partnerships and agreements (suite `agreements`):
+
+  * GET /v1/partnerships?limit=50 for an artisan in 50 partnerships, 16 conns
+  * POST /v1/agreements/{id}/signatures at 16 connections, each request a
+    fresh draft: first the first party's signature, then the second party's,
+    which activates the agreement (one-day windows, so none overlap)
 
 Needs wrk (Debian package `wrk`) and, for PostgreSQL, psql and pgbench.
 Prints a summary; numbers go into BENCHMARKS.md by hand.
@@ -64,6 +72,98 @@ def wrk(path_or_script, connections, duration, env, label):
     return result
 
 
+def call_all(requests, workers=8):
+    """Runs (method, path, body, token) calls on a few threads, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda r: call(*r), requests))
+
+
+def artisans_suite(work, here, d):
+    """The artisan reads: by id, filtered, page 1 and deep."""
+    token = call("POST", "/v1/auth/login", {"email": "demo-1@example.org", "password": "demo-password-2026"})["access_token"]
+
+    # Walk 90 000 rows deep with the API itself (and collect ids).
+    ids, cursor, walked = [], None, 0
+    while walked < 90_000:
+        page = call("GET", "/v1/artisans?limit=100" + (f"&cursor={cursor}" if cursor else ""), token=token)
+        walked += len(page["data"])
+        if len(ids) < 5000:
+            ids.extend(a["id"] for a in page["data"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    random.shuffle(ids)
+    ids_file = os.path.join(work, "ids.txt")
+    with open(ids_file, "w") as f:
+        f.write("\n".join(ids[:2000]) + "\n")
+
+    results = [
+        wrk(os.path.join(here, "get_random.lua"), 32, d, {"TOKEN": token, "IDS_FILE": ids_file}, "GET /v1/artisans/{id}, 32 conns"),
+        wrk(os.path.join(here, "get_path.lua"), 32, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?craft=weaving"}, "GET /v1/artisans?craft=weaving, 32 conns"),
+        wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?limit=20"}, "list page 1, 8 conns"),
+        wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": f"/v1/artisans?limit=20&cursor={cursor}"}, f"list at {walked} rows deep, 8 conns"),
+    ]
+    return results
+
+
+def agreements_suite(work, here, d, sign_d, count):
+    """50 partnerships of demo-10 and demo-11, `count` one-day drafts spread
+    over them; measures the partnership list and both signatures."""
+    login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
+    a, b = login(10), login(11)
+    b_id = call("GET", "/v1/me", token=b)["id"]
+    made = call_all([("POST", "/v1/partnerships", {"title": f"Bench {i}", "kind": "market_event",
+                                                   "invitees": [{"artisan_id": b_id}]}, a) for i in range(50)])
+    parties = []
+    for p in made:
+        mine, theirs = p["parties"][0]["id"], p["parties"][1]["id"]
+        parties.append((p["id"], mine, theirs))
+    call_all([("POST", f"/v1/partnerships/{pid}/invitations/{theirs}/accept", None, b) for pid, _, theirs in parties])
+    import datetime
+    start = datetime.date(2030, 1, 1)
+    requests = []
+    for i in range(count):
+        pid, mine, theirs = parties[i % 50]
+        day = (start + datetime.timedelta(days=i)).isoformat()
+        requests.append(("POST", f"/v1/partnerships/{pid}/agreements", {
+            "commitments": [{"party_id": mine, "description": "Bring the stall"}],
+            "revenue_split": {"currency": "PEN", "shares": [
+                {"recipient": {"party_id": mine}, "share_bps": 6000},
+                {"recipient": {"party_id": theirs}, "share_bps": 3500},
+                {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": 500}]},
+            "promotion_plan": {"summary": "Flyers", "channels": ["flyers"]},
+            "effective_from": day, "effective_until": day}, a))
+    t0 = time.time()
+    drafts = call_all(requests)
+    print(f"  drafted {count} agreements in {time.time() - t0:.0f} s")
+    sign_file = os.path.join(work, "sign.txt")
+    with open(sign_file, "w") as f:
+        f.write("".join(f"{x['id']} {x['content_hash']}\n" for x in drafts))
+    results = [
+        wrk(os.path.join(here, "get_path.lua"), 16, d, {"TOKEN": a, "BENCH_PATH": "/v1/partnerships?limit=50"},
+            "GET /v1/partnerships?limit=50 (artisan in 50), 16 conns"),
+        wrk(os.path.join(here, "sign.lua"), 16, sign_d, {"TOKEN": a, "SIGN_FILE": sign_file, "THREADS": "2"},
+            "sign (first party), 16 conns"),
+        wrk(os.path.join(here, "sign.lua"), 16, sign_d, {"TOKEN": b, "SIGN_FILE": sign_file, "THREADS": "2"},
+            "sign (last party, activates when the first signed), 16 conns"),
+    ]
+    active = 0
+    for pid, _, _ in parties:
+        cursor = None
+        while True:
+            page = call("GET", f"/v1/partnerships/{pid}/agreements?status=active&limit=100"
+                        + (f"&cursor={cursor}" if cursor else ""), token=a)
+            active += len(page["data"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+    print(f"  agreements activated by the last-party run: {active}")
+    if any(r["errors"] for r in results):
+        print("  WARNING: non-2xx responses above; for signing they mean the drafts ran out (raise --agreements)")
+    return results
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -77,6 +177,10 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements"], default="all")
+    ap.add_argument("--agreements", type=int, default=20000,
+                    help="drafts to create for the signing runs (more than req/s x --sign-duration)")
+    ap.add_argument("--sign-duration", type=int, default=5)
     ap.add_argument("--reuse", action="store_true",
                     help="PostgreSQL only: keep the already seeded benchmark database")
     opts = ap.parse_args()
@@ -107,37 +211,19 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        token = call("POST", "/v1/auth/login", {"email": "demo-1@example.org", "password": "demo-password-2026"})["access_token"]
-
-        # Walk 90 000 rows deep with the API itself (and collect ids).
-        ids, cursor, walked = [], None, 0
-        while walked < 90_000:
-            page = call("GET", "/v1/artisans?limit=100" + (f"&cursor={cursor}" if cursor else ""), token=token)
-            walked += len(page["data"])
-            if len(ids) < 5000:
-                ids.extend(a["id"] for a in page["data"])
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
-        random.shuffle(ids)
-        ids_file = os.path.join(work, "ids.txt")
-        with open(ids_file, "w") as f:
-            f.write("\n".join(ids[:2000]) + "\n")
-
         here = os.path.dirname(os.path.abspath(__file__))
         d = opts.duration
-        results = [
-            wrk(os.path.join(here, "get_random.lua"), 32, d, {"TOKEN": token, "IDS_FILE": ids_file}, "GET /v1/artisans/{id}, 32 conns"),
-            wrk(os.path.join(here, "get_path.lua"), 32, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?craft=weaving"}, "GET /v1/artisans?craft=weaving, 32 conns"),
-            wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?limit=20"}, "list page 1, 8 conns"),
-            wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": f"/v1/artisans?limit=20&cursor={cursor}"}, f"list at {walked} rows deep, 8 conns"),
-        ]
+        results = []
+        if opts.suite in ("all", "artisans"):
+            results = artisans_suite(work, here, d)
+        if opts.suite in ("all", "agreements"):
+            agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
         server.wait()
 
-    if opts.backend == "postgres":
+    if opts.backend == "postgres" and results:
         sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
         sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE ac_pgbench")
         sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")

@@ -241,8 +241,32 @@ where
     let Some(window) = InForce::window(terms.effective_from, terms.effective_until, None) else {
         return Ok(());
     };
-    let others = agreements::table
+    // Only activated, governing agreements whose dates can meet the window
+    // (the exact check, with the amended one's cut, follows below).
+    let activated = [
+        AgreementStatus::Active.as_str(),
+        AgreementStatus::Superseded.as_str(),
+        AgreementStatus::Terminated.as_str(),
+    ];
+    let mut candidates = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
+        .filter(agreements::status.eq_any(activated))
+        .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
+        .filter(
+            agreements::effective_until
+                .is_null()
+                .or(agreements::effective_until.ge(window.from)),
+        )
+        .filter(
+            agreements::superseded_from
+                .is_null()
+                .or(agreements::superseded_from.gt(window.from)),
+        )
+        .into_boxed();
+    if let Some(until) = window.until {
+        candidates = candidates.filter(agreements::effective_from.le(until));
+    }
+    let others = candidates
         .load::<AgreementRow>(conn)
         .map_err(DbError::from)?;
     for mut other in others {

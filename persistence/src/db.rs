@@ -150,10 +150,13 @@ pub fn is_ready(conn: &mut AnyConnection) -> bool {
             .is_ok_and(|pending| pending.is_empty())
 }
 
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction. On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE` (the write lock is taken first, so concurrent writers
-/// queue on `busy_timeout` instead of failing on a lock upgrade); nested
-/// `transaction` calls inside `f` become savepoints as usual.
+/// queue instead of failing on a lock upgrade; within this process they
+/// queue on a mutex); nested `transaction` calls inside `f` become
+/// savepoints as usual.
 pub fn write_tx<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -164,11 +167,22 @@ where
     let AnyConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
-    match AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
-        Ok(()) => {}
-        // Already inside a write transaction: nest as a savepoint.
-        Err(diesel::result::Error::AlreadyInTransaction) => return conn.transaction(f),
-        Err(error) => return Err(error.into()),
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .is_ok_and(|depth| depth.is_some());
+    if nested {
+        // Already inside a transaction: nest as a savepoint.
+        return conn.transaction(f);
+    }
+    // One writer at a time in this process, queued on a mutex: SQLite's
+    // busy handler sleeps and retries, so under contention an unlucky
+    // writer waited far longer than its turn (seconds at p99). Other
+    // processes (the CLI) still meet `busy_timeout`.
+    let _writer = SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(error) = AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE") {
+        return Err(error.into());
     }
     let outcome = f(conn);
     let AnyConnection::Sqlite(sqlite) = conn else {
