@@ -194,6 +194,7 @@ list_schema!(LinkList, WebUrl, None, 10);
 list_schema!(TraditionList, Tradition, None, 10);
 list_schema!(GoalList, Goal, None, 10);
 list_schema!(ChannelList, Channel, None, 10);
+list_schema!(SkillList, Slug, None, 10);
 list_schema!(ScopeList, ScopeName, Some(1), 4);
 
 /// An ISO 3166-1 alpha-2 country code.

@@ -11,6 +11,7 @@ pub mod canonical;
 pub mod collective;
 pub mod country;
 pub mod error;
+pub mod exchange;
 pub mod ids;
 pub mod money;
 pub mod partnership;

@@ -8,10 +8,12 @@ pub enum EventType {
     PartnershipActivated,
     AgreementActivated,
     AgreementSuperseded,
+    WorkshopCreated,
 }
 
 text_enum!(EventType {
     PartnershipActivated => "partnership.activated",
     AgreementActivated => "agreement.activated",
     AgreementSuperseded => "agreement.superseded",
+    WorkshopCreated => "workshop.created",
 });

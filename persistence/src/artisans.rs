@@ -133,7 +133,7 @@ pub enum TagKind {
 }
 
 impl TagKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TagKind::Craft => "craft",
             TagKind::SkillOffered => "skill_offered",

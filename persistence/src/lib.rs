@@ -14,7 +14,9 @@ pub mod artisans;
 pub mod collectives;
 pub mod db;
 pub mod error;
+pub mod exchanges;
 pub mod idempotency;
+pub mod matching;
 pub mod organizations;
 pub mod outbox;
 pub mod partnerships;
@@ -22,6 +24,7 @@ pub mod reviews;
 pub mod schema;
 pub mod tokens;
 pub mod users;
+pub mod workshops;
 
 pub use db::{connect_pool, run_migrations, write_tx, AnyConnection, Pool, PoolOptions};
 pub use error::DbError;

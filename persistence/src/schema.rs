@@ -293,3 +293,85 @@ diesel::allow_tables_to_appear_in_same_query!(agreements, partnership_parties);
 diesel::allow_tables_to_appear_in_same_query!(agreements, collective_members);
 diesel::allow_tables_to_appear_in_same_query!(agreements, agreement_signatures);
 diesel::allow_tables_to_appear_in_same_query!(agreement_signatures, partnership_parties);
+
+diesel::table! {
+    exchanges (id) {
+        id -> Text,
+        kind -> Text,
+        proposer_id -> Text,
+        partner_id -> Text,
+        proposer_teaches -> Text,
+        partner_teaches -> Text,
+        message -> Text,
+        proposed_minutes -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    exchange_sessions (id) {
+        id -> Text,
+        exchange_id -> Text,
+        taught_by -> Text,
+        learner_id -> Text,
+        skill -> Text,
+        minutes -> BigInt,
+        held_on -> Date,
+        recorded_by -> Text,
+        status -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workshops (id) {
+        id -> Text,
+        host_id -> Text,
+        title -> Text,
+        skill -> Text,
+        description -> Text,
+        capacity -> BigInt,
+        starts_at -> Timestamp,
+        duration_minutes -> BigInt,
+        location -> Nullable<Text>,
+        online_url -> Nullable<Text>,
+        collective_id -> Nullable<Text>,
+        country -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    workshop_registrations (id) {
+        id -> Text,
+        workshop_id -> Text,
+        artisan_id -> Text,
+        status -> Text,
+        attended -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    time_ledger (id) {
+        id -> Text,
+        artisan_id -> Text,
+        minutes -> BigInt,
+        counterparty_id -> Text,
+        session_id -> Nullable<Text>,
+        registration_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(workshop_registrations -> workshops (workshop_id));
+diesel::allow_tables_to_appear_in_same_query!(workshops, workshop_registrations);
+diesel::allow_tables_to_appear_in_same_query!(workshops, collective_members);

@@ -89,18 +89,28 @@ pub fn respond<T: Serialize>(
     next_cursor: Option<String>,
 ) -> HttpResponse {
     let mut response = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        let mut query: Vec<&str> = req
-            .query_string()
-            .split('&')
-            .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
-            .collect();
-        let cursor_pair = format!("cursor={cursor}");
-        query.push(&cursor_pair);
-        let link = format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"));
+    if let Some(link) = next_link(req, next_cursor.as_deref()) {
         response.insert_header((header::LINK, link));
     }
     response.json(PageBody { data, next_cursor })
+}
+
+/// The `Link: <…>; rel="next"` value for the page after `next_cursor`:
+/// the same request with the cursor replaced.
+pub fn next_link(req: &HttpRequest, next_cursor: Option<&str>) -> Option<String> {
+    let cursor = next_cursor?;
+    let mut query: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("cursor="))
+        .collect();
+    let cursor_pair = format!("cursor={cursor}");
+    query.push(&cursor_pair);
+    Some(format!(
+        "<{}?{}>; rel=\"next\"",
+        req.path(),
+        query.join("&")
+    ))
 }
 
 #[cfg(test)]

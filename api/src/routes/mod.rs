@@ -24,10 +24,12 @@ pub mod artisans;
 pub mod auth;
 pub mod collectives;
 pub mod directory;
+pub mod exchanges;
 pub mod health;
 pub mod me;
 pub mod organizations;
 pub mod partnerships;
+pub mod workshops;
 
 use domain::FieldError;
 use serde::Deserialize;
@@ -50,7 +52,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(directory::configure)
                 .configure(organizations::configure)
                 .configure(partnerships::configure)
-                .configure(agreements::configure),
+                .configure(agreements::configure)
+                .configure(exchanges::configure)
+                .configure(workshops::configure),
         );
 }
 

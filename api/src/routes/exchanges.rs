@@ -1,0 +1,812 @@
+//! Skill exchange: matches, swaps and mentorships, sessions, reviews and
+//! the time ledger. An exchange is visible to its two parties only.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::exchange::{
+    self as rules, Action, ExchangeKind, ExchangeStatus, Proposal, SessionStatus, SESSION_MINUTES,
+};
+use domain::{FieldError, FieldErrors};
+use persistence::exchanges::{self as store, ExchangeRow, LedgerRow, NewSession, SessionRow};
+use persistence::matching::{self, After, Match, Mode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_newest, PageQuery, Review};
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::IdempotencyKey;
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::{etag, pagination};
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(skill_matches)
+        .service(propose_exchange)
+        .service(list_exchanges)
+        .service(get_exchange)
+        .service(accept_exchange)
+        .service(decline_exchange)
+        .service(complete_exchange)
+        .service(cancel_exchange)
+        .service(record_session)
+        .service(confirm_session)
+        .service(review_exchange)
+        .service(time_ledger);
+}
+
+mirror_enum!(ExchangeKindName <=> ExchangeKind { Swap, Mentorship });
+mirror_enum!(ExchangeState <=> ExchangeStatus { Proposed, Accepted, Declined, Completed, Cancelled });
+mirror_enum!(SessionState <=> SessionStatus { Pending, Confirmed });
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    #[default]
+    Reciprocal,
+    Learn,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatchQuery {
+    /// `reciprocal` (default): they teach something you want and want
+    /// something you teach; `learn`: they teach something you want.
+    #[param(inline)]
+    pub mode: Option<MatchMode>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchedArtisan {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub display_name: String,
+    pub country: Option<String>,
+}
+
+/// Someone to learn from (and, for reciprocal matches, to teach).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkillMatch {
+    pub artisan: MatchedArtisan,
+    /// Skills you want that they offer.
+    pub they_teach: Vec<String>,
+    /// Skills they want that you offer (empty in `learn` mode).
+    pub you_teach: Vec<String>,
+    /// How many skills overlap (`they_teach` + `you_teach`).
+    pub score: i64,
+}
+
+impl From<Match> for SkillMatch {
+    fn from(m: Match) -> Self {
+        Self {
+            artisan: MatchedArtisan {
+                id: m.artisan_id,
+                display_name: m.display_name,
+                country: m.country,
+            },
+            they_teach: m.they_teach,
+            you_teach: m.you_teach,
+            score: m.score,
+        }
+    }
+}
+
+page_type!(SkillMatchPage, SkillMatch);
+
+fn mode_tag(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Reciprocal => "match-reciprocal",
+        Mode::Learn => "match-learn",
+    }
+}
+
+/// Artisans to exchange skills with, best first: more overlap, then your
+/// country, then id.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "listSkillMatches",
+    params(MatchQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of matches", body = SkillMatchPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/skill-matches")]
+pub async fn skill_matches(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<MatchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let query = query.into_inner();
+    let mode = match query.mode.unwrap_or_default() {
+        MatchMode::Reciprocal => Mode::Reciprocal,
+        MatchMode::Learn => Mode::Learn,
+    };
+    let limit = pagination::limit(query.limit)?;
+    let after = match &query.cursor {
+        Some(cursor) => {
+            let parts = pagination::decode_cursor(cursor, mode_tag(mode), 3)?;
+            let bad =
+                || ApiError::bad_param("cursor", "invalid", "is not a cursor this server issued");
+            Some(After {
+                score: parts[0].parse().map_err(|_| bad())?,
+                same_country: parts[1] == "1",
+                id: parts[2].clone(),
+            })
+        }
+        None => None,
+    };
+    let page = state
+        .db(move |conn| {
+            Ok(matching::matches(
+                conn,
+                &user.id,
+                mode,
+                after.as_ref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = page.has_more.then(|| page.rows.last()).flatten().map(|m| {
+        pagination::encode_cursor(
+            mode_tag(mode),
+            &[
+                &m.score.to_string(),
+                if m.same_country { "1" } else { "0" },
+                &m.artisan_id,
+            ],
+        )
+    });
+    let data: Vec<SkillMatch> = page.rows.into_iter().map(SkillMatch::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub taught_by: String,
+    #[schema(format = Uuid)]
+    pub learner_id: String,
+    pub skill: String,
+    /// Quarter hours (0.25–8).
+    pub hours: f64,
+    pub held_on: NaiveDate,
+    #[schema(format = Uuid)]
+    pub recorded_by: String,
+    pub status: SessionState,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(s: SessionRow) -> Self {
+        Self {
+            status: SessionStatus::parse(&s.status)
+                .unwrap_or(SessionStatus::Pending)
+                .into(),
+            hours: rules::hours(s.minutes),
+            id: s.id,
+            taught_by: s.taught_by,
+            learner_id: s.learner_id,
+            skill: s.skill,
+            held_on: s.held_on,
+            recorded_by: s.recorded_by,
+            confirmed_at: s.confirmed_at.map(utc),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Exchange {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub kind: ExchangeKindName,
+    pub status: ExchangeState,
+    /// Who proposed it.
+    #[schema(format = Uuid)]
+    pub proposer_id: String,
+    /// Who was asked (for a mentorship: the mentor).
+    #[schema(format = Uuid)]
+    pub partner_id: String,
+    /// Skills the proposer teaches (`i_teach` of the proposal).
+    pub proposer_teaches: Vec<String>,
+    /// Skills the partner teaches (`they_teach` of the proposal).
+    pub partner_teaches: Vec<String>,
+    pub message: String,
+    pub proposed_hours: f64,
+    pub sessions: Vec<Session>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+fn exchange(row: ExchangeRow, sessions: Vec<SessionRow>) -> Exchange {
+    Exchange {
+        kind: row.kind().into(),
+        status: row.status().into(),
+        proposer_teaches: row.teaches(&row.proposer_id),
+        partner_teaches: row.teaches(&row.partner_id),
+        proposed_hours: rules::hours(row.proposed_minutes),
+        sessions: sessions
+            .into_iter()
+            .filter(|s| s.exchange_id == row.id)
+            .map(Session::from)
+            .collect(),
+        id: row.id,
+        proposer_id: row.proposer_id,
+        partner_id: row.partner_id,
+        message: row.message,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        version: row.version,
+    }
+}
+
+fn with_sessions(
+    conn: &mut persistence::AnyConnection,
+    row: ExchangeRow,
+) -> Result<Exchange, ApiError> {
+    let sessions = store::sessions_of(conn, std::slice::from_ref(&row.id))?;
+    Ok(exchange(row, sessions))
+}
+
+fn respond(body: &Exchange) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(body.version)))
+        .json(body)
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExchange {
+    pub kind: ExchangeKindName,
+    /// The artisan you propose to (for a mentorship: your mentor).
+    pub partner_id: Uuid,
+    /// Skills you teach (empty for a mentorship).
+    #[serde(default)]
+    #[schema(value_type = crate::schema::SkillList)]
+    pub i_teach: Vec<String>,
+    /// Skills your partner teaches.
+    #[schema(value_type = crate::schema::SkillList)]
+    pub they_teach: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub message: String,
+    /// Quarter hours, 0.25–200.
+    #[schema(minimum = 0.25, maximum = 200, multiple_of = 0.25)]
+    pub proposed_hours: f64,
+}
+
+/// Propose a swap (both teach) or a mentorship (your partner mentors you).
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "proposeExchange",
+    request_body = NewExchange,
+    params(crate::http::extract::IdempotencyKeyHeader),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The proposal", body = Exchange,
+            headers(("Location" = String, description = "The exchange"), ("ETag" = String, description = "Its version"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/exchanges")]
+pub async fn propose_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: web::Json<NewExchange>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        "propose-exchange",
+        body.into_inner(),
+        |request| async move {
+            let proposal = Proposal::new(
+                request.kind.into(),
+                &request.i_teach,
+                &request.they_teach,
+                &request.message,
+                request.proposed_hours,
+            );
+            let partner = request.partner_id.to_string();
+            let proposal = match (proposal, partner == user.id) {
+                (Ok(p), false) => p,
+                (result, own) => {
+                    let mut errors = result.err().unwrap_or_default();
+                    if own {
+                        errors.push(FieldError::new(
+                            "partner_id",
+                            "self",
+                            "an exchange is with someone else",
+                        ));
+                    }
+                    return Err(errors.into());
+                }
+            };
+            let body = state
+                .db(move |conn| {
+                    let row = store::propose(conn, &user.id, &partner, &proposal)?;
+                    with_sessions(conn, row)
+                })
+                .await?;
+            let version = body.version;
+            Ok(Created::new(&body)?
+                .location(format!("/v1/exchanges/{}", body.id))
+                .etag(version))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExchangeQuery {
+    #[param(inline)]
+    pub status: Option<ExchangeState>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+page_type!(ExchangePage, Exchange);
+
+/// Your exchanges (proposed by you or to you), newest first.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "listExchanges",
+    params(ExchangeQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of exchanges", body = ExchangePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/exchanges")]
+pub async fn list_exchanges(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<ExchangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let status = query.status.map(Into::into);
+    let (page, sessions) = state
+        .db(move |conn| {
+            let page = store::list(conn, &user.id, status, before.as_deref(), limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+            Ok((page, store::sessions_of(conn, &ids)?))
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Exchange> = page
+        .rows
+        .into_iter()
+        .map(|row| exchange(row, sessions.clone()))
+        .collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Read one of your exchanges, with its sessions.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "getExchange",
+    params(("id" = Uuid, Path, description = "Exchange id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The exchange", body = Exchange,
+            headers(("ETag" = String, description = "Current version"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/exchanges/{id}")]
+pub async fn get_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let row = store::find(conn, &id, &user.id)?;
+            with_sessions(conn, row)
+        })
+        .await?;
+    Ok(respond(&body))
+}
+
+async fn act(
+    state: &AppState,
+    principal: Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let row = store::act(conn, &id, &user.id, action)?;
+            with_sessions(conn, row)
+        })
+        .await?;
+    Ok(respond(&body))
+}
+
+/// Accept a proposal made to you.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "acceptExchange",
+    params(("id" = Uuid, Path, description = "Exchange id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
+)]
+#[post("/exchanges/{id}/accept")]
+pub async fn accept_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, principal, id.into_inner(), Action::Accept).await
+}
+
+/// Decline a proposal made to you.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "declineExchange",
+    params(("id" = Uuid, Path, description = "Exchange id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
+)]
+#[post("/exchanges/{id}/decline")]
+pub async fn decline_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, principal, id.into_inner(), Action::Decline).await
+}
+
+/// Mark an accepted exchange completed (either party).
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "completeExchange",
+    params(("id" = Uuid, Path, description = "Exchange id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
+)]
+#[post("/exchanges/{id}/complete")]
+pub async fn complete_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, principal, id.into_inner(), Action::Complete).await
+}
+
+/// Withdraw your proposal, or cancel an accepted exchange (either party).
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "cancelExchange",
+    params(("id" = Uuid, Path, description = "Exchange id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
+)]
+#[post("/exchanges/{id}/cancel")]
+pub async fn cancel_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    act(&state, principal, id.into_inner(), Action::Cancel).await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSessionBody {
+    /// The party who taught.
+    pub taught_by: Uuid,
+    /// A skill the teacher teaches in this exchange.
+    #[schema(value_type = crate::schema::Slug)]
+    pub skill: String,
+    /// Quarter hours, 0.25–8.
+    #[schema(minimum = 0.25, maximum = 8, multiple_of = 0.25)]
+    pub hours: f64,
+    pub held_on: NaiveDate,
+}
+
+/// Record a session of an accepted exchange (either party); the other
+/// party confirms it.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "recordSession",
+    request_body = NewSessionBody,
+    params(
+        ("id" = Uuid, Path, description = "Exchange id"),
+        crate::http::extract::IdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The session, pending confirmation", body = Session,
+            headers(("Location" = String, description = "The exchange"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/exchanges/{id}/sessions")]
+pub async fn record_session(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewSessionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let id = id.to_string();
+    let route = format!("record-session:{id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let mut errors = FieldErrors::default();
+            let minutes = errors.take(rules::minutes(
+                "hours",
+                request.hours,
+                SESSION_MINUTES.0,
+                SESSION_MINUTES.1,
+            ));
+            if request.held_on > Utc::now().date_naive() {
+                errors.push(FieldError::new(
+                    "held_on",
+                    "in_future",
+                    "a session is recorded once it was held",
+                ));
+            }
+            let skill = errors.take(domain::text::Slug::parse("skill", &request.skill));
+            let (Some(minutes), Some(skill), true) = (minutes, skill, errors.is_empty()) else {
+                return Err(errors.into());
+            };
+            let exchange_id = id.clone();
+            let session = state
+                .db(move |conn| {
+                    Ok(store::record_session(
+                        conn,
+                        &exchange_id,
+                        &user.id,
+                        &NewSession {
+                            taught_by: &request.taught_by.to_string(),
+                            skill: skill.as_str(),
+                            minutes,
+                            held_on: request.held_on,
+                        },
+                    )?)
+                })
+                .await?;
+            Ok(Created::new(&Session::from(session))?.location(format!("/v1/exchanges/{id}")))
+        },
+    )
+    .await
+}
+
+/// Confirm a session the other party recorded; its hours move in the time
+/// ledger (teacher +, learner −).
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "confirmSession",
+    params(
+        ("id" = Uuid, Path, description = "Exchange id"),
+        ("sid" = Uuid, Path, description = "Session id"),
+    ),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The confirmed session", body = Session), crate::openapi::WriteProblems)
+)]
+#[post("/exchanges/{id}/sessions/{sid}/confirm")]
+pub async fn confirm_session(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (id, sid) = path.into_inner();
+    let session = state
+        .db(move |conn| {
+            Ok(store::confirm_session(
+                conn,
+                &id.to_string(),
+                &sid.to_string(),
+                &user.id,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Session::from(session)))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReview {
+    #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "super::whole_number")]
+    pub rating: i64,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub comment: String,
+}
+
+/// Review the other party of a completed exchange (once each); it feeds
+/// their profile's rating.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "reviewExchange",
+    request_body = NewReview,
+    params(
+        ("id" = Uuid, Path, description = "Exchange id"),
+        crate::http::extract::IdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The review", body = Review,
+            headers(("Location" = String, description = "The reviewed artisan's reviews"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/exchanges/{id}/reviews")]
+pub async fn review_exchange(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewReview>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let id = id.to_string();
+    let route = format!("review-exchange:{id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let mut errors = FieldErrors::default();
+            let rating = i16::try_from(request.rating)
+                .ok()
+                .filter(|r| (1..=5).contains(r));
+            if rating.is_none() {
+                errors.push(FieldError::new("rating", "out_of_range", "must be 1 to 5"));
+            }
+            let comment = errors.take(domain::text::bounded(
+                "comment",
+                &request.comment,
+                0,
+                domain::text::limits::DESCRIPTION,
+                true,
+            ));
+            let (Some(rating), Some(comment)) = (rating, comment) else {
+                return Err(errors.into());
+            };
+            let review = state
+                .db(move |conn| Ok(store::review(conn, &id, &user.id, rating, &comment)?))
+                .await?;
+            let location = format!("/v1/artisans/{}/reviews", review.subject_id);
+            Ok(Created::new(&Review::from(review))?.location(location))
+        },
+    )
+    .await
+}
+
+/// One side of a time transfer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntry {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Positive when you taught (or hosted), negative when you learned.
+    pub hours: f64,
+    #[schema(format = Uuid)]
+    pub counterparty_id: String,
+    /// The confirmed exchange session behind it.
+    #[schema(format = Uuid)]
+    pub session_id: Option<String>,
+    /// The attended workshop registration behind it.
+    #[schema(format = Uuid)]
+    pub registration_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<LedgerRow> for LedgerEntry {
+    fn from(r: LedgerRow) -> Self {
+        Self {
+            hours: rules::hours(r.minutes),
+            id: r.id,
+            counterparty_id: r.counterparty_id,
+            session_id: r.session_id,
+            registration_id: r.registration_id,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+/// Your time-ledger entries, newest first, with your balance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeLedger {
+    /// Hours taught minus hours learned.
+    pub balance_hours: f64,
+    pub data: Vec<LedgerEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Your time ledger: one entry per confirmed session or attended workshop,
+/// and the balance. Across the platform the balances sum to 0.
+#[utoipa::path(
+    tag = "skill-exchange",
+    operation_id = "getTimeLedger",
+    params(PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "Entries and balance", body = TimeLedger,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/me/time-ledger")]
+pub async fn time_ledger(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (limit, before) = query.newest_first()?;
+    let (page, balance) = state
+        .db(move |conn| Ok(store::ledger(conn, &user.id, before.as_deref(), limit)?))
+        .await?;
+    let next_cursor = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let mut response = HttpResponse::Ok();
+    if let Some(link) = pagination::next_link(&req, next_cursor.as_deref()) {
+        response.insert_header((header::LINK, link));
+    }
+    Ok(response.json(TimeLedger {
+        balance_hours: rules::hours(balance),
+        data: page.rows.into_iter().map(LedgerEntry::from).collect(),
+        next_cursor,
+    }))
+}

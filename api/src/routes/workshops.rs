@@ -1,0 +1,511 @@
+//! Workshops: group skill sharing with seats, a waitlist and attendance
+//! that pays the host in the time ledger. Any signed-in artisan sees
+//! workshops; registrations are seen by the host and by each registrant
+//! (their own).
+
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::exchange::{self as rules, RegistrationStatus, WorkshopFields};
+use domain::{FieldError, FieldErrors};
+use persistence::workshops::{self as store, RegistrationRow, WorkshopFilter, WorkshopView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_oldest, PageQuery};
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::{etag, pagination};
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_workshop)
+        .service(list_workshops)
+        .service(get_workshop)
+        .service(register)
+        .service(list_registrations)
+        .service(cancel_registration)
+        .service(record_attendance);
+}
+
+mirror_enum!(RegistrationState <=> RegistrationStatus { Registered, Waitlisted, Cancelled });
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Workshop {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub host_id: String,
+    pub title: String,
+    pub skill: String,
+    pub description: String,
+    pub capacity: i64,
+    pub starts_at: DateTime<Utc>,
+    /// Quarter hours (0.25–8); each attendee pays this to the host.
+    pub duration_hours: f64,
+    pub location: Option<String>,
+    pub online_url: Option<String>,
+    #[schema(format = Uuid)]
+    pub collective_id: Option<String>,
+    /// The host's country when the workshop was created.
+    pub country: Option<String>,
+    /// Registered seats (at most `capacity`).
+    pub seats_taken: i64,
+    pub waitlisted: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<WorkshopView> for Workshop {
+    fn from(v: WorkshopView) -> Self {
+        let r = v.row;
+        Self {
+            duration_hours: rules::hours(r.duration_minutes),
+            id: r.id,
+            host_id: r.host_id,
+            title: r.title,
+            skill: r.skill,
+            description: r.description,
+            capacity: r.capacity,
+            starts_at: utc(r.starts_at),
+            location: r.location,
+            online_url: r.online_url,
+            collective_id: r.collective_id,
+            country: r.country,
+            seats_taken: v.registered,
+            waitlisted: v.waitlisted,
+            created_at: utc(r.created_at),
+            updated_at: utc(r.updated_at),
+            version: r.version,
+        }
+    }
+}
+
+fn one(
+    conn: &mut persistence::AnyConnection,
+    row: store::WorkshopRow,
+) -> Result<Workshop, ApiError> {
+    let view = store::views(conn, vec![row])?
+        .pop()
+        .ok_or(ApiError::NotFound)?;
+    Ok(Workshop::from(view))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkshop {
+    #[schema(value_type = crate::schema::OrganizationName)]
+    pub title: String,
+    #[schema(value_type = crate::schema::Slug)]
+    pub skill: String,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub description: String,
+    #[schema(minimum = 1, maximum = 500)]
+    #[serde(deserialize_with = "super::whole_number")]
+    pub capacity: i64,
+    /// In the future.
+    pub starts_at: DateTime<Utc>,
+    /// Quarter hours, 0.25–8.
+    #[schema(minimum = 0.25, maximum = 8, multiple_of = 0.25)]
+    pub duration_hours: f64,
+    /// Where it happens — or `online_url`, exactly one of the two.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schema::Region>)]
+    pub location: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schema::WebUrl>)]
+    pub online_url: Option<String>,
+    /// A collective you are a member of.
+    #[serde(default)]
+    pub collective_id: Option<Uuid>,
+}
+
+/// Host a workshop. Writes `workshop.created` to the outbox.
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "createWorkshop",
+    request_body = NewWorkshop,
+    params(crate::http::extract::IdempotencyKeyHeader),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The workshop", body = Workshop,
+            headers(("Location" = String, description = "The workshop"), ("ETag" = String, description = "Its version"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/workshops")]
+pub async fn create_workshop(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: web::Json<NewWorkshop>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        "create-workshop",
+        body.into_inner(),
+        |request| async move {
+            let fields = WorkshopFields::new(
+                &request.title,
+                &request.skill,
+                &request.description,
+                request.capacity,
+                request.duration_hours,
+                request.location.as_deref(),
+                request.online_url.as_deref(),
+            );
+            let starts_at = persistence::truncate_micros(request.starts_at.naive_utc());
+            let in_future = starts_at > persistence::now();
+            let fields = match (fields, in_future) {
+                (Ok(f), true) => f,
+                (result, _) => {
+                    let mut errors = result.err().unwrap_or_default();
+                    if !in_future {
+                        errors.push(FieldError::new(
+                            "starts_at",
+                            "in_past",
+                            "must be in the future",
+                        ));
+                    }
+                    return Err(errors.into());
+                }
+            };
+            let collective = request.collective_id.map(|c| c.to_string());
+            let body = state
+                .db(move |conn| {
+                    let row =
+                        store::create(conn, &user.id, &fields, starts_at, collective.as_deref())?;
+                    one(conn, row)
+                })
+                .await?;
+            let version = body.version;
+            Ok(Created::new(&body)?
+                .location(format!("/v1/workshops/{}", body.id))
+                .etag(version))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkshopQuery {
+    #[param(value_type = Option<crate::schema::Slug>)]
+    pub skill: Option<String>,
+    #[param(value_type = Option<crate::schema::CountryCode>)]
+    pub country: Option<String>,
+    /// Only workshops starting at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+page_type!(WorkshopPage, Workshop);
+
+const BY_START: &str = "workshops-by-start";
+
+/// Workshops in order of their start (then id).
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "listWorkshops",
+    params(WorkshopQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of workshops", body = WorkshopPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/workshops")]
+pub async fn list_workshops(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<WorkshopQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.user()?;
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let after = match &query.cursor {
+        Some(cursor) => {
+            let parts = pagination::decode_cursor(cursor, BY_START, 2)?;
+            let starts_at = DateTime::parse_from_rfc3339(&parts[0])
+                .map_err(|_| {
+                    ApiError::bad_param("cursor", "invalid", "is not a cursor this server issued")
+                })?
+                .naive_utc();
+            Some((starts_at, parts[1].clone()))
+        }
+        None => None,
+    };
+    let filter = WorkshopFilter {
+        skill: query.skill,
+        country: query.country,
+        from: query.from.map(|f| f.naive_utc()),
+    };
+    let (page, data) = state
+        .db(move |conn| {
+            let page = store::list(conn, &filter, after, limit)?;
+            let views = store::views(conn, page.rows.clone())?;
+            Ok((page, views))
+        })
+        .await?;
+    let next = page
+        .has_more
+        .then(|| page.rows.last())
+        .flatten()
+        .map(|w| pagination::encode_cursor(BY_START, &[&utc(w.starts_at).to_rfc3339(), &w.id]));
+    let data: Vec<Workshop> = data.into_iter().map(Workshop::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Read a workshop.
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "getWorkshop",
+    params(("id" = Uuid, Path, description = "Workshop id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The workshop", body = Workshop,
+            headers(("ETag" = String, description = "Current version"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/workshops/{id}")]
+pub async fn get_workshop(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.user()?;
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let row = store::find(conn, &id)?;
+            one(conn, row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(body.version)))
+        .json(body))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Registration {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub workshop_id: String,
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub status: RegistrationState,
+    /// Marked by the host after the start.
+    pub attended: bool,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<RegistrationRow> for Registration {
+    fn from(r: RegistrationRow) -> Self {
+        Self {
+            status: r.status().into(),
+            id: r.id,
+            workshop_id: r.workshop_id,
+            artisan_id: r.artisan_id,
+            attended: r.attended,
+            created_at: utc(r.created_at),
+            version: r.version,
+        }
+    }
+}
+
+page_type!(RegistrationPage, Registration);
+
+/// Register for a workshop: a seat while there is one, the waitlist when
+/// it is full.
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "registerForWorkshop",
+    params(
+        ("id" = Uuid, Path, description = "Workshop id"),
+        crate::http::extract::IdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "Your registration (`registered` or `waitlisted`)", body = Registration,
+            headers(("Location" = String, description = "The workshop's registrations"), ("ETag" = String, description = "Its version"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/workshops/{id}/registrations")]
+pub async fn register(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let id = id.to_string();
+    let route = format!("register-workshop:{id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        (),
+        |()| async move {
+            let workshop = id.clone();
+            let row = state
+                .db(move |conn| Ok(store::register(conn, &workshop, &user.id)?))
+                .await?;
+            let version = row.version;
+            Ok(Created::new(&Registration::from(row))?
+                .location(format!("/v1/workshops/{id}/registrations"))
+                .etag(version))
+        },
+    )
+    .await
+}
+
+/// The host sees every registration; anyone else sees their own.
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "listWorkshopRegistrations",
+    params(("id" = Uuid, Path, description = "Workshop id"), PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of registrations, oldest first", body = RegistrationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/workshops/{id}/registrations")]
+pub async fn list_registrations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (limit, after) = query.oldest_first()?;
+    let id = id.to_string();
+    let page = state
+        .db(move |conn| {
+            Ok(store::registrations(
+                conn,
+                &id,
+                &user.id,
+                after.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = next_oldest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Registration> = page.rows.into_iter().map(Registration::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Cancel a registration (your own, or any as the host) before the
+/// start; a freed seat goes to the first on the waitlist.
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "cancelWorkshopRegistration",
+    params(
+        ("id" = Uuid, Path, description = "Workshop id"),
+        ("registration_id" = Uuid, Path, description = "Registration id"),
+        crate::http::extract::IfMatchHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses((status = 204, description = "Cancelled"), crate::openapi::ConditionalWriteProblems)
+)]
+#[delete("/workshops/{id}/registrations/{registration_id}")]
+pub async fn cancel_registration(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let (id, registration) = path.into_inner();
+    state
+        .db(move |conn| {
+            Ok(store::cancel(
+                conn,
+                &id.to_string(),
+                &registration.to_string(),
+                &user.id,
+                if_match.0,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    /// Registered artisans who attended.
+    #[schema(min_items = 1, max_items = 500)]
+    pub artisan_ids: Vec<Uuid>,
+}
+
+/// After the start, the host records who attended; each newly marked
+/// attendee pays `duration_hours` to the host in the time ledger (marking
+/// someone again changes nothing).
+#[utoipa::path(
+    tag = "workshops",
+    operation_id = "recordWorkshopAttendance",
+    request_body = Attendance,
+    params(("id" = Uuid, Path, description = "Workshop id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The attendees' registrations", body = Vec<Registration>),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/workshops/{id}/attendance")]
+pub async fn record_attendance(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<Attendance>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let ids: Vec<String> = body.artisan_ids.iter().map(Uuid::to_string).collect();
+    if ids.is_empty() || ids.len() > 500 {
+        return Err(FieldErrors::from(FieldError::new(
+            "artisan_ids",
+            "size",
+            "must name 1 to 500 artisans",
+        ))
+        .into());
+    }
+    let id = id.to_string();
+    let rows = state
+        .db(move |conn| store::attendance::<ApiError>(conn, &id, &user.id, &ids))
+        .await?;
+    let data: Vec<Registration> = rows.into_iter().map(Registration::from).collect();
+    Ok(HttpResponse::Ok().json(data))
+}

@@ -1,0 +1,412 @@
+//! Workshops: group skill sharing with a capacity, a waitlist, and
+//! attendance that pays the host in the time ledger.
+//!
+//! Every registration change touches the workshop row first inside its
+//! write transaction, so two people racing for the last seat are counted
+//! one after the other and exactly one gets it; a cancellation promotes the
+//! first waitlisted person in the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use domain::exchange::{RegistrationStatus, WorkshopFields};
+use domain::webhook::EventType;
+use domain::{FieldError, FieldErrors};
+use serde_json::json;
+
+use crate::exchanges::{transfer, Reason};
+use crate::schema::{artisans, collective_members, collectives, workshop_registrations, workshops};
+use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = workshops)]
+pub struct WorkshopRow {
+    pub id: String,
+    pub host_id: String,
+    pub title: String,
+    pub skill: String,
+    pub description: String,
+    pub capacity: i64,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i64,
+    pub location: Option<String>,
+    pub online_url: Option<String>,
+    pub collective_id: Option<String>,
+    pub country: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = workshop_registrations)]
+pub struct RegistrationRow {
+    pub id: String,
+    pub workshop_id: String,
+    pub artisan_id: String,
+    pub status: String,
+    pub attended: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+impl RegistrationRow {
+    pub fn status(&self) -> RegistrationStatus {
+        RegistrationStatus::parse(&self.status).unwrap_or(RegistrationStatus::Cancelled)
+    }
+}
+
+/// A workshop with how many seats are taken and how many wait.
+#[derive(Debug, Clone)]
+pub struct WorkshopView {
+    pub row: WorkshopRow,
+    pub registered: i64,
+    pub waitlisted: i64,
+}
+
+/// Creates a workshop hosted by `host`; with `collective_id`, the host must
+/// be a member of that collective. Writes `workshop.created` to the outbox.
+pub fn create(
+    conn: &mut AnyConnection,
+    host: &str,
+    fields: &WorkshopFields,
+    starts_at: NaiveDateTime,
+    collective_id: Option<&str>,
+) -> Result<WorkshopRow, DbError> {
+    write_tx(conn, |conn| {
+        if let Some(collective) = collective_id {
+            let known = collectives::table
+                .find(collective)
+                .count()
+                .get_result::<i64>(conn)?;
+            if known == 0 {
+                return Err(DbError::UnknownReference("collective_id"));
+            }
+            let member = collective_members::table
+                .find((collective, host))
+                .count()
+                .get_result::<i64>(conn)?;
+            if member == 0 {
+                return Err(DbError::Forbidden(
+                    "only members of the collective may link a workshop to it",
+                ));
+            }
+        }
+        let country = artisans::table
+            .find(host)
+            .select(artisans::country)
+            .first::<Option<String>>(conn)?;
+        let at = now();
+        let row = WorkshopRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            host_id: host.to_owned(),
+            title: fields.title.clone(),
+            skill: fields.skill.clone(),
+            description: fields.description.clone(),
+            capacity: fields.capacity,
+            starts_at,
+            duration_minutes: fields.duration_minutes,
+            location: fields.location.clone(),
+            online_url: fields.online_url.clone(),
+            collective_id: collective_id.map(str::to_owned),
+            country,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        diesel::insert_into(workshops::table)
+            .values(&row)
+            .execute(conn)?;
+        outbox::record(
+            conn,
+            EventType::WorkshopCreated,
+            &json!({
+                "workshop_id": row.id,
+                "host_id": row.host_id,
+                "skill": row.skill,
+                "starts_at": row.starts_at.and_utc(),
+                "collective_id": row.collective_id,
+            }),
+        )?;
+        Ok(row)
+    })
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, DbError> {
+    workshops::table
+        .find(id)
+        .first::<WorkshopRow>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound)
+}
+
+fn lock(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, DbError> {
+    diesel::update(workshops::table.find(id))
+        .set(workshops::updated_at.eq(workshops::updated_at))
+        .execute(conn)?;
+    find(conn, id)
+}
+
+/// Filters of the workshop list.
+#[derive(Debug, Clone, Default)]
+pub struct WorkshopFilter {
+    pub skill: Option<String>,
+    pub country: Option<String>,
+    pub from: Option<NaiveDateTime>,
+}
+
+/// Workshops by start time (then id), from the keyset position `after`.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &WorkshopFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<Page<WorkshopRow>, DbError> {
+    let mut query = workshops::table.into_boxed();
+    if let Some(skill) = &filter.skill {
+        query = query.filter(workshops::skill.eq(skill.clone()));
+    }
+    if let Some(country) = &filter.country {
+        query = query.filter(workshops::country.eq(country.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(workshops::starts_at.ge(from));
+    }
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            workshops::starts_at
+                .gt(starts_at)
+                .or(workshops::starts_at.eq(starts_at).and(workshops::id.gt(id))),
+        );
+    }
+    let rows = query
+        .order((workshops::starts_at.asc(), workshops::id.asc()))
+        .limit(limit + 1)
+        .load::<WorkshopRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+fn count(
+    conn: &mut AnyConnection,
+    workshop_id: &str,
+    status: RegistrationStatus,
+) -> Result<i64, DbError> {
+    Ok(workshop_registrations::table
+        .filter(workshop_registrations::workshop_id.eq(workshop_id))
+        .filter(workshop_registrations::status.eq(status.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Adds seat counts to each workshop.
+pub fn views(
+    conn: &mut AnyConnection,
+    rows: Vec<WorkshopRow>,
+) -> Result<Vec<WorkshopView>, DbError> {
+    rows.into_iter()
+        .map(|row| {
+            Ok(WorkshopView {
+                registered: count(conn, &row.id, RegistrationStatus::Registered)?,
+                waitlisted: count(conn, &row.id, RegistrationStatus::Waitlisted)?,
+                row,
+            })
+        })
+        .collect()
+}
+
+/// Registers `artisan`: a seat if one is free, the waitlist otherwise.
+pub fn register(
+    conn: &mut AnyConnection,
+    workshop_id: &str,
+    artisan: &str,
+) -> Result<RegistrationRow, DbError> {
+    write_tx(conn, |conn| {
+        let workshop = lock(conn, workshop_id)?;
+        if workshop.host_id == artisan {
+            return Err(DbError::Refused(
+                "the host does not register for their own workshop",
+            ));
+        }
+        if workshop.starts_at <= now() {
+            return Err(DbError::Refused("this workshop has already started"));
+        }
+        let taken = count(conn, workshop_id, RegistrationStatus::Registered)?;
+        let status = if taken < workshop.capacity {
+            RegistrationStatus::Registered
+        } else {
+            RegistrationStatus::Waitlisted
+        };
+        let at = now();
+        let row = RegistrationRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            workshop_id: workshop_id.to_owned(),
+            artisan_id: artisan.to_owned(),
+            status: status.as_str().to_owned(),
+            attended: false,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        diesel::insert_into(workshop_registrations::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(|e| match crate::error::duplicate_as("registration")(e) {
+                DbError::Duplicate(_) => {
+                    DbError::Refused("you are already registered for this workshop")
+                }
+                other => other,
+            })?;
+        Ok(row)
+    })
+}
+
+/// The registrations the viewer may see: all of them for the host, their
+/// own for anyone else; oldest first.
+pub fn registrations(
+    conn: &mut AnyConnection,
+    workshop_id: &str,
+    viewer: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<RegistrationRow>, DbError> {
+    let workshop = find(conn, workshop_id)?;
+    let mut query = workshop_registrations::table
+        .filter(workshop_registrations::workshop_id.eq(workshop_id.to_owned()))
+        .into_boxed();
+    if workshop.host_id != viewer {
+        query = query.filter(workshop_registrations::artisan_id.eq(viewer.to_owned()));
+    }
+    if let Some(id) = after_id {
+        query = query.filter(workshop_registrations::id.gt(id.to_owned()));
+    }
+    let rows = query
+        .order(workshop_registrations::id.asc())
+        .limit(limit + 1)
+        .load::<RegistrationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// The registrant (or the host) cancels a registration before the
+/// workshop starts; a freed seat goes to the first on the waitlist.
+pub fn cancel(
+    conn: &mut AnyConnection,
+    workshop_id: &str,
+    registration_id: &str,
+    viewer: &str,
+    expected_version: i64,
+) -> Result<(), DbError> {
+    write_tx(conn, |conn| {
+        let workshop = lock(conn, workshop_id)?;
+        let registration = workshop_registrations::table
+            .find(registration_id)
+            .filter(workshop_registrations::workshop_id.eq(workshop_id))
+            .first::<RegistrationRow>(conn)
+            .optional()?
+            .filter(|r| r.artisan_id == viewer || workshop.host_id == viewer)
+            .ok_or(DbError::NotFound)?;
+        if registration.version != expected_version {
+            return Err(DbError::StaleVersion);
+        }
+        if registration.status() == RegistrationStatus::Cancelled {
+            return Err(DbError::Refused("this registration is already cancelled"));
+        }
+        if workshop.starts_at <= now() {
+            return Err(DbError::Refused("this workshop has already started"));
+        }
+        let at = now();
+        diesel::update(workshop_registrations::table.find(registration_id))
+            .set((
+                workshop_registrations::status.eq(RegistrationStatus::Cancelled.as_str()),
+                workshop_registrations::updated_at.eq(at),
+                workshop_registrations::version.eq(registration.version + 1),
+            ))
+            .execute(conn)?;
+        if registration.status() == RegistrationStatus::Registered {
+            let first_waiting = workshop_registrations::table
+                .filter(workshop_registrations::workshop_id.eq(workshop_id))
+                .filter(workshop_registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
+                .order(workshop_registrations::id.asc())
+                .select(workshop_registrations::id)
+                .first::<String>(conn)
+                .optional()?;
+            if let Some(id) = first_waiting {
+                diesel::update(workshop_registrations::table.find(id))
+                    .set((
+                        workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()),
+                        workshop_registrations::updated_at.eq(at),
+                        workshop_registrations::version.eq(workshop_registrations::version + 1),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// After the start, the host marks who attended; each new attendee pays
+/// the workshop's duration to the host in the time ledger. Marking someone
+/// twice (in one request or in two) changes nothing.
+pub fn attendance<E>(
+    conn: &mut AnyConnection,
+    workshop_id: &str,
+    viewer: &str,
+    artisan_ids: &[String],
+) -> Result<Vec<RegistrationRow>, E>
+where
+    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
+{
+    write_tx(conn, |conn| {
+        let workshop = lock(conn, workshop_id)?;
+        if workshop.host_id != viewer {
+            return Err(DbError::Forbidden("only the host records attendance").into());
+        }
+        if workshop.starts_at > now() {
+            return Err(
+                DbError::Refused("attendance is recorded once the workshop has started").into(),
+            );
+        }
+        let registered = workshop_registrations::table
+            .filter(workshop_registrations::workshop_id.eq(workshop_id))
+            .filter(workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()))
+            .load::<RegistrationRow>(conn)?;
+        let mut errors = FieldErrors::default();
+        let mut marked = Vec::with_capacity(artisan_ids.len());
+        for (i, artisan) in artisan_ids.iter().enumerate() {
+            match registered.iter().find(|r| &r.artisan_id == artisan) {
+                Some(r) if marked.iter().any(|m: &RegistrationRow| m.id == r.id) => {}
+                Some(r) => marked.push(r.clone()),
+                None => errors.push(FieldError::new(
+                    format!("artisan_ids[{i}]"),
+                    "not_registered",
+                    "is not registered for this workshop",
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        for registration in &mut marked {
+            if registration.attended {
+                continue;
+            }
+            registration.attended = true;
+            registration.updated_at = now();
+            registration.version += 1;
+            diesel::update(workshop_registrations::table.find(&registration.id))
+                .set((
+                    workshop_registrations::attended.eq(true),
+                    workshop_registrations::updated_at.eq(registration.updated_at),
+                    workshop_registrations::version.eq(registration.version),
+                ))
+                .execute(conn)?;
+            transfer(
+                conn,
+                &registration.artisan_id,
+                &workshop.host_id,
+                workshop.duration_minutes,
+                &Reason::Registration(&registration.id),
+            )?;
+        }
+        Ok(marked)
+    })
+}
