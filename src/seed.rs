@@ -11,13 +11,16 @@ use domain::agreement::{
     Share, Terms,
 };
 use domain::collective::{CollectivePatch, MembershipPolicy};
+use domain::exchange::{Action, ExchangeKind, Proposal, WorkshopFields};
 use domain::partnership::{PartnershipKind, PartnershipText};
 use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
 use domain::text::{DisplayName, Email};
 use domain::FieldErrors;
 use persistence::agreements::{self, Actor, Amendment};
 use persistence::db::diesel_error;
+use persistence::exchanges::{self, NewSession};
 use persistence::partnerships::{self, Invitee, Viewer};
+use persistence::workshops;
 use persistence::{collectives, users, write_tx, AnyConnection, DbError};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
@@ -114,6 +117,28 @@ const TRADITIONS: [&str; 8] = [
     "Petrykivka painting",
 ];
 const COMMUNITIES: [&str; 3] = ["women-artisans", "indigenous-makers", "young-makers"];
+/// Specialisations that turn the 20 skills into the 300-skill vocabulary
+/// of a benchmark-sized seed.
+const FOCUS: [&str; 15] = [
+    "basics",
+    "advanced",
+    "for-markets",
+    "for-export",
+    "tools",
+    "history",
+    "colour",
+    "finishing",
+    "repair",
+    "teaching",
+    "patterns",
+    "sourcing",
+    "sustainability",
+    "costing",
+    "display",
+];
+/// The named demo world: the first artisans draw 2–5 skills from the 20
+/// plain ones; everyone after (a benchmark seed) 3–8 from the 300.
+const NAMED: usize = 24;
 
 /// A tiny deterministic generator (SplitMix64): demo data must be the same
 /// on every run, and needs no cryptographic quality.
@@ -149,7 +174,7 @@ impl Rng {
     }
 }
 
-fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
+fn profile(rng: &mut Rng, n: usize, vocabulary: &[&str]) -> Result<(Email, ProfileFields), String> {
     let first = rng.pick(&FIRST);
     let last = rng.pick(&LAST);
     let (country, region) = PLACES[rng.below(PLACES.len())];
@@ -162,8 +187,8 @@ fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
             crafts.join(" and ")
         )),
         crafts: Some(crafts),
-        skills_offered: Some(rng.some(&SKILLS, 2, 5)),
-        skills_wanted: Some(rng.some(&SKILLS, 2, 5)),
+        skills_offered: Some(skills(rng, n, vocabulary)),
+        skills_wanted: Some(skills(rng, n, vocabulary)),
         cultural_traditions: Some(rng.some(&TRADITIONS, 0, 1)),
         country: Some(Some(country.to_owned())),
         region: Some(Some(region.to_owned())),
@@ -188,6 +213,14 @@ fn profile(rng: &mut Rng, n: usize) -> Result<(Email, ProfileFields), String> {
     Ok((email, fields))
 }
 
+fn skills(rng: &mut Rng, n: usize, vocabulary: &[&str]) -> Vec<String> {
+    if n < NAMED {
+        rng.some(&SKILLS, 2, 5)
+    } else {
+        rng.some(vocabulary, 3, 8)
+    }
+}
+
 pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Result<(), String> {
     let first = Email::parse("email", "demo-1@example.org").map_err(|e| e.message)?;
     if users::find_by_email(conn, &first)
@@ -201,12 +234,17 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
     // benchmark-sized seed take hours.
     let password_hash = passwords.hash(DEMO_PASSWORD).map_err(|e| e.to_string())?;
     let mut rng = Rng(2026);
+    let vocabulary: Vec<String> = SKILLS
+        .iter()
+        .flat_map(|skill| FOCUS.iter().map(move |focus| format!("{skill}-{focus}")))
+        .collect();
+    let vocabulary: Vec<&str> = vocabulary.iter().map(String::as_str).collect();
     let mut created = 0;
     while created < count {
         let batch_end = (created + BATCH).min(count);
         write_tx(conn, |conn| {
             for n in created..batch_end {
-                let (email, profile) = profile(&mut rng, n)?;
+                let (email, profile) = profile(&mut rng, n, &vocabulary)?;
                 users::create_account(
                     conn,
                     users::NewAccount {
@@ -228,9 +266,10 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
     }
     let collectives = seed_collectives(conn, count)?;
     let partnerships = seed_partnerships(conn, &collectives).map_err(|e| e.0)?;
+    let (exchanges, workshops) = seed_skill_exchange(conn, &collectives).map_err(|e| e.0)?;
     let collectives = collectives.len();
     println!(
-        "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}), {collectives} collectives and {partnerships} partnerships"
+        "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}), {collectives} collectives, {partnerships} partnerships, {exchanges} exchanges and {workshops} workshop"
     );
     Ok(())
 }
@@ -519,6 +558,82 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         &[Invitee::Artisan(aiyana)],
     )?;
     Ok(3)
+}
+
+/// A swap with confirmed sessions (and one awaiting confirmation), a
+/// mentorship proposal, and a workshop of the first collective with two
+/// registrations.
+fn seed_skill_exchange(
+    conn: &mut AnyConnection,
+    collectives: &[String],
+) -> Result<(usize, usize), SeedError> {
+    let Some(tejedoras) = collectives.first() else {
+        return Ok((0, 0));
+    };
+    let (rosa, kenji, aiyana, tenzin, host) = (
+        id_of(conn, 2)?,
+        id_of(conn, 9)?,
+        id_of(conn, 3)?,
+        id_of(conn, 6)?,
+        id_of(conn, 1)?,
+    );
+    let skills = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+    let swap = Proposal::new(
+        ExchangeKind::Swap,
+        &skills(&["weaving"]),
+        &skills(&["photography"]),
+        "I can teach backstrap weaving if you show me how to photograph textiles.",
+        6.0,
+    )?;
+    let swap = exchanges::propose(conn, &rosa, &kenji, &swap)?;
+    exchanges::act(conn, &swap.id, &kenji, Action::Accept)?;
+    for (teacher, learner, skill, minutes, day, confirm) in [
+        (&rosa, &kenji, "weaving", 90, "2026-11-10", true),
+        (&kenji, &rosa, "photography", 60, "2026-11-12", true),
+        (&rosa, &kenji, "weaving", 45, "2026-11-20", false),
+    ] {
+        let session = exchanges::record_session(
+            conn,
+            &swap.id,
+            teacher,
+            &NewSession {
+                taught_by: teacher,
+                skill,
+                minutes,
+                held_on: date(day)?,
+            },
+        )?;
+        if confirm {
+            exchanges::confirm_session(conn, &swap.id, &session.id, learner)?;
+        }
+    }
+    let mentorship = Proposal::new(
+        ExchangeKind::Mentorship,
+        &[],
+        &skills(&["pricing"]),
+        "Could you help me price my first export order?",
+        3.0,
+    )?;
+    exchanges::propose(conn, &aiyana, &tenzin, &mentorship)?;
+
+    let fields = WorkshopFields::new(
+        "Cochineal and indigo: a natural dye day",
+        "natural-dyeing",
+        "From insect to dye bath: we dye alpaca yarn together. Bring gloves.",
+        12,
+        3.0,
+        Some("Chinchero community centre"),
+        None,
+    )?;
+    let starts = (chrono::Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .and_hms_opt(14, 0, 0)
+        .ok_or_else(|| SeedError("demo workshop time".into()))?;
+    let workshop = workshops::create(conn, &host, &fields, starts, Some(tejedoras))?;
+    for who in [&rosa, &aiyana] {
+        workshops::register(conn, &workshop.id, who)?;
+    }
+    Ok((2, 1))
 }
 
 /// Every signer signs the agreement's current hash.

@@ -21,7 +21,11 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("3 partnerships"));
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        printed.contains("3 partnerships, 2 exchanges and 1 workshop"),
+        "{printed}"
+    );
 
     let tokens = app.login("demo-2@example.org", "demo-password-2026").await;
     let token = tokens["access_token"].as_str().expect("token");
@@ -59,6 +63,37 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         .into_iter()
         .flatten()
         .any(|s| s["recipient"]["beneficiary"]["name"].is_string()));
+
+    // A swap with hours in the ledger, and a workshop to join.
+    let ledger = app.get("/v1/me/time-ledger").bearer(token).send().await;
+    assert_eq!(
+        ledger.body["balance_hours"], 0.5,
+        "taught 1.5 h, learned 1 h"
+    );
+    let exchanges = app.get("/v1/exchanges").bearer(token).send().await;
+    assert_eq!(exchanges.body["data"][0]["status"], "accepted");
+    assert_eq!(
+        exchanges.body["data"][0]["sessions"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    let workshops = app
+        .get("/v1/workshops?skill=natural-dyeing")
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(workshops.body["data"][0]["seats_taken"], 2);
+    let matches = app
+        .get("/v1/skill-matches?mode=learn")
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(matches.status, 200);
+    assert!(
+        !matches.body["data"].as_array().is_none_or(Vec::is_empty),
+        "someone teaches what demo-2 wants"
+    );
 
     // Running it again changes nothing.
     let again = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))

@@ -165,10 +165,23 @@ pub struct ArtisanQuery {
     pub cursor: Option<String>,
 }
 
-fn slug_param(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+/// An optional slug filter (400 when malformed).
+pub(crate) fn slug_param(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
     value
         .as_deref()
         .map(|v| Slug::parse(name, v).map(|s| s.as_str().to_owned()))
+        .transpose()
+        .map_err(param_error)
+}
+
+/// An optional ISO 3166-1 alpha-2 filter (400 when not a country code).
+pub(crate) fn country_param(
+    name: &str,
+    value: &Option<String>,
+) -> Result<Option<String>, ApiError> {
+    value
+        .as_deref()
+        .map(|c| CountryCode::parse(name, c).map(CountryCode::into_inner))
         .transpose()
         .map_err(param_error)
 }
@@ -213,12 +226,7 @@ pub(crate) async fn search(
         skill_offered: slug_param("skill_offered", &query.skill_offered)?,
         skill_wanted: slug_param("skill_wanted", &query.skill_wanted)?,
         community: slug_param("community", &query.community)?,
-        country: query
-            .country
-            .as_deref()
-            .map(|c| CountryCode::parse("country", c).map(CountryCode::into_inner))
-            .transpose()
-            .map_err(param_error)?,
+        country: country_param("country", &query.country)?,
         region: text_param("region", &query.region, limits::REGION)?,
         open_to: query.open_to.map(|o| match o {
             OpenToFilter::Collaboration => OpenToKind::Collaboration,

@@ -8,9 +8,7 @@ use chrono::{DateTime, Utc};
 use domain::collective::{
     ApplicationStatus, CollectivePatch, Decision, MemberRole, MembershipPolicy,
 };
-use domain::country::CountryCode;
-use domain::text::{self, limits, Slug};
-use domain::FieldError;
+use domain::text::{self, limits};
 use persistence::collectives::{
     self as store, ApplicationRow, CollectiveFilter, CollectiveRow, MemberRow, MemberWithName,
 };
@@ -201,10 +199,6 @@ pub struct CollectiveQuery {
     pub cursor: Option<String>,
 }
 
-fn param(error: FieldError) -> ApiError {
-    ApiError::bad_param(&error.field, error.code, error.message)
-}
-
 /// Find collectives, newest first.
 #[utoipa::path(
     tag = "collectives",
@@ -232,18 +226,8 @@ pub async fn list_collectives(
     }
     .newest_first()?;
     let filter = CollectiveFilter {
-        craft: query
-            .craft
-            .as_deref()
-            .map(|c| Slug::parse("craft", c).map(|s| s.as_str().to_owned()))
-            .transpose()
-            .map_err(param)?,
-        country: query
-            .country
-            .as_deref()
-            .map(|c| CountryCode::parse("country", c).map(CountryCode::into_inner))
-            .transpose()
-            .map_err(param)?,
+        craft: super::artisans::slug_param("craft", &query.craft)?,
+        country: super::artisans::country_param("country", &query.country)?,
         q: super::artisans::text_param("q", &query.q, limits::SEARCH_QUERY)?,
     };
     let page = state

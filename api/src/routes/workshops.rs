@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_oldest, PageQuery};
+use super::artisans::{country_param, next_oldest, slug_param, PageQuery};
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
@@ -257,8 +257,8 @@ pub async fn list_workshops(
         None => None,
     };
     let filter = WorkshopFilter {
-        skill: query.skill,
-        country: query.country,
+        skill: slug_param("skill", &query.skill)?,
+        country: country_param("country", &query.country)?,
         from: query.from.map(|f| f.naive_utc()),
     };
     let (page, data) = state
