@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements]
+    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching]
                          [--artisans 100000] [--duration 20] [--agreements 12000]
 
 Builds the release binary, seeds N demo artisans into a fresh database
@@ -14,6 +14,11 @@ with rate limits off, and measures with wrk:
   * GET /v1/artisans?limit=20 at page 1 and at a cursor 90 000 rows deep
   * the server's peak RSS
   * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling)
+
+for skill matching (suite `matching`):
+
+  * GET /v1/skill-matches (reciprocal) as 200 different artisans, 8 conns
+  * on PostgreSQL, EXPLAIN ANALYZE of the candidate query for one of them
 
 and, for partnerships and agreements (suite `agreements`):
 
@@ -164,6 +169,46 @@ def agreements_suite(work, here, d, sign_d, count):
     return results
 
 
+def matching_suite(work, here, d, artisans, backend):
+    """Reciprocal matching as many different artisans (skills drawn from a
+    300-skill vocabulary by the seed)."""
+    picks = [25 + i * (artisans - 25) // 200 for i in range(200)]
+    logins = [("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"}, None)
+              for n in picks]
+    tokens = [r["access_token"] for r in call_all(logins, workers=2)]
+    tokens_file = os.path.join(work, "tokens.txt")
+    with open(tokens_file, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    sizes = [len(call("GET", "/v1/skill-matches?limit=100", token=t)["data"]) for t in tokens[:20]]
+    print(f"  reciprocal matches on the first page (limit 100) for 20 of them: {sizes}")
+    results = [
+        wrk(os.path.join(here, "matches.lua"), 8, d, {"TOKENS_FILE": tokens_file, "BENCH_PATH": "/v1/skill-matches"},
+            "GET /v1/skill-matches (reciprocal), 200 artisans, 8 conns"),
+        wrk(os.path.join(here, "matches.lua"), 8, d, {"TOKENS_FILE": tokens_file, "BENCH_PATH": "/v1/skill-matches?mode=learn"},
+            "GET /v1/skill-matches?mode=learn, 200 artisans, 8 conns"),
+    ]
+    if backend == "postgres":
+        me = call("GET", "/v1/me", token=tokens[0])
+        profile = call("GET", f"/v1/artisans/{me['id']}", token=tokens[0])
+        q = lambda xs: ", ".join("'" + x + "'" for x in xs)
+        same = f"CASE WHEN a.country = '{profile['country']}' THEN 1 ELSE 0 END" if profile.get("country") else "0"
+        teach = "SUM(CASE WHEN kind = 'skill_offered' THEN 1 ELSE 0 END)"
+        learn = "SUM(CASE WHEN kind = 'skill_wanted' THEN 1 ELSE 0 END)"
+        # The statement persistence::matching runs for page 1 (limit 20).
+        sql = f"""EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country
+FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM artisan_tags
+      WHERE ((kind = 'skill_offered' AND value IN ({q(profile['skills_wanted'])}))
+             OR (kind = 'skill_wanted' AND value IN ({q(profile['skills_offered'])}))) AND artisan_id <> '{me['id']}'
+      GROUP BY artisan_id HAVING {teach} > 0 AND {learn} > 0) c
+JOIN artisans a ON a.id = c.artisan_id
+WHERE NOT a.former_member
+ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT 21"""
+        print("  query plan of the ranking statement:")
+        print("    " + sh("psql", PG_BENCH, "-qAt", "-c", sql).replace("\n", "\n    "))
+    return results
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -177,7 +222,7 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements"], default="all")
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching"], default="all")
     ap.add_argument("--agreements", type=int, default=20000,
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
@@ -202,6 +247,10 @@ def main():
         subprocess.run([BIN, "seed-demo", "--artisans", str(opts.artisans)], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"seeded {opts.artisans} artisans in {time.time() - t0:.0f} s")
+        if opts.backend == "postgres":
+            # What autovacuum would have done by now on a live database: the
+            # visibility map (index-only scans) and planner statistics.
+            sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE")
 
     server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -216,6 +265,8 @@ def main():
         results = []
         if opts.suite in ("all", "artisans"):
             results = artisans_suite(work, here, d)
+        if opts.suite in ("all", "matching"):
+            matching_suite(work, here, d, opts.artisans, opts.backend)
         if opts.suite in ("all", "agreements"):
             agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")

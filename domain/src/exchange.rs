@@ -234,12 +234,6 @@ impl Proposal {
     }
 }
 
-/// Reciprocal matching: what a candidate teaches me and what I teach them,
-/// scored by the size of the overlap.
-pub fn score(they_teach: usize, you_teach: usize) -> i64 {
-    i64::try_from(they_teach + you_teach).unwrap_or(i64::MAX)
-}
-
 /// A workshop's text and shape, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkshopFields {

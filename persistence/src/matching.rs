@@ -4,16 +4,13 @@
 //! of all profiles.
 //!
 //! The order is computed (score, then same country, then id), so the
-//! keyset is the triple of the last row: each page recomputes the ranked
-//! candidates and continues strictly after that triple, which neither
-//! repeats nor skips a candidate while the underlying skills stay put.
+//! keyset is the triple of the last row: each page ranks the candidates
+//! again in the database and continues strictly after that triple, which
+//! neither repeats nor skips a candidate while the underlying skills stay
+//! put.
 
-use std::cmp::Reverse;
-use std::collections::BTreeMap;
-
-use diesel::dsl::exists;
 use diesel::prelude::*;
-use domain::exchange::score;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::artisans::TagKind;
 use crate::schema::{artisan_tags, artisans};
@@ -46,31 +43,6 @@ pub struct After {
     pub id: String,
 }
 
-type Key = (Reverse<i64>, Reverse<bool>, String);
-
-/// (artisan id, skill, display name, country).
-type TaggedRow = (String, String, String, Option<String>);
-
-impl Match {
-    fn key(&self) -> Key {
-        (
-            Reverse(self.score),
-            Reverse(self.same_country),
-            self.artisan_id.clone(),
-        )
-    }
-}
-
-impl After {
-    fn key(&self) -> Key {
-        (
-            Reverse(self.score),
-            Reverse(self.same_country),
-            self.id.clone(),
-        )
-    }
-}
-
 fn my_skills(conn: &mut AnyConnection, me: &str, kind: TagKind) -> Result<Vec<String>, DbError> {
     Ok(artisan_tags::table
         .filter(artisan_tags::kind.eq(kind.as_str()))
@@ -79,43 +51,99 @@ fn my_skills(conn: &mut AnyConnection, me: &str, kind: TagKind) -> Result<Vec<St
         .load(conn)?)
 }
 
-/// The artisans (other than `me`, still members) with a `kind` tag in
-/// `values`; for reciprocal matching also with a `back_kind` tag in
-/// `back_values`. Returns (artisan, skill, name, country) rows.
-fn tagged(
+/// A SQL string literal. The values written this way are stored skill
+/// slugs, ids and country codes, but they are escaped all the same.
+fn literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+fn literals(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| literal(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The artisan looking for matches.
+struct Seeker<'a> {
+    id: &'a str,
+    country: Option<&'a str>,
+    /// Skills they want (others must offer one).
+    wanted: &'a [String],
+    /// Skills they offer (reciprocal matches must want one).
+    offered: &'a [String],
+}
+
+#[derive(QueryableByName)]
+struct Ranked {
+    #[diesel(sql_type = Text)]
+    artisan_id: String,
+    #[diesel(sql_type = Text)]
+    display_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    country: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    score: i64,
+    #[diesel(sql_type = BigInt)]
+    same_country: i64,
+}
+
+/// The ranked page, computed in one statement: the posting lists of the
+/// skills I want (as `skill_offered`) and offer (as `skill_wanted`) are
+/// read from the `(kind, value, artisan_id)` primary key, grouped per
+/// artisan, filtered (reciprocal: both sides), ordered and cut at the
+/// keyset position, so only `limit + 1` rows leave the database. Written as
+/// SQL text because diesel's query builder cannot group a filtered union
+/// this way; it is the same text on both databases.
+fn ranked(
     conn: &mut AnyConnection,
-    me: &str,
-    kind: TagKind,
-    values: &[String],
-    back: Option<(TagKind, &[String])>,
-) -> Result<Vec<TaggedRow>, DbError> {
-    let other = diesel::alias!(artisan_tags as other);
-    let mut query = artisan_tags::table
-        .inner_join(artisans::table)
-        .filter(artisan_tags::kind.eq(kind.as_str()))
-        .filter(artisan_tags::value.eq_any(values))
-        .filter(artisan_tags::artisan_id.ne(me))
-        .filter(artisans::former_member.eq(false))
-        .select((
-            artisan_tags::artisan_id,
-            artisan_tags::value,
-            artisans::display_name,
-            artisans::country,
-        ))
-        .into_boxed();
-    if let Some((back_kind, back_values)) = back {
-        query = query.filter(exists(
-            other
-                .filter(other.field(artisan_tags::kind).eq(back_kind.as_str()))
-                .filter(other.field(artisan_tags::value).eq_any(back_values))
-                .filter(
-                    other
-                        .field(artisan_tags::artisan_id)
-                        .eq(artisan_tags::artisan_id),
-                ),
-        ));
-    }
-    Ok(query.load(conn)?)
+    me: &Seeker<'_>,
+    mode: Mode,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<Ranked>, DbError> {
+    let (wanted, offered) = (me.wanted, me.offered);
+    let teach = "SUM(CASE WHEN kind = 'skill_offered' THEN 1 ELSE 0 END)";
+    let learn = "SUM(CASE WHEN kind = 'skill_wanted' THEN 1 ELSE 0 END)";
+    let (learn_tags, having) = match mode {
+        Mode::Reciprocal if !offered.is_empty() => (
+            format!(
+                " OR (kind = 'skill_wanted' AND value IN ({}))",
+                literals(offered)
+            ),
+            format!("{teach} > 0 AND {learn} > 0"),
+        ),
+        _ => (String::new(), format!("{teach} > 0")),
+    };
+    let same = match me.country {
+        Some(c) => format!("CASE WHEN a.country = {} THEN 1 ELSE 0 END", literal(c)),
+        None => "0".to_owned(),
+    };
+    let keyset = match after {
+        Some(a) => {
+            let same_after = i64::from(a.same_country);
+            format!(
+                " AND (c.score < {s} OR (c.score = {s} AND ({same} < {same_after} OR ({same} = {same_after} AND c.artisan_id > {id}))))",
+                s = a.score,
+                id = literal(&a.id),
+            )
+        }
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country \
+         FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM artisan_tags \
+               WHERE ((kind = 'skill_offered' AND value IN ({wanted})){learn_tags}) AND artisan_id <> {me} \
+               GROUP BY artisan_id HAVING {having}) c \
+         JOIN artisans a ON a.id = c.artisan_id \
+         WHERE NOT a.former_member{keyset} \
+         ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT {take}",
+        wanted = literals(wanted),
+        me = literal(me.id),
+        take = limit + 1,
+    );
+    Ok(diesel::sql_query(sql).load::<Ranked>(conn)?)
 }
 
 /// One page of matches for `me`, best first.
@@ -128,72 +156,56 @@ pub fn matches(
 ) -> Result<Page<Match>, DbError> {
     let wanted = my_skills(conn, me, TagKind::SkillWanted)?;
     let offered = my_skills(conn, me, TagKind::SkillOffered)?;
+    if wanted.is_empty() || (mode == Mode::Reciprocal && offered.is_empty()) {
+        return Ok(Page::from_overfetch(Vec::new(), limit));
+    }
     let my_country = artisans::table
         .find(me)
         .select(artisans::country)
         .first::<Option<String>>(conn)
         .optional()?
         .flatten();
-    if wanted.is_empty() || (mode == Mode::Reciprocal && offered.is_empty()) {
-        return Ok(Page::from_overfetch(Vec::new(), limit));
-    }
-    let reciprocal = mode == Mode::Reciprocal;
-    let mut found: BTreeMap<String, Match> = BTreeMap::new();
-    let teachers = tagged(
-        conn,
-        me,
-        TagKind::SkillOffered,
-        &wanted,
-        reciprocal.then_some((TagKind::SkillWanted, offered.as_slice())),
-    )?;
-    for (id, skill, display_name, country) in teachers {
-        found
-            .entry(id.clone())
-            .or_insert_with(|| Match {
-                same_country: country.is_some() && country == my_country,
-                artisan_id: id,
-                display_name,
-                country,
-                they_teach: Vec::new(),
-                you_teach: Vec::new(),
-                score: 0,
-            })
-            .they_teach
-            .push(skill);
-    }
-    if reciprocal {
-        let learners = tagged(
-            conn,
-            me,
-            TagKind::SkillWanted,
-            &offered,
-            Some((TagKind::SkillOffered, wanted.as_slice())),
-        )?;
-        for (id, skill, _, _) in learners {
-            if let Some(m) = found.get_mut(&id) {
-                m.you_teach.push(skill);
-            }
-        }
-    }
-    let mut ranked: Vec<Match> = found
-        .into_values()
-        .map(|mut m| {
-            m.they_teach.sort();
-            m.you_teach.sort();
-            m.score = score(m.they_teach.len(), m.you_teach.len());
-            m
+    let seeker = Seeker {
+        id: me,
+        country: my_country.as_deref(),
+        wanted: &wanted,
+        offered: &offered,
+    };
+    let rows = ranked(conn, &seeker, mode, after, limit)?;
+    // The overlapping skills of the (at most limit + 1) artisans on the page.
+    let ids: Vec<&str> = rows.iter().map(|r| r.artisan_id.as_str()).collect();
+    let mine: Vec<&String> = wanted.iter().chain(&offered).collect();
+    let tags: Vec<(String, String, String)> = artisan_tags::table
+        .filter(artisan_tags::artisan_id.eq_any(&ids))
+        .filter(artisan_tags::value.eq_any(&mine))
+        .order(artisan_tags::value.asc())
+        .select((
+            artisan_tags::artisan_id,
+            artisan_tags::kind,
+            artisan_tags::value,
+        ))
+        .load(conn)?;
+    let skills = |artisan: &str, kind: TagKind, among: &[String]| -> Vec<String> {
+        tags.iter()
+            .filter(|(id, k, v)| id == artisan && k == kind.as_str() && among.contains(v))
+            .map(|(_, _, v)| v.clone())
+            .collect()
+    };
+    let matches = rows
+        .into_iter()
+        .map(|r| Match {
+            they_teach: skills(&r.artisan_id, TagKind::SkillOffered, &wanted),
+            you_teach: if mode == Mode::Reciprocal {
+                skills(&r.artisan_id, TagKind::SkillWanted, &offered)
+            } else {
+                Vec::new()
+            },
+            score: r.score,
+            same_country: r.same_country == 1,
+            artisan_id: r.artisan_id,
+            display_name: r.display_name,
+            country: r.country,
         })
-        .filter(|m| !reciprocal || !m.you_teach.is_empty())
         .collect();
-    if let Some(after) = after {
-        let cursor = after.key();
-        ranked.retain(|m| m.key() > cursor);
-    }
-    let take = usize::try_from(limit + 1).unwrap_or(usize::MAX);
-    if ranked.len() > take {
-        ranked.select_nth_unstable_by_key(take, Match::key);
-        ranked.truncate(take);
-    }
-    ranked.sort_by_key(Match::key);
-    Ok(Page::from_overfetch(ranked, limit))
+    Ok(Page::from_overfetch(matches, limit))
 }
