@@ -192,15 +192,16 @@ def matching_suite(work, here, d, artisans, backend):
         profile = call("GET", f"/v1/artisans/{me['id']}", token=tokens[0])
         q = lambda xs: ", ".join("'" + x + "'" for x in xs)
         same = f"CASE WHEN a.country = '{profile['country']}' THEN 1 ELSE 0 END" if profile.get("country") else "0"
-        teach = "SUM(CASE WHEN kind = 'skill_offered' THEN 1 ELSE 0 END)"
-        learn = "SUM(CASE WHEN kind = 'skill_wanted' THEN 1 ELSE 0 END)"
         # The statement persistence::matching runs for page 1 (limit 20).
         sql = f"""EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country
-FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM artisan_tags
-      WHERE ((kind = 'skill_offered' AND value IN ({q(profile['skills_wanted'])}))
-             OR (kind = 'skill_wanted' AND value IN ({q(profile['skills_offered'])}))) AND artisan_id <> '{me['id']}'
-      GROUP BY artisan_id HAVING {teach} > 0 AND {learn} > 0) c
+FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM (
+        SELECT artisan_id, 1 AS teach, 0 AS learn FROM artisan_tags
+        WHERE kind = 'skill_offered' AND value IN ({q(profile['skills_wanted'])}) AND artisan_id <> '{me['id']}'
+        UNION ALL
+        SELECT artisan_id, 0 AS teach, 1 AS learn FROM artisan_tags
+        WHERE kind = 'skill_wanted' AND value IN ({q(profile['skills_offered'])}) AND artisan_id <> '{me['id']}') t
+      GROUP BY artisan_id HAVING SUM(teach) > 0 AND SUM(learn) > 0) c
 JOIN artisans a ON a.id = c.artisan_id
 WHERE NOT a.former_member
 ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT 21"""

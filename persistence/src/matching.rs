@@ -104,17 +104,24 @@ fn ranked(
     limit: i64,
 ) -> Result<Vec<Ranked>, DbError> {
     let (wanted, offered) = (me.wanted, me.offered);
-    let teach = "SUM(CASE WHEN kind = 'skill_offered' THEN 1 ELSE 0 END)";
-    let learn = "SUM(CASE WHEN kind = 'skill_wanted' THEN 1 ELSE 0 END)";
-    let (learn_tags, having) = match mode {
-        Mode::Reciprocal if !offered.is_empty() => (
-            format!(
-                " OR (kind = 'skill_wanted' AND value IN ({}))",
+    let me_id = literal(me.id);
+    // Each branch is a range scan of the primary key (kind, value,
+    // artisan_id) that needs no table row (an index-only scan).
+    let mut branches = vec![format!(
+        "SELECT artisan_id, 1 AS teach, 0 AS learn FROM artisan_tags \
+         WHERE kind = 'skill_offered' AND value IN ({}) AND artisan_id <> {me_id}",
+        literals(wanted)
+    )];
+    let having = match mode {
+        Mode::Reciprocal => {
+            branches.push(format!(
+                "SELECT artisan_id, 0 AS teach, 1 AS learn FROM artisan_tags \
+                 WHERE kind = 'skill_wanted' AND value IN ({}) AND artisan_id <> {me_id}",
                 literals(offered)
-            ),
-            format!("{teach} > 0 AND {learn} > 0"),
-        ),
-        _ => (String::new(), format!("{teach} > 0")),
+            ));
+            "SUM(teach) > 0 AND SUM(learn) > 0"
+        }
+        Mode::Learn => "SUM(teach) > 0",
     };
     let same = match me.country {
         Some(c) => format!("CASE WHEN a.country = {} THEN 1 ELSE 0 END", literal(c)),
@@ -133,14 +140,12 @@ fn ranked(
     };
     let sql = format!(
         "SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country \
-         FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM artisan_tags \
-               WHERE ((kind = 'skill_offered' AND value IN ({wanted})){learn_tags}) AND artisan_id <> {me} \
+         FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM ({union}) t \
                GROUP BY artisan_id HAVING {having}) c \
          JOIN artisans a ON a.id = c.artisan_id \
          WHERE NOT a.former_member{keyset} \
          ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT {take}",
-        wanted = literals(wanted),
-        me = literal(me.id),
+        union = branches.join(" UNION ALL "),
         take = limit + 1,
     );
     Ok(diesel::sql_query(sql).load::<Ranked>(conn)?)
