@@ -43,12 +43,22 @@ pub struct After {
     pub id: String,
 }
 
-fn my_skills(conn: &mut AnyConnection, me: &str, kind: TagKind) -> Result<Vec<String>, DbError> {
-    Ok(artisan_tags::table
-        .filter(artisan_tags::kind.eq(kind.as_str()))
+/// The seeker's (wanted, offered) skills, read through the
+/// `artisan_tags (artisan_id)` index: filtering on `kind` as well would let
+/// SQLite's planner pick the primary key's `kind` prefix and scan every tag
+/// of that kind.
+fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<String>), DbError> {
+    let tags: Vec<(String, String)> = artisan_tags::table
         .filter(artisan_tags::artisan_id.eq(me))
-        .select(artisan_tags::value)
-        .load(conn)?)
+        .select((artisan_tags::kind, artisan_tags::value))
+        .load(conn)?;
+    let of = |kind: TagKind| {
+        tags.iter()
+            .filter(|(k, _)| k == kind.as_str())
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    Ok((of(TagKind::SkillWanted), of(TagKind::SkillOffered)))
 }
 
 /// A SQL string literal. The values written this way are stored skill
@@ -159,8 +169,7 @@ pub fn matches(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Page<Match>, DbError> {
-    let wanted = my_skills(conn, me, TagKind::SkillWanted)?;
-    let offered = my_skills(conn, me, TagKind::SkillOffered)?;
+    let (wanted, offered) = my_skills(conn, me)?;
     if wanted.is_empty() || (mode == Mode::Reciprocal && offered.is_empty()) {
         return Ok(Page::from_overfetch(Vec::new(), limit));
     }
