@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod agreement;
+pub mod allocation;
 pub mod api_key;
 pub mod canonical;
 pub mod collective;
