@@ -156,6 +156,7 @@ impl Modify for SecuritySchemes {
         (name = "collectives", description = "Cooperatives: membership, applications, coordinators"),
         (name = "partnerships", description = "Partnerships between artisans and collectives"),
         (name = "agreements", description = "Signed, versioned agreements of partnerships"),
+        (name = "revenue", description = "Sales, exact allocations and refunds"),
         (name = "skill-exchange", description = "Skill matches, swaps and mentorships, sessions, reviews, the time ledger"),
         (name = "workshops", description = "Group skill sharing: seats, waitlist, attendance"),
         (name = "directory", description = "Consent-based directory for partner organizations"),

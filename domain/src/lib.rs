@@ -17,6 +17,7 @@ pub mod ids;
 pub mod money;
 pub mod partnership;
 pub mod profile;
+pub mod sale;
 pub mod text;
 pub mod webhook;
 

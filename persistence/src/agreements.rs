@@ -127,6 +127,12 @@ fn find_row(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError>
         .ok_or(DbError::NotFound)
 }
 
+/// An agreement by id, without a visibility check (for rows the caller
+/// already may see, such as the agreement a visible sale names).
+pub fn find_unchecked(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError> {
+    find_row(conn, id)
+}
+
 /// The agreement if the viewer may see its partnership.
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<AgreementRow, DbError> {
     let row = find_row(conn, id)?;
@@ -417,12 +423,13 @@ where
     write_tx(conn, |conn| {
         let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
         acting_party::<E>(conn, &row.partnership_id, actor)?;
+        // A broken body is reported before a stale version (422 before 412).
+        let terms = change(row.terms()?)?;
         if row.version != expected_version {
             return Err(DbError::StaleVersion.into());
         }
         require_draft(&row)?;
         require_active(&partnership)?;
-        let terms = change(row.terms()?)?;
         let amended = row
             .supersedes
             .as_deref()

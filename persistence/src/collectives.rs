@@ -231,11 +231,12 @@ where
     write_tx(conn, |conn| {
         let mut row = find(conn, id)?.ok_or(DbError::NotFound)?;
         require_coordinator(conn, id, actor)?;
+        // A broken body is reported before a stale version (422 before 412).
+        let mut fields = row.fields();
+        change(&mut fields)?;
         if row.version != expected_version {
             return Err(DbError::StaleVersion.into());
         }
-        let mut fields = row.fields();
-        change(&mut fields)?;
         row.set_fields(&fields);
         row.updated_at = now();
         row.version = expected_version + 1;

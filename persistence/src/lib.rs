@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod partnerships;
 pub mod reviews;
+pub mod sales;
 pub mod schema;
 pub mod tokens;
 pub mod users;

@@ -481,6 +481,9 @@ where
     write_tx(conn, |conn| {
         let mut row = lock(conn, partnership_id, viewer)?;
         acting_party(conn, &row, &viewer.id)?;
+        // A broken body is reported before a stale version (422 before 412).
+        let mut current = row.text();
+        text.apply(&mut current)?;
         if row.version != expected_version {
             return Err(DbError::StaleVersion.into());
         }
@@ -492,8 +495,6 @@ where
                 .into());
             }
         }
-        let mut current = row.text();
-        text.apply(&mut current)?;
         row.title = current.title;
         row.description = current.description;
         row.shared_goals = json_list(&current.shared_goals);

@@ -375,3 +375,58 @@ diesel::table! {
 diesel::joinable!(workshop_registrations -> workshops (workshop_id));
 diesel::allow_tables_to_appear_in_same_query!(workshops, workshop_registrations);
 diesel::allow_tables_to_appear_in_same_query!(workshops, collective_members);
+
+diesel::table! {
+    sales (id) {
+        id -> Text,
+        partnership_id -> Text,
+        agreement_id -> Text,
+        content_hash -> Text,
+        amount_minor -> BigInt,
+        refunded_minor -> BigInt,
+        currency -> Text,
+        occurred_at -> Timestamp,
+        description -> Text,
+        channel -> Text,
+        event_id -> Nullable<Text>,
+        item_sku -> Nullable<Text>,
+        external_ref -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        sale_id -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    allocation_lines (id) {
+        id -> Text,
+        sale_id -> Text,
+        refund_id -> Nullable<Text>,
+        agreement_id -> Text,
+        content_hash -> Text,
+        share_index -> Integer,
+        party_id -> Nullable<Text>,
+        beneficiary_name -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    allocation_totals (agreement_id, share_index) {
+        agreement_id -> Text,
+        share_index -> Integer,
+        held_minor -> BigInt,
+    }
+}

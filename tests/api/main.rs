@@ -14,5 +14,6 @@ mod me;
 mod openapi;
 mod organizations;
 mod partnerships;
+mod sales;
 mod seed;
 mod workshops;

@@ -145,3 +145,14 @@ pub struct IdempotencyKeyHeader {
     #[param(pattern = r"^[\x21-\x7E]{1,255}$")]
     pub idempotency_key: Option<String>,
 }
+
+/// Documents the *required* `Idempotency-Key` of money operations (sales,
+/// refunds, settlements, payments); missing → 400.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RequiredIdempotencyKeyHeader {
+    /// Makes a retry safe: 1–255 visible ASCII characters. Required here.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(pattern = r"^[\x21-\x7E]{1,255}$")]
+    pub idempotency_key: String,
+}

@@ -196,7 +196,7 @@ pub struct AgreementTerms {
 
 /// The API and domain shapes of the terms are the same JSON; converting
 /// through it keeps them from drifting apart field by field.
-fn convert<T: Serialize, U: DeserializeOwned>(value: &T) -> Result<U, ApiError> {
+pub(crate) fn convert<T: Serialize, U: DeserializeOwned>(value: &T) -> Result<U, ApiError> {
     serde_json::to_value(value)
         .and_then(serde_json::from_value)
         .map_err(ApiError::internal)

@@ -29,6 +29,7 @@ pub mod health;
 pub mod me;
 pub mod organizations;
 pub mod partnerships;
+pub mod sales;
 pub mod workshops;
 
 use domain::FieldError;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(organizations::configure)
                 .configure(partnerships::configure)
                 .configure(agreements::configure)
+                .configure(sales::configure)
                 .configure(exchanges::configure)
                 .configure(workshops::configure),
         );

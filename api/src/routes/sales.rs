@@ -1,0 +1,380 @@
+//! Sales and refunds of a partnership. Visible to its parties (and
+//! admins); recorded by accepted parties only, always under an
+//! `Idempotency-Key` (these are money endpoints).
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::agreement::Terms;
+use domain::sale::{Channel as ChannelRule, SaleFields, REASON};
+use persistence::sales::{self as store, LineRow, NewSale, RefundRow, SaleView};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::agreements::{convert, Recipient};
+use super::artisans::{next_newest, PageQuery};
+use super::partnerships::viewer;
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::IdempotencyKey;
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination;
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(record_sale)
+        .service(list_sales)
+        .service(get_sale)
+        .service(refund_sale);
+}
+
+mirror_enum!(SaleChannel <=> ChannelRule { MarketEvent, Online, Wholesale, Other });
+
+/// One recipient's part of a sale (positive) or of a refund (negative).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationLine {
+    /// The position of the share in the agreement's `revenue_split`.
+    pub share_index: i32,
+    pub recipient: Recipient,
+    pub amount_minor: i64,
+    /// The refund this line belongs to; `null` for the sale's own lines.
+    #[schema(format = Uuid)]
+    pub refund_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refund {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    #[schema(format = Uuid)]
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<RefundRow> for Refund {
+    fn from(r: RefundRow) -> Self {
+        Self {
+            id: r.id,
+            amount_minor: r.amount_minor,
+            reason: r.reason,
+            recorded_by: r.recorded_by,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sale {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub partnership_id: String,
+    /// The agreement in force at `occurred_at`, which split the sale.
+    #[schema(format = Uuid)]
+    pub agreement_id: String,
+    /// That agreement's content hash.
+    pub content_hash: String,
+    pub amount_minor: i64,
+    pub refunded_minor: i64,
+    pub currency: String,
+    pub occurred_at: DateTime<Utc>,
+    pub description: String,
+    pub channel: SaleChannel,
+    #[schema(format = Uuid)]
+    pub event_id: Option<String>,
+    pub item_sku: Option<String>,
+    pub external_ref: Option<String>,
+    #[schema(format = Uuid)]
+    pub recorded_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The sale's lines (summing to `amount_minor`), then each refund's
+    /// (negative, each refund's summing to its amount).
+    pub lines: Vec<AllocationLine>,
+    pub refunds: Vec<Refund>,
+}
+
+fn line(terms: &Terms, l: LineRow) -> Result<AllocationLine, ApiError> {
+    let share = usize::try_from(l.share_index)
+        .ok()
+        .and_then(|i| terms.revenue_split.shares.get(i))
+        .ok_or_else(|| ApiError::internal("allocation line without its share"))?;
+    Ok(AllocationLine {
+        share_index: l.share_index,
+        recipient: convert(&share.recipient)?,
+        amount_minor: l.amount_minor,
+        refund_id: l.refund_id,
+    })
+}
+
+fn sale(conn: &mut persistence::AnyConnection, v: SaleView) -> Result<Sale, ApiError> {
+    let agreement = persistence::agreements::find_unchecked(conn, &v.sale.agreement_id)?;
+    let terms = agreement.terms()?;
+    let s = v.sale;
+    Ok(Sale {
+        channel: ChannelRule::parse(&s.channel)
+            .unwrap_or(ChannelRule::Other)
+            .into(),
+        lines: v
+            .lines
+            .into_iter()
+            .map(|l| line(&terms, l))
+            .collect::<Result<_, _>>()?,
+        refunds: v.refunds.into_iter().map(Refund::from).collect(),
+        id: s.id,
+        partnership_id: s.partnership_id,
+        agreement_id: s.agreement_id,
+        content_hash: s.content_hash,
+        amount_minor: s.amount_minor,
+        refunded_minor: s.refunded_minor,
+        currency: s.currency,
+        occurred_at: utc(s.occurred_at),
+        description: s.description,
+        event_id: s.event_id,
+        item_sku: s.item_sku,
+        external_ref: s.external_ref,
+        recorded_by: s.recorded_by,
+        created_at: utc(s.created_at),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSaleBody {
+    /// Minor units of `currency` (> 0).
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::whole_number")]
+    pub amount_minor: i64,
+    /// The governing agreement's currency.
+    #[schema(value_type = crate::schema::CurrencyCode)]
+    pub currency: String,
+    /// When the sale happened; decides the agreement that splits it.
+    pub occurred_at: DateTime<Utc>,
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub description: String,
+    pub channel: SaleChannel,
+    #[serde(default)]
+    pub event_id: Option<Uuid>,
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub item_sku: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub external_ref: Option<String>,
+}
+
+/// Record a sale (accepted parties; `Idempotency-Key` required). It is
+/// split at once among the recipients of the agreement in force at
+/// `occurred_at`; the lines are stored with the sale and never change.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "recordSale",
+    request_body = NewSaleBody,
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        crate::http::extract::RequiredIdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The sale with its allocation lines", body = Sale,
+            headers(("Location" = String, description = "The sale"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/sales")]
+pub async fn record_sale(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewSaleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let viewer = viewer(&principal.user()?);
+    let partnership_id = id.to_string();
+    let route = format!("record-sale:{partnership_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Required,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let fields = SaleFields::new(
+                request.amount_minor,
+                &request.currency,
+                &request.description,
+                request.event_id.map(|e| e.to_string()).as_deref(),
+                request.item_sku.as_deref(),
+                request.external_ref.as_deref(),
+            )?;
+            let new = NewSale {
+                fields,
+                channel: request.channel.into(),
+                occurred_at: persistence::truncate_micros(request.occurred_at.naive_utc()),
+            };
+            let body = state
+                .db(move |conn| {
+                    let view = store::record::<ApiError>(conn, &partnership_id, &viewer, &new)?;
+                    sale(conn, view)
+                })
+                .await?;
+            Ok(Created::new(&body)?.location(format!("/v1/sales/{}", body.id)))
+        },
+    )
+    .await
+}
+
+page_type!(SalePage, Sale);
+
+/// A partnership's sales, newest first, with their lines.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "listSales",
+    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of sales", body = SalePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/partnerships/{id}/sales")]
+pub async fn list_sales(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let (limit, before) = query.newest_first()?;
+    let id = id.to_string();
+    let (data, has_more) = state
+        .db(move |conn| {
+            let page = store::list(conn, &id, &viewer, before.as_deref(), limit)?;
+            let data = page
+                .rows
+                .into_iter()
+                .map(|v| sale(conn, v))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((data, page.has_more))
+        })
+        .await?;
+    let next = next_newest(has_more, data.last().map(|s| s.id.as_str()));
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// A sale with its lines and refunds.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "getSale",
+    params(("id" = Uuid, Path, description = "Sale id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The sale", body = Sale), crate::openapi::ReadProblems)
+)]
+#[get("/sales/{id}")]
+pub async fn get_sale(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let id = id.to_string();
+    let body = state
+        .db(move |conn| {
+            let view = store::find(conn, &id, &viewer)?;
+            sale(conn, view)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRefund {
+    /// At most what is left unrefunded of the sale.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::whole_number")]
+    pub amount_minor: i64,
+    #[schema(value_type = crate::schema::Reason)]
+    pub reason: String,
+}
+
+/// Refund (part of) a sale (accepted parties; `Idempotency-Key`
+/// required): negative lines in proportion to what each recipient still
+/// holds from the sale.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "refundSale",
+    request_body = NewRefund,
+    params(
+        ("id" = Uuid, Path, description = "Sale id"),
+        crate::http::extract::RequiredIdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The sale with the refund's lines", body = Sale,
+            headers(("Location" = String, description = "The sale"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/sales/{id}/refunds")]
+pub async fn refund_sale(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewRefund>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let viewer = viewer(&principal.user()?);
+    let sale_id = id.to_string();
+    let route = format!("refund-sale:{sale_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Required,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let mut errors = domain::FieldErrors::default();
+            if request.amount_minor <= 0 {
+                errors.push(domain::FieldError::new(
+                    "amount_minor",
+                    "not_positive",
+                    "must be a positive number of minor units",
+                ));
+            }
+            let reason = errors.take(domain::text::bounded(
+                "reason",
+                &request.reason,
+                1,
+                REASON,
+                true,
+            ));
+            let (Some(reason), true) = (reason, errors.is_empty()) else {
+                return Err(errors.into());
+            };
+            let amount = request.amount_minor;
+            let id = sale_id.clone();
+            let body = state
+                .db(move |conn| {
+                    let (_, view) = store::refund::<ApiError>(conn, &id, &viewer, amount, &reason)?;
+                    sale(conn, view)
+                })
+                .await?;
+            Ok(Created::new(&body)?.location(format!("/v1/sales/{sale_id}")))
+        },
+    )
+    .await
+}

@@ -1,0 +1,399 @@
+//! Sales and refunds: each sale is split among the recipients of the
+//! agreement in force when it occurred, in the transaction that records
+//! it.
+//!
+//! Every sale or refund first touches the partnership row, so concurrent
+//! sales of one partnership read and advance the agreement's running
+//! totals (`allocation_totals`) one after the other: two sales can never
+//! place their leftover units against the same state.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use domain::agreement::{AgreementKind, AgreementStatus, Recipient, Terms};
+use domain::allocation::{allocate, refund as refund_lines, Cumulative};
+use domain::sale::{Channel, SaleFields};
+use domain::{FieldError, FieldErrors};
+
+use crate::agreements::AgreementRow;
+use crate::partnerships::{self, Viewer};
+use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales};
+use crate::{now, write_tx, AnyConnection, DbError, Page};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = sales)]
+pub struct SaleRow {
+    pub id: String,
+    pub partnership_id: String,
+    pub agreement_id: String,
+    pub content_hash: String,
+    pub amount_minor: i64,
+    pub refunded_minor: i64,
+    pub currency: String,
+    pub occurred_at: NaiveDateTime,
+    pub description: String,
+    pub channel: String,
+    pub event_id: Option<String>,
+    pub item_sku: Option<String>,
+    pub external_ref: Option<String>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = refunds)]
+pub struct RefundRow {
+    pub id: String,
+    pub sale_id: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = allocation_lines)]
+pub struct LineRow {
+    pub id: String,
+    pub sale_id: String,
+    pub refund_id: Option<String>,
+    pub agreement_id: String,
+    pub content_hash: String,
+    pub share_index: i32,
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A sale with its lines (sale lines first, then refund lines, each in
+/// share order) and refunds.
+#[derive(Debug, Clone)]
+pub struct SaleView {
+    pub sale: SaleRow,
+    pub lines: Vec<LineRow>,
+    pub refunds: Vec<RefundRow>,
+}
+
+/// The agreement of the partnership in force on `day`, if any (at most one
+/// by the agreement rules).
+pub fn in_force(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    day: NaiveDate,
+) -> Result<Option<AgreementRow>, DbError> {
+    let activated = [
+        AgreementStatus::Active.as_str(),
+        AgreementStatus::Superseded.as_str(),
+        AgreementStatus::Terminated.as_str(),
+    ];
+    Ok(agreements::table
+        .filter(agreements::partnership_id.eq(partnership_id))
+        .filter(agreements::status.eq_any(activated))
+        .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
+        .filter(agreements::effective_from.le(day))
+        .filter(
+            agreements::effective_until
+                .is_null()
+                .or(agreements::effective_until.ge(day)),
+        )
+        .filter(
+            agreements::superseded_from
+                .is_null()
+                .or(agreements::superseded_from.gt(day)),
+        )
+        .first::<AgreementRow>(conn)
+        .optional()?)
+}
+
+/// A sale to record.
+#[derive(Debug, Clone)]
+pub struct NewSale {
+    pub fields: SaleFields,
+    pub channel: Channel,
+    pub occurred_at: NaiveDateTime,
+}
+
+fn insert_lines(
+    conn: &mut AnyConnection,
+    sale: &SaleRow,
+    refund_id: Option<&str>,
+    terms: &Terms,
+    amounts: &[i64],
+) -> Result<Vec<LineRow>, DbError> {
+    let at = now();
+    let mut out = Vec::with_capacity(amounts.len());
+    for (i, (&amount, share)) in amounts.iter().zip(&terms.revenue_split.shares).enumerate() {
+        if amount == 0 {
+            continue;
+        }
+        let (party_id, beneficiary_name) = match &share.recipient {
+            Recipient::PartyId(id) => (Some(id.clone()), None),
+            Recipient::Beneficiary(b) => (None, Some(b.name.clone())),
+        };
+        let line = LineRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            sale_id: sale.id.clone(),
+            refund_id: refund_id.map(str::to_owned),
+            agreement_id: sale.agreement_id.clone(),
+            content_hash: sale.content_hash.clone(),
+            share_index: i32::try_from(i).unwrap_or(i32::MAX),
+            party_id,
+            beneficiary_name,
+            amount_minor: amount,
+            currency: sale.currency.clone(),
+            created_at: at,
+        };
+        diesel::insert_into(allocation_lines::table)
+            .values(&line)
+            .execute(conn)?;
+        out.push(line);
+    }
+    Ok(out)
+}
+
+/// The agreement's running totals, one per share (created at zero on its
+/// first sale).
+fn totals(
+    conn: &mut AnyConnection,
+    agreement_id: &str,
+    shares: usize,
+) -> Result<Vec<i64>, DbError> {
+    let mut held: Vec<(i32, i64)> = allocation_totals::table
+        .filter(allocation_totals::agreement_id.eq(agreement_id))
+        .order(allocation_totals::share_index.asc())
+        .select((
+            allocation_totals::share_index,
+            allocation_totals::held_minor,
+        ))
+        .load(conn)?;
+    if held.is_empty() {
+        for i in 0..shares {
+            let index = i32::try_from(i).unwrap_or(i32::MAX);
+            diesel::insert_into(allocation_totals::table)
+                .values((
+                    allocation_totals::agreement_id.eq(agreement_id),
+                    allocation_totals::share_index.eq(index),
+                    allocation_totals::held_minor.eq(0_i64),
+                ))
+                .execute(conn)?;
+            held.push((index, 0));
+        }
+    }
+    Ok(held.into_iter().map(|(_, h)| h).collect())
+}
+
+/// An accepted party records a sale; it is split among the recipients of
+/// the agreement in force at `occurred_at`.
+pub fn record<E>(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    sale: &NewSale,
+) -> Result<SaleView, E>
+where
+    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
+{
+    write_tx(conn, |conn| {
+        let partnership = partnerships::lock(conn, partnership_id, viewer)?;
+        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        let day = sale.occurred_at.date();
+        let Some(agreement) = in_force(conn, partnership_id, day)? else {
+            return Err(FieldErrors::from(FieldError::new(
+                "occurred_at",
+                "no_agreement",
+                format!("no agreement of this partnership is in force on {day}"),
+            ))
+            .into());
+        };
+        if agreement.currency != sale.fields.currency.code() {
+            return Err(FieldErrors::from(FieldError::new(
+                "currency",
+                "currency_mismatch",
+                format!(
+                    "the agreement in force on {day} splits revenue in {}",
+                    agreement.currency
+                ),
+            ))
+            .into());
+        }
+        let terms = agreement.terms()?;
+        let bps: Vec<i64> = terms
+            .revenue_split
+            .shares
+            .iter()
+            .map(|s| s.share_bps)
+            .collect();
+        let held = totals(conn, &agreement.id, bps.len())?;
+        let before = Cumulative {
+            sales: held.iter().sum(),
+            held,
+        };
+        let amounts = allocate(sale.fields.amount_minor, &bps, &before);
+        let row = SaleRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            partnership_id: partnership_id.to_owned(),
+            agreement_id: agreement.id.clone(),
+            content_hash: agreement.content_hash.clone(),
+            amount_minor: sale.fields.amount_minor,
+            refunded_minor: 0,
+            currency: agreement.currency.clone(),
+            occurred_at: sale.occurred_at,
+            description: sale.fields.description.clone(),
+            channel: sale.channel.as_str().to_owned(),
+            event_id: sale.fields.event_id.clone(),
+            item_sku: sale.fields.item_sku.clone(),
+            external_ref: sale.fields.external_ref.clone(),
+            recorded_by: viewer.id.clone(),
+            created_at: now(),
+        };
+        diesel::insert_into(sales::table)
+            .values(&row)
+            .execute(conn)?;
+        let lines = insert_lines(conn, &row, None, &terms, &amounts)?;
+        for (i, amount) in amounts.iter().enumerate() {
+            if *amount != 0 {
+                diesel::update(
+                    allocation_totals::table
+                        .find((&agreement.id, i32::try_from(i).unwrap_or(i32::MAX))),
+                )
+                .set(allocation_totals::held_minor.eq(allocation_totals::held_minor + amount))
+                .execute(conn)?;
+            }
+        }
+        Ok(SaleView {
+            sale: row,
+            lines,
+            refunds: Vec::new(),
+        })
+    })
+}
+
+fn find_row(conn: &mut AnyConnection, id: &str) -> Result<SaleRow, DbError> {
+    sales::table
+        .find(id)
+        .first::<SaleRow>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound)
+}
+
+fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
+    let lines = allocation_lines::table
+        .filter(allocation_lines::sale_id.eq(&sale.id))
+        .order((
+            allocation_lines::refund_id.asc(),
+            allocation_lines::share_index.asc(),
+        ))
+        .load::<LineRow>(conn)?;
+    let refunds = refunds::table
+        .filter(refunds::sale_id.eq(&sale.id))
+        .order(refunds::id.asc())
+        .load::<RefundRow>(conn)?;
+    Ok(SaleView {
+        sale,
+        lines,
+        refunds,
+    })
+}
+
+/// A sale, if the viewer may see its partnership.
+pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<SaleView, DbError> {
+    let sale = find_row(conn, id)?;
+    partnerships::find_visible(conn, &sale.partnership_id, viewer)?;
+    view(conn, sale)
+}
+
+/// A partnership's sales, newest first, with their lines.
+pub fn list(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<SaleView>, DbError> {
+    partnerships::find_visible(conn, partnership_id, viewer)?;
+    let mut query = sales::table
+        .filter(sales::partnership_id.eq(partnership_id))
+        .into_boxed();
+    if let Some(id) = before_id {
+        query = query.filter(sales::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(sales::id.desc())
+        .limit(limit + 1)
+        .load::<SaleRow>(conn)?;
+    let page = Page::from_overfetch(rows, limit);
+    let views = page
+        .rows
+        .into_iter()
+        .map(|s| view(conn, s))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        rows: views,
+        has_more: page.has_more,
+    })
+}
+
+/// An accepted party refunds (part of) a sale: negative lines in
+/// proportion to what each recipient still holds from it.
+pub fn refund<E>(
+    conn: &mut AnyConnection,
+    sale_id: &str,
+    viewer: &Viewer,
+    amount: i64,
+    reason: &str,
+) -> Result<(RefundRow, SaleView), E>
+where
+    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
+{
+    write_tx(conn, |conn| {
+        let partnership_id = find_row(conn, sale_id)?.partnership_id;
+        let partnership = partnerships::lock(conn, &partnership_id, viewer)?;
+        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        let mut sale = find_row(conn, sale_id)?;
+        let left = sale.amount_minor - sale.refunded_minor;
+        if amount > left {
+            return Err(FieldErrors::from(FieldError::new(
+                "amount_minor",
+                "exceeds_unrefunded",
+                format!("at most {left} minor units of this sale are left to refund"),
+            ))
+            .into());
+        }
+        let agreement = agreements::table
+            .find(&sale.agreement_id)
+            .first::<AgreementRow>(conn)?;
+        let terms = agreement.terms()?;
+        let lines = allocation_lines::table
+            .filter(allocation_lines::sale_id.eq(sale_id))
+            .load::<LineRow>(conn)?;
+        let shares = terms.revenue_split.shares.len();
+        let mut received = vec![0_i64; shares];
+        let mut given_back = vec![0_i64; shares];
+        for line in &lines {
+            let i = usize::try_from(line.share_index).unwrap_or(0);
+            match line.refund_id {
+                None => received[i] += line.amount_minor,
+                Some(_) => given_back[i] -= line.amount_minor,
+            }
+        }
+        let amounts = refund_lines(amount, &received, &given_back);
+        let row = RefundRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            sale_id: sale_id.to_owned(),
+            amount_minor: amount,
+            reason: reason.to_owned(),
+            recorded_by: viewer.id.clone(),
+            created_at: now(),
+        };
+        diesel::insert_into(refunds::table)
+            .values(&row)
+            .execute(conn)?;
+        insert_lines(conn, &sale, Some(&row.id), &terms, &amounts)?;
+        sale.refunded_minor += amount;
+        diesel::update(sales::table.find(sale_id))
+            .set(sales::refunded_minor.eq(sale.refunded_minor))
+            .execute(conn)?;
+        Ok((row, view(conn, sale)?))
+    })
+}

@@ -1,0 +1,362 @@
+//! Sales and refunds: the agreement in force decides the split, lines are
+//! exact, refunds are bounded, concurrent sales neither lose nor drift.
+
+use serde_json::{json, Value};
+
+use crate::support::{Account, Resp, TestApp};
+
+/// An active partnership of the two with an active agreement from
+/// `from`, splitting `bps` among [creator, other, a charity].
+async fn setup(
+    app: &TestApp,
+    a: &Account,
+    b: &Account,
+    bps: [i64; 3],
+    from: &str,
+) -> (String, Vec<String>, String) {
+    let created = app
+        .post("/v1/partnerships")
+        .bearer(&a.token)
+        .json(json!({"title": "Stall", "kind": "market_event", "invitees": [{"artisan_id": b.id}]}))
+        .send()
+        .await;
+    let pid = created.id();
+    let party = |who: &Account| {
+        created.body["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["artisan_id"] == who.id.as_str())
+            .and_then(|p| p["id"].as_str())
+            .expect("party")
+            .to_owned()
+    };
+    let parties = vec![party(a), party(b)];
+    app.post(&format!(
+        "/v1/partnerships/{pid}/invitations/{}/accept",
+        parties[1]
+    ))
+    .bearer(&b.token)
+    .send()
+    .await;
+    let draft = app
+        .post(&format!("/v1/partnerships/{pid}/agreements"))
+        .bearer(&a.token)
+        .json(json!({
+            "revenue_split": {"currency": "PEN", "shares": [
+                {"recipient": {"party_id": parties[0]}, "share_bps": bps[0]},
+                {"recipient": {"party_id": parties[1]}, "share_bps": bps[1]},
+                {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": bps[2]},
+            ]},
+            "effective_from": from,
+        }))
+        .send()
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text);
+    let id = draft.id();
+    for who in [a, b] {
+        let res = app
+            .post(&format!("/v1/agreements/{id}/signatures"))
+            .bearer(&who.token)
+            .json(json!({"content_hash": draft.body["content_hash"]}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+    }
+    (pid, parties, id)
+}
+
+async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, body: Value) -> Resp {
+    app.post(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+}
+
+fn sale(amount: i64, at: &str) -> Value {
+    json!({"amount_minor": amount, "currency": "PEN", "occurred_at": at, "channel": "market_event",
+           "description": "Two scarves", "item_sku": "SCARF-01"})
+}
+
+fn amounts(res: &Resp) -> Vec<i64> {
+    res.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["refund_id"].is_null())
+        .filter_map(|l| l["amount_minor"].as_i64())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_agreement_in_force_splits_each_sale() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, _, first) = setup(&app, &rosa, &kwame, [6000, 3500, 500], "2026-01-01").await;
+
+    app.post(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&rosa.token)
+        .json(sale(1000, "2026-03-01T10:00:00Z"))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    let res = sell(&app, &rosa, &pid, "s-1", sale(1000, "2026-03-01T10:00:00Z")).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        res.header("location"),
+        Some(format!("/v1/sales/{}", res.id()))
+    );
+    assert_eq!(amounts(&res), [600, 350, 50]);
+    assert_eq!(res.body["agreement_id"], first.as_str());
+    assert_eq!(
+        res.body["lines"][2]["recipient"]["beneficiary"]["name"],
+        "Escuela Taller"
+    );
+    let replay = sell(&app, &rosa, &pid, "s-1", sale(1000, "2026-03-01T10:00:00Z")).await;
+    assert_eq!(replay.id(), res.id());
+    sell(&app, &rosa, &pid, "s-1", sale(999, "2026-03-01T10:00:00Z"))
+        .await
+        .assert_problem(422, "idempotency-conflict");
+
+    // An amendment from July splits later sales differently.
+    let amendment = app
+        .post(&format!("/v1/agreements/{first}/amendments"))
+        .bearer(&rosa.token)
+        .json(json!({"kind": "amendment", "effective_from": "2026-07-01"}))
+        .send()
+        .await;
+    let amended = amendment.id();
+    let mut split = amendment.body["revenue_split"].clone();
+    split["shares"][0]["share_bps"] = json!(7000);
+    split["shares"][1]["share_bps"] = json!(2500);
+    let edited = app
+        .patch(&format!("/v1/agreements/{amended}"))
+        .bearer(&rosa.token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"revenue_split": split}))
+        .send()
+        .await;
+    for who in [&rosa, &kwame] {
+        let signed = app
+            .post(&format!("/v1/agreements/{amended}/signatures"))
+            .bearer(&who.token)
+            .json(json!({"content_hash": edited.body["content_hash"]}))
+            .send()
+            .await;
+        assert_eq!(signed.status, 201, "{}", signed.text);
+    }
+    let before = sell(
+        &app,
+        &kwame,
+        &pid,
+        "s-2",
+        sale(1000, "2026-06-30T23:59:00Z"),
+    )
+    .await;
+    assert_eq!(amounts(&before), [600, 350, 50]);
+    assert_eq!(before.body["agreement_id"], first.as_str());
+    let after = sell(
+        &app,
+        &kwame,
+        &pid,
+        "s-3",
+        sale(1000, "2026-07-01T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(amounts(&after), [700, 250, 50]);
+    assert_eq!(after.body["agreement_id"], amended.as_str());
+    assert_eq!(after.body["content_hash"], edited.body["content_hash"]);
+
+    // No agreement in force, or another currency: 422, nothing recorded.
+    let early = sell(&app, &rosa, &pid, "s-4", sale(1000, "2025-12-31T23:00:00Z")).await;
+    early.assert_problem(422, "validation");
+    assert_eq!(early.error_fields(), ["occurred_at"]);
+    let mut dollars = sale(1000, "2026-03-01T10:00:00Z");
+    dollars["currency"] = json!("USD");
+    let wrong = sell(&app, &rosa, &pid, "s-5", dollars).await;
+    assert_eq!(wrong.error_fields(), ["currency"]);
+    let zero = sell(&app, &rosa, &pid, "s-6", sale(0, "2026-03-01T10:00:00Z")).await;
+    assert_eq!(zero.error_fields(), ["amount_minor"]);
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(3));
+}
+
+#[actix_web::test]
+async fn refunds_give_back_exactly_and_never_too_much() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [3334, 3333, 3333], "2026-01-01").await;
+    let sold = sell(&app, &rosa, &pid, "s-1", sale(1000, "2026-03-01T10:00:00Z")).await;
+    assert_eq!(amounts(&sold), [334, 333, 333]);
+    let id = sold.id();
+    let refund = |key: &str, amount: i64| {
+        app.post(&format!("/v1/sales/{id}/refunds"))
+            .bearer(&kwame.token)
+            .header("Idempotency-Key", key)
+            .json(json!({"amount_minor": amount, "reason": "Returned: a pulled thread"}))
+            .send()
+    };
+    refund("r-0", 1001).await.assert_problem(422, "validation");
+    let first = refund("r-1", 334).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let refund_id = first.body["refunds"][0]["id"].clone();
+    let back: Vec<i64> = first.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["refund_id"] == refund_id)
+        .filter_map(|l| l["amount_minor"].as_i64())
+        .collect();
+    assert_eq!(back.iter().sum::<i64>(), -334);
+    assert!(back.iter().all(|&b| b <= 0));
+    assert_eq!(first.body["refunded_minor"], 334);
+    let rest = refund("r-2", 666).await;
+    assert_eq!(rest.status, 201, "{}", rest.text);
+    // Every recipient gave back exactly what it received.
+    let mut net = [0i64; 3];
+    for l in rest.body["lines"].as_array().into_iter().flatten() {
+        let i = usize::try_from(l["share_index"].as_i64().unwrap_or(0)).unwrap_or(0);
+        net[i] += l["amount_minor"].as_i64().unwrap_or(0);
+    }
+    assert_eq!(net, [0, 0, 0]);
+    refund("r-3", 1).await.assert_problem(422, "validation");
+    app.post(&format!("/v1/sales/{id}/refunds"))
+        .bearer(&kwame.token)
+        .json(json!({"amount_minor": 1, "reason": "again"}))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+}
+
+#[actix_web::test]
+async fn outsiders_see_no_sales_and_invitees_record_none() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let mallory = app.artisan("Mallory").await;
+    let mei = app.artisan("Mei").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let id = sell(&app, &rosa, &pid, "s-1", sale(500, "2026-03-01T10:00:00Z"))
+        .await
+        .id();
+    sell(
+        &app,
+        &mallory,
+        &pid,
+        "m-1",
+        sale(500, "2026-03-01T10:00:00Z"),
+    )
+    .await
+    .assert_problem(404, "not-found");
+    app.get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&mallory.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&format!("/v1/sales/{id}"))
+        .bearer(&mallory.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    app.post(&format!("/v1/sales/{id}/refunds"))
+        .bearer(&mallory.token)
+        .header("Idempotency-Key", "m-2")
+        .json(json!({"amount_minor": 1, "reason": "mine"}))
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    let invited = app
+        .post(&format!("/v1/partnerships/{pid}/parties"))
+        .bearer(&rosa.token)
+        .json(json!({"artisan_id": mei.id}))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201);
+    sell(&app, &mei, &pid, "i-1", sale(500, "2026-03-01T10:00:00Z"))
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(
+        app.get(&format!("/v1/sales/{id}"))
+            .bearer(&mei.token)
+            .send()
+            .await
+            .status,
+        200
+    );
+}
+
+/// Many sales from parallel clients on one partnership: every sale's lines
+/// add up, and no recipient drifts from its exact share.
+#[actix_web::test]
+async fn parallel_sales_conserve_money_and_do_not_drift() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let bps = [3334, 3333, 3333];
+    let (pid, _, _) = setup(&app, &rosa, &kwame, bps, "2026-01-01").await;
+    let mut state: u64 = 7;
+    let mut amounts_sent = Vec::new();
+    for _ in 0..120 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        amounts_sent.push(i64::try_from(1 + (state >> 33) % 997).unwrap_or(1));
+    }
+    for (round, chunk) in amounts_sent.chunks(8).enumerate() {
+        let keys: Vec<String> = (0..chunk.len()).map(|i| format!("p-{round}-{i}")).collect();
+        let requests = chunk
+            .iter()
+            .zip(&keys)
+            .enumerate()
+            .map(|(i, (&amount, key))| {
+                let who = if i % 2 == 0 { &rosa } else { &kwame };
+                sell(&app, who, &pid, key, sale(amount, "2026-03-01T10:00:00Z"))
+            });
+        for res in futures_util::future::join_all(requests).await {
+            assert_eq!(res.status, 201, "{}", res.text);
+            let lines = amounts(&res);
+            assert_eq!(
+                lines.iter().sum::<i64>(),
+                res.body["amount_minor"].as_i64().unwrap_or(-1)
+            );
+            assert!(lines.iter().all(|&l| l >= 0));
+        }
+    }
+    let mut held = [0i64; 3];
+    let mut total = 0i64;
+    let mut path = format!("/v1/partnerships/{pid}/sales?limit=100");
+    loop {
+        let page = app.get(&path).bearer(&rosa.token).send().await;
+        for s in page.body["data"].as_array().into_iter().flatten() {
+            total += s["amount_minor"].as_i64().unwrap_or(0);
+            for l in s["lines"].as_array().into_iter().flatten() {
+                let i = usize::try_from(l["share_index"].as_i64().unwrap_or(0)).unwrap_or(0);
+                held[i] += l["amount_minor"].as_i64().unwrap_or(0);
+            }
+        }
+        match page.body["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/partnerships/{pid}/sales?limit=100&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(total, amounts_sent.iter().sum::<i64>());
+    assert_eq!(held.iter().sum::<i64>(), total);
+    for (i, &b) in bps.iter().enumerate() {
+        let exact = i128::from(total) * i128::from(b);
+        let diff = (exact - i128::from(held[i]) * 10_000).abs();
+        assert!(
+            diff < 2 * 10_000,
+            "recipient {i} drifted: holds {}, exact {}",
+            held[i],
+            exact as f64 / 10_000.0
+        );
+    }
+}
