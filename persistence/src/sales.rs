@@ -397,3 +397,126 @@ where
         Ok((row, view(conn, sale)?))
     })
 }
+
+/// One recipient's money in a period, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payout {
+    pub currency: String,
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    /// From sales that occurred in the period.
+    pub gross: i64,
+    /// From refunds recorded in the period (≤ 0).
+    pub refunded: i64,
+}
+
+/// Per recipient and currency: what the partnership's sales that occurred
+/// in `[from, to)` gave them, and what refunds recorded in that period
+/// took back. The nets sum to the period's net sales.
+pub fn payouts(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<Payout>, DbError> {
+    partnerships::find_visible(conn, partnership_id, viewer)?;
+    type Line = (String, Option<String>, Option<String>, i64);
+    let sold: Vec<Line> = allocation_lines::table
+        .inner_join(sales::table)
+        .filter(sales::partnership_id.eq(partnership_id))
+        .filter(allocation_lines::refund_id.is_null())
+        .filter(sales::occurred_at.ge(from))
+        .filter(sales::occurred_at.lt(to))
+        .select((
+            allocation_lines::currency,
+            allocation_lines::party_id,
+            allocation_lines::beneficiary_name,
+            allocation_lines::amount_minor,
+        ))
+        .load(conn)?;
+    let given_back: Vec<Line> = allocation_lines::table
+        .inner_join(refunds::table)
+        .inner_join(sales::table)
+        .filter(sales::partnership_id.eq(partnership_id))
+        .filter(refunds::created_at.ge(from))
+        .filter(refunds::created_at.lt(to))
+        .select((
+            allocation_lines::currency,
+            allocation_lines::party_id,
+            allocation_lines::beneficiary_name,
+            allocation_lines::amount_minor,
+        ))
+        .load(conn)?;
+    let mut out: Vec<Payout> = Vec::new();
+    for (refunded, lines) in [(false, sold), (true, given_back)] {
+        for (currency, party_id, beneficiary_name, amount) in lines {
+            let at = match out.iter().position(|p| {
+                p.currency == currency
+                    && p.party_id == party_id
+                    && p.beneficiary_name == beneficiary_name
+            }) {
+                Some(i) => i,
+                None => {
+                    out.push(Payout {
+                        currency,
+                        party_id,
+                        beneficiary_name,
+                        gross: 0,
+                        refunded: 0,
+                    });
+                    out.len() - 1
+                }
+            };
+            if refunded {
+                out[at].refunded += amount;
+            } else {
+                out[at].gross += amount;
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.currency, &a.party_id, &a.beneficiary_name).cmp(&(
+            &b.currency,
+            &b.party_id,
+            &b.beneficiary_name,
+        ))
+    });
+    Ok(out)
+}
+
+/// Per currency: the amounts of sales that occurred in `[from, to)` minus
+/// the refunds recorded then, from the sales and refunds themselves (not
+/// their lines), to check the payouts against.
+pub fn net_sales(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<(String, i64)>, DbError> {
+    let sold: Vec<(String, i64)> = sales::table
+        .filter(sales::partnership_id.eq(partnership_id))
+        .filter(sales::occurred_at.ge(from))
+        .filter(sales::occurred_at.lt(to))
+        .select((sales::currency, sales::amount_minor))
+        .load(conn)?;
+    let refunded: Vec<(String, i64)> = refunds::table
+        .inner_join(sales::table)
+        .filter(sales::partnership_id.eq(partnership_id))
+        .filter(refunds::created_at.ge(from))
+        .filter(refunds::created_at.lt(to))
+        .select((sales::currency, refunds::amount_minor))
+        .load(conn)?;
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for (currency, amount) in sold
+        .into_iter()
+        .chain(refunded.into_iter().map(|(c, a)| (c, -a)))
+    {
+        match out.iter_mut().find(|(c, _)| *c == currency) {
+            Some((_, total)) => *total += amount,
+            None => out.push((currency, amount)),
+        }
+    }
+    out.sort();
+    Ok(out)
+}

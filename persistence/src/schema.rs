@@ -430,3 +430,8 @@ diesel::table! {
         held_minor -> BigInt,
     }
 }
+
+diesel::joinable!(allocation_lines -> sales (sale_id));
+diesel::joinable!(allocation_lines -> refunds (refund_id));
+diesel::allow_tables_to_appear_in_same_query!(allocation_lines, sales, refunds);
+diesel::joinable!(refunds -> sales (sale_id));

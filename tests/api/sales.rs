@@ -186,6 +186,43 @@ async fn the_agreement_in_force_splits_each_sale() {
         .send()
         .await;
     assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(3));
+
+    // Payouts: per recipient, the nets sum to the period's net sales.
+    let nets = |res: &Resp| -> Vec<i64> {
+        res.body["currencies"][0]["recipients"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["net_minor"].as_i64())
+            .collect()
+    };
+    let all = app
+        .get(&format!("/v1/partnerships/{pid}/payouts"))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(all.body["currencies"][0]["currency"], "PEN", "{}", all.text);
+    assert_eq!(all.body["currencies"][0]["net_sales_minor"], 3000);
+    let mut total = nets(&all);
+    total.sort_unstable();
+    assert_eq!(total, [150, 950, 1900]);
+    let july = app
+        .get(&format!(
+            "/v1/partnerships/{pid}/payouts?from=2026-07-01&to=2026-07-31"
+        ))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(july.body["currencies"][0]["net_sales_minor"], 1000);
+    assert_eq!(nets(&july).iter().sum::<i64>(), 1000);
+    app.get(&format!(
+        "/v1/partnerships/{pid}/payouts?from=2026-07-01&to=2026-06-01"
+    ))
+    .bearer(&rosa.token)
+    .send()
+    .await
+    .assert_problem(400, "bad-request");
 }
 
 #[actix_web::test]
@@ -228,6 +265,24 @@ async fn refunds_give_back_exactly_and_never_too_much() {
     }
     assert_eq!(net, [0, 0, 0]);
     refund("r-3", 1).await.assert_problem(422, "validation");
+    // Sold and refunded in full: everyone nets zero.
+    let payouts = app
+        .get(&format!("/v1/partnerships/{pid}/payouts"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(payouts.body["currencies"][0]["net_sales_minor"], 0);
+    for r in payouts.body["currencies"][0]["recipients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(r["net_minor"], 0, "{r}");
+        assert_eq!(
+            r["gross_minor"].as_i64(),
+            r["refunded_minor"].as_i64().map(|x| -x)
+        );
+    }
     app.post(&format!("/v1/sales/{id}/refunds"))
         .bearer(&kwame.token)
         .json(json!({"amount_minor": 1, "reason": "again"}))
@@ -262,6 +317,11 @@ async fn outsiders_see_no_sales_and_invitees_record_none() {
         .await
         .assert_problem(404, "not-found");
     app.get(&format!("/v1/sales/{id}"))
+        .bearer(&mallory.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&format!("/v1/partnerships/{pid}/payouts"))
         .bearer(&mallory.token)
         .send()
         .await

@@ -3,12 +3,12 @@
 //! `Idempotency-Key` (these are money endpoints).
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Terms;
 use domain::sale::{Channel as ChannelRule, SaleFields, REASON};
 use persistence::sales::{self as store, LineRow, NewSale, RefundRow, SaleView};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(record_sale)
         .service(list_sales)
         .service(get_sale)
-        .service(refund_sale);
+        .service(refund_sale)
+        .service(payouts);
 }
 
 mirror_enum!(SaleChannel <=> ChannelRule { MarketEvent, Online, Wholesale, Other });
@@ -377,4 +378,117 @@ pub async fn refund_sale(
         },
     )
     .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// First day of the period (inclusive); default: the beginning.
+    pub from: Option<NaiveDate>,
+    /// Last day of the period (inclusive); default: no end.
+    pub to: Option<NaiveDate>,
+}
+
+/// One recipient's money in the period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientPayout {
+    /// The party, for a party recipient.
+    #[schema(format = Uuid)]
+    pub party_id: Option<String>,
+    /// The beneficiary's name, for a beneficiary.
+    pub beneficiary_name: Option<String>,
+    /// From sales that occurred in the period.
+    pub gross_minor: i64,
+    /// Taken back by refunds recorded in the period (≤ 0).
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrencyPayouts {
+    pub currency: String,
+    /// Sales in the period minus refunds in the period (from the sales and
+    /// refunds themselves); the recipients' `net_minor` sum to exactly this.
+    pub net_sales_minor: i64,
+    pub recipients: Vec<RecipientPayout>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Payouts {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub currencies: Vec<CurrencyPayouts>,
+}
+
+/// What each recipient is owed from the partnership's sales in a period
+/// (sales by `occurred_at`, refunds by the day they were recorded).
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "getPayouts",
+    params(("id" = Uuid, Path, description = "Partnership id"), PeriodQuery),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "Per currency and recipient", body = Payouts), crate::openapi::ReadProblems)
+)]
+#[get("/partnerships/{id}/payouts")]
+pub async fn payouts(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let PeriodQuery { from, to } = query.into_inner();
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(ApiError::bad_param(
+                "to",
+                "before_from",
+                "must not be before from",
+            ));
+        }
+    }
+    // Open ends stay inside what both databases store (years 1–9999).
+    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let start = from.unwrap_or(earliest).and_time(chrono::NaiveTime::MIN);
+    let end = to
+        .and_then(|t| t.succ_opt())
+        .unwrap_or(latest)
+        .and_time(chrono::NaiveTime::MIN);
+    let id = id.to_string();
+    let (rows, totals) = state
+        .db(move |conn| {
+            let rows = store::payouts(conn, &id, &viewer, start, end)?;
+            Ok((rows, store::net_sales(conn, &id, start, end)?))
+        })
+        .await?;
+    let mut currencies: Vec<CurrencyPayouts> = Vec::new();
+    for p in rows {
+        if currencies.last().is_none_or(|c| c.currency != p.currency) {
+            let net_sales_minor = totals
+                .iter()
+                .find(|(c, _)| *c == p.currency)
+                .map_or(0, |(_, n)| *n);
+            currencies.push(CurrencyPayouts {
+                currency: p.currency.clone(),
+                net_sales_minor,
+                recipients: Vec::new(),
+            });
+        }
+        if let Some(c) = currencies.last_mut() {
+            let net = p.gross + p.refunded;
+            c.recipients.push(RecipientPayout {
+                party_id: p.party_id,
+                beneficiary_name: p.beneficiary_name,
+                gross_minor: p.gross,
+                refunded_minor: p.refunded,
+                net_minor: net,
+            });
+        }
+    }
+    Ok(HttpResponse::Ok().json(Payouts {
+        from,
+        to,
+        currencies,
+    }))
 }
