@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -235,4 +237,23 @@ impl ToSchema for CurrencyCode {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("CurrencyCode")
     }
+}
+
+/// The schema of an externally tagged enum written by hand: one of the
+/// given objects, each with exactly its one member (the derived schema
+/// does not forbid other members, which serde rejects).
+pub(crate) fn one_member_of(
+    alternatives: Vec<(&str, RefOr<Schema>)>,
+    description: &str,
+) -> RefOr<Schema> {
+    let mut one_of = OneOfBuilder::new().description(Some(description));
+    for (name, schema) in alternatives {
+        one_of = one_of.item(
+            ObjectBuilder::new()
+                .property(name, schema)
+                .required(name)
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false))),
+        );
+    }
+    one_of.into()
 }

@@ -8,6 +8,7 @@ pub enum EventType {
     PartnershipActivated,
     AgreementActivated,
     AgreementSuperseded,
+    SettlementCreated,
     WorkshopCreated,
 }
 
@@ -15,5 +16,6 @@ text_enum!(EventType {
     PartnershipActivated => "partnership.activated",
     AgreementActivated => "agreement.activated",
     AgreementSuperseded => "agreement.superseded",
+    SettlementCreated => "settlement.created",
     WorkshopCreated => "workshop.created",
 });

@@ -23,6 +23,7 @@ pub mod partnerships;
 pub mod reviews;
 pub mod sales;
 pub mod schema;
+pub mod settlements;
 pub mod tokens;
 pub mod users;
 pub mod workshops;

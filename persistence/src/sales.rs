@@ -198,6 +198,12 @@ where
         let partnership = partnerships::lock(conn, partnership_id, viewer)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let day = sale.occurred_at.date();
+        if crate::settlements::settled_until(conn, partnership_id)?.is_some_and(|end| day < end) {
+            return Err(DbError::Refused(
+                "this sale is dated inside a settled period; settled periods do not change",
+            )
+            .into());
+        }
         let Some(agreement) = in_force(conn, partnership_id, day)? else {
             return Err(FieldErrors::from(FieldError::new(
                 "occurred_at",

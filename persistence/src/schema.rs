@@ -435,3 +435,38 @@ diesel::joinable!(allocation_lines -> sales (sale_id));
 diesel::joinable!(allocation_lines -> refunds (refund_id));
 diesel::allow_tables_to_appear_in_same_query!(allocation_lines, sales, refunds);
 diesel::joinable!(refunds -> sales (sale_id));
+
+diesel::table! {
+    settlements (id) {
+        id -> Text,
+        partnership_id -> Text,
+        period_start -> Nullable<Date>,
+        period_end -> Date,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settlement_lines (id) {
+        id -> Text,
+        settlement_id -> Text,
+        currency -> Text,
+        party_id -> Nullable<Text>,
+        beneficiary_name -> Nullable<Text>,
+        amount_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        settlement_id -> Text,
+        line_id -> Text,
+        amount_minor -> BigInt,
+        paid_at -> Timestamp,
+        reference -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -420,3 +420,192 @@ async fn parallel_sales_conserve_money_and_do_not_drift() {
         );
     }
 }
+
+async fn settle(app: &TestApp, who: &Account, pid: &str, key: &str, end: &str) -> Resp {
+    app.post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", key)
+        .json(json!({"period_end": end}))
+        .send()
+        .await
+}
+
+fn owed(res: &Resp) -> Vec<(Value, Value, i64, i64)> {
+    res.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            (
+                l["party_id"].clone(),
+                l["beneficiary_name"].clone(),
+                l["amount_minor"].as_i64().unwrap_or(0),
+                l["outstanding_minor"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn settlements_freeze_periods_and_payments_settle_them() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let mallory = app.artisan("Mallory").await;
+    let (pid, parties, _) = setup(&app, &rosa, &kwame, [6000, 3500, 500], "2026-01-01").await;
+    sell(&app, &rosa, &pid, "s-1", sale(1000, "2026-03-01T10:00:00Z")).await;
+    sell(&app, &rosa, &pid, "s-2", sale(2000, "2026-05-01T10:00:00Z")).await;
+
+    let first = settle(&app, &rosa, &pid, "t-1", "2026-04-01").await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["period_start"], Value::Null);
+    let mut lines = owed(&first);
+    lines.sort_by_key(|l| l.2);
+    assert_eq!(
+        lines.iter().map(|l| l.2).collect::<Vec<_>>(),
+        [50, 350, 600]
+    );
+    assert_eq!(lines[0].1, "Escuela Taller");
+    let created = persistence::outbox::of_type(
+        &mut app.conn(),
+        domain::webhook::EventType::SettlementCreated,
+    )
+    .expect("outbox");
+    assert_eq!(created.len(), 1);
+
+    // The settled period is closed to new sales; the open one is not.
+    sell(&app, &kwame, &pid, "s-3", sale(100, "2026-03-31T23:59:59Z"))
+        .await
+        .assert_problem(409, "conflict");
+    assert_eq!(
+        sell(&app, &kwame, &pid, "s-4", sale(100, "2026-04-01T00:00:00Z"))
+            .await
+            .status,
+        201
+    );
+    let again = settle(&app, &rosa, &pid, "t-2", "2026-04-01").await;
+    assert_eq!(again.error_fields(), ["period_end"]);
+    let future = settle(&app, &rosa, &pid, "t-3", "2999-01-01").await;
+    assert_eq!(future.error_fields(), ["period_end"]);
+    app.post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&rosa.token)
+        .json(json!({"period_end": "2026-06-01"}))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    let second = settle(&app, &kwame, &pid, "t-4", "2026-06-01").await;
+    assert_eq!(second.body["period_start"], "2026-04-01");
+    assert_eq!(owed(&second).iter().map(|l| l.2).sum::<i64>(), 2100);
+
+    // Payments, up to what is owed.
+    let id = first.id();
+    let pay = |key: &str, recipient: Value, amount: i64| {
+        app.post(&format!("/v1/settlements/{id}/payments"))
+            .bearer(&kwame.token)
+            .header("Idempotency-Key", key)
+            .json(json!({"recipient": recipient, "amount_minor": amount,
+                         "paid_at": "2026-04-05T12:00:00Z", "reference": "bank transfer 0042"}))
+            .send()
+    };
+    assert_eq!(
+        pay("p-1", json!({"party_id": parties[0]}), 400)
+            .await
+            .status,
+        201
+    );
+    let paid = pay("p-2", json!({"party_id": parties[0]}), 200).await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    let rosa_line = owed(&paid)
+        .into_iter()
+        .find(|l| l.0 == parties[0].as_str())
+        .expect("line");
+    assert_eq!((rosa_line.2, rosa_line.3), (600, 0));
+    assert_eq!(paid.body["payments"].as_array().map(Vec::len), Some(2));
+    let over = pay("p-3", json!({"party_id": parties[0]}), 1).await;
+    assert_eq!(over.error_fields(), ["amount_minor"]);
+    assert_eq!(
+        pay("p-4", json!({"beneficiary_name": "Escuela Taller"}), 50)
+            .await
+            .status,
+        201
+    );
+    let nobody = pay("p-5", json!({"beneficiary_name": "Someone Else"}), 1).await;
+    assert_eq!(nobody.error_fields(), ["recipient"]);
+
+    // Outsiders see nothing.
+    settle(&app, &mallory, &pid, "m-1", "2026-06-02")
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&mallory.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    app.get(&format!("/v1/settlements/{id}"))
+        .bearer(&mallory.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    app.post(&format!("/v1/settlements/{id}/payments"))
+        .bearer(&mallory.token)
+        .header("Idempotency-Key", "m-2")
+        .json(json!({"recipient": {"party_id": parties[0]}, "amount_minor": 1, "paid_at": "2026-04-05T12:00:00Z", "reference": "x"}))
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+}
+
+/// A settlement racing a sale dated inside its period: the sale is either
+/// in the settlement's totals or refused, never neither.
+#[actix_web::test]
+async fn a_settlement_racing_a_sale_never_loses_it() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    for round in 0..6 {
+        let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+        let keys = [
+            format!("base-{round}"),
+            format!("t-{round}"),
+            format!("s-{round}"),
+        ];
+        sell(
+            &app,
+            &rosa,
+            &pid,
+            &keys[0],
+            sale(1000, "2026-02-01T10:00:00Z"),
+        )
+        .await;
+        let (settled, sold) = futures_util::future::join(
+            settle(&app, &rosa, &pid, &keys[1], "2026-03-01"),
+            sell(
+                &app,
+                &kwame,
+                &pid,
+                &keys[2],
+                sale(500, "2026-02-15T10:00:00Z"),
+            ),
+        )
+        .await;
+        assert_eq!(settled.status, 201, "round {round}: {}", settled.text);
+        let total: i64 = owed(&settled).iter().map(|l| l.2).sum();
+        match sold.status {
+            201 => assert_eq!(
+                total, 1500,
+                "round {round}: the sale landed first and is settled"
+            ),
+            409 => assert_eq!(
+                total, 1000,
+                "round {round}: the sale came after and was refused"
+            ),
+            other => panic!("round {round}: unexpected {other}: {}", sold.text),
+        }
+    }
+}

@@ -14,9 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
-};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -93,13 +91,6 @@ pub enum Recipient {
 /// say.
 impl PartialSchema for Recipient {
     fn schema() -> RefOr<Schema> {
-        let only = |name: &str, schema: RefOr<Schema>| {
-            ObjectBuilder::new()
-                .property(name, schema)
-                .required(name)
-                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
-                .build()
-        };
         let uuid = ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
@@ -107,16 +98,13 @@ impl PartialSchema for Recipient {
                 "The receiving party (a `parties[].id` of the partnership).",
             ))
             .into();
-        OneOfBuilder::new()
-            .item(only("party_id", uuid))
-            .item(only(
-                "beneficiary",
-                Ref::from_schema_name("Beneficiary").into(),
-            ))
-            .description(Some(
-                "`{\"party_id\": …}` (an artisan or collective party) or `{\"beneficiary\": {…}}`.",
-            ))
-            .into()
+        crate::schema::one_member_of(
+            vec![
+                ("party_id", uuid),
+                ("beneficiary", Ref::from_schema_name("Beneficiary").into()),
+            ],
+            "`{\"party_id\": …}` (an artisan or collective party) or `{\"beneficiary\": {…}}`.",
+        )
     }
 }
 

@@ -30,6 +30,7 @@ pub mod me;
 pub mod organizations;
 pub mod partnerships;
 pub mod sales;
+pub mod settlements;
 pub mod workshops;
 
 use domain::FieldError;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(partnerships::configure)
                 .configure(agreements::configure)
                 .configure(sales::configure)
+                .configure(settlements::configure)
                 .configure(exchanges::configure)
                 .configure(workshops::configure),
         );

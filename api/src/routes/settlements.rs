@@ -1,0 +1,391 @@
+//! Settlements (a frozen period with one amount per recipient) and the
+//! payments recorded against them. Money endpoints: `Idempotency-Key` is
+//! required on every POST.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use persistence::settlements::{self as store, Payee, SettlementView};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_newest, PageQuery};
+use super::partnerships::viewer;
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::extract::IdempotencyKey;
+use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination;
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_settlement)
+        .service(list_settlements)
+        .service(get_settlement)
+        .service(record_payment);
+}
+
+/// What one recipient is owed by the settlement, and how much is paid.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementLine {
+    pub currency: String,
+    #[schema(format = Uuid)]
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    /// Net for the period (sales minus refunds); never changes.
+    pub amount_minor: i64,
+    pub paid_minor: i64,
+    pub outstanding_minor: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Payment {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub currency: String,
+    #[schema(format = Uuid)]
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    pub amount_minor: i64,
+    pub paid_at: DateTime<Utc>,
+    pub reference: String,
+    #[schema(format = Uuid)]
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Settlement {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub partnership_id: String,
+    /// The previous settlement's `period_end`; `null` for the first.
+    pub period_start: Option<NaiveDate>,
+    /// Exclusive: everything that occurred before this day.
+    pub period_end: NaiveDate,
+    pub lines: Vec<SettlementLine>,
+    pub payments: Vec<Payment>,
+    #[schema(format = Uuid)]
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<SettlementView> for Settlement {
+    fn from(v: SettlementView) -> Self {
+        let lines = v
+            .lines
+            .iter()
+            .map(|l| {
+                let paid: i64 = v
+                    .payments
+                    .iter()
+                    .filter(|p| p.line_id == l.id)
+                    .map(|p| p.amount_minor)
+                    .sum();
+                SettlementLine {
+                    currency: l.currency.clone(),
+                    party_id: l.party_id.clone(),
+                    beneficiary_name: l.beneficiary_name.clone(),
+                    amount_minor: l.amount_minor,
+                    paid_minor: paid,
+                    outstanding_minor: l.amount_minor - paid,
+                }
+            })
+            .collect();
+        let payments = v
+            .payments
+            .into_iter()
+            .filter_map(|p| {
+                let line = v.lines.iter().find(|l| l.id == p.line_id)?;
+                Some(Payment {
+                    currency: line.currency.clone(),
+                    party_id: line.party_id.clone(),
+                    beneficiary_name: line.beneficiary_name.clone(),
+                    id: p.id,
+                    amount_minor: p.amount_minor,
+                    paid_at: utc(p.paid_at),
+                    reference: p.reference,
+                    recorded_by: p.recorded_by,
+                })
+            })
+            .collect();
+        let s = v.settlement;
+        Self {
+            id: s.id,
+            partnership_id: s.partnership_id,
+            period_start: s.period_start,
+            period_end: s.period_end,
+            lines,
+            payments,
+            created_by: s.created_by,
+            created_at: utc(s.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSettlement {
+    /// Settle everything that occurred before this day (after the previous
+    /// settlement); not after today.
+    pub period_end: NaiveDate,
+}
+
+/// Settle a period (accepted parties; `Idempotency-Key` required). Sales
+/// dated inside a settled period are refused afterwards (409). Writes
+/// `settlement.created` to the outbox.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "createSettlement",
+    request_body = NewSettlement,
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        crate::http::extract::RequiredIdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The settlement", body = Settlement,
+            headers(("Location" = String, description = "The settlement"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/settlements")]
+pub async fn create_settlement(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewSettlement>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let viewer = viewer(&principal.user()?);
+    let partnership_id = id.to_string();
+    let route = format!("create-settlement:{partnership_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Required,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let body: Settlement = state
+                .db(move |conn| {
+                    Ok(store::create::<ApiError>(
+                        conn,
+                        &partnership_id,
+                        &viewer,
+                        request.period_end,
+                    )?
+                    .into())
+                })
+                .await?;
+            Ok(Created::new(&body)?.location(format!("/v1/settlements/{}", body.id)))
+        },
+    )
+    .await
+}
+
+page_type!(SettlementPage, Settlement);
+
+/// A partnership's settlements, newest first.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "listSettlements",
+    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of settlements", body = SettlementPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/partnerships/{id}/settlements")]
+pub async fn list_settlements(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let (limit, before) = query.newest_first()?;
+    let id = id.to_string();
+    let page = state
+        .db(move |conn| Ok(store::list(conn, &id, &viewer, before.as_deref(), limit)?))
+        .await?;
+    let next = next_newest(
+        page.has_more,
+        page.rows.last().map(|r| r.settlement.id.as_str()),
+    );
+    let data: Vec<Settlement> = page.rows.into_iter().map(Settlement::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// A settlement with paid and outstanding amounts per recipient.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "getSettlement",
+    params(("id" = Uuid, Path, description = "Settlement id")),
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The settlement", body = Settlement), crate::openapi::ReadProblems)
+)]
+#[get("/settlements/{id}")]
+pub async fn get_settlement(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = viewer(&principal.user()?);
+    let id = id.to_string();
+    let body: Settlement = state
+        .db(move |conn| Ok(store::find(conn, &id, &viewer)?.into()))
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// A settlement's recipient: a party or a beneficiary by name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum PaymentRecipient {
+    PartyId(Uuid),
+    BeneficiaryName(String),
+}
+
+impl PartialSchema for PaymentRecipient {
+    fn schema() -> RefOr<Schema> {
+        crate::schema::one_member_of(
+            vec![
+                (
+                    "party_id",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                        .into(),
+                ),
+                (
+                    "beneficiary_name",
+                    crate::schema::OrganizationName::schema(),
+                ),
+            ],
+            "`{\"party_id\": …}` or `{\"beneficiary_name\": …}`.",
+        )
+    }
+}
+
+impl ToSchema for PaymentRecipient {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PaymentRecipient")
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayment {
+    /// `{"party_id": …}` or `{"beneficiary_name": …}`.
+    pub recipient: PaymentRecipient,
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::whole_number")]
+    pub amount_minor: i64,
+    /// Needed only when the recipient is owed in several currencies.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::schema::CurrencyCode>)]
+    pub currency: Option<String>,
+    pub paid_at: DateTime<Utc>,
+    #[schema(value_type = crate::schema::Reason)]
+    pub reference: String,
+}
+
+/// Record a payment made outside the platform (accepted parties;
+/// `Idempotency-Key` required). Paying a recipient more than is
+/// outstanding → 422.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "recordPayment",
+    request_body = NewPayment,
+    params(
+        ("id" = Uuid, Path, description = "Settlement id"),
+        crate::http::extract::RequiredIdempotencyKeyHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The settlement with the payment", body = Settlement,
+            headers(("Location" = String, description = "The settlement"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/settlements/{id}/payments")]
+pub async fn record_payment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<NewPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let viewer = viewer(&principal.user()?);
+    let settlement_id = id.to_string();
+    let route = format!("record-payment:{settlement_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Required,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let mut errors = domain::FieldErrors::default();
+            if request.amount_minor <= 0 {
+                errors.push(domain::FieldError::new(
+                    "amount_minor",
+                    "not_positive",
+                    "must be a positive number of minor units",
+                ));
+            }
+            let reference = errors.take(domain::text::bounded(
+                "reference",
+                &request.reference,
+                1,
+                1000,
+                true,
+            ));
+            let (Some(reference), true) = (reference, errors.is_empty()) else {
+                return Err(errors.into());
+            };
+            let payee = match request.recipient {
+                PaymentRecipient::PartyId(p) => Payee {
+                    party_id: Some(p.to_string()),
+                    beneficiary_name: None,
+                    currency: request.currency,
+                },
+                PaymentRecipient::BeneficiaryName(n) => Payee {
+                    party_id: None,
+                    beneficiary_name: Some(n.trim().to_owned()),
+                    currency: request.currency,
+                },
+            };
+            let amount = request.amount_minor;
+            let paid_at = persistence::truncate_micros(request.paid_at.naive_utc());
+            let id = settlement_id.clone();
+            let body: Settlement = state
+                .db(move |conn| {
+                    Ok(store::pay::<ApiError>(
+                        conn, &id, &viewer, &payee, amount, paid_at, &reference,
+                    )?
+                    .into())
+                })
+                .await?;
+            Ok(Created::new(&body)?.location(format!("/v1/settlements/{settlement_id}")))
+        },
+    )
+    .await
+}

@@ -1,0 +1,3 @@
+DROP TABLE payments;
+DROP TABLE settlement_lines;
+DROP TABLE settlements;

@@ -1,0 +1,312 @@
+//! Settlements and payments.
+//!
+//! A settlement freezes a partnership's revenue from the previous
+//! settlement's end up to `period_end` into one amount per recipient and
+//! currency (sales by `occurred_at`, refunds by the day they were
+//! recorded). It runs under the partnership lock, like every sale, so a
+//! sale either lands before the settlement (and is in its totals) or after
+//! it (and, if dated inside the settled period, is refused).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use domain::webhook::EventType;
+use domain::{FieldError, FieldErrors};
+use serde_json::json;
+
+use crate::partnerships::{self, Viewer};
+use crate::sales::payouts;
+use crate::schema::{payments, settlement_lines, settlements};
+use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = settlements)]
+pub struct SettlementRow {
+    pub id: String,
+    pub partnership_id: String,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: NaiveDate,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = settlement_lines)]
+pub struct SettlementLineRow {
+    pub id: String,
+    pub settlement_id: String,
+    pub currency: String,
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub settlement_id: String,
+    pub line_id: String,
+    pub amount_minor: i64,
+    pub paid_at: NaiveDateTime,
+    pub reference: String,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettlementView {
+    pub settlement: SettlementRow,
+    pub lines: Vec<SettlementLineRow>,
+    pub payments: Vec<PaymentRow>,
+}
+
+/// The end of the partnership's last settled period, if any: nothing
+/// that occurred before it may be recorded any more.
+pub(crate) fn settled_until(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+) -> Result<Option<NaiveDate>, DbError> {
+    Ok(settlements::table
+        .filter(settlements::partnership_id.eq(partnership_id))
+        .order(settlements::period_end.desc())
+        .select(settlements::period_end)
+        .first::<NaiveDate>(conn)
+        .optional()?)
+}
+
+fn view(conn: &mut AnyConnection, settlement: SettlementRow) -> Result<SettlementView, DbError> {
+    let lines = settlement_lines::table
+        .filter(settlement_lines::settlement_id.eq(&settlement.id))
+        .order(settlement_lines::id.asc())
+        .load(conn)?;
+    let payments = payments::table
+        .filter(payments::settlement_id.eq(&settlement.id))
+        .order(payments::id.asc())
+        .load(conn)?;
+    Ok(SettlementView {
+        settlement,
+        lines,
+        payments,
+    })
+}
+
+/// An accepted party settles the period from the previous settlement (or
+/// the beginning) up to `period_end` (exclusive, not after today).
+pub fn create<E>(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    period_end: NaiveDate,
+) -> Result<SettlementView, E>
+where
+    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
+{
+    write_tx(conn, |conn| {
+        let partnership = partnerships::lock(conn, partnership_id, viewer)?;
+        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        let today = now().date();
+        let previous = settled_until(conn, partnership_id)?;
+        let mut errors = FieldErrors::default();
+        if period_end > today {
+            errors.push(FieldError::new(
+                "period_end",
+                "in_future",
+                format!("must not be after today ({today}): sales may still come in"),
+            ));
+        }
+        if previous.is_some_and(|p| period_end <= p) {
+            errors.push(FieldError::new(
+                "period_end",
+                "already_settled",
+                format!(
+                    "must be after the end of the last settled period ({})",
+                    previous.unwrap_or(period_end)
+                ),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let start = previous.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
+        let amounts = payouts(
+            conn,
+            partnership_id,
+            viewer,
+            start.and_time(chrono::NaiveTime::MIN),
+            period_end.and_time(chrono::NaiveTime::MIN),
+        )?;
+        let row = SettlementRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            partnership_id: partnership_id.to_owned(),
+            period_start: previous,
+            period_end,
+            created_by: viewer.id.clone(),
+            created_at: now(),
+        };
+        diesel::insert_into(settlements::table)
+            .values(&row)
+            .execute(conn)?;
+        for p in amounts {
+            let line = SettlementLineRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                settlement_id: row.id.clone(),
+                currency: p.currency,
+                party_id: p.party_id,
+                beneficiary_name: p.beneficiary_name,
+                amount_minor: p.gross + p.refunded,
+            };
+            diesel::insert_into(settlement_lines::table)
+                .values(&line)
+                .execute(conn)?;
+        }
+        outbox::record(
+            conn,
+            EventType::SettlementCreated,
+            &json!({
+                "settlement_id": row.id,
+                "partnership_id": row.partnership_id,
+                "period_start": row.period_start,
+                "period_end": row.period_end,
+            }),
+        )?;
+        Ok(view(conn, row)?)
+    })
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<SettlementView, DbError> {
+    let row = settlements::table
+        .find(id)
+        .first::<SettlementRow>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound)?;
+    partnerships::find_visible(conn, &row.partnership_id, viewer)?;
+    view(conn, row)
+}
+
+/// A partnership's settlements, newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<SettlementView>, DbError> {
+    partnerships::find_visible(conn, partnership_id, viewer)?;
+    let mut query = settlements::table
+        .filter(settlements::partnership_id.eq(partnership_id))
+        .into_boxed();
+    if let Some(id) = before_id {
+        query = query.filter(settlements::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(settlements::id.desc())
+        .limit(limit + 1)
+        .load::<SettlementRow>(conn)?;
+    let page = Page::from_overfetch(rows, limit);
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|r| view(conn, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        rows,
+        has_more: page.has_more,
+    })
+}
+
+/// Who a payment is for: a party or a beneficiary, optionally with the
+/// currency (needed only when the recipient has lines in several).
+#[derive(Debug, Clone)]
+pub struct Payee {
+    pub party_id: Option<String>,
+    pub beneficiary_name: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// An accepted party records a payment made outside the platform; the
+/// recipient's payments may not exceed its settled amount.
+pub fn pay<E>(
+    conn: &mut AnyConnection,
+    settlement_id: &str,
+    viewer: &Viewer,
+    payee: &Payee,
+    amount: i64,
+    paid_at: NaiveDateTime,
+    reference: &str,
+) -> Result<SettlementView, E>
+where
+    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
+{
+    write_tx(conn, |conn| {
+        let partnership_id = settlements::table
+            .find(settlement_id)
+            .select(settlements::partnership_id)
+            .first::<String>(conn)
+            .optional()?
+            .ok_or(DbError::NotFound)?;
+        let partnership = partnerships::lock(conn, &partnership_id, viewer)?;
+        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        let current = find(conn, settlement_id, viewer)?;
+        let matching: Vec<&SettlementLineRow> = current
+            .lines
+            .iter()
+            .filter(|l| {
+                l.party_id == payee.party_id
+                    && l.beneficiary_name == payee.beneficiary_name
+                    && payee.currency.as_ref().is_none_or(|c| *c == l.currency)
+            })
+            .collect();
+        let line = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(FieldErrors::from(FieldError::new(
+                    "recipient",
+                    "not_in_settlement",
+                    "has no amount in this settlement",
+                ))
+                .into())
+            }
+            _ => {
+                return Err(FieldErrors::from(FieldError::new(
+                    "currency",
+                    "required",
+                    "this recipient is owed in several currencies; name one",
+                ))
+                .into())
+            }
+        };
+        let paid: i64 = current
+            .payments
+            .iter()
+            .filter(|p| p.line_id == line.id)
+            .map(|p| p.amount_minor)
+            .sum();
+        let outstanding = line.amount_minor - paid;
+        if amount > outstanding {
+            return Err(FieldErrors::from(FieldError::new(
+                "amount_minor",
+                "overpayment",
+                format!("at most {outstanding} minor units are outstanding for this recipient"),
+            ))
+            .into());
+        }
+        let row = PaymentRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            settlement_id: settlement_id.to_owned(),
+            line_id: line.id.clone(),
+            amount_minor: amount,
+            paid_at,
+            reference: reference.to_owned(),
+            recorded_by: viewer.id.clone(),
+            created_at: now(),
+        };
+        diesel::insert_into(payments::table)
+            .values(&row)
+            .execute(conn)?;
+        Ok(find(conn, settlement_id, viewer)?)
+    })
+}
