@@ -526,3 +526,77 @@ pub fn net_sales(
     out.sort();
     Ok(out)
 }
+
+/// One line of an artisan's statement.
+#[derive(Debug, Clone)]
+pub struct StatementLine {
+    pub line: LineRow,
+    pub partnership_id: String,
+    /// The sale's `occurred_at`, or the refund's recording time.
+    pub dated: NaiveDateTime,
+    pub description: String,
+}
+
+/// The lines of `artisan`'s own party (not of collectives they belong to)
+/// in every partnership: sale lines by `occurred_at` and refund lines by
+/// the refund's date, in `[from, to)`, optionally of one currency; oldest
+/// first.
+pub fn statement(
+    conn: &mut AnyConnection,
+    artisan: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    currency: Option<&str>,
+) -> Result<Vec<StatementLine>, DbError> {
+    use crate::schema::partnership_parties;
+    let mine = partnership_parties::table
+        .filter(partnership_parties::artisan_id.eq(artisan.to_owned()))
+        .select(partnership_parties::id.nullable());
+    let mut sold = allocation_lines::table
+        .inner_join(sales::table)
+        .filter(allocation_lines::party_id.eq_any(mine))
+        .filter(allocation_lines::refund_id.is_null())
+        .filter(sales::occurred_at.ge(from))
+        .filter(sales::occurred_at.lt(to))
+        .select((
+            allocation_lines::all_columns,
+            sales::partnership_id,
+            sales::occurred_at,
+            sales::description,
+        ))
+        .into_boxed();
+    let mine = partnership_parties::table
+        .filter(partnership_parties::artisan_id.eq(artisan.to_owned()))
+        .select(partnership_parties::id.nullable());
+    let mut given_back = allocation_lines::table
+        .inner_join(refunds::table)
+        .inner_join(sales::table)
+        .filter(allocation_lines::party_id.eq_any(mine))
+        .filter(refunds::created_at.ge(from))
+        .filter(refunds::created_at.lt(to))
+        .select((
+            allocation_lines::all_columns,
+            sales::partnership_id,
+            refunds::created_at,
+            refunds::reason,
+        ))
+        .into_boxed();
+    if let Some(c) = currency {
+        sold = sold.filter(allocation_lines::currency.eq(c.to_owned()));
+        given_back = given_back.filter(allocation_lines::currency.eq(c.to_owned()));
+    }
+    type Row = (LineRow, String, NaiveDateTime, String);
+    let mut lines: Vec<StatementLine> = sold
+        .load::<Row>(conn)?
+        .into_iter()
+        .chain(given_back.load::<Row>(conn)?)
+        .map(|(line, partnership_id, dated, description)| StatementLine {
+            line,
+            partnership_id,
+            dated,
+            description,
+        })
+        .collect();
+    lines.sort_by(|a, b| (a.dated, &a.line.id).cmp(&(b.dated, &b.line.id)));
+    Ok(lines)
+}

@@ -470,3 +470,6 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+diesel::allow_tables_to_appear_in_same_query!(allocation_lines, partnership_parties);
+diesel::allow_tables_to_appear_in_same_query!(sales, partnership_parties);
+diesel::allow_tables_to_appear_in_same_query!(refunds, partnership_parties);

@@ -216,6 +216,52 @@ async fn the_agreement_in_force_splits_each_sale() {
         .await;
     assert_eq!(july.body["currencies"][0]["net_sales_minor"], 1000);
     assert_eq!(nets(&july).iter().sum::<i64>(), 1000);
+
+    // Rosa's statement: her three lines, in JSON and as CSV.
+    let statement = app.get("/v1/me/statement").bearer(&rosa.token).send().await;
+    assert_eq!(statement.status, 200, "{}", statement.text);
+    let mine: Vec<i64> = statement.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["amount_minor"].as_i64())
+        .collect();
+    assert_eq!(mine, [600, 600, 700], "oldest first");
+    assert_eq!(
+        statement.body["totals"],
+        json!([{"currency": "PEN", "amount_minor": 1900}])
+    );
+    let csv = app
+        .get("/v1/me/statement?from=2026-01-01&to=2026-12-31")
+        .bearer(&rosa.token)
+        .header("Accept", "text/csv")
+        .send()
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/csv")));
+    let rows: Vec<&str> = csv.text.split("\r\n").filter(|r| !r.is_empty()).collect();
+    assert_eq!(rows.len(), 5, "{}", csv.text);
+    assert!(rows[0].starts_with("date,kind,partnership_id"));
+    assert!(
+        rows[1].starts_with("2026-03-01T10:00:00Z,sale,"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1].contains(",PEN,600,6.00,Two scarves"), "{}", rows[1]);
+    assert_eq!(rows[4], "total,,,,,,PEN,1900,19.00,");
+    let none = app
+        .get("/v1/me/statement?currency=USD")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(none.body["lines"], json!([]));
+    app.get("/v1/me/statement?currency=XYZ")
+        .bearer(&kwame.token)
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
     app.get(&format!(
         "/v1/partnerships/{pid}/payouts?from=2026-07-01&to=2026-06-01"
     ))

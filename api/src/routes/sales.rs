@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_sales)
         .service(get_sale)
         .service(refund_sale)
-        .service(payouts);
+        .service(payouts)
+        .service(get_statement);
 }
 
 mirror_enum!(SaleChannel <=> ChannelRule { MarketEvent, Online, Wholesale, Other });
@@ -380,6 +381,31 @@ pub async fn refund_sale(
     .await
 }
 
+/// `[from 00:00, the day after to 00:00)`; open ends stay inside what
+/// both databases store (years 1–9999).
+fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<(chrono::NaiveDateTime, chrono::NaiveDateTime), ApiError> {
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            return Err(ApiError::bad_param(
+                "to",
+                "before_from",
+                "must not be before from",
+            ));
+        }
+    }
+    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let start = from.unwrap_or(earliest).and_time(chrono::NaiveTime::MIN);
+    let end = to
+        .and_then(|t| t.succ_opt())
+        .unwrap_or(latest)
+        .and_time(chrono::NaiveTime::MIN);
+    Ok((start, end))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
@@ -438,23 +464,7 @@ pub async fn payouts(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = viewer(&principal.user()?);
     let PeriodQuery { from, to } = query.into_inner();
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f {
-            return Err(ApiError::bad_param(
-                "to",
-                "before_from",
-                "must not be before from",
-            ));
-        }
-    }
-    // Open ends stay inside what both databases store (years 1–9999).
-    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
-    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
-    let start = from.unwrap_or(earliest).and_time(chrono::NaiveTime::MIN);
-    let end = to
-        .and_then(|t| t.succ_opt())
-        .unwrap_or(latest)
-        .and_time(chrono::NaiveTime::MIN);
+    let (start, end) = period(from, to)?;
     let id = id.to_string();
     let (rows, totals) = state
         .db(move |conn| {
@@ -491,4 +501,249 @@ pub async fn payouts(
         to,
         currencies,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementQuery {
+    /// First day (inclusive); default: the beginning.
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive); default: no end.
+    pub to: Option<NaiveDate>,
+    /// Only lines in this currency.
+    #[param(value_type = Option<crate::schema::CurrencyCode>)]
+    pub currency: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementLineKind {
+    Sale,
+    Refund,
+}
+
+/// One of your allocation lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatementLine {
+    /// The sale's `occurred_at`, or when the refund was recorded.
+    pub date: DateTime<Utc>,
+    pub kind: StatementLineKind,
+    #[schema(format = Uuid)]
+    pub partnership_id: String,
+    #[schema(format = Uuid)]
+    pub sale_id: String,
+    #[schema(format = Uuid)]
+    pub refund_id: Option<String>,
+    #[schema(format = Uuid)]
+    pub agreement_id: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    /// The sale's description, or the refund's reason.
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
+/// Your lines across all partnerships (as an artisan party), with totals
+/// per currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Statement {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub lines: Vec<StatementLine>,
+    pub totals: Vec<CurrencyTotal>,
+}
+
+/// `amount_minor` in major units with the currency's exponent (`-1250`,
+/// PEN → `-12.50`; JPY → `-1250`).
+fn major_units(amount_minor: i64, currency: &str) -> String {
+    let exponent = domain::money::Currency::parse("currency", currency)
+        .map(|c| u32::from(c.exponent()))
+        .unwrap_or(0);
+    let scale = 10_i64.pow(exponent);
+    let sign = if amount_minor < 0 { "-" } else { "" };
+    let abs = amount_minor.unsigned_abs();
+    let scale_u = scale.unsigned_abs();
+    if exponent == 0 {
+        return format!("{sign}{abs}");
+    }
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale_u,
+        abs % scale_u,
+        width = exponent as usize
+    )
+}
+
+/// A CSV field (RFC 4180 quoting). Text that a spreadsheet would run as a
+/// formula (`=`, `+`, `-`, `@` first) is prefixed with `'`.
+fn csv_text(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn statement_csv(body: &Statement) -> String {
+    let mut out = String::from(
+        "date,kind,partnership_id,sale_id,refund_id,agreement_id,currency,amount_minor,amount,description\r\n",
+    );
+    for l in &body.lines {
+        let kind = match l.kind {
+            StatementLineKind::Sale => "sale",
+            StatementLineKind::Refund => "refund",
+        };
+        out.push_str(&format!(
+            "{},{kind},{},{},{},{},{},{},{},{}\r\n",
+            l.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            l.partnership_id,
+            l.sale_id,
+            l.refund_id.as_deref().unwrap_or(""),
+            l.agreement_id,
+            l.currency,
+            l.amount_minor,
+            major_units(l.amount_minor, &l.currency),
+            csv_text(&l.description),
+        ));
+    }
+    for t in &body.totals {
+        out.push_str(&format!(
+            "total,,,,,,{},{},{},\r\n",
+            t.currency,
+            t.amount_minor,
+            major_units(t.amount_minor, &t.currency)
+        ));
+    }
+    out
+}
+
+/// Your statement: every allocation line of yours (as an artisan party) in
+/// the period, sales by `occurred_at` and refunds by their date, with
+/// totals per currency. With `Accept: text/csv`, the same as CSV: a header
+/// row, one row per line, then one `total` row per currency.
+#[utoipa::path(
+    tag = "revenue",
+    operation_id = "getStatement",
+    params(StatementQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "Your lines and totals", content(
+            (Statement = "application/json"),
+            (String = "text/csv"),
+        )),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/me/statement")]
+pub async fn get_statement(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<StatementQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let StatementQuery { from, to, currency } = query.into_inner();
+    let (start, end) = period(from, to)?;
+    let currency = currency
+        .map(|c| {
+            domain::money::Currency::parse("currency", &c)
+                .map(|c| c.code().to_owned())
+                .map_err(|e| ApiError::bad_param("currency", e.code, e.message))
+        })
+        .transpose()?;
+    let rows = state
+        .db(move |conn| {
+            Ok(store::statement(
+                conn,
+                &user.id,
+                start,
+                end,
+                currency.as_deref(),
+            )?)
+        })
+        .await?;
+    let mut totals: Vec<CurrencyTotal> = Vec::new();
+    let lines: Vec<StatementLine> = rows
+        .into_iter()
+        .map(|r| {
+            match totals.iter_mut().find(|t| t.currency == r.line.currency) {
+                Some(t) => t.amount_minor += r.line.amount_minor,
+                None => totals.push(CurrencyTotal {
+                    currency: r.line.currency.clone(),
+                    amount_minor: r.line.amount_minor,
+                }),
+            }
+            StatementLine {
+                date: utc(r.dated),
+                kind: if r.line.refund_id.is_some() {
+                    StatementLineKind::Refund
+                } else {
+                    StatementLineKind::Sale
+                },
+                partnership_id: r.partnership_id,
+                sale_id: r.line.sale_id,
+                refund_id: r.line.refund_id,
+                agreement_id: r.line.agreement_id,
+                currency: r.line.currency,
+                amount_minor: r.line.amount_minor,
+                description: r.description,
+            }
+        })
+        .collect();
+    totals.sort_by(|a, b| a.currency.cmp(&b.currency));
+    let body = Statement {
+        from,
+        to,
+        lines,
+        totals,
+    };
+    let wants_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"statement.csv\"",
+            ))
+            .body(statement_csv(&body)))
+    } else {
+        Ok(HttpResponse::Ok().json(body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn major_units_follow_the_currency_exponent() {
+        assert_eq!(major_units(-1250, "PEN"), "-12.50");
+        assert_eq!(major_units(5, "PEN"), "0.05");
+        assert_eq!(major_units(1250, "JPY"), "1250");
+        assert_eq!(major_units(1001, "BHD"), "1.001");
+        assert_eq!(major_units(i64::MIN, "USD"), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn csv_text_quotes_and_defuses_formulas() {
+        assert_eq!(csv_text("Two scarves"), "Two scarves");
+        assert_eq!(csv_text("Scarves, red"), "\"Scarves, red\"");
+        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_text("=SUM(A1:A9)"), "'=SUM(A1:A9)");
+        assert_eq!(csv_text("line\nbreak"), "\"line\nbreak\"");
+    }
 }
