@@ -426,37 +426,38 @@ pub fn payouts(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<Payout>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
     partnerships::find_visible(conn, partnership_id, viewer)?;
-    type Line = (String, Option<String>, Option<String>, i64);
-    let sold: Vec<Line> = allocation_lines::table
+    type Sum = (String, Option<String>, Option<String>, i64);
+    // Summed in the database (CAST keeps the type BIGINT on both backends).
+    let total = || sql::<BigInt>("CAST(SUM(allocation_lines.amount_minor) AS BIGINT)");
+    let group = (
+        allocation_lines::currency,
+        allocation_lines::party_id,
+        allocation_lines::beneficiary_name,
+    );
+    let sold: Vec<Sum> = allocation_lines::table
         .inner_join(sales::table)
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(allocation_lines::refund_id.is_null())
         .filter(sales::occurred_at.ge(from))
         .filter(sales::occurred_at.lt(to))
-        .select((
-            allocation_lines::currency,
-            allocation_lines::party_id,
-            allocation_lines::beneficiary_name,
-            allocation_lines::amount_minor,
-        ))
+        .group_by(group)
+        .select((group.0, group.1, group.2, total()))
         .load(conn)?;
-    let given_back: Vec<Line> = allocation_lines::table
+    let given_back: Vec<Sum> = allocation_lines::table
         .inner_join(refunds::table)
         .inner_join(sales::table)
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(refunds::created_at.ge(from))
         .filter(refunds::created_at.lt(to))
-        .select((
-            allocation_lines::currency,
-            allocation_lines::party_id,
-            allocation_lines::beneficiary_name,
-            allocation_lines::amount_minor,
-        ))
+        .group_by(group)
+        .select((group.0, group.1, group.2, total()))
         .load(conn)?;
     let mut out: Vec<Payout> = Vec::new();
-    for (refunded, lines) in [(false, sold), (true, given_back)] {
-        for (currency, party_id, beneficiary_name, amount) in lines {
+    for (refunded, sums) in [(false, sold), (true, given_back)] {
+        for (currency, party_id, beneficiary_name, amount) in sums {
             let at = match out.iter().position(|p| {
                 p.currency == currency
                     && p.party_id == party_id
@@ -500,18 +501,28 @@ pub fn net_sales(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<(String, i64)>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
     let sold: Vec<(String, i64)> = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(sales::occurred_at.ge(from))
         .filter(sales::occurred_at.lt(to))
-        .select((sales::currency, sales::amount_minor))
+        .group_by(sales::currency)
+        .select((
+            sales::currency,
+            sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
+        ))
         .load(conn)?;
     let refunded: Vec<(String, i64)> = refunds::table
         .inner_join(sales::table)
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(refunds::created_at.ge(from))
         .filter(refunds::created_at.lt(to))
-        .select((sales::currency, refunds::amount_minor))
+        .group_by(sales::currency)
+        .select((
+            sales::currency,
+            sql::<BigInt>("CAST(SUM(refunds.amount_minor) AS BIGINT)"),
+        ))
         .load(conn)?;
     let mut out: Vec<(String, i64)> = Vec::new();
     for (currency, amount) in sold

@@ -19,6 +19,7 @@ CREATE TABLE sales (
     created_at     TIMESTAMP NOT NULL
 );
 CREATE INDEX sales_partnership ON sales (partnership_id, id);
+CREATE INDEX sales_partnership_occurred ON sales (partnership_id, occurred_at);
 CREATE INDEX sales_agreement ON sales (agreement_id, occurred_at);
 
 CREATE TABLE refunds (
