@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching]
+    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue]
                          [--artisans 100000] [--duration 20] [--agreements 12000]
 
 Builds the release binary, seeds N demo artisans into a fresh database
@@ -19,6 +19,14 @@ for skill matching (suite `matching`):
 
   * GET /v1/skill-matches (reciprocal) as 200 different artisans, 8 conns
   * on PostgreSQL, EXPLAIN ANALYZE of the candidate query for one of them
+
+for revenue (suite `revenue`):
+
+  * POST /v1/partnerships/{id}/sales with a fresh Idempotency-Key each, 8 conns
+  * on PostgreSQL, pgbench running the same database work by hand
+    (bench/sale.pgbench), 8 clients
+  * on PostgreSQL, payouts and a settlement over 1 000 000 sales, against
+    the hand-written SUM ... GROUP BY in psql
 
 and, for partnerships and agreements (suite `agreements`):
 
@@ -54,8 +62,10 @@ def sh(*args, **kw):
     return subprocess.run(args, check=True, text=True, capture_output=True, **kw).stdout
 
 
-def call(method, path, body=None, token=None):
+def call(method, path, body=None, token=None, headers=None):
     req = urllib.request.Request(BASE + path, method=method)
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
     if body is not None:
         req.add_header("Content-Type", "application/json")
         req.data = json.dumps(body).encode()
@@ -210,6 +220,94 @@ ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT 21"""
     return results
 
 
+def active_partnership(a, b, a_n):
+    """A partnership of the two signed-in artisans with an active agreement
+    from 2026-01-01 splitting 60/35/5 (the last to a charity) in PEN."""
+    b_id = call("GET", "/v1/me", token=b)["id"]
+    p = call("POST", "/v1/partnerships", {"title": f"Revenue bench {a_n}", "kind": "market_event",
+                                          "invitees": [{"artisan_id": b_id}]}, a)
+    mine, theirs = p["parties"][0]["id"], p["parties"][1]["id"]
+    call("POST", f"/v1/partnerships/{p['id']}/invitations/{theirs}/accept", None, b)
+    draft = call("POST", f"/v1/partnerships/{p['id']}/agreements", {
+        "revenue_split": {"currency": "PEN", "shares": [
+            {"recipient": {"party_id": mine}, "share_bps": 6000},
+            {"recipient": {"party_id": theirs}, "share_bps": 3500},
+            {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": 500}]},
+        "effective_from": "2026-01-01"}, a)
+    for who in (a, b):
+        call("POST", f"/v1/agreements/{draft['id']}/signatures", {"content_hash": draft["content_hash"]}, who)
+    return p["id"], draft["id"], mine, theirs
+
+
+def psql_ms(sql, runs=5):
+    """Median server-side time of `sql` over `runs` runs (psql \\timing)."""
+    script = "\\timing on\n" + "\n".join([sql] * runs)
+    out = subprocess.run(["psql", PG_BENCH, "-qAt"], input=script, text=True, capture_output=True, check=True).stdout
+    times = sorted(float(t) for t in re.findall(r"Time: ([\d.]+) ms", out))
+    return times[len(times) // 2]
+
+
+def http_ms(path, token, runs=5):
+    times = []
+    for _ in range(runs):
+        t0 = time.time()
+        call("GET", path, token=token)
+        times.append((time.time() - t0) * 1000)
+    return sorted(times)[len(times) // 2]
+
+
+def revenue_suite(work, here, d, backend):
+    login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
+    a, b = login(12), login(13)
+    pid, aid, p0, p1 = active_partnership(a, b, 12)
+    results = [wrk(os.path.join(here, "sales.lua"), 8, d,
+                   {"TOKEN": a, "PARTNERSHIP": pid, "OCCURRED_AT": "2026-06-01T10:00:00Z"},
+                   "POST /v1/partnerships/{id}/sales (Idempotency-Key), 8 conns")]
+    if backend != "postgres":
+        return results
+    uid = call("GET", "/v1/me", token=a)["id"]
+    out = sh("pgbench", "-n", "-c", "8", "-j", "2", "-T", str(d), "-f", os.path.join(here, "sale.pgbench"),
+             "-D", f"pid={pid}", "-D", f"aid={aid}", "-D", f"uid={uid}", "-D", f"p0={p0}", "-D", f"p1={p1}",
+             "-h", "127.0.0.1", "-U", "postgres", "artisan_commons_bench")
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    print(f"  pgbench, the same sale transaction by hand, 8 clients: {tps:.0f} tps; "
+          f"API ratio {results[0]['rps'] / tps:.2f}")
+
+    # 1 000 000 sales (3 lines each) on a second partnership, written directly.
+    c = login(14)
+    pid2, aid2, q0, q1 = active_partnership(c, login(15), 14)
+    t0 = time.time()
+    sh("psql", PG_BENCH, "-qc", f"""
+INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor, currency,
+                   occurred_at, description, channel, recorded_by, created_at)
+SELECT 'bulk-' || g, '{pid2}', '{aid2}', 'hash', 1000 + g % 997, 0, 'PEN',
+       timestamp '2026-01-02' + (g % 300000) * interval '1 minute', 'bulk', 'online', '{uid}', now()
+FROM generate_series(1, 1000000) g;
+INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id, beneficiary_name,
+                              amount_minor, currency, created_at)
+SELECT 'bulk-' || g || '-' || v.i, 'bulk-' || g, '{aid2}', 'hash', v.i, v.party, v.name,
+       (1000 + g % 997) * v.bps / 10000, 'PEN', now()
+FROM generate_series(1, 1000000) g,
+     (VALUES (0, '{q0}', NULL, 6000), (1, '{q1}', NULL, 3500), (2, NULL, 'Escuela Taller', 500)) AS v(i, party, name, bps);""")
+    sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE sales")
+    sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE allocation_lines")
+    print(f"  wrote 1 000 000 sales and 3 000 000 lines in {time.time() - t0:.0f} s")
+    hand = f"""SELECT l.currency, l.party_id, l.beneficiary_name, SUM(l.amount_minor)
+FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
+WHERE s.partnership_id = '{pid2}' AND l.refund_id IS NULL
+  AND s.occurred_at >= '2026-01-01' AND s.occurred_at < '2027-01-01'
+GROUP BY l.currency, l.party_id, l.beneficiary_name;"""
+    by_hand = psql_ms(hand)
+    api = http_ms(f"/v1/partnerships/{pid2}/payouts?from=2026-01-01&to=2026-12-31", c)
+    print(f"  payouts over 1 000 000 sales: API {api:.0f} ms (median of 5), hand-written SUM ... GROUP BY "
+          f"{by_hand:.0f} ms; ratio {api / by_hand:.2f}")
+    t0 = time.time()
+    call("POST", f"/v1/partnerships/{pid2}/settlements", {"period_end": time.strftime("%Y-%m-%d")}, c,
+         headers={"Idempotency-Key": f"bench-settle-{time.time()}"})
+    print(f"  settlement over 1 000 000 sales: {(time.time() - t0) * 1000:.0f} ms (one run)")
+    return results
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -223,7 +321,7 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching"], default="all")
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue"], default="all")
     ap.add_argument("--agreements", type=int, default=20000,
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
@@ -268,6 +366,8 @@ def main():
             results = artisans_suite(work, here, d)
         if opts.suite in ("all", "matching"):
             matching_suite(work, here, d, opts.artisans, opts.backend)
+        if opts.suite in ("all", "revenue"):
+            revenue_suite(work, here, d, opts.backend)
         if opts.suite in ("all", "agreements"):
             agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")

@@ -127,12 +127,6 @@ fn find_row(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError>
         .ok_or(DbError::NotFound)
 }
 
-/// An agreement by id, without a visibility check (for rows the caller
-/// already may see, such as the agreement a visible sale names).
-pub fn find_unchecked(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError> {
-    find_row(conn, id)
-}
-
 /// The agreement if the viewer may see its partnership.
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<AgreementRow, DbError> {
     let row = find_row(conn, id)?;

@@ -152,6 +152,30 @@ pub fn is_ready(conn: &mut AnyConnection) -> bool {
 
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Whether a SQLite connection is inside a transaction already (whose
+/// writer, if any, holds [`SQLITE_WRITER`]).
+fn sqlite_in_transaction(sqlite: &mut SqliteConnection) -> bool {
+    AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+        .transaction_depth()
+        .is_ok_and(|depth| depth.is_some())
+}
+
+/// Runs writes that commit statement by statement (no transaction); on
+/// SQLite they queue on the same in-process mutex as [`write_tx`], so they
+/// neither starve nor are starved by transactional writers.
+pub fn autocommit_write<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConnection) -> T) -> T {
+    let serialize = match conn {
+        AnyConnection::Sqlite(sqlite) => !sqlite_in_transaction(sqlite),
+        _ => false,
+    };
+    let _writer = serialize.then(|| {
+        SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    });
+    f(conn)
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE` (the write lock is taken first, so concurrent writers
 /// queue instead of failing on a lock upgrade; within this process they
@@ -167,10 +191,7 @@ where
     let AnyConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
-    let nested = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
-        .transaction_depth()
-        .is_ok_and(|depth| depth.is_some());
-    if nested {
+    if sqlite_in_transaction(sqlite) {
         // Already inside a transaction: nest as a savepoint.
         return conn.transaction(f);
     }

@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use crate::db::autocommit_write;
 use crate::schema::idempotency_keys;
 use crate::{now, AnyConnection, DbError};
 
@@ -69,6 +70,15 @@ fn key_filter<'a>(principal: &'a str, key: &'a str) -> ByKey<'a> {
 /// Reserves `key` for `principal`. Each statement commits on its own: a
 /// failed insert must not poison a surrounding PostgreSQL transaction.
 pub fn reserve(
+    conn: &mut AnyConnection,
+    principal: &str,
+    key: &str,
+    request_hash: &str,
+) -> Result<Reservation, DbError> {
+    autocommit_write(conn, |conn| reserve_now(conn, principal, key, request_hash))
+}
+
+fn reserve_now(
     conn: &mut AnyConnection,
     principal: &str,
     key: &str,
@@ -142,28 +152,34 @@ pub fn complete(
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), DbError> {
-    diesel::update(key_filter(principal, key))
-        .set((
-            idempotency_keys::state.eq("done"),
-            idempotency_keys::response_status.eq(Some(i32::from(response.status))),
-            idempotency_keys::response_body.eq(Some(&response.body)),
-            idempotency_keys::response_headers.eq(Some(&response.headers)),
-        ))
-        .execute(conn)?;
+    autocommit_write(conn, |conn| {
+        diesel::update(key_filter(principal, key))
+            .set((
+                idempotency_keys::state.eq("done"),
+                idempotency_keys::response_status.eq(Some(i32::from(response.status))),
+                idempotency_keys::response_body.eq(Some(&response.body)),
+                idempotency_keys::response_headers.eq(Some(&response.headers)),
+            ))
+            .execute(conn)
+    })?;
     Ok(())
 }
 
 /// Frees a reserved key after the operation failed, so a retry runs anew.
 pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), DbError> {
-    diesel::delete(key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")))
-        .execute(conn)?;
+    autocommit_write(conn, |conn| {
+        diesel::delete(key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")))
+            .execute(conn)
+    })?;
     Ok(())
 }
 
 /// Deletes keys past their retention; returns how many.
 pub fn purge_expired(conn: &mut AnyConnection) -> Result<usize, DbError> {
-    Ok(diesel::delete(
-        idempotency_keys::table.filter(idempotency_keys::created_at.lt(now() - RETENTION)),
-    )
-    .execute(conn)?)
+    Ok(autocommit_write(conn, |conn| {
+        diesel::delete(
+            idempotency_keys::table.filter(idempotency_keys::created_at.lt(now() - RETENTION)),
+        )
+        .execute(conn)
+    })?)
 }

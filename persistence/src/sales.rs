@@ -73,6 +73,9 @@ pub struct SaleView {
     pub sale: SaleRow,
     pub lines: Vec<LineRow>,
     pub refunds: Vec<RefundRow>,
+    /// The terms of the agreement that split the sale (for naming the
+    /// recipients of its lines).
+    pub terms: Terms,
 }
 
 /// The agreement of the partnership in force on `day`, if any (at most one
@@ -271,6 +274,7 @@ where
             sale: row,
             lines,
             refunds: Vec::new(),
+            terms,
         })
     })
 }
@@ -295,10 +299,15 @@ fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
         .filter(refunds::sale_id.eq(&sale.id))
         .order(refunds::id.asc())
         .load::<RefundRow>(conn)?;
+    let terms = agreements::table
+        .find(&sale.agreement_id)
+        .first::<AgreementRow>(conn)?
+        .terms()?;
     Ok(SaleView {
         sale,
         lines,
         refunds,
+        terms,
     })
 }
 

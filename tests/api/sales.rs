@@ -397,6 +397,37 @@ async fn outsiders_see_no_sales_and_invitees_record_none() {
             .status,
         200
     );
+    // An invitee sees the money but moves none of it.
+    app.post(&format!("/v1/sales/{id}/refunds"))
+        .bearer(&mei.token)
+        .header("Idempotency-Key", "i-2")
+        .json(json!({"amount_minor": 1, "reason": "mine"}))
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    settle(&app, &mei, &pid, "i-3", "2026-06-01")
+        .await
+        .assert_problem(403, "forbidden");
+    let settled = settle(&app, &rosa, &pid, "s-2", "2026-06-01").await;
+    assert_eq!(settled.status, 201, "{}", settled.text);
+    app.post(&format!("/v1/settlements/{}/payments", settled.id()))
+        .bearer(&mei.token)
+        .header("Idempotency-Key", "i-4")
+        .json(
+            json!({"recipient": {"beneficiary_name": "Escuela Taller"}, "amount_minor": 1,
+                     "paid_at": "2026-06-02T10:00:00Z", "reference": "x"}),
+        )
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    assert_eq!(
+        app.get(&format!("/v1/partnerships/{pid}/payouts"))
+            .bearer(&mei.token)
+            .send()
+            .await
+            .status,
+        200
+    );
 }
 
 /// Many sales from parallel clients on one partnership: every sale's lines
@@ -410,7 +441,7 @@ async fn parallel_sales_conserve_money_and_do_not_drift() {
     let (pid, _, _) = setup(&app, &rosa, &kwame, bps, "2026-01-01").await;
     let mut state: u64 = 7;
     let mut amounts_sent = Vec::new();
-    for _ in 0..120 {
+    for _ in 0..200 {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);

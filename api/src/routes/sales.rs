@@ -113,9 +113,8 @@ fn line(terms: &Terms, l: LineRow) -> Result<AllocationLine, ApiError> {
     })
 }
 
-fn sale(conn: &mut persistence::AnyConnection, v: SaleView) -> Result<Sale, ApiError> {
-    let agreement = persistence::agreements::find_unchecked(conn, &v.sale.agreement_id)?;
-    let terms = agreement.terms()?;
+fn sale(v: SaleView) -> Result<Sale, ApiError> {
+    let terms = v.terms;
     let s = v.sale;
     Ok(Sale {
         channel: ChannelRule::parse(&s.channel)
@@ -225,7 +224,7 @@ pub async fn record_sale(
             let body = state
                 .db(move |conn| {
                     let view = store::record::<ApiError>(conn, &partnership_id, &viewer, &new)?;
-                    sale(conn, view)
+                    sale(view)
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{}", body.id)))
@@ -265,7 +264,7 @@ pub async fn list_sales(
             let data = page
                 .rows
                 .into_iter()
-                .map(|v| sale(conn, v))
+                .map(sale)
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((data, page.has_more))
         })
@@ -293,7 +292,7 @@ pub async fn get_sale(
     let body = state
         .db(move |conn| {
             let view = store::find(conn, &id, &viewer)?;
-            sale(conn, view)
+            sale(view)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -372,7 +371,7 @@ pub async fn refund_sale(
             let body = state
                 .db(move |conn| {
                     let (_, view) = store::refund::<ApiError>(conn, &id, &viewer, amount, &reason)?;
-                    sale(conn, view)
+                    sale(view)
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{sale_id}")))
