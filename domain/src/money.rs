@@ -64,6 +64,19 @@ impl Currency {
     }
 }
 
+/// A positive number of minor units (a sale, refund or payment).
+pub fn positive_minor(field: &str, amount: i64) -> Result<i64, FieldError> {
+    if amount > 0 {
+        Ok(amount)
+    } else {
+        Err(FieldError::new(
+            field,
+            "not_positive",
+            "must be a positive number of minor units",
+        ))
+    }
+}
+
 /// Every code, for the API schema.
 pub fn all_codes() -> impl Iterator<Item = &'static str> {
     CURRENCIES.iter().map(|(c, _)| *c)

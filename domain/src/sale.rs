@@ -41,13 +41,7 @@ impl SaleFields {
         external_ref: Option<&str>,
     ) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::default();
-        if amount_minor <= 0 {
-            e.push(FieldError::new(
-                "amount_minor",
-                "not_positive",
-                "must be a positive number of minor units",
-            ));
-        }
+        e.take(crate::money::positive_minor("amount_minor", amount_minor));
         let currency = e.take(Currency::parse("currency", currency));
         let description = e
             .take(text::bounded(

@@ -349,13 +349,10 @@ pub async fn refund_sale(
         body.into_inner(),
         |request| async move {
             let mut errors = domain::FieldErrors::default();
-            if request.amount_minor <= 0 {
-                errors.push(domain::FieldError::new(
-                    "amount_minor",
-                    "not_positive",
-                    "must be a positive number of minor units",
-                ));
-            }
+            errors.take(domain::money::positive_minor(
+                "amount_minor",
+                request.amount_minor,
+            ));
             let reason = errors.take(domain::text::bounded(
                 "reason",
                 &request.reason,
