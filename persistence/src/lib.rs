@@ -62,6 +62,12 @@ impl<T> Page<T> {
     }
 }
 
+/// A SQL string literal, for the few statements written as SQL text (the
+/// same text on both databases): standard quoting, quotes doubled.
+pub(crate) fn sql_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 pub(crate) fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
 }

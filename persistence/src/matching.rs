@@ -14,7 +14,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::artisans::TagKind;
 use crate::schema::{artisan_tags, artisans};
-use crate::{AnyConnection, DbError, Page};
+use crate::{sql_literal as literal, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -59,12 +59,6 @@ fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<Str
             .collect::<Vec<_>>()
     };
     Ok((of(TagKind::SkillWanted), of(TagKind::SkillOffered)))
-}
-
-/// A SQL string literal. The values written this way are stored skill
-/// slugs, ids and country codes, but they are escaped all the same.
-fn literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
 }
 
 fn literals(values: &[String]) -> String {

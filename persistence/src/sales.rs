@@ -17,7 +17,7 @@ use domain::{FieldError, FieldErrors};
 use crate::agreements::AgreementRow;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales};
-use crate::{now, write_tx, AnyConnection, DbError, Page};
+use crate::{now, sql_literal, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = sales)]
@@ -117,6 +117,9 @@ pub struct NewSale {
     pub occurred_at: NaiveDateTime,
 }
 
+/// Inserts the non-zero lines in one statement (diesel's multi-row insert
+/// is not available through `MultiConnection`, so it is written as SQL text
+/// of ids, integers and quoted names; the same text on both databases).
 fn insert_lines(
     conn: &mut AnyConnection,
     sale: &SaleRow,
@@ -134,7 +137,7 @@ fn insert_lines(
             Recipient::PartyId(id) => (Some(id.clone()), None),
             Recipient::Beneficiary(b) => (None, Some(b.name.clone())),
         };
-        let line = LineRow {
+        out.push(LineRow {
             id: uuid::Uuid::now_v7().to_string(),
             sale_id: sale.id.clone(),
             refund_id: refund_id.map(str::to_owned),
@@ -146,12 +149,37 @@ fn insert_lines(
             amount_minor: amount,
             currency: sale.currency.clone(),
             created_at: at,
-        };
-        diesel::insert_into(allocation_lines::table)
-            .values(&line)
-            .execute(conn)?;
-        out.push(line);
+        });
     }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let text = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), sql_literal);
+    let rows: Vec<String> = out
+        .iter()
+        .map(|l| {
+            format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                sql_literal(&l.id),
+                sql_literal(&l.sale_id),
+                text(&l.refund_id),
+                sql_literal(&l.agreement_id),
+                sql_literal(&l.content_hash),
+                l.share_index,
+                text(&l.party_id),
+                text(&l.beneficiary_name),
+                l.amount_minor,
+                sql_literal(&l.currency),
+                sql_literal(&at.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+            )
+        })
+        .collect();
+    diesel::sql_query(format!(
+        "INSERT INTO allocation_lines (id, sale_id, refund_id, agreement_id, content_hash, share_index, \
+         party_id, beneficiary_name, amount_minor, currency, created_at) VALUES {}",
+        rows.join(", ")
+    ))
+    .execute(conn)?;
     Ok(out)
 }
 
@@ -260,15 +288,20 @@ where
             .values(&row)
             .execute(conn)?;
         let lines = insert_lines(conn, &row, None, &terms, &amounts)?;
-        for (i, amount) in amounts.iter().enumerate() {
-            if *amount != 0 {
-                diesel::update(
-                    allocation_totals::table
-                        .find((&agreement.id, i32::try_from(i).unwrap_or(i32::MAX))),
-                )
-                .set(allocation_totals::held_minor.eq(allocation_totals::held_minor + amount))
-                .execute(conn)?;
-            }
+        // All shares' totals advance in one statement.
+        let cases: String = amounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a != 0)
+            .map(|(i, a)| format!(" WHEN {i} THEN {a}"))
+            .collect();
+        if !cases.is_empty() {
+            diesel::sql_query(format!(
+                "UPDATE allocation_totals SET held_minor = held_minor + CASE share_index{cases} ELSE 0 END \
+                 WHERE agreement_id = {}",
+                sql_literal(&agreement.id)
+            ))
+            .execute(conn)?;
         }
         Ok(SaleView {
             sale: row,
