@@ -256,6 +256,52 @@ def http_ms(path, token, runs=5):
     return sorted(times)[len(times) // 2]
 
 
+def sqlite_million(work, login, uid, a):
+    """SQLite: 1 000 000 sales written with sqlite3, payouts and a settlement
+    over them, against the hand-written SUM ... GROUP BY in sqlite3."""
+    c = login(14)
+    pid, aid, q0, q1 = active_partnership(c, login(15), 14)
+    db = os.path.join(work, "data", "artisan-commons.db")
+    t0 = time.time()
+    script = f"""PRAGMA busy_timeout = 60000;
+BEGIN;
+WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 1000000)
+INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor, currency,
+                   occurred_at, description, channel, recorded_by, created_at)
+SELECT 'bulk-' || x, '{pid}', '{aid}', 'hash', 1000 + x % 997, 0, 'PEN',
+       strftime('%Y-%m-%d %H:%M:%S', '2026-01-02', '+' || (x % 300000) || ' minutes'), 'bulk', 'online',
+       '{uid}', '2026-11-26 00:00:00' FROM g;
+WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 1000000)
+INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id, beneficiary_name,
+                              amount_minor, currency, created_at)
+SELECT 'bulk-' || x || '-' || v.i, 'bulk-' || x, '{aid}', 'hash', v.i, v.party, v.name,
+       (1000 + x % 997) * v.bps / 10000, 'PEN', '2026-11-26 00:00:00'
+FROM g, (SELECT 0 AS i, '{q0}' AS party, NULL AS name, 6000 AS bps
+         UNION ALL SELECT 1, '{q1}', NULL, 3500 UNION ALL SELECT 2, NULL, 'Escuela Taller', 500) v;
+COMMIT;
+ANALYZE;"""
+    subprocess.run(["sqlite3", db], input=script, text=True, check=True, capture_output=True)
+    print(f"  wrote 1 000 000 sales and 3 000 000 lines in {time.time() - t0:.0f} s")
+    hand = f"""SELECT l.currency, l.party_id, l.beneficiary_name, SUM(l.amount_minor)
+FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
+WHERE s.partnership_id = '{pid}' AND l.refund_id IS NULL
+  AND s.occurred_at >= '2026-01-01' AND s.occurred_at < '2027-01-01'
+GROUP BY l.currency, l.party_id, l.beneficiary_name;"""
+    times = []
+    for _ in range(5):
+        t0 = time.time()
+        subprocess.run(["sqlite3", db], input=hand, text=True, check=True, capture_output=True)
+        times.append((time.time() - t0) * 1000)
+    by_hand = sorted(times)[2]
+    api = http_ms(f"/v1/partnerships/{pid}/payouts?from=2026-01-01&to=2026-12-31", c)
+    print(f"  payouts over 1 000 000 sales: API {api:.0f} ms (median of 5), hand-written SUM ... GROUP BY "
+          f"in sqlite3 {by_hand:.0f} ms (median of 5, including starting sqlite3); ratio {api / by_hand:.2f}")
+    t0 = time.time()
+    call("POST", f"/v1/partnerships/{pid}/settlements", {"period_end": time.strftime("%Y-%m-%d")}, c,
+         headers={"Idempotency-Key": f"bench-settle-{time.time()}"})
+    print(f"  settlement over 1 000 000 sales: {(time.time() - t0) * 1000:.0f} ms (one run)")
+
+
 def revenue_suite(work, here, d, backend):
     login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
     a, b = login(12), login(13)
@@ -263,9 +309,10 @@ def revenue_suite(work, here, d, backend):
     results = [wrk(os.path.join(here, "sales.lua"), 8, d,
                    {"TOKEN": a, "PARTNERSHIP": pid, "OCCURRED_AT": "2026-06-01T10:00:00Z"},
                    "POST /v1/partnerships/{id}/sales (Idempotency-Key), 8 conns")]
-    if backend != "postgres":
-        return results
     uid = call("GET", "/v1/me", token=a)["id"]
+    if backend != "postgres":
+        sqlite_million(work, login, uid, a)
+        return results
     out = sh("pgbench", "-n", "-c", "8", "-j", "2", "-T", str(d), "-f", os.path.join(here, "sale.pgbench"),
              "-D", f"pid={pid}", "-D", f"aid={aid}", "-D", f"uid={uid}", "-D", f"p0={p0}", "-D", f"p1={p1}",
              "-h", "127.0.0.1", "-U", "postgres", "artisan_commons_bench")
