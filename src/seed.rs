@@ -21,7 +21,7 @@ use persistence::db::diesel_error;
 use persistence::exchanges::{self, NewSession};
 use persistence::partnerships::{self, Invitee, Viewer};
 use persistence::workshops;
-use persistence::{collectives, users, write_tx, AnyConnection, DbError};
+use persistence::{collectives, skill_index, users, write_tx, AnyConnection, DbError};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -239,6 +239,9 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
         .flat_map(|skill| FOCUS.iter().map(move |focus| format!("{skill}-{focus}")))
         .collect();
     let vocabulary: Vec<&str> = vocabulary.iter().map(String::as_str).collect();
+    // Profiles are loaded without maintaining the matching index, which is
+    // rebuilt once at the end.
+    skill_index::mark_stale(conn).map_err(|e| e.to_string())?;
     let mut created = 0;
     while created < count {
         let batch_end = (created + BATCH).min(count);
@@ -264,6 +267,7 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
             eprintln!("{created}/{count} artisans");
         }
     }
+    skill_index::rebuild(conn).map_err(|e| e.to_string())?;
     let collectives = seed_collectives(conn, count)?;
     let partnerships = seed_partnerships(conn, &collectives).map_err(|e| e.0)?;
     let (exchanges, workshops) = seed_skill_exchange(conn, &collectives).map_err(|e| e.0)?;

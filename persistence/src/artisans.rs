@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use domain::profile::{OpenTo, OpenToKind, ProfileFields, ValidProfilePatch};
 
 use crate::schema::{artisan_tags, artisans};
+use crate::skill_index::{self, Keys};
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -179,6 +180,7 @@ pub fn insert_profile(
         .values(&row)
         .execute(conn)?;
     write_tags(conn, id, fields)?;
+    skill_index::reindex(conn, id, &Keys::new(), &skill_index::keys(fields, false))?;
     Ok(row)
 }
 
@@ -203,6 +205,7 @@ pub fn replace_profile(
     if row.version != expected_version {
         return Err(DbError::StaleVersion);
     }
+    let indexed_before = skill_index::keys(&row.fields(), row.former_member);
     row.set_fields(fields);
     row.former_member = former_member;
     row.updated_at = now();
@@ -241,6 +244,12 @@ pub fn replace_profile(
         return Err(DbError::StaleVersion);
     }
     write_tags(conn, id, fields)?;
+    skill_index::reindex(
+        conn,
+        id,
+        &indexed_before,
+        &skill_index::keys(fields, former_member),
+    )?;
     Ok(row)
 }
 

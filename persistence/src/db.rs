@@ -133,12 +133,17 @@ fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
     }
 }
 
-/// Applies pending migrations; returns how many ran.
+/// Applies pending migrations, then rebuilds derived indexes a migration
+/// (or an interrupted bulk load) left stale; returns how many migrations
+/// ran.
 pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
     let source = migrations_for(conn);
-    conn.run_pending_migrations(source)
+    let applied = conn
+        .run_pending_migrations(source)
         .map(|applied| applied.len())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    crate::skill_index::rebuild_if_stale(conn).map_err(|e| e.to_string())?;
+    Ok(applied)
 }
 
 /// True when the database answers and every embedded migration is applied.

@@ -24,6 +24,7 @@ pub mod reviews;
 pub mod sales;
 pub mod schema;
 pub mod settlements;
+pub mod skill_index;
 pub mod tokens;
 pub mod users;
 pub mod workshops;

@@ -1,28 +1,25 @@
-//! Skill matching, computed from the `artisan_tags` index (primary key
-//! `(kind, value, artisan_id)`): every lookup is a range scan of the
-//! artisans who offer (or want) one of a handful of skills, never a scan
-//! of all profiles.
+//! Skill matching, computed from the matching index
+//! ([`crate::skill_index`]): the seeker's own skills name a handful of
+//! bitmaps (who offers each skill I want, who wants each skill I offer, who
+//! shares my country), the ranking is counted from those bitmaps
+//! ([`domain::matching::tiers`]), and the database is asked only for the
+//! ids needed to order the tiers that reach the page. No step reads the
+//! profile of an artisan who is not on the page.
 //!
 //! The order is computed (score, then same country, then id), so the
 //! keyset is the triple of the last row: each page ranks the candidates
-//! again in the database and continues strictly after that triple, which
-//! neither repeats nor skips a candidate while the underlying skills stay
-//! put.
+//! again and continues strictly after that triple, which neither repeats
+//! nor skips a candidate while the underlying skills stay put.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use domain::matching::{tiers, Seeker, Tier};
 
 use crate::artisans::TagKind;
-use crate::schema::{artisan_tags, artisans};
-use crate::{sql_literal as literal, AnyConnection, DbError, Page};
+use crate::schema::{artisan_ordinals, artisan_tags, artisans};
+use crate::skill_index::{self, COUNTRY};
+use crate::{AnyConnection, DbError, Page};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// They teach something I want and want something I teach.
-    Reciprocal,
-    /// They teach something I want.
-    Learn,
-}
+pub use domain::matching::Mode;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
@@ -61,98 +58,61 @@ fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<Str
     Ok((of(TagKind::SkillWanted), of(TagKind::SkillOffered)))
 }
 
-fn literals(values: &[String]) -> String {
-    values
-        .iter()
-        .map(|v| literal(v))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Most ordinals bound in one query (SQLite allows 32 766 parameters).
+const ORDINALS_PER_QUERY: usize = 10_000;
+
+/// The first `take` ids of a tier in id order, after `after_id` if given.
+fn first_ids(
+    conn: &mut AnyConnection,
+    tier: &Tier,
+    after_id: Option<&str>,
+    take: usize,
+) -> Result<Vec<String>, DbError> {
+    let mut ids = Vec::new();
+    for chunk in tier.ordinals.chunks(ORDINALS_PER_QUERY) {
+        let chunk: Vec<i64> = chunk.iter().map(|&o| o as i64).collect();
+        let mut query = artisan_ordinals::table
+            .filter(artisan_ordinals::ordinal.eq_any(chunk))
+            .select(artisan_ordinals::artisan_id)
+            .order(artisan_ordinals::artisan_id.asc())
+            .limit(take as i64)
+            .into_boxed();
+        if let Some(after_id) = after_id {
+            query = query.filter(artisan_ordinals::artisan_id.gt(after_id.to_owned()));
+        }
+        ids.extend(query.load::<String>(conn)?);
+    }
+    ids.sort();
+    ids.truncate(take);
+    Ok(ids)
 }
 
-/// The artisan looking for matches.
-struct Seeker<'a> {
-    id: &'a str,
-    country: Option<&'a str>,
-    /// Skills they want (others must offer one).
-    wanted: &'a [String],
-    /// Skills they offer (reciprocal matches must want one).
-    offered: &'a [String],
-}
-
-#[derive(QueryableByName)]
-struct Ranked {
-    #[diesel(sql_type = Text)]
-    artisan_id: String,
-    #[diesel(sql_type = Text)]
-    display_name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    country: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    score: i64,
-    #[diesel(sql_type = BigInt)]
-    same_country: i64,
-}
-
-/// The ranked page, computed in one statement: the posting lists of the
-/// skills I want (as `skill_offered`) and offer (as `skill_wanted`) are
-/// read from the `(kind, value, artisan_id)` primary key, grouped per
-/// artisan, filtered (reciprocal: both sides), ordered and cut at the
-/// keyset position, so only `limit + 1` rows leave the database. Written as
-/// SQL text because diesel's query builder cannot group a filtered union
-/// this way; it is the same text on both databases.
+/// The page's (id, score, same country), best first: whole tiers are
+/// skipped until the keyset position, and each tier that reaches the page
+/// is ordered by id in the database.
 fn ranked(
     conn: &mut AnyConnection,
-    me: &Seeker<'_>,
-    mode: Mode,
+    tiers: &[Tier],
     after: Option<&After>,
-    limit: i64,
-) -> Result<Vec<Ranked>, DbError> {
-    let (wanted, offered) = (me.wanted, me.offered);
-    let me_id = literal(me.id);
-    // Each branch is a range scan of the primary key (kind, value,
-    // artisan_id) that needs no table row (an index-only scan).
-    let mut branches = vec![format!(
-        "SELECT artisan_id, 1 AS teach, 0 AS learn FROM artisan_tags \
-         WHERE kind = 'skill_offered' AND value IN ({}) AND artisan_id <> {me_id}",
-        literals(wanted)
-    )];
-    let having = match mode {
-        Mode::Reciprocal => {
-            branches.push(format!(
-                "SELECT artisan_id, 0 AS teach, 1 AS learn FROM artisan_tags \
-                 WHERE kind = 'skill_wanted' AND value IN ({}) AND artisan_id <> {me_id}",
-                literals(offered)
-            ));
-            "SUM(teach) > 0 AND SUM(learn) > 0"
+    take: usize,
+) -> Result<Vec<(String, i64, bool)>, DbError> {
+    let mut page = Vec::new();
+    for tier in tiers {
+        if page.len() == take {
+            break;
         }
-        Mode::Learn => "SUM(teach) > 0",
-    };
-    let same = match me.country {
-        Some(c) => format!("CASE WHEN a.country = {} THEN 1 ELSE 0 END", literal(c)),
-        None => "0".to_owned(),
-    };
-    let keyset = match after {
-        Some(a) => {
-            let same_after = i64::from(a.same_country);
-            format!(
-                " AND (c.score < {s} OR (c.score = {s} AND ({same} < {same_after} OR ({same} = {same_after} AND c.artisan_id > {id}))))",
-                s = a.score,
-                id = literal(&a.id),
-            )
+        let after_id = match after {
+            Some(a) if (tier.score, tier.same_country) > (a.score, a.same_country) => continue,
+            Some(a) if (tier.score, tier.same_country) == (a.score, a.same_country) => {
+                Some(a.id.as_str())
+            }
+            _ => None,
+        };
+        for id in first_ids(conn, tier, after_id, take - page.len())? {
+            page.push((id, tier.score, tier.same_country));
         }
-        None => String::new(),
-    };
-    let sql = format!(
-        "SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country \
-         FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM ({union}) t \
-               GROUP BY artisan_id HAVING {having}) c \
-         JOIN artisans a ON a.id = c.artisan_id \
-         WHERE NOT a.former_member{keyset} \
-         ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT {take}",
-        union = branches.join(" UNION ALL "),
-        take = limit + 1,
-    );
-    Ok(diesel::sql_query(sql).load::<Ranked>(conn)?)
+    }
+    Ok(page)
 }
 
 /// One page of matches for `me`, best first.
@@ -173,15 +133,29 @@ pub fn matches(
         .first::<Option<String>>(conn)
         .optional()?
         .flatten();
-    let seeker = Seeker {
-        id: me,
-        country: my_country.as_deref(),
-        wanted: &wanted,
-        offered: &offered,
+    let teachers = skill_index::bitmaps(conn, TagKind::SkillOffered.as_str(), &wanted)?;
+    let learners = match mode {
+        Mode::Reciprocal => skill_index::bitmaps(conn, TagKind::SkillWanted.as_str(), &offered)?,
+        Mode::Learn => Vec::new(),
     };
-    let rows = ranked(conn, &seeker, mode, after, limit)?;
-    // The overlapping skills of the (at most limit + 1) artisans on the page.
-    let ids: Vec<&str> = rows.iter().map(|r| r.artisan_id.as_str()).collect();
+    let compatriots = match &my_country {
+        Some(c) => skill_index::bitmaps(conn, COUNTRY, std::slice::from_ref(c))?.pop(),
+        None => None,
+    };
+    let seeker = Seeker {
+        ordinal: skill_index::ordinal_of(conn, me)?,
+        teachers: &teachers,
+        learners: &learners,
+        compatriots: compatriots.as_ref(),
+    };
+    let take = usize::try_from(limit + 1).unwrap_or(1);
+    let rows = ranked(conn, &tiers(mode, &seeker), after, take)?;
+    // Names, countries and overlapping skills of the artisans on the page.
+    let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
+    let profiles: Vec<(String, String, Option<String>)> = artisans::table
+        .filter(artisans::id.eq_any(&ids))
+        .select((artisans::id, artisans::display_name, artisans::country))
+        .load(conn)?;
     let mine: Vec<&String> = wanted.iter().chain(&offered).collect();
     let tags: Vec<(String, String, String)> = artisan_tags::table
         .filter(artisan_tags::artisan_id.eq_any(&ids))
@@ -201,18 +175,21 @@ pub fn matches(
     };
     let matches = rows
         .into_iter()
-        .map(|r| Match {
-            they_teach: skills(&r.artisan_id, TagKind::SkillOffered, &wanted),
-            you_teach: if mode == Mode::Reciprocal {
-                skills(&r.artisan_id, TagKind::SkillWanted, &offered)
-            } else {
-                Vec::new()
-            },
-            score: r.score,
-            same_country: r.same_country == 1,
-            artisan_id: r.artisan_id,
-            display_name: r.display_name,
-            country: r.country,
+        .filter_map(|(id, score, same_country)| {
+            let (_, display_name, country) = profiles.iter().find(|(p, _, _)| *p == id)?;
+            Some(Match {
+                they_teach: skills(&id, TagKind::SkillOffered, &wanted),
+                you_teach: if mode == Mode::Reciprocal {
+                    skills(&id, TagKind::SkillWanted, &offered)
+                } else {
+                    Vec::new()
+                },
+                score,
+                same_country,
+                display_name: display_name.clone(),
+                country: country.clone(),
+                artisan_id: id,
+            })
         })
         .collect();
     Ok(Page::from_overfetch(matches, limit))

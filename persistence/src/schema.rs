@@ -473,3 +473,29 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(allocation_lines, partnership_parties);
 diesel::allow_tables_to_appear_in_same_query!(sales, partnership_parties);
 diesel::allow_tables_to_appear_in_same_query!(refunds, partnership_parties);
+
+diesel::table! {
+    artisan_ordinals (ordinal) {
+        ordinal -> BigInt,
+        artisan_id -> Text,
+    }
+}
+
+diesel::table! {
+    skill_postings (kind, value) {
+        kind -> Text,
+        value -> Text,
+        bits -> Binary,
+    }
+}
+
+diesel::table! {
+    derived_indexes (name) {
+        name -> Text,
+        stale -> Bool,
+    }
+}
+
+diesel::joinable!(artisan_ordinals -> artisans (artisan_id));
+diesel::allow_tables_to_appear_in_same_query!(artisan_ordinals, artisans);
+diesel::allow_tables_to_appear_in_same_query!(artisan_ordinals, artisan_tags);

@@ -1,0 +1,3 @@
+DROP TABLE derived_indexes;
+DROP TABLE skill_postings;
+DROP TABLE artisan_ordinals;

@@ -1,0 +1,254 @@
+//! The matching index: for every skill offered, skill wanted and country, a
+//! bitmap of the ordinals of the current members who have it
+//! (`skill_postings`), with one dense ordinal per artisan
+//! (`artisan_ordinals`).
+//!
+//! It is derived data: the profiles (`artisans`, `artisan_tags`) are the
+//! source of truth. Every profile write moves the artisan's bits in the
+//! same transaction ([`reindex`]); while the index is marked stale
+//! (`derived_indexes`) writes skip it and [`rebuild`] recomputes it from
+//! the profiles. A writer reads the stale flag `FOR SHARE` and a rebuild
+//! locks it exclusively, so no profile write falls between a rebuild's
+//! reads and its commit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::prelude::*;
+use domain::matching::Bitmap;
+use domain::profile::ProfileFields;
+
+use crate::artisans::TagKind;
+use crate::schema::{artisan_ordinals, artisan_tags, artisans, derived_indexes, skill_postings};
+use crate::{sql_literal, write_tx, AnyConnection, DbError};
+
+const NAME: &str = "skill_postings";
+/// The kind of the per-country bitmaps.
+pub(crate) const COUNTRY: &str = "country";
+
+/// The `(kind, value)` bitmaps an artisan's bit is set in.
+pub(crate) type Keys = BTreeSet<(&'static str, String)>;
+
+/// A member's skills and country; a former member is in no bitmap.
+pub(crate) fn keys(fields: &ProfileFields, former_member: bool) -> Keys {
+    if former_member {
+        return Keys::new();
+    }
+    let tagged = |kind: TagKind, values: &[String]| {
+        values
+            .iter()
+            .map(move |v| (kind.as_str(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    tagged(TagKind::SkillOffered, &fields.skills_offered)
+        .into_iter()
+        .chain(tagged(TagKind::SkillWanted, &fields.skills_wanted))
+        .chain(fields.country.iter().map(|c| (COUNTRY, c.clone())))
+        .collect()
+}
+
+fn ordinal(value: i64) -> u64 {
+    u64::try_from(value).expect("ordinals are positive")
+}
+
+/// The artisan's ordinal, if the index knows them.
+pub(crate) fn ordinal_of(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+) -> Result<Option<u64>, DbError> {
+    Ok(artisan_ordinals::table
+        .filter(artisan_ordinals::artisan_id.eq(artisan_id))
+        .select(artisan_ordinals::ordinal)
+        .first::<i64>(conn)
+        .optional()?
+        .map(ordinal))
+}
+
+/// The ordinal of an artisan, given the next free one if they have none
+/// yet (a new profile, or one written before the index existed).
+fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<u64, DbError> {
+    if let Some(known) = ordinal_of(conn, artisan_id)? {
+        return Ok(known);
+    }
+    diesel::insert_into(artisan_ordinals::table)
+        .values(artisan_ordinals::artisan_id.eq(artisan_id))
+        .execute(conn)?;
+    ordinal_of(conn, artisan_id)?.ok_or(DbError::NotFound)
+}
+
+/// Whether writers must leave the index alone; on PostgreSQL the flag row
+/// stays share-locked until the writer's transaction ends, so a rebuild
+/// (which locks it exclusively) waits for the writer, and the other way
+/// round. SQLite runs one write transaction at a time anyway.
+fn stale_for_writer(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    let flag = derived_indexes::table
+        .find(NAME)
+        .select(derived_indexes::stale);
+    Ok(match conn {
+        AnyConnection::Postgresql(pg) => flag.for_share().first(pg)?,
+        AnyConnection::Sqlite(sqlite) => flag.first(sqlite)?,
+    })
+}
+
+/// Moves the artisan's bit from the `before` keys to the `after` keys,
+/// inside the caller's write transaction. Bitmap rows are locked in key
+/// order, so two writers never wait on each other in a cycle.
+pub(crate) fn reindex(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+    before: &Keys,
+    after: &Keys,
+) -> Result<(), DbError> {
+    let ordinal = ordinal_or_next(conn, artisan_id)?;
+    if before == after || stale_for_writer(conn)? {
+        return Ok(());
+    }
+    for key in before.symmetric_difference(after) {
+        set_bit(conn, key, ordinal, after.contains(key))?;
+    }
+    Ok(())
+}
+
+fn set_bit(
+    conn: &mut AnyConnection,
+    (kind, value): &(&'static str, String),
+    ordinal: u64,
+    on: bool,
+) -> Result<(), DbError> {
+    // The first artisan with a skill creates its row; a concurrent creator
+    // of the same row is not an error.
+    diesel::sql_query(format!(
+        "INSERT INTO skill_postings (kind, value) VALUES ({}, {}) ON CONFLICT DO NOTHING",
+        sql_literal(kind),
+        sql_literal(value)
+    ))
+    .execute(conn)?;
+    let row = skill_postings::table.find((*kind, value));
+    let bits = row.select(skill_postings::bits);
+    let stored: Vec<u8> = match conn {
+        AnyConnection::Postgresql(pg) => bits.for_update().first(pg)?,
+        AnyConnection::Sqlite(sqlite) => bits.first(sqlite)?,
+    };
+    let mut bitmap = Bitmap::from_bytes(stored);
+    bitmap.set(ordinal, on);
+    diesel::update(row)
+        .set(skill_postings::bits.eq(bitmap.into_bytes()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Loads the bitmaps of `values` under `kind` (missing ones are empty).
+pub(crate) fn bitmaps(
+    conn: &mut AnyConnection,
+    kind: &str,
+    values: &[String],
+) -> Result<Vec<Bitmap>, DbError> {
+    let stored: Vec<Vec<u8>> = skill_postings::table
+        .filter(skill_postings::kind.eq(kind))
+        .filter(skill_postings::value.eq_any(values))
+        .select(skill_postings::bits)
+        .load(conn)?;
+    Ok(stored.into_iter().map(Bitmap::from_bytes).collect())
+}
+
+/// Marks the index stale: profile writes stop maintaining it until the
+/// next [`rebuild`] (used while demo data is loaded in bulk).
+pub fn mark_stale(conn: &mut AnyConnection) -> Result<(), DbError> {
+    write_tx(conn, |conn| {
+        diesel::update(derived_indexes::table.find(NAME))
+            .set(derived_indexes::stale.eq(true))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Rebuilds the index if it is marked stale (after the migration that
+/// created it, or an interrupted bulk load); returns whether it did.
+pub fn rebuild_if_stale(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    write_tx(conn, |conn| {
+        if !lock_flag(conn)? {
+            return Ok(false);
+        }
+        rebuild_locked(conn)?;
+        Ok(true)
+    })
+}
+
+/// Recomputes every bitmap from the profiles and marks the index fresh;
+/// returns the number of bitmaps.
+pub fn rebuild(conn: &mut AnyConnection) -> Result<usize, DbError> {
+    write_tx(conn, |conn| {
+        lock_flag(conn)?;
+        rebuild_locked(conn)
+    })
+}
+
+/// Locks the flag row exclusively (an `UPDATE` that changes nothing) and
+/// returns whether the index is stale.
+fn lock_flag(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    let flag = derived_indexes::table.find(NAME);
+    diesel::update(flag)
+        .set(derived_indexes::stale.eq(derived_indexes::stale))
+        .execute(conn)?;
+    Ok(flag.select(derived_indexes::stale).first(conn)?)
+}
+
+fn rebuild_locked(conn: &mut AnyConnection) -> Result<usize, DbError> {
+    diesel::sql_query(
+        "INSERT INTO artisan_ordinals (artisan_id) SELECT id FROM artisans \
+         WHERE id NOT IN (SELECT artisan_id FROM artisan_ordinals) ORDER BY id",
+    )
+    .execute(conn)?;
+    diesel::delete(skill_postings::table).execute(conn)?;
+    let mut index: BTreeMap<(String, String), Bitmap> = BTreeMap::new();
+    let members = artisans::table
+        .inner_join(artisan_ordinals::table)
+        .filter(artisans::former_member.eq(false));
+    let skills = [
+        TagKind::SkillOffered.as_str(),
+        TagKind::SkillWanted.as_str(),
+    ];
+    // One posting list at a time keeps memory bounded by the largest list.
+    let keys: Vec<(String, String)> = artisan_tags::table
+        .filter(artisan_tags::kind.eq_any(skills))
+        .select((artisan_tags::kind, artisan_tags::value))
+        .distinct()
+        .load(conn)?;
+    for (kind, value) in keys {
+        let ordinals: Vec<i64> = members
+            .inner_join(artisan_tags::table)
+            .filter(artisan_tags::kind.eq(&kind))
+            .filter(artisan_tags::value.eq(&value))
+            .select(artisan_ordinals::ordinal)
+            .load(conn)?;
+        let bitmap = index.entry((kind, value)).or_default();
+        for o in ordinals {
+            bitmap.set(ordinal(o), true);
+        }
+    }
+    let countries: Vec<(Option<String>, i64)> = members
+        .filter(artisans::country.is_not_null())
+        .select((artisans::country, artisan_ordinals::ordinal))
+        .load(conn)?;
+    for (country, o) in countries {
+        if let Some(country) = country {
+            index
+                .entry((COUNTRY.to_owned(), country))
+                .or_default()
+                .set(ordinal(o), true);
+        }
+    }
+    let count = index.len();
+    for ((kind, value), bitmap) in index {
+        diesel::insert_into(skill_postings::table)
+            .values((
+                skill_postings::kind.eq(kind),
+                skill_postings::value.eq(value),
+                skill_postings::bits.eq(bitmap.into_bytes()),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(derived_indexes::table.find(NAME))
+        .set(derived_indexes::stale.eq(false))
+        .execute(conn)?;
+    Ok(count)
+}
