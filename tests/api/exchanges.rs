@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::support::{Account, ArtisanBuilder, Resp, TestApp};
 
-async fn artisan(
+pub(crate) async fn artisan(
     app: &TestApp,
     name: &str,
     country: &str,
@@ -20,7 +20,7 @@ async fn artisan(
         .await
 }
 
-fn names(res: &Resp) -> Vec<String> {
+pub(crate) fn names(res: &Resp) -> Vec<String> {
     res.body["data"]
         .as_array()
         .into_iter()

@@ -10,6 +10,7 @@ mod collectives;
 mod conventions;
 mod directory;
 mod exchanges;
+mod matching;
 mod me;
 mod openapi;
 mod organizations;
