@@ -140,9 +140,10 @@ pub async fn register(
             else {
                 return Err(errors.into());
             };
-            let hasher = web::Data::clone(state);
-            let password_hash =
-                web::block(move || hasher.passwords.hash(password.expose())).await??;
+            let password_hash = state
+                .passwords
+                .run(move |hasher| hasher.hash(password.expose()))
+                .await??;
             let (user, profile) = state
                 .db(move |conn| {
                     Ok(users::create_account(
@@ -193,12 +194,13 @@ pub async fn login(
         }
         Err(_) => None,
     };
-    let checker = state.clone();
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     // Always spend one Argon2 verification, so an unknown e-mail and a
     // wrong password cannot be told apart by timing either.
-    let password_ok =
-        web::block(move || checker.passwords.verify(&password, stored.as_deref())).await?;
+    let password_ok = state
+        .passwords
+        .run(move |hasher| hasher.verify(&password, stored.as_deref()))
+        .await?;
     let user = user
         .filter(|u| password_ok && u.status() == AccountStatus::Active)
         .ok_or(ApiError::Unauthenticated(BAD_LOGIN))?;
