@@ -179,6 +179,53 @@ def agreements_suite(work, here, d, sign_d, count):
     return results
 
 
+def explain_matching(token):
+    """What one reciprocal request reads on PostgreSQL, statement by
+    statement, for the first signed-in artisan: the bitmaps of their skills
+    and country, then the ids of the best tier (the tiers are counted from
+    the bitmaps here the way domain::matching does it)."""
+    me = call("GET", "/v1/me", token=token)
+    profile = call("GET", f"/v1/artisans/{me['id']}", token=token)
+    q = lambda xs: ", ".join("'" + x + "'" for x in xs)
+    keys = (f"(kind = 'skill_offered' AND value IN ({q(profile['skills_wanted'])})) OR "
+            f"(kind = 'skill_wanted' AND value IN ({q(profile['skills_offered'])})) OR "
+            f"(kind = 'country' AND value = '{profile.get('country') or ''}')")
+    rows = [line.split("|") for line in
+            sh("psql", PG_BENCH, "-qAt", "-c", f"SELECT kind, encode(bits, 'hex') FROM skill_postings WHERE {keys}").split()]
+    members = lambda hexbits: {i * 8 + b for i, byte in enumerate(bytes.fromhex(hexbits)) for b in range(8) if byte >> b & 1}
+    teach, learn, compatriots = {}, {}, set()
+    for kind, hexbits in rows:
+        if kind == "country":
+            compatriots = members(hexbits)
+            continue
+        counts = teach if kind == "skill_offered" else learn
+        for o in members(hexbits):
+            counts[o] = counts.get(o, 0) + 1
+    mine = int(sh("psql", PG_BENCH, "-qAt", "-c", f"SELECT ordinal FROM artisan_ordinals WHERE artisan_id = '{me['id']}'"))
+    tiers = {}
+    for o in (teach.keys() & learn.keys()) - {mine}:
+        tiers.setdefault((teach[o] + learn[o], o in compatriots), []).append(o)
+    # The tiers page 1 (limit 20, 21 rows fetched) reaches, best first.
+    reached, rows_before = [], 0
+    for key in sorted(tiers, reverse=True):
+        reached.append((key, len(tiers[key]), rows_before))
+        rows_before += len(tiers[key])
+        if rows_before >= 21:
+            break
+    print(f"  {len(rows)} bitmaps, {sum(len(h) // 2 for _, h in rows)} bytes; "
+          f"{sum(map(len, tiers.values()))} reciprocal candidates in {len(tiers)} tiers; "
+          f"page 1 reaches {', '.join(f'tier {k} ({n} artisans)' for k, n, _ in reached)}")
+    last, _, before = reached[-1]
+    for label, sql in [
+        ("the bitmaps", f"SELECT bits FROM skill_postings WHERE {keys}"),
+        (f"the ids of the last tier on page 1 {last}", "SELECT artisan_id FROM artisan_ordinals WHERE ordinal IN "
+         f"({', '.join(map(str, sorted(tiers[last])))}) ORDER BY artisan_id LIMIT {21 - before}"),
+    ]:
+        print(f"  query plan, {label}:")
+        plan = sh("psql", PG_BENCH, "-qAt", "-c", f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
+        print("    " + plan.replace("\n", "\n    "))
+
+
 def matching_suite(work, here, d, artisans, backend):
     """Reciprocal matching as many different artisans (skills drawn from a
     300-skill vocabulary by the seed)."""
@@ -198,25 +245,7 @@ def matching_suite(work, here, d, artisans, backend):
             "GET /v1/skill-matches?mode=learn, 200 artisans, 8 conns"),
     ]
     if backend == "postgres":
-        me = call("GET", "/v1/me", token=tokens[0])
-        profile = call("GET", f"/v1/artisans/{me['id']}", token=tokens[0])
-        q = lambda xs: ", ".join("'" + x + "'" for x in xs)
-        same = f"CASE WHEN a.country = '{profile['country']}' THEN 1 ELSE 0 END" if profile.get("country") else "0"
-        # The statement persistence::matching runs for page 1 (limit 20).
-        sql = f"""EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT c.artisan_id, a.display_name, a.country, c.score, CAST({same} AS BIGINT) AS same_country
-FROM (SELECT artisan_id, CAST(COUNT(*) AS BIGINT) AS score FROM (
-        SELECT artisan_id, 1 AS teach, 0 AS learn FROM artisan_tags
-        WHERE kind = 'skill_offered' AND value IN ({q(profile['skills_wanted'])}) AND artisan_id <> '{me['id']}'
-        UNION ALL
-        SELECT artisan_id, 0 AS teach, 1 AS learn FROM artisan_tags
-        WHERE kind = 'skill_wanted' AND value IN ({q(profile['skills_offered'])}) AND artisan_id <> '{me['id']}') t
-      GROUP BY artisan_id HAVING SUM(teach) > 0 AND SUM(learn) > 0) c
-JOIN artisans a ON a.id = c.artisan_id
-WHERE NOT a.former_member
-ORDER BY c.score DESC, same_country DESC, c.artisan_id ASC LIMIT 21"""
-        print("  query plan of the ranking statement:")
-        print("    " + sh("psql", PG_BENCH, "-qAt", "-c", sql).replace("\n", "\n    "))
+        explain_matching(tokens[0])
     return results
 
 

@@ -38,6 +38,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild the skill-matching index from the profiles.
+    Reindex,
     /// Create an admin account; the password is read from standard input.
     CreateAdmin {
         #[arg(long)]
@@ -194,6 +196,11 @@ fn run(command: Command) -> Result<(), String> {
             println!("{}", secret.expose());
             Ok(())
         }
+        Command::Reindex => with_connection(&config, |conn| {
+            let bitmaps = persistence::skill_index::rebuild(conn).map_err(|e| e.to_string())?;
+            println!("matching index rebuilt: {bitmaps} bitmaps");
+            Ok(())
+        }),
         Command::SeedDemo { artisans } => {
             let passwords = Passwords::new().map_err(|e| e.to_string())?;
             with_connection(&config, |conn| seed::run(conn, &passwords, artisans))
