@@ -320,28 +320,58 @@ fn find_row(conn: &mut AnyConnection, id: &str) -> Result<SaleRow, DbError> {
         .ok_or(DbError::NotFound)
 }
 
-fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
-    let lines = allocation_lines::table
-        .filter(allocation_lines::sale_id.eq(&sale.id))
+/// The sales with their lines, refunds and terms: three queries for the
+/// whole page, not three per sale.
+fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>, DbError> {
+    let ids: Vec<&str> = sales.iter().map(|s| s.id.as_str()).collect();
+    let mut lines = allocation_lines::table
+        .filter(allocation_lines::sale_id.eq_any(&ids))
         .order((
             allocation_lines::refund_id.asc(),
             allocation_lines::share_index.asc(),
         ))
         .load::<LineRow>(conn)?;
-    let refunds = refunds::table
-        .filter(refunds::sale_id.eq(&sale.id))
+    let mut refunds = refunds::table
+        .filter(refunds::sale_id.eq_any(&ids))
         .order(refunds::id.asc())
         .load::<RefundRow>(conn)?;
+    let mut agreement_ids: Vec<&str> = sales.iter().map(|s| s.agreement_id.as_str()).collect();
+    agreement_ids.sort_unstable();
+    agreement_ids.dedup();
     let terms = agreements::table
-        .find(&sale.agreement_id)
-        .first::<AgreementRow>(conn)?
-        .terms()?;
-    Ok(SaleView {
-        sale,
-        lines,
-        refunds,
-        terms,
-    })
+        .filter(agreements::id.eq_any(&agreement_ids))
+        .load::<AgreementRow>(conn)?
+        .into_iter()
+        .map(|a| Ok((a.id.clone(), a.terms()?)))
+        .collect::<Result<Vec<(String, Terms)>, DbError>>()?;
+    sales
+        .into_iter()
+        .map(|sale| {
+            let (mine, rest) = std::mem::take(&mut lines)
+                .into_iter()
+                .partition(|l| l.sale_id == sale.id);
+            lines = rest;
+            let (its_refunds, rest) = std::mem::take(&mut refunds)
+                .into_iter()
+                .partition(|r| r.sale_id == sale.id);
+            refunds = rest;
+            let terms = terms
+                .iter()
+                .find(|(id, _)| *id == sale.agreement_id)
+                .map(|(_, t)| t.clone())
+                .ok_or(DbError::NotFound)?;
+            Ok(SaleView {
+                sale,
+                lines: mine,
+                refunds: its_refunds,
+                terms,
+            })
+        })
+        .collect()
+}
+
+fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
+    views(conn, vec![sale])?.pop().ok_or(DbError::NotFound)
 }
 
 /// A sale, if the viewer may see its partnership.
@@ -371,13 +401,8 @@ pub fn list(
         .limit(limit + 1)
         .load::<SaleRow>(conn)?;
     let page = Page::from_overfetch(rows, limit);
-    let views = page
-        .rows
-        .into_iter()
-        .map(|s| view(conn, s))
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page {
-        rows: views,
+        rows: views(conn, page.rows)?,
         has_more: page.has_more,
     })
 }

@@ -474,6 +474,15 @@ async fn parallel_sales_conserve_money_and_do_not_drift() {
         let page = app.get(&path).bearer(&rosa.token).send().await;
         for s in page.body["data"].as_array().into_iter().flatten() {
             total += s["amount_minor"].as_i64().unwrap_or(0);
+            // Each listed sale carries its own lines.
+            let own: i64 = s["lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["refund_id"].is_null())
+                .filter_map(|l| l["amount_minor"].as_i64())
+                .sum();
+            assert_eq!(own, s["amount_minor"].as_i64().unwrap_or(-1));
             for l in s["lines"].as_array().into_iter().flatten() {
                 let i = usize::try_from(l["share_index"].as_i64().unwrap_or(0)).unwrap_or(0);
                 held[i] += l["amount_minor"].as_i64().unwrap_or(0);
