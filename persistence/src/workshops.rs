@@ -198,20 +198,38 @@ fn count(
         .get_result(conn)?)
 }
 
-/// Adds seat counts to each workshop.
+/// Adds seat counts to each workshop (one grouped query for all of them).
 pub fn views(
     conn: &mut AnyConnection,
     rows: Vec<WorkshopRow>,
 ) -> Result<Vec<WorkshopView>, DbError> {
-    rows.into_iter()
-        .map(|row| {
-            Ok(WorkshopView {
-                registered: count(conn, &row.id, RegistrationStatus::Registered)?,
-                waitlisted: count(conn, &row.id, RegistrationStatus::Waitlisted)?,
-                row,
-            })
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let counts: Vec<(String, String, i64)> = workshop_registrations::table
+        .filter(workshop_registrations::workshop_id.eq_any(&ids))
+        .group_by((
+            workshop_registrations::workshop_id,
+            workshop_registrations::status,
+        ))
+        .select((
+            workshop_registrations::workshop_id,
+            workshop_registrations::status,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let count = |id: &str, status: RegistrationStatus| {
+        counts
+            .iter()
+            .find(|(w, s, _)| w == id && s == status.as_str())
+            .map_or(0, |(_, _, n)| *n)
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| WorkshopView {
+            registered: count(&row.id, RegistrationStatus::Registered),
+            waitlisted: count(&row.id, RegistrationStatus::Waitlisted),
+            row,
         })
-        .collect()
+        .collect())
 }
 
 /// Registers `artisan`: a seat if one is free, the waitlist otherwise.

@@ -109,6 +109,19 @@ async fn a_full_workshop_waitlists_and_a_cancellation_promotes() {
         ),
         (json!(2), json!(1))
     );
+    // The list counts the same.
+    let listed = app.get("/v1/workshops").bearer(&dev.token).send().await;
+    let here = listed.body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|w| w["id"] == json!(id))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (here["seats_taken"].clone(), here["waitlisted"].clone()),
+        (json!(2), json!(1))
+    );
 
     // The host sees all; a registrant their own; anyone else nothing.
     assert_eq!(registrations(&app, &host, &id).await.len(), 3);
