@@ -326,7 +326,10 @@ fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>,
     let ids: Vec<&str> = sales.iter().map(|s| s.id.as_str()).collect();
     let mut lines = allocation_lines::table
         .filter(allocation_lines::sale_id.eq_any(&ids))
+        // The sale's own lines (no refund) first on both databases, which
+        // disagree on where NULL sorts.
         .order((
+            allocation_lines::refund_id.is_not_null().asc(),
             allocation_lines::refund_id.asc(),
             allocation_lines::share_index.asc(),
         ))

@@ -291,6 +291,14 @@ async fn refunds_give_back_exactly_and_never_too_much() {
     let first = refund("r-1", 334).await;
     assert_eq!(first.status, 201, "{}", first.text);
     let refund_id = first.body["refunds"][0]["id"].clone();
+    // The sale's own lines come first, then each refund's.
+    let owners: Vec<bool> = first.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l["refund_id"].is_null())
+        .collect();
+    assert_eq!(owners, [true, true, true, false, false, false]);
     let back: Vec<i64> = first.body["lines"]
         .as_array()
         .into_iter()
