@@ -74,20 +74,43 @@ pub(crate) fn settled_until(
         .optional()?)
 }
 
-fn view(conn: &mut AnyConnection, settlement: SettlementRow) -> Result<SettlementView, DbError> {
-    let lines = settlement_lines::table
-        .filter(settlement_lines::settlement_id.eq(&settlement.id))
+/// The settlements with their lines and payments: two queries for all of
+/// them.
+fn views(
+    conn: &mut AnyConnection,
+    settlements: Vec<SettlementRow>,
+) -> Result<Vec<SettlementView>, DbError> {
+    let ids: Vec<&str> = settlements.iter().map(|s| s.id.as_str()).collect();
+    let lines: Vec<SettlementLineRow> = settlement_lines::table
+        .filter(settlement_lines::settlement_id.eq_any(&ids))
         .order(settlement_lines::id.asc())
         .load(conn)?;
-    let payments = payments::table
-        .filter(payments::settlement_id.eq(&settlement.id))
+    let payments: Vec<PaymentRow> = payments::table
+        .filter(payments::settlement_id.eq_any(&ids))
         .order(payments::id.asc())
         .load(conn)?;
-    Ok(SettlementView {
-        settlement,
-        lines,
-        payments,
-    })
+    Ok(settlements
+        .into_iter()
+        .map(|settlement| SettlementView {
+            lines: lines
+                .iter()
+                .filter(|l| l.settlement_id == settlement.id)
+                .cloned()
+                .collect(),
+            payments: payments
+                .iter()
+                .filter(|p| p.settlement_id == settlement.id)
+                .cloned()
+                .collect(),
+            settlement,
+        })
+        .collect())
+}
+
+fn view(conn: &mut AnyConnection, settlement: SettlementRow) -> Result<SettlementView, DbError> {
+    views(conn, vec![settlement])?
+        .pop()
+        .ok_or(DbError::NotFound)
 }
 
 /// An accepted party settles the period from the previous settlement (or
@@ -207,13 +230,8 @@ pub fn list(
         .limit(limit + 1)
         .load::<SettlementRow>(conn)?;
     let page = Page::from_overfetch(rows, limit);
-    let rows = page
-        .rows
-        .into_iter()
-        .map(|r| view(conn, r))
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(Page {
-        rows,
+        rows: views(conn, page.rows)?,
         has_more: page.has_more,
     })
 }

@@ -653,6 +653,20 @@ async fn settlements_freeze_periods_and_payments_settle_them() {
         .send()
         .await;
     assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(2));
+    // Each listed settlement carries its own lines and payments.
+    for item in listed.body["data"].as_array().into_iter().flatten() {
+        let one = app
+            .get(&format!(
+                "/v1/settlements/{}",
+                item["id"].as_str().unwrap_or("")
+            ))
+            .bearer(&rosa.token)
+            .send()
+            .await;
+        assert_eq!(one.status, 200, "{}", one.text);
+        assert_eq!(item["lines"], one.body["lines"]);
+        assert_eq!(item["payments"], one.body["payments"]);
+    }
 }
 
 /// A settlement racing a sale dated inside its period: the sale is either
