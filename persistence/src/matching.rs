@@ -61,15 +61,17 @@ fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<Str
 /// Most ordinals bound in one query (SQLite allows 32 766 parameters).
 const ORDINALS_PER_QUERY: usize = 10_000;
 
-/// The first `take` ids of a tier in id order, after `after_id` if given.
+/// The first `take` ids of a tier in id order, after `after_id` if given,
+/// asking for at most `per_query` ordinals at a time.
 fn first_ids(
     conn: &mut AnyConnection,
     tier: &Tier,
     after_id: Option<&str>,
     take: usize,
+    per_query: usize,
 ) -> Result<Vec<String>, DbError> {
     let mut ids = Vec::new();
-    for chunk in tier.ordinals.chunks(ORDINALS_PER_QUERY) {
+    for chunk in tier.ordinals.chunks(per_query) {
         let chunk: Vec<i64> = chunk.iter().map(|&o| o as i64).collect();
         let mut query = artisan_ordinals::table
             .filter(artisan_ordinals::ordinal.eq_any(chunk))
@@ -108,7 +110,7 @@ fn ranked(
             }
             _ => None,
         };
-        for id in first_ids(conn, tier, after_id, take - page.len())? {
+        for id in first_ids(conn, tier, after_id, take - page.len(), ORDINALS_PER_QUERY)? {
             page.push((id, tier.score, tier.same_country));
         }
     }
@@ -193,4 +195,51 @@ pub fn matches(
         })
         .collect();
     Ok(Page::from_overfetch(matches, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+
+    /// A tier larger than one query's worth of ordinals is ordered by id
+    /// across the chunks, from the keyset position on.
+    #[test]
+    fn tiers_are_ordered_by_id_across_chunks() {
+        let mut conn = AnyConnection::Sqlite(
+            diesel::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        );
+        conn.batch_execute(
+            "CREATE TABLE artisan_ordinals (ordinal INTEGER PRIMARY KEY, artisan_id TEXT NOT NULL UNIQUE)",
+        )
+        .expect("table");
+        // Ids in an order unrelated to the ordinals.
+        let ids: Vec<String> = (1..=25)
+            .map(|n| format!("id-{:02}", (n * 7) % 25))
+            .collect();
+        for id in &ids {
+            diesel::insert_into(artisan_ordinals::table)
+                .values(artisan_ordinals::artisan_id.eq(id))
+                .execute(&mut conn)
+                .expect("insert");
+        }
+        let tier = Tier {
+            score: 2,
+            same_country: false,
+            ordinals: (1..=25).filter(|o| o % 5 != 0).collect(),
+        };
+        let mut expected: Vec<String> = tier
+            .ordinals
+            .iter()
+            .map(|&o| ids[o as usize - 1].clone())
+            .collect();
+        expected.sort();
+        for per_query in [1, 3, 7, ORDINALS_PER_QUERY] {
+            let first = first_ids(&mut conn, &tier, None, 6, per_query).expect("ids");
+            assert_eq!(first, expected[..6], "{per_query} per query");
+            let next = first_ids(&mut conn, &tier, Some(&first[5]), 100, per_query).expect("ids");
+            assert_eq!(next, expected[6..], "{per_query} per query");
+        }
+    }
 }
