@@ -64,15 +64,17 @@ pub(crate) fn ordinal_of(
 }
 
 /// The ordinal of an artisan, given the next free one if they have none
-/// yet (a new profile, or one written before the index existed).
-fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<u64, DbError> {
+/// yet (a new profile, or one written by a version without the index);
+/// `true` when it is new, so no bitmap has it yet.
+fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<(u64, bool), DbError> {
     if let Some(known) = ordinal_of(conn, artisan_id)? {
-        return Ok(known);
+        return Ok((known, false));
     }
     diesel::insert_into(artisan_ordinals::table)
         .values(artisan_ordinals::artisan_id.eq(artisan_id))
         .execute(conn)?;
-    ordinal_of(conn, artisan_id)?.ok_or(DbError::NotFound)
+    let new = ordinal_of(conn, artisan_id)?.ok_or(DbError::NotFound)?;
+    Ok((new, true))
 }
 
 /// Whether writers must leave the index alone; on PostgreSQL the flag row
@@ -98,7 +100,9 @@ pub(crate) fn reindex(
     before: &Keys,
     after: &Keys,
 ) -> Result<(), DbError> {
-    let ordinal = ordinal_or_next(conn, artisan_id)?;
+    let (ordinal, new) = ordinal_or_next(conn, artisan_id)?;
+    let none = Keys::new();
+    let before = if new { &none } else { before };
     if before == after || stale_for_writer(conn)? {
         return Ok(());
     }
