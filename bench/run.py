@@ -244,9 +244,35 @@ def matching_suite(work, here, d, artisans, backend):
         wrk(os.path.join(here, "matches.lua"), 8, d, {"TOKENS_FILE": tokens_file, "BENCH_PATH": "/v1/skill-matches?mode=learn"},
             "GET /v1/skill-matches?mode=learn, 200 artisans, 8 conns"),
     ]
+    profile_edits(tokens[:100])
     if backend == "postgres":
         explain_matching(tokens[0])
     return results
+
+
+def profile_edits(tokens):
+    """What keeping the matching index costs a profile edit: sequential
+    PATCHes that replace the offered skills (bitmaps move) against ones that
+    change only the bio (no index work)."""
+    sets = [[f"{s}-{f}" for s in skills for f in ("basics", "repair", "history")]
+            for skills in (("weaving", "pottery", "carving"), ("pricing", "branding", "photography"))]
+    # Nine skills, none of them held before (so every run moves bitmaps).
+    fresh = lambda held: sets[1] if set(held) & set(sets[0]) else sets[0]
+    for label, body in [
+        ("bio only", lambda i, profile: {"bio": f"Edited {i} times."}),
+        ("skills_offered replaced by 9 new ones", lambda i, profile: {"skills_offered": fresh(profile["skills_offered"])}),
+    ]:
+        times = []
+        for i, token in enumerate(tokens):
+            me = call("GET", "/v1/me", token=token)
+            profile = call("GET", f"/v1/artisans/{me['id']}", token=token)
+            t0 = time.perf_counter()
+            call("PATCH", f"/v1/artisans/{me['id']}", body(i, profile), token=token,
+                 headers={"If-Match": f'"{profile["version"]}"'})
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        print(f"  PATCH /v1/artisans/{{id}} ({label}), {len(times)} sequential: "
+              f"p50 {times[len(times) // 2]:.1f} ms, p99 {times[int(len(times) * 0.99) - 1]:.1f} ms")
 
 
 def active_partnership(a, b, a_n):

@@ -18,6 +18,9 @@ CREATE TABLE skill_postings (
     bits  BYTEA NOT NULL DEFAULT ''::bytea,
     PRIMARY KEY (kind, value)
 );
+-- Sparse random bitmaps barely compress, and they are rewritten on every
+-- profile edit that touches them: store them uncompressed (out of line).
+ALTER TABLE skill_postings ALTER COLUMN bits SET STORAGE EXTERNAL;
 
 -- Derived indexes that must be rebuilt before they are read again (set by
 -- this migration and while demo data is bulk-loaded).
