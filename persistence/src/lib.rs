@@ -69,6 +69,14 @@ pub(crate) fn sql_literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
+/// Moves the rows that belong to one parent out of rows loaded for a
+/// whole page, keeping the rest (in order) for the next parent.
+pub(crate) fn take_rows<T>(rows: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
+    let (taken, rest) = std::mem::take(rows).into_iter().partition(belongs);
+    *rows = rest;
+    taken
+}
+
 pub(crate) fn json_list(values: &[String]) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
 }

@@ -16,7 +16,7 @@ use domain::matching::{tiers, Seeker, Tier};
 
 use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans};
-use crate::skill_index::{self, COUNTRY};
+use crate::skill_index;
 use crate::{AnyConnection, DbError, Page};
 
 pub use domain::matching::Mode;
@@ -129,26 +129,21 @@ pub fn matches(
     if wanted.is_empty() || (mode == Mode::Reciprocal && offered.is_empty()) {
         return Ok(Page::from_overfetch(Vec::new(), limit));
     }
-    let my_country = artisans::table
-        .find(me)
-        .select(artisans::country)
-        .first::<Option<String>>(conn)
+    let (my_country, my_ordinal) = artisans::table
+        .left_join(artisan_ordinals::table)
+        .filter(artisans::id.eq(me))
+        .select((artisans::country, artisan_ordinals::ordinal.nullable()))
+        .first::<(Option<String>, Option<i64>)>(conn)
         .optional()?
-        .flatten();
-    let teachers = skill_index::bitmaps(conn, TagKind::SkillOffered.as_str(), &wanted)?;
-    let learners = match mode {
-        Mode::Reciprocal => skill_index::bitmaps(conn, TagKind::SkillWanted.as_str(), &offered)?,
-        Mode::Learn => Vec::new(),
-    };
-    let compatriots = match &my_country {
-        Some(c) => skill_index::bitmaps(conn, COUNTRY, std::slice::from_ref(c))?.pop(),
-        None => None,
-    };
+        .unwrap_or_default();
+    let learners_wanted = (mode == Mode::Reciprocal).then_some(offered.as_slice());
+    let bitmaps =
+        skill_index::seeker_bitmaps(conn, &wanted, learners_wanted, my_country.as_deref())?;
     let seeker = Seeker {
-        ordinal: skill_index::ordinal_of(conn, me)?,
-        teachers: &teachers,
-        learners: &learners,
-        compatriots: compatriots.as_ref(),
+        ordinal: my_ordinal.and_then(|o| u64::try_from(o).ok()),
+        teachers: &bitmaps.teachers,
+        learners: &bitmaps.learners,
+        compatriots: bitmaps.compatriots.as_ref(),
     };
     let take = usize::try_from(limit + 1).unwrap_or(1);
     let rows = ranked(conn, &tiers(mode, &seeker), after, take)?;

@@ -17,7 +17,7 @@ use domain::{FieldError, FieldErrors};
 use crate::agreements::AgreementRow;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales};
-use crate::{now, sql_literal, write_tx, AnyConnection, DbError, Page};
+use crate::{now, sql_literal, take_rows, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = sales)]
@@ -350,14 +350,8 @@ fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>,
     sales
         .into_iter()
         .map(|sale| {
-            let (mine, rest) = std::mem::take(&mut lines)
-                .into_iter()
-                .partition(|l| l.sale_id == sale.id);
-            lines = rest;
-            let (its_refunds, rest) = std::mem::take(&mut refunds)
-                .into_iter()
-                .partition(|r| r.sale_id == sale.id);
-            refunds = rest;
+            let mine = take_rows(&mut lines, |l| l.sale_id == sale.id);
+            let its_refunds = take_rows(&mut refunds, |r| r.sale_id == sale.id);
             let terms = terms
                 .iter()
                 .find(|(id, _)| *id == sale.agreement_id)

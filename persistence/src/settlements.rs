@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::partnerships::{self, Viewer};
 use crate::sales::payouts;
 use crate::schema::{payments, settlement_lines, settlements};
-use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
+use crate::{now, outbox, take_rows, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = settlements)]
@@ -81,27 +81,19 @@ fn views(
     settlements: Vec<SettlementRow>,
 ) -> Result<Vec<SettlementView>, DbError> {
     let ids: Vec<&str> = settlements.iter().map(|s| s.id.as_str()).collect();
-    let lines: Vec<SettlementLineRow> = settlement_lines::table
+    let mut lines: Vec<SettlementLineRow> = settlement_lines::table
         .filter(settlement_lines::settlement_id.eq_any(&ids))
         .order(settlement_lines::id.asc())
         .load(conn)?;
-    let payments: Vec<PaymentRow> = payments::table
+    let mut payments: Vec<PaymentRow> = payments::table
         .filter(payments::settlement_id.eq_any(&ids))
         .order(payments::id.asc())
         .load(conn)?;
     Ok(settlements
         .into_iter()
         .map(|settlement| SettlementView {
-            lines: lines
-                .iter()
-                .filter(|l| l.settlement_id == settlement.id)
-                .cloned()
-                .collect(),
-            payments: payments
-                .iter()
-                .filter(|p| p.settlement_id == settlement.id)
-                .cloned()
-                .collect(),
+            lines: take_rows(&mut lines, |l| l.settlement_id == settlement.id),
+            payments: take_rows(&mut payments, |p| p.settlement_id == settlement.id),
             settlement,
         })
         .collect())

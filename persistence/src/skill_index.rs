@@ -51,10 +51,7 @@ fn ordinal(value: i64) -> u64 {
 }
 
 /// The artisan's ordinal, if the index knows them.
-pub(crate) fn ordinal_of(
-    conn: &mut AnyConnection,
-    artisan_id: &str,
-) -> Result<Option<u64>, DbError> {
+fn ordinal_of(conn: &mut AnyConnection, artisan_id: &str) -> Result<Option<u64>, DbError> {
     Ok(artisan_ordinals::table
         .filter(artisan_ordinals::artisan_id.eq(artisan_id))
         .select(artisan_ordinals::ordinal)
@@ -140,18 +137,65 @@ fn set_bit(
     Ok(())
 }
 
-/// Loads the bitmaps of `values` under `kind` (missing ones are empty).
-pub(crate) fn bitmaps(
+/// The bitmaps a seeker's matches are counted from.
+pub(crate) struct SeekerBitmaps {
+    /// Who offers each skill the seeker wants.
+    pub teachers: Vec<Bitmap>,
+    /// Who wants each skill the seeker offers (when asked for).
+    pub learners: Vec<Bitmap>,
+    /// Who shares the seeker's country.
+    pub compatriots: Option<Bitmap>,
+}
+
+/// Loads, in one query, the bitmaps of the skills the seeker wants (as
+/// offered), of the skills they offer (as wanted; `None` to skip) and of
+/// their country. Skills nobody has have no row and count as empty.
+pub(crate) fn seeker_bitmaps(
     conn: &mut AnyConnection,
-    kind: &str,
-    values: &[String],
-) -> Result<Vec<Bitmap>, DbError> {
-    let stored: Vec<Vec<u8>> = skill_postings::table
-        .filter(skill_postings::kind.eq(kind))
-        .filter(skill_postings::value.eq_any(values))
-        .select(skill_postings::bits)
-        .load(conn)?;
-    Ok(stored.into_iter().map(Bitmap::from_bytes).collect())
+    wanted: &[String],
+    offered: Option<&[String]>,
+    country: Option<&str>,
+) -> Result<SeekerBitmaps, DbError> {
+    let (offered_kind, wanted_kind) = (
+        TagKind::SkillOffered.as_str(),
+        TagKind::SkillWanted.as_str(),
+    );
+    let mut query = skill_postings::table
+        .filter(
+            skill_postings::kind
+                .eq(offered_kind)
+                .and(skill_postings::value.eq_any(wanted)),
+        )
+        .select((skill_postings::kind, skill_postings::bits))
+        .into_boxed();
+    if let Some(offered) = offered {
+        query = query.or_filter(
+            skill_postings::kind
+                .eq(wanted_kind)
+                .and(skill_postings::value.eq_any(offered)),
+        );
+    }
+    if let Some(country) = country {
+        query = query.or_filter(
+            skill_postings::kind
+                .eq(COUNTRY)
+                .and(skill_postings::value.eq(country)),
+        );
+    }
+    let mut loaded = SeekerBitmaps {
+        teachers: Vec::new(),
+        learners: Vec::new(),
+        compatriots: None,
+    };
+    for (kind, bits) in query.load::<(String, Vec<u8>)>(conn)? {
+        let bitmap = Bitmap::from_bytes(bits);
+        match kind.as_str() {
+            COUNTRY => loaded.compatriots = Some(bitmap),
+            k if k == offered_kind => loaded.teachers.push(bitmap),
+            _ => loaded.learners.push(bitmap),
+        }
+    }
+    Ok(loaded)
 }
 
 /// Marks the index stale: profile writes stop maintaining it until the

@@ -40,6 +40,8 @@ impl Hasher {
             memory: Vec::new(),
         };
         hasher.decoy = hasher.hash(&crate::auth::new_refresh_token())?;
+        // Each worker allocates its own working area on its first hash;
+        // the template they are cloned from carries none.
         hasher.memory = Vec::new();
         Ok(hasher)
     }
