@@ -506,7 +506,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         conn,
         &amendment.id,
         &actor(&kwame, None),
-        amendment.version,
+        &domain::precondition::Precondition::exactly(amendment.version),
         |mut terms| {
             terms.revenue_split.shares[0].share_bps = 4500;
             terms.revenue_split.shares[2].share_bps = 2000;

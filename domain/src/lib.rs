@@ -17,6 +17,7 @@ pub mod ids;
 pub mod matching;
 pub mod money;
 pub mod partnership;
+pub mod precondition;
 pub mod profile;
 pub mod sale;
 pub mod text;

@@ -15,6 +15,7 @@ use domain::agreement::{
     check_amendment, fully_signed, AgreementKind, AgreementStatus, EventKind, InForce, Terms,
 };
 use domain::partnership::{PartnershipStatus, PartyStatus};
+use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
 use serde_json::json;
@@ -408,7 +409,7 @@ pub fn edit<E>(
     conn: &mut AnyConnection,
     id: &str,
     actor: &Actor,
-    expected_version: i64,
+    expected: &Precondition,
     change: impl FnOnce(Terms) -> Result<Terms, FieldErrors>,
 ) -> Result<AgreementRow, E>
 where
@@ -419,7 +420,7 @@ where
         acting_party::<E>(conn, &row.partnership_id, actor)?;
         // A broken body is reported before a stale version (422 before 412).
         let terms = change(row.terms()?)?;
-        if row.version != expected_version {
+        if !expected.admits(row.version) {
             return Err(DbError::StaleVersion.into());
         }
         require_draft(&row)?;

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use domain::precondition::Precondition;
 use domain::profile::{OpenTo, OpenToKind, ProfileFields, ValidProfilePatch};
 
 use crate::schema::{artisan_tags, artisans};
@@ -191,29 +192,30 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ArtisanRow>, Db
         .optional()?)
 }
 
-/// Replaces the editable fields if the stored version is `expected_version`
+/// Replaces the editable fields if `expected` admits the stored version
 /// (compared in the `UPDATE` itself, so two concurrent writers with the
 /// same version cannot both succeed). Bumps the version.
 pub fn replace_profile(
     conn: &mut AnyConnection,
     id: &str,
-    expected_version: i64,
+    expected: &Precondition,
     fields: &ProfileFields,
     former_member: bool,
 ) -> Result<ArtisanRow, DbError> {
     let mut row = find(conn, id)?.ok_or(DbError::NotFound)?;
-    if row.version != expected_version {
+    if !expected.admits(row.version) {
         return Err(DbError::StaleVersion);
     }
+    let read_version = row.version;
     let indexed_before = skill_index::keys(&row.fields(), row.former_member);
     row.set_fields(fields);
     row.former_member = former_member;
     row.updated_at = now();
-    row.version = expected_version + 1;
+    row.version = read_version + 1;
     let changed = diesel::update(
         artisans::table
             .find(id)
-            .filter(artisans::version.eq(expected_version)),
+            .filter(artisans::version.eq(read_version)),
     )
     .set((
         artisans::display_name.eq(&row.display_name),
@@ -258,7 +260,7 @@ pub fn replace_profile(
 pub fn update_profile(
     conn: &mut AnyConnection,
     id: &str,
-    expected_version: i64,
+    expected: &Precondition,
     patch: ValidProfilePatch,
 ) -> Result<ArtisanRow, DbError> {
     write_tx(conn, |conn| {
@@ -268,7 +270,7 @@ pub fn update_profile(
         }
         let mut fields = current.fields();
         patch.apply(&mut fields);
-        replace_profile(conn, id, expected_version, &fields, false)
+        replace_profile(conn, id, expected, &fields, false)
     })
 }
 

@@ -12,6 +12,7 @@ use domain::collective::{
     may_lose_coordinator, ApplicationStatus, CollectiveFields, Decision, MemberRole,
     MembershipPolicy,
 };
+use domain::precondition::Precondition;
 
 use crate::error::duplicate_as;
 use crate::schema::{
@@ -222,7 +223,7 @@ pub fn update<E>(
     conn: &mut AnyConnection,
     id: &str,
     actor: &str,
-    expected_version: i64,
+    expected: &Precondition,
     change: impl FnOnce(&mut CollectiveFields) -> Result<(), E>,
 ) -> Result<CollectiveRow, E>
 where
@@ -234,16 +235,17 @@ where
         // A broken body is reported before a stale version (422 before 412).
         let mut fields = row.fields();
         change(&mut fields)?;
-        if row.version != expected_version {
+        if !expected.admits(row.version) {
             return Err(DbError::StaleVersion.into());
         }
+        let read_version = row.version;
         row.set_fields(&fields);
         row.updated_at = now();
-        row.version = expected_version + 1;
+        row.version = read_version + 1;
         let changed: usize = diesel::update(
             collectives::table
                 .find(id)
-                .filter(collectives::version.eq(expected_version)),
+                .filter(collectives::version.eq(read_version)),
         )
         .set((
             collectives::name.eq(&row.name),
@@ -500,10 +502,10 @@ fn load_member(
     conn: &mut AnyConnection,
     collective_id: &str,
     artisan_id: &str,
-    expected_version: i64,
+    expected: &Precondition,
 ) -> Result<MemberRow, DbError> {
     let member = membership(conn, collective_id, artisan_id)?.ok_or(DbError::NotFound)?;
-    if member.version != expected_version {
+    if !expected.admits(member.version) {
         return Err(DbError::StaleVersion);
     }
     Ok(member)
@@ -516,13 +518,13 @@ pub fn set_role(
     collective_id: &str,
     actor: &str,
     artisan_id: &str,
-    expected_version: i64,
+    expected: &Precondition,
     role: MemberRole,
 ) -> Result<MemberRow, DbError> {
     write_tx(conn, |conn| {
         lock(conn, collective_id)?;
         require_coordinator(conn, collective_id, actor)?;
-        let mut member = load_member(conn, collective_id, artisan_id, expected_version)?;
+        let mut member = load_member(conn, collective_id, artisan_id, expected)?;
         if member.role() == MemberRole::Coordinator
             && role == MemberRole::Member
             && !may_lose_coordinator(coordinator_count(conn, collective_id)?)
@@ -548,14 +550,14 @@ pub fn remove_member(
     collective_id: &str,
     actor: &str,
     artisan_id: &str,
-    expected_version: i64,
+    expected: &Precondition,
 ) -> Result<(), DbError> {
     write_tx(conn, |conn| {
         lock(conn, collective_id)?;
         if actor != artisan_id {
             require_coordinator(conn, collective_id, actor)?;
         }
-        let member = load_member(conn, collective_id, artisan_id, expected_version)?;
+        let member = load_member(conn, collective_id, artisan_id, expected)?;
         if member.role() == MemberRole::Coordinator
             && !may_lose_coordinator(coordinator_count(conn, collective_id)?)
         {

@@ -13,6 +13,7 @@ use domain::collective::MemberRole;
 use domain::partnership::{
     PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch, PartyStatus,
 };
+use domain::precondition::Precondition;
 use domain::webhook::EventType;
 
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
@@ -471,7 +472,7 @@ pub fn update<E>(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-    expected_version: i64,
+    expected: &Precondition,
     text: PartnershipTextPatch,
     status: Option<PartnershipStatus>,
 ) -> Result<PartnershipRow, E>
@@ -484,7 +485,7 @@ where
         // A broken body is reported before a stale version (422 before 412).
         let mut current = row.text();
         text.apply(&mut current)?;
-        if row.version != expected_version {
+        if !expected.admits(row.version) {
             return Err(DbError::StaleVersion.into());
         }
         if let Some(next) = status {

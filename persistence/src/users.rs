@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use domain::account::{AccountStatus, Role};
 use domain::ids::UserId;
+use domain::precondition::Precondition;
 use domain::profile::ProfileFields;
 use domain::text::Email;
 
@@ -88,17 +89,11 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbErr
 pub fn close_account(
     conn: &mut AnyConnection,
     id: &str,
-    expected_version: i64,
+    expected: &Precondition,
 ) -> Result<(), DbError> {
     write_tx(conn, |conn| {
         let at = now();
-        artisans::replace_profile(
-            conn,
-            id,
-            expected_version,
-            &ProfileFields::former_member(),
-            true,
-        )?;
+        artisans::replace_profile(conn, id, expected, &ProfileFields::former_member(), true)?;
         diesel::update(users::table.find(id))
             .set((
                 users::email.eq(None::<String>),

@@ -9,6 +9,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::exchange::{RegistrationStatus, WorkshopFields};
+use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
 use serde_json::json;
@@ -311,7 +312,7 @@ pub fn cancel(
     workshop_id: &str,
     registration_id: &str,
     viewer: &str,
-    expected_version: i64,
+    expected: &Precondition,
 ) -> Result<(), DbError> {
     write_tx(conn, |conn| {
         let workshop = lock(conn, workshop_id)?;
@@ -322,7 +323,7 @@ pub fn cancel(
             .optional()?
             .filter(|r| r.artisan_id == viewer || workshop.host_id == viewer)
             .ok_or(DbError::NotFound)?;
-        if registration.version != expected_version {
+        if !expected.admits(registration.version) {
             return Err(DbError::StaleVersion);
         }
         if registration.status() == RegistrationStatus::Cancelled {

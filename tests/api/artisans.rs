@@ -108,6 +108,41 @@ async fn the_owner_edits_with_if_match_and_gets_a_new_etag() {
     assert_eq!(now.body["version"], 3);
 }
 
+/// RFC 9110 §13.1.1: a list of entity-tags is evaluated tag by tag; a tag
+/// that is well-formed but not the current strong ETag (weak, foreign,
+/// garbage in quotes) fails the precondition (412); only a value that is not
+/// entity-tag syntax at all is a 400; `*` counts as missing (428).
+#[actix_web::test]
+async fn if_match_is_evaluated_as_rfc_9110_says() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    for stale in ["\"bogus\"", "W/\"1\"", "\"01\"", "\"\"", "\"2\", \"3\""] {
+        patch(&app, &rosa, &rosa.id, stale, json!({"bio": "x"}))
+            .await
+            .assert_problem(412, "precondition-failed");
+    }
+    for malformed in ["bogus", "1", "\"1", "\"1\" \"2\"", "W/1"] {
+        patch(&app, &rosa, &rosa.id, malformed, json!({"bio": "x"}))
+            .await
+            .assert_problem(400, "bad-request");
+    }
+    patch(&app, &rosa, &rosa.id, "*", json!({"bio": "x"}))
+        .await
+        .assert_problem(428, "precondition-required");
+    // One current strong tag anywhere in a list satisfies it.
+    let res = patch(
+        &app,
+        &rosa,
+        &rosa.id,
+        "W/\"1\", \"other-server\" ,, \"1\"",
+        json!({"bio": "listed"}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["bio"], "listed");
+    assert_eq!(res.body["version"], 2, "only the matching write happened");
+}
+
 #[actix_web::test]
 async fn a_foreign_user_cannot_edit_and_nothing_changes() {
     let app = TestApp::spawn().await;

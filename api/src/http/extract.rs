@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use domain::precondition::{IfMatchError, Precondition};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -53,30 +54,12 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize)
     .app_data(web::PathConfig::default().error_handler(path_error));
 }
 
-/// The version named by a required `If-Match: "<version>"` header.
-/// Missing, or `*` (which would defeat the check) → 428; a value that is
-/// not one strong ETag of ours (`"<digits>"`) → 400; a well-formed ETag
-/// that is not the current one → 412 (decided by the update itself).
-pub struct IfMatch(pub i64);
-
-fn parse_if_match(value: &str) -> Result<i64, ApiError> {
-    let value = value.trim();
-    if value == "*" {
-        return Err(ApiError::PreconditionRequired);
-    }
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .filter(|v| (1..=18).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            ApiError::bad_param(
-                "If-Match",
-                "invalid",
-                "must be the ETag of the resource, such as \"3\"",
-            )
-        })
-}
+/// The versions a required `If-Match` header admits
+/// ([`domain::precondition::Precondition`]): missing, or `*` (which would
+/// defeat the check) → 428; a value that is not entity-tag syntax → 400;
+/// well-formed tags that do not name the current version → 412 (decided
+/// where the version is compared, inside the write).
+pub struct IfMatch(pub Precondition);
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -85,11 +68,15 @@ impl FromRequest for IfMatch {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let result = match req.headers().get(header::IF_MATCH) {
             None => Err(ApiError::PreconditionRequired),
-            Some(value) => value
-                .to_str()
-                .map_err(|_| ApiError::bad_param("If-Match", "invalid", "must be ASCII"))
-                .and_then(parse_if_match)
-                .map(IfMatch),
+            Some(value) => match Precondition::parse_if_match(value.as_bytes()) {
+                Ok(precondition) => Ok(IfMatch(precondition)),
+                Err(IfMatchError::Any) => Err(ApiError::PreconditionRequired),
+                Err(IfMatchError::Malformed) => Err(ApiError::bad_param(
+                    "If-Match",
+                    "invalid",
+                    "must be a list of entity-tags, such as \"3\"",
+                )),
+            },
         };
         ready(result)
     }
@@ -129,9 +116,12 @@ impl FromRequest for IdempotencyKey {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IfMatchHeader {
-    /// The current ETag of what is being changed, e.g. `"3"`.
+    /// The current ETag of what is being changed, e.g. `"3"` (RFC 9110:
+    /// a list of entity-tags is accepted; one of them must be current).
     #[serde(rename = "If-Match")]
-    #[param(pattern = r#"^"[0-9]{1,18}"$"#)]
+    #[param(
+        pattern = r#"^[ \t]*(W/)?"[\x21\x23-\x7E]*"([ \t]*,[ \t]*(W/)?"[\x21\x23-\x7E]*")*[ \t]*$"#
+    )]
     pub if_match: String,
 }
 

@@ -12,6 +12,4 @@ pub mod rate_limit;
 pub mod request_context;
 
 /// `"<version>"`: a strong ETag for a versioned resource.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
-}
+pub use domain::precondition::etag;

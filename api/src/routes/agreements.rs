@@ -556,7 +556,7 @@ pub async fn update_agreement(
     let id = id.to_string();
     let body = state
         .db(move |conn| {
-            let row = store::edit::<ApiError>(conn, &id, &actor, if_match.0, |t| change.apply(t))?;
+            let row = store::edit::<ApiError>(conn, &id, &actor, &if_match.0, |t| change.apply(t))?;
             one(conn, row)
         })
         .await?;

@@ -453,7 +453,7 @@ pub async fn update_artisan(
     let patch = ProfilePatch::from(parse_patch(body.into_inner())?).validate()?;
     let expected = if_match.0;
     let row = state
-        .db(move |conn| Ok(store::update_profile(conn, &id, expected, patch)?))
+        .db(move |conn| Ok(store::update_profile(conn, &id, &expected, patch)?))
         .await?;
     Ok(with_etag(row))
 }

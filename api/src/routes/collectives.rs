@@ -301,7 +301,7 @@ pub async fn update_collective(
     let id = id.to_string();
     let row = state
         .db(move |conn| {
-            store::update(conn, &id, &user.id, if_match.0, |fields| {
+            store::update(conn, &id, &user.id, &if_match.0, |fields| {
                 patch.apply(fields).map_err(ApiError::from)
             })
         })
@@ -701,7 +701,7 @@ pub async fn change_role(
                 &collective_id.to_string(),
                 &user.id,
                 &artisan,
-                if_match.0,
+                &if_match.0,
                 role,
             )?;
             let name = persistence::artisans::find(conn, &artisan)?
@@ -747,7 +747,7 @@ pub async fn remove_member(
                 &collective_id.to_string(),
                 &user.id,
                 &artisan_id.to_string(),
-                if_match.0,
+                &if_match.0,
             )?)
         })
         .await?;

@@ -105,7 +105,7 @@ pub async fn delete_me(
     let user_id = principal.user()?.id;
     let expected = if_match.0;
     state
-        .db(move |conn| Ok(users::close_account(conn, &user_id, expected)?))
+        .db(move |conn| Ok(users::close_account(conn, &user_id, &expected)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -456,7 +456,7 @@ pub async fn cancel_registration(
                 &id.to_string(),
                 &registration.to_string(),
                 &user.id,
-                if_match.0,
+                &if_match.0,
             )?)
         })
         .await?;
