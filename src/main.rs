@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use actix_web::{web, HttpServer};
 use api::auth::password::Passwords;
-use api::config::{Config, LogFormat};
+use api::config::{AppEnv, Config, LogFormat};
 use api::routes::organizations::{issue_api_key, ApiKeyRequest, OrganizationRequest, ScopeName};
 use api::state::AppState;
 use clap::{Parser, Subcommand};
@@ -202,6 +202,9 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }),
         Command::SeedDemo { artisans } => {
+            if config.app_env == AppEnv::Production {
+                return Err("seed-demo refuses to run with APP_ENV=production: it creates accounts whose passwords are published".to_owned());
+            }
             let passwords = Passwords::new().map_err(|e| e.to_string())?;
             with_connection(&config, |conn| seed::run(conn, &passwords, artisans))
         }

@@ -63,10 +63,27 @@ impl<T> Page<T> {
     }
 }
 
-/// A SQL string literal, for the few statements written as SQL text (the
-/// same text on both databases): standard quoting, quotes doubled.
-pub(crate) fn sql_literal(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+/// The backend type of [`AnyConnection`].
+pub(crate) type Backend = <AnyConnection as diesel::Connection>::Backend;
+
+/// A statement written as SQL text, for the few shapes the query builder
+/// cannot express through `MultiConnection` (multi-row `VALUES`, `ON
+/// CONFLICT`, `CASE`). Values always travel as bind parameters, never in
+/// the text. Placeholders are `$1`, `$2`, … in order of first appearance:
+/// positional parameters on PostgreSQL, and on SQLite named parameters
+/// numbered by first appearance — so the same text binds the same way on
+/// both.
+pub(crate) type SqlText =
+    diesel::query_builder::BoxedSqlQuery<'static, Backend, diesel::query_builder::SqlQuery>;
+
+pub(crate) fn sql_text(sql: String) -> SqlText {
+    diesel::sql_query(sql).into_boxed()
+}
+
+/// `($first, …, $first + width - 1)`, one row of placeholders.
+pub(crate) fn placeholder_row(first: usize, width: usize) -> String {
+    let names: Vec<String> = (first..first + width).map(|n| format!("${n}")).collect();
+    format!("({})", names.join(", "))
 }
 
 /// Moves the rows that belong to one parent out of rows loaded for a

@@ -9,6 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use domain::agreement::{AgreementKind, AgreementStatus, Recipient, Terms};
 use domain::allocation::{allocate, refund as refund_lines, Cumulative};
 use domain::sale::{Channel, SaleFields};
@@ -17,7 +18,7 @@ use domain::{FieldError, FieldErrors};
 use crate::agreements::AgreementRow;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales};
-use crate::{now, sql_literal, take_rows, write_tx, AnyConnection, DbError, Page};
+use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = sales)]
@@ -154,32 +155,30 @@ fn insert_lines(
     if out.is_empty() {
         return Ok(out);
     }
-    let text = |v: &Option<String>| v.as_deref().map_or_else(|| "NULL".to_owned(), sql_literal);
-    let rows: Vec<String> = out
-        .iter()
-        .map(|l| {
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                sql_literal(&l.id),
-                sql_literal(&l.sale_id),
-                text(&l.refund_id),
-                sql_literal(&l.agreement_id),
-                sql_literal(&l.content_hash),
-                l.share_index,
-                text(&l.party_id),
-                text(&l.beneficiary_name),
-                l.amount_minor,
-                sql_literal(&l.currency),
-                sql_literal(&at.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
-            )
-        })
+    const COLUMNS: usize = 11;
+    let rows: Vec<String> = (0..out.len())
+        .map(|i| placeholder_row(i * COLUMNS + 1, COLUMNS))
         .collect();
-    diesel::sql_query(format!(
+    let mut insert = sql_text(format!(
         "INSERT INTO allocation_lines (id, sale_id, refund_id, agreement_id, content_hash, share_index, \
          party_id, beneficiary_name, amount_minor, currency, created_at) VALUES {}",
         rows.join(", ")
-    ))
-    .execute(conn)?;
+    ));
+    for l in &out {
+        insert = insert
+            .bind::<Text, _>(l.id.clone())
+            .bind::<Text, _>(l.sale_id.clone())
+            .bind::<Nullable<Text>, _>(l.refund_id.clone())
+            .bind::<Text, _>(l.agreement_id.clone())
+            .bind::<Text, _>(l.content_hash.clone())
+            .bind::<Integer, _>(l.share_index)
+            .bind::<Nullable<Text>, _>(l.party_id.clone())
+            .bind::<Nullable<Text>, _>(l.beneficiary_name.clone())
+            .bind::<BigInt, _>(l.amount_minor)
+            .bind::<Text, _>(l.currency.clone())
+            .bind::<Timestamp, _>(l.created_at);
+    }
+    insert.execute(conn)?;
     Ok(out)
 }
 
@@ -296,11 +295,11 @@ where
             .map(|(i, a)| format!(" WHEN {i} THEN {a}"))
             .collect();
         if !cases.is_empty() {
-            diesel::sql_query(format!(
+            sql_text(format!(
                 "UPDATE allocation_totals SET held_minor = held_minor + CASE share_index{cases} ELSE 0 END \
-                 WHERE agreement_id = {}",
-                sql_literal(&agreement.id)
+                 WHERE agreement_id = $1"
             ))
+            .bind::<Text, _>(agreement.id.clone())
             .execute(conn)?;
         }
         Ok(SaleView {

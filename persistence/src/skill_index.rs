@@ -19,7 +19,7 @@ use domain::profile::ProfileFields;
 
 use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans, derived_indexes, skill_postings};
-use crate::{sql_literal, write_tx, AnyConnection, DbError};
+use crate::{sql_text, write_tx, AnyConnection, DbError};
 
 const NAME: &str = "skill_postings";
 /// The kind of the per-country bitmaps.
@@ -117,11 +117,12 @@ fn set_bit(
 ) -> Result<(), DbError> {
     // The first artisan with a skill creates its row; a concurrent creator
     // of the same row is not an error.
-    diesel::sql_query(format!(
-        "INSERT INTO skill_postings (kind, value) VALUES ({}, {}) ON CONFLICT DO NOTHING",
-        sql_literal(kind),
-        sql_literal(value)
-    ))
+    sql_text(
+        "INSERT INTO skill_postings (kind, value) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            .to_owned(),
+    )
+    .bind::<diesel::sql_types::Text, _>(*kind)
+    .bind::<diesel::sql_types::Text, _>(value.clone())
     .execute(conn)?;
     let row = skill_postings::table.find((*kind, value));
     let bits = row.select(skill_postings::bits);

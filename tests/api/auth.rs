@@ -249,6 +249,14 @@ async fn access_tokens_are_validated_strictly() {
             sign(&claims(&rosa.id, json!({"nbf": now + 300})), SECRET),
         ),
         (
+            "issued in the future",
+            sign(&claims(&rosa.id, json!({"iat": now + 300})), SECRET),
+        ),
+        (
+            "missing iat",
+            sign(&claims(&rosa.id, json!({"iat": null})), SECRET),
+        ),
+        (
             "wrong audience",
             sign(&claims(&rosa.id, json!({"aud": "someone-else"})), SECRET),
         ),

@@ -53,6 +53,76 @@ async fn authenticated_responses_are_not_cached() {
     assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
 }
 
+/// Identity and admin bodies refuse unknown members like every other body
+/// (a 400), and nothing is created.
+#[actix_web::test]
+async fn identity_and_admin_bodies_refuse_unknown_fields() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let admin = app.admin().await;
+    let extra = |mut body: serde_json::Value| {
+        body["role"] = json!("admin");
+        body
+    };
+    let cases = [
+        (
+            "/v1/auth/register",
+            None,
+            extra(
+                json!({"email": "new@example.org", "password": crate::support::PASSWORD, "display_name": "New"}),
+            ),
+        ),
+        (
+            "/v1/auth/login",
+            None,
+            extra(json!({"email": rosa.email, "password": crate::support::PASSWORD})),
+        ),
+        (
+            "/v1/auth/refresh",
+            None,
+            extra(json!({"refresh_token": rosa.refresh})),
+        ),
+        (
+            "/v1/organizations",
+            Some(&admin.token),
+            extra(json!({"name": "Aid", "description": "x"})),
+        ),
+    ];
+    for (path, token, body) in cases {
+        let mut req = app.post(path).json(body);
+        if let Some(token) = token {
+            req = req.bearer(token);
+        }
+        req.send().await.assert_problem(400, "bad-request");
+    }
+    let org = app
+        .post("/v1/organizations")
+        .bearer(&admin.token)
+        .json(json!({"name": "Aid", "description": "x"}))
+        .send()
+        .await;
+    assert_eq!(org.status, 201, "{}", org.text);
+    app.post(&format!("/v1/organizations/{}/api-keys", org.id()))
+        .bearer(&admin.token)
+        .json(json!({"name": "k", "scopes": ["directory:read"], "key": "ac_chosen"}))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    // Nothing was created by the refused requests; the refresh token was
+    // not consumed.
+    app.post("/v1/auth/login")
+        .json(json!({"email": "new@example.org", "password": crate::support::PASSWORD}))
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+    let refreshed = app
+        .post("/v1/auth/refresh")
+        .json(json!({"refresh_token": rosa.refresh}))
+        .send()
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+}
+
 #[actix_web::test]
 async fn malformed_json_wrong_type_and_oversize_bodies_are_refused() {
     let app = TestApp::with(Options::default().var("MAX_BODY_BYTES", "2048")).await;

@@ -35,7 +35,17 @@ async fn closing_an_account_needs_the_current_etag() {
         .send()
         .await
         .assert_problem(412, "precondition-failed");
-    for malformed in ["3", "W/\"1\"", "\"abc\"", "\"1\", \"2\""] {
+    // Well-formed tags that are not the current strong ETag fail the
+    // precondition; only what is not entity-tag syntax is malformed.
+    for stale in ["W/\"1\"", "\"abc\"", "\"2\", \"3\""] {
+        app.delete("/v1/me")
+            .bearer(&rosa.token)
+            .header("If-Match", stale)
+            .send()
+            .await
+            .assert_problem(412, "precondition-failed");
+    }
+    for malformed in ["3", "abc", "\"1", "\"1\" \"2\""] {
         app.delete("/v1/me")
             .bearer(&rosa.token)
             .header("If-Match", malformed)

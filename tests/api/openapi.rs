@@ -25,6 +25,53 @@ fn every_operation_declares_security_and_an_id() {
     }
 }
 
+/// Every request body refuses members it does not know (400), so a typo
+/// or a server-owned field never passes silently: each object schema a body
+/// can take says `additionalProperties: false`.
+#[test]
+fn every_request_body_denies_unknown_fields() {
+    use serde_json::Value;
+    let doc = serde_json::to_value(api::openapi()).expect("json");
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.rsplit('/').next().unwrap_or_default();
+                doc["components"]["schemas"][name].clone()
+            }
+            None => schema.clone(),
+        }
+    };
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let Some(schema) = op
+                .pointer("/requestBody/content/application~1json/schema")
+                .map(&resolve)
+            else {
+                continue;
+            };
+            let alternatives = schema["oneOf"]
+                .as_array()
+                .map(|all| all.iter().map(&resolve).collect())
+                .unwrap_or_else(|| vec![schema.clone()]);
+            for alternative in alternatives {
+                if alternative["type"] == "object" || alternative["properties"].is_object() {
+                    assert_eq!(
+                        alternative["additionalProperties"],
+                        Value::Bool(false),
+                        "{method} {path}: the body accepts unknown members"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 30,
+        "only {checked} bodies: did the walk find them?"
+    );
+}
+
 /// Every operation that declares a security scheme refuses a request with
 /// no credentials and one with a forged token, with a 401 problem.
 #[actix_web::test]

@@ -14,6 +14,17 @@ async fn setup(
     bps: [i64; 3],
     from: &str,
 ) -> (String, Vec<String>, String) {
+    setup_with_beneficiary(app, a, b, bps, from, "Escuela Taller").await
+}
+
+async fn setup_with_beneficiary(
+    app: &TestApp,
+    a: &Account,
+    b: &Account,
+    bps: [i64; 3],
+    from: &str,
+    beneficiary: &str,
+) -> (String, Vec<String>, String) {
     let created = app
         .post("/v1/partnerships")
         .bearer(&a.token)
@@ -46,7 +57,7 @@ async fn setup(
             "revenue_split": {"currency": "PEN", "shares": [
                 {"recipient": {"party_id": parties[0]}, "share_bps": bps[0]},
                 {"recipient": {"party_id": parties[1]}, "share_bps": bps[1]},
-                {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": bps[2]},
+                {"recipient": {"beneficiary": {"name": beneficiary}}, "share_bps": bps[2]},
             ]},
             "effective_from": from,
         }))
@@ -88,6 +99,64 @@ fn amounts(res: &Resp) -> Vec<i64> {
         .filter(|l| l["refund_id"].is_null())
         .filter_map(|l| l["amount_minor"].as_i64())
         .collect()
+}
+
+/// User text reaches the few statements written as SQL text only as bind
+/// parameters: quotes, backslashes and SQL in a beneficiary's name come back
+/// byte for byte through sale lines, refund lines and payouts.
+#[actix_web::test]
+async fn quotes_and_backslashes_in_names_travel_as_data() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let name = r#"O'Brien \' \\ ''; DROP TABLE sales; -- "E'\x41""#;
+    let (pid, _, _) =
+        setup_with_beneficiary(&app, &rosa, &kwame, [4000, 4000, 2000], "2026-01-01", name).await;
+    let res = sell(&app, &rosa, &pid, "q-1", sale(1000, "2026-03-01T10:00:00Z")).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(
+        res.body["lines"][2]["recipient"]["beneficiary"]["name"],
+        name
+    );
+    let refund = app
+        .post(&format!("/v1/sales/{}/refunds", res.id()))
+        .bearer(&rosa.token)
+        .header("Idempotency-Key", "q-r")
+        .json(json!({"amount_minor": 500, "reason": "returned"}))
+        .send()
+        .await;
+    assert_eq!(refund.status, 201, "{}", refund.text);
+    let sale = app
+        .get(&format!("/v1/sales/{}", res.id()))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    let names: Vec<&str> = sale.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["recipient"]["beneficiary"]["name"].as_str())
+        .collect();
+    assert_eq!(names, [name, name], "sale line and refund line");
+    let payouts = app
+        .get(&format!("/v1/partnerships/{pid}/payouts"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert!(
+        payouts
+            .text
+            .contains(&serde_json::to_string(name).expect("json")),
+        "{}",
+        payouts.text
+    );
+    // The sales table is still there.
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
 }
 
 #[actix_web::test]

@@ -104,3 +104,24 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already present"));
 }
+
+/// The demo accounts have published passwords: never in production.
+#[actix_web::test]
+async fn seed_demo_refuses_to_run_in_production() {
+    let app = TestApp::spawn().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", &app.database_url)
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", "a-production-secret-that-is-long-enough-0123")
+        .output()
+        .expect("run seed-demo");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("APP_ENV=production"), "{stderr}");
+    app.post("/v1/auth/login")
+        .json(serde_json::json!({"email": "demo-2@example.org", "password": "demo-password-2026"}))
+        .send()
+        .await
+        .assert_problem(401, "unauthenticated");
+}

@@ -13,6 +13,8 @@ pub const ISSUER: &str = "artisan-commons";
 pub const AUDIENCE: &str = "artisan-commons-api";
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
 const ACCESS: &str = "access";
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY_SECS: i64 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -40,7 +42,7 @@ impl JwtKeys {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS.unsigned_abs();
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -64,9 +66,12 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }
 
-    /// The subject of a valid access token; `None` for anything else.
+    /// The subject of a valid access token; `None` for anything else,
+    /// including a token issued in the future (`iat` beyond the clock
+    /// leeway), which no clock of ours produced.
     pub fn verify(&self, token: &str) -> Option<String> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        (data.claims.typ == ACCESS).then_some(data.claims.sub)
+        let issued_in_future = data.claims.iat > Utc::now().timestamp() + LEEWAY_SECS;
+        (data.claims.typ == ACCESS && !issued_in_future).then_some(data.claims.sub)
     }
 }

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[schema(value_type = crate::schema::EmailAddress, example = "rosa@example.org")]
     pub email: String,
@@ -39,6 +40,7 @@ pub struct RegisterRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[schema(max_length = 254, example = "rosa@example.org")]
     pub email: String,
@@ -47,6 +49,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from sign-in or the previous refresh.
     #[schema(min_length = 1, max_length = 512)]

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct OrganizationRequest {
     #[validate(length(min = 1, max = 120))]
     #[schema(value_type = crate::schema::OrganizationName, example = "Aid to Artisans")]
@@ -258,6 +259,7 @@ impl From<Scope> for ScopeName {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKeyRequest {
     /// What the key is for, e.g. "directory sync".
     #[validate(length(min = 1, max = 80))]
