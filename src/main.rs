@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use actix_web::{web, HttpServer};
+use api::auth::keys::Keyring;
 use api::auth::password::Passwords;
 use api::config::{AppEnv, Config, LogFormat};
 use api::routes::organizations::{issue_api_key, ApiKeyRequest, OrganizationRequest, ScopeName};
@@ -191,7 +192,8 @@ fn run(command: Command) -> Result<(), String> {
             .validate_all()
             .map_err(|e| e.problem().detail)?;
             let (_, secret) = with_connection(&config, |conn| {
-                issue_api_key(conn, &organization, spec).map_err(|e| e.problem().detail)
+                let keys = Keyring::derive(config.jwt_secret.expose());
+                issue_api_key(conn, &keys, &organization, spec).map_err(|e| e.problem().detail)
             })?;
             println!("{}", secret.expose());
             Ok(())

@@ -6,6 +6,7 @@ use persistence::db::{with_connection, ConnectionLost};
 use persistence::{AnyConnection, Pool};
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::keys::Keyring;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -24,6 +25,7 @@ pub struct Settings {
 pub struct AppState {
     pub pool: Pool,
     pub jwt: JwtKeys,
+    pub keys: Keyring,
     pub passwords: Passwords,
     pub settings: Settings,
     pub rate_limiter: RateLimiter,
@@ -42,6 +44,7 @@ impl AppState {
         Ok(Self {
             pool,
             jwt: JwtKeys::new(config.jwt_secret.expose()),
+            keys: Keyring::derive(config.jwt_secret.expose()),
             passwords: Passwords::new()?,
             settings: Settings {
                 rate_limit_per_minute: config.rate_limit_per_minute,

@@ -346,13 +346,36 @@ async fn registration_is_idempotent_with_a_key() {
         replay.header("idempotent-replayed").as_deref(),
         Some("true")
     );
+    // The same caller (same e-mail and password) changing the body: 422.
     let different = app
+        .post("/v1/auth/register")
+        .header("Idempotency-Key", "reg-1")
+        .json(json!({"email": "kwame@example.org", "password": PASSWORD, "display_name": "Other"}))
+        .send()
+        .await;
+    different.assert_problem(422, "idempotency-conflict");
+    // Another anonymous client that happens to pick the same key has a
+    // scope of its own: its registration runs, nothing of Kwame's is seen.
+    let other = app
         .post("/v1/auth/register")
         .header("Idempotency-Key", "reg-1")
         .json(json!({"email": "other@example.org", "password": PASSWORD, "display_name": "Other"}))
         .send()
         .await;
-    different.assert_problem(422, "idempotency-conflict");
+    assert_eq!(other.status, 201, "{}", other.text);
+    assert!(other.header("idempotent-replayed").is_none());
+    assert_ne!(other.id(), first.id());
+    let guess = app
+        .post("/v1/auth/register")
+        .header("Idempotency-Key", "reg-1")
+        .json(json!({"email": "kwame@example.org", "password": "a different password", "display_name": "Kwame"}))
+        .send()
+        .await;
+    guess.assert_problem(409, "conflict");
+    assert!(
+        !guess.text.contains(&first.id()),
+        "no replay without the password"
+    );
     app.post("/v1/auth/register")
         .header("Idempotency-Key", "")
         .json(json!({"email": "x@example.org", "password": PASSWORD, "display_name": "X"}))

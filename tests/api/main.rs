@@ -16,5 +16,6 @@ mod openapi;
 mod organizations;
 mod partnerships;
 mod sales;
+mod secrets;
 mod seed;
 mod workshops;

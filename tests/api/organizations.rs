@@ -210,7 +210,8 @@ async fn typos_revoked_expired_and_unknown_keys_are_401() {
             organization_id: &org_id,
             name: "old".to_owned(),
             prefix: expired.display_prefix().to_owned(),
-            key_hash: expired.hash(),
+            key_hash: api::auth::keys::Keyring::derive(crate::support::JWT_SECRET.as_bytes())
+                .api_key(&expired),
             scopes: vec![Scope::DirectoryRead],
             expires_at: Some(persistence::now() - chrono::Duration::minutes(1)),
         },

@@ -22,6 +22,8 @@ use persistence::{Pool, PoolOptions};
 use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The server secret every test app runs with.
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
 
 enum TestDb {
     Sqlite(
@@ -79,10 +81,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         let mut vars = HashMap::new();
-        vars.insert(
-            "JWT_SECRET".to_owned(),
-            "test-secret-that-is-long-enough-0123456789".to_owned(),
-        );
+        vars.insert("JWT_SECRET".to_owned(), JWT_SECRET.to_owned());
         // Tests make many requests from one address; the rate-limit test
         // sets its own limits.
         vars.insert("RATE_LIMIT_PER_MINUTE".to_owned(), "0".to_owned());

@@ -117,7 +117,7 @@ async fn authenticate(
     if let Some(presented) = api_key(&headers) {
         // A typo fails the checksum here, without a database round trip.
         let secret = ApiKeySecret::parse(presented).ok_or(ApiError::Unauthenticated(INVALID))?;
-        let hash = secret.hash();
+        let hash = state.keys.api_key(&secret);
         let key = state
             .db(move |conn| {
                 let at = now();
@@ -164,5 +164,5 @@ pub fn rate_limit_identity(state: &AppState, headers: &HeaderMap) -> Option<Stri
         return Some(format!("user:{subject}"));
     }
     let secret = api_key(headers).and_then(ApiKeySecret::parse)?;
-    Some(format!("api-key:{}", &secret.hash()[..32]))
+    Some(format!("api-key:{}", &state.keys.api_key(&secret)[..32]))
 }

@@ -2,6 +2,12 @@
 //! before the operation runs; its response is stored when it succeeds and
 //! replayed (same status, body, `Location` and `ETag`) for a repeat with the
 //! same body. A failed operation releases the key, so a retry runs anew.
+//!
+//! Nothing secret is stored in clear: the request is remembered by a keyed
+//! fingerprint (a registration's body holds a password), and the response
+//! body is sealed (some responses hand out a secret once, such as a new API
+//! key) under a key derived from the server secret, bound to the principal
+//! and key it belongs to (`auth::keys`).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,9 +17,9 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use persistence::idempotency::{self, Reservation, StoredResponse};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::extract::{IdempotencyKey, IDEMPOTENCY_KEY};
+use crate::auth::keys::{Keyring, Purpose};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -60,20 +66,39 @@ impl Created {
         response.content_type("application/json").body(self.body)
     }
 
-    fn stored(&self) -> StoredResponse {
+    /// What the store keeps: the body sealed to `context`.
+    fn stored(&self, keys: &Keyring, context: &[u8]) -> StoredResponse {
         StoredResponse {
             status: self.status.as_u16(),
-            body: self.body.clone(),
+            body: keys.seal(self.body.as_bytes(), context),
             headers: serde_json::to_string(&self.headers).unwrap_or_else(|_| "{}".to_owned()),
         }
     }
 
-    fn from_stored(stored: StoredResponse) -> Self {
-        Self {
+    /// The stored response, if it still opens (it does not after the
+    /// server secret changed: the request must then not run again, so the
+    /// caller is told so instead).
+    fn from_stored(
+        stored: StoredResponse,
+        keys: &Keyring,
+        context: &[u8],
+    ) -> Result<Self, ApiError> {
+        let body = keys
+            .open(&stored.body, context)
+            .and_then(|body| String::from_utf8(body).ok())
+            .ok_or_else(|| {
+                ApiError::Conflict(
+                    "The response stored for this Idempotency-Key can no longer be read \
+                     (the server's secret changed). Check whether the first request took \
+                     effect before retrying with a new key."
+                        .to_owned(),
+                )
+            })?;
+        Ok(Self {
             status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
-            body: stored.body,
+            body,
             headers: serde_json::from_str(&stored.headers).unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -84,17 +109,27 @@ pub enum KeyPolicy {
     Required,
 }
 
-fn fingerprint<T: Serialize>(route: &str, request: &T) -> Result<String, ApiError> {
+/// The keyed fingerprint of (operation, body) a repeat must match.
+fn fingerprint<T: Serialize>(keys: &Keyring, route: &str, request: &T) -> Result<String, ApiError> {
     let body = serde_json::to_vec(request).map_err(ApiError::internal)?;
-    let mut hasher = Sha256::new();
-    hasher.update(route.as_bytes());
-    hasher.update([0]);
-    hasher.update(&body);
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(keys.fingerprint(Purpose::IdempotentRequest, &[route.as_bytes(), &body]))
+}
+
+/// The idempotency scope of an anonymous caller, derived from what only
+/// that caller knows (for a registration: the e-mail address and the
+/// password), so two anonymous clients never share one scope.
+pub fn anonymous_scope(keys: &Keyring, operation: &str, secrets: &[&[u8]]) -> String {
+    let mut parts: Vec<&[u8]> = vec![operation.as_bytes()];
+    parts.extend_from_slice(secrets);
+    format!(
+        "anonymous:{}",
+        keys.fingerprint(Purpose::AnonymousScope, &parts)
+    )
+}
+
+/// What a sealed response is bound to.
+fn seal_context(principal: &str, key: &str) -> Vec<u8> {
+    [principal.as_bytes(), &[0], key.as_bytes()].concat()
 }
 
 /// Runs `operation(request)` at most once per (`principal`, key,
@@ -125,7 +160,8 @@ where
         }
         return operation(request).await.map(Created::into_response);
     };
-    let hash = fingerprint(route, &request)?;
+    let hash = fingerprint(&state.keys, route, &request)?;
+    let context = seal_context(principal, &key);
     let owner = principal.to_owned();
     let reserved_key = key.clone();
     let reservation = state
@@ -133,7 +169,7 @@ where
         .await?;
     match reservation {
         Reservation::Replay(stored) => {
-            let mut response = Created::from_stored(stored).into_response();
+            let mut response = Created::from_stored(stored, &state.keys, &context)?.into_response();
             response
                 .headers_mut()
                 .insert(REPLAYED, header::HeaderValue::from_static("true"));
@@ -145,7 +181,7 @@ where
             let owner = principal.to_owned();
             match operation(request).await {
                 Ok(created) => {
-                    let stored = created.stored();
+                    let stored = created.stored(&state.keys, &context);
                     let saved = state
                         .db(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?))
                         .await;

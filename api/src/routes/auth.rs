@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::me::Me;
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
-use crate::auth::{new_refresh_token, token_hash};
+use crate::auth::new_refresh_token;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
@@ -60,8 +60,8 @@ pub struct RefreshRequest {
 const REFRESH_TOKEN_MAX: usize = 512;
 
 impl RefreshRequest {
-    /// The stored hash of the presented token; overlong input → 422.
-    fn token_hash(&self) -> Result<String, ApiError> {
+    /// The stored fingerprint of the presented token; overlong input → 422.
+    fn token_hash(&self, state: &AppState) -> Result<String, ApiError> {
         if self.refresh_token.is_empty() || self.refresh_token.chars().count() > REFRESH_TOKEN_MAX {
             return Err(domain::FieldError::new(
                 "refresh_token",
@@ -70,7 +70,7 @@ impl RefreshRequest {
             )
             .into());
         }
-        Ok(token_hash(&self.refresh_token))
+        Ok(state.keys.refresh_token(&self.refresh_token))
     }
 }
 
@@ -126,9 +126,17 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let state = &state;
+    let scope = idempotency::anonymous_scope(
+        &state.keys,
+        "register",
+        &[
+            request.email.trim().to_lowercase().as_bytes(),
+            request.password.as_bytes(),
+        ],
+    );
     idempotency::run(
         state,
-        "anonymous",
+        &scope,
         key,
         KeyPolicy::Optional,
         "register",
@@ -208,7 +216,7 @@ pub async fn login(
         .filter(|u| password_ok && u.status() == AccountStatus::Active)
         .ok_or(ApiError::Unauthenticated(BAD_LOGIN))?;
     let refresh_token = new_refresh_token();
-    let hash = token_hash(&refresh_token);
+    let hash = state.keys.refresh_token(&refresh_token);
     let user_id = user.id.clone();
     state
         .db(move |conn| Ok(tokens::issue(conn, &user_id, &hash, refresh_expiry())?))
@@ -233,9 +241,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
-    let presented = body.token_hash()?;
+    let presented = body.token_hash(&state)?;
     let next_token = new_refresh_token();
-    let next_hash = token_hash(&next_token);
+    let next_hash = state.keys.refresh_token(&next_token);
     let user_id = state
         .db(move |conn| {
             let outcome = tokens::rotate(conn, &presented, &next_hash, refresh_expiry())?;
@@ -273,7 +281,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = body.token_hash()?;
+    let presented = body.token_hash(&state)?;
     state
         .db(move |conn| Ok(tokens::revoke_family_of(conn, &presented)?))
         .await?;

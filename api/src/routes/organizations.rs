@@ -20,6 +20,7 @@ use validator::Validate;
 
 use super::artisans::{next_newest, PageQuery};
 use super::{utc, validation};
+use crate::auth::keys::Keyring;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
@@ -377,6 +378,7 @@ impl ApiKeyRequest {
 /// CLI). The plaintext exists only in the returned value.
 pub fn issue_api_key(
     conn: &mut AnyConnection,
+    keys: &Keyring,
     organization_id: &str,
     spec: KeySpec,
 ) -> Result<(ApiKeyRow, ApiKeySecret), ApiError> {
@@ -390,7 +392,7 @@ pub fn issue_api_key(
             organization_id,
             name: spec.name,
             prefix: secret.display_prefix().to_owned(),
-            key_hash: secret.hash(),
+            key_hash: keys.api_key(&secret),
             scopes: spec.scopes,
             expires_at: spec.expires_at,
         },
@@ -437,8 +439,9 @@ pub async fn create_api_key(
         |request| async {
             let spec = request.validate_all()?;
             let org = organization_id.clone();
+            let shared = state.clone();
             let (row, secret) = state
-                .db(move |conn| issue_api_key(conn, &org, spec))
+                .db(move |conn| issue_api_key(conn, &shared.keys, &org, spec))
                 .await?;
             let issued = IssuedApiKey {
                 key: secret.expose().to_owned(),

@@ -1,0 +1,2 @@
+-- Retired secrets cannot be restored; nothing to undo.
+SELECT 1;
