@@ -51,6 +51,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
     pub rate_limit_auth_per_minute: u32,
+    /// Rate-limit buckets kept in memory at most (least recently used go).
+    pub rate_limit_buckets: usize,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
     pub webhooks_allow_private_networks: bool,
@@ -192,6 +194,16 @@ impl Config {
                 "MAX_BODY_BYTES must be at least 1024".to_owned(),
             ));
         }
+        let rate_limit_buckets = parse_number(
+            vars,
+            "RATE_LIMIT_BUCKETS",
+            crate::http::rate_limit::DEFAULT_CAPACITY,
+        )?;
+        if rate_limit_buckets < 100 {
+            return Err(ConfigError(
+                "RATE_LIMIT_BUCKETS must be at least 100".to_owned(),
+            ));
+        }
         let default_pool = if is_postgres_url(&database_url) {
             16
         } else {
@@ -221,6 +233,7 @@ impl Config {
                 "RATE_LIMIT_AUTH_PER_MINUTE",
                 DEFAULT_RATE_LIMIT_AUTH_PER_MINUTE,
             )?,
+            rate_limit_buckets,
             max_body_bytes,
             log_format,
             webhooks_allow_private_networks: parse_bool(vars, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS")?,

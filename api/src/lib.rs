@@ -61,7 +61,16 @@ fn cors(origins: &[String]) -> Cors {
             "x-api-key",
             "x-request-id",
         ])
-        .expose_headers(["etag", "location", "link", "retry-after", "x-request-id"])
+        .expose_headers([
+            "etag",
+            "location",
+            "link",
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "x-request-id",
+        ])
         .max_age(600)
 }
 

@@ -52,7 +52,7 @@ impl AppState {
                 max_body_bytes: config.max_body_bytes,
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
             },
-            rate_limiter: RateLimiter::new(),
+            rate_limiter: RateLimiter::with_capacity(config.rate_limit_buckets),
             metrics: Metrics::default(),
         })
     }

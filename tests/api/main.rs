@@ -15,6 +15,7 @@ mod me;
 mod openapi;
 mod organizations;
 mod partnerships;
+mod rate_limits;
 mod sales;
 mod secrets;
 mod seed;

@@ -1,11 +1,17 @@
 //! Prometheus metrics: requests by route template, method and status, and
 //! a latency histogram per route template. Kept in memory per instance;
 //! Prometheus aggregates across replicas.
+//!
+//! Every label comes from a closed set, so no client can grow the registry:
+//! methods are the standard ones or `OTHER`, routes are the templates of
+//! the route table or `unmatched`, statuses are three digits.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use actix_web::http::Method;
 
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -20,7 +26,7 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    requests: BTreeMap<(String, String, u16), u64>,
+    requests: BTreeMap<(&'static str, String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
 }
 
@@ -29,21 +35,47 @@ pub struct Metrics {
     inner: Mutex<Inner>,
 }
 
-/// Pool figures included in the exposition.
+/// Pool and limiter figures included in the exposition.
 pub struct PoolState {
     pub connections: u32,
     pub idle: u32,
     pub max_size: u32,
+    /// Rate-limit buckets currently tracked.
+    pub rate_limit_buckets: usize,
 }
 
+/// The label of a request method: the methods of RFC 9110, or `OTHER`.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("OTHER", |(_, label)| label)
+}
+
+/// The route label of an unmatched request.
+pub const UNMATCHED: &str = "unmatched";
+
 impl Metrics {
-    pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// Counts a request; `route` is its template (`None`: unmatched).
+    pub fn record(&self, method: &Method, route: Option<&str>, status: u16, elapsed: Duration) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
+        let route = route.unwrap_or(UNMATCHED);
         *inner
             .requests
-            .entry((method.to_owned(), route.to_owned(), status))
+            .entry((method_label(method), route.to_owned(), status))
             .or_default() += 1;
         let seconds = elapsed.as_secs_f64();
         let histogram = inner.latency.entry(route.to_owned()).or_default();
@@ -88,9 +120,48 @@ impl Metrics {
             "# HELP db_pool_connections Database pool connections by state.\n# TYPE db_pool_connections gauge\n\
              db_pool_connections{{state=\"idle\"}} {}\ndb_pool_connections{{state=\"in_use\"}} {in_use}\n\
              # HELP db_pool_max_connections Configured pool size.\n# TYPE db_pool_max_connections gauge\n\
-             db_pool_max_connections {}\n",
-            pool.idle, pool.max_size
+             db_pool_max_connections {}\n\
+             # HELP rate_limit_buckets Rate-limit buckets tracked by this instance (bounded).\n# TYPE rate_limit_buckets gauge\n\
+             rate_limit_buckets {}\n",
+            pool.idle, pool.max_size, pool.rate_limit_buckets
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool() -> PoolState {
+        PoolState {
+            connections: 0,
+            idle: 0,
+            max_size: 1,
+            rate_limit_buckets: 0,
+        }
+    }
+
+    /// 100 000 distinct invented methods add one series, not 100 000.
+    #[test]
+    fn invented_methods_share_one_label() {
+        let metrics = Metrics::default();
+        for i in 0..100_000 {
+            let method = Method::from_bytes(format!("X{i}").as_bytes()).expect("token");
+            metrics.record(&method, None, 405, Duration::from_millis(1));
+        }
+        metrics.record(&Method::GET, Some("/v1/me"), 200, Duration::from_millis(1));
+        let text = metrics.render(&pool());
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("http_requests_total{"))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            series,
+            [
+                "http_requests_total{method=\"GET\",route=\"/v1/me\",status=\"200\"} 1",
+                "http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 100000",
+            ]
+        );
     }
 }

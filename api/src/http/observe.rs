@@ -10,8 +10,12 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, ResponseError};
 use tracing::Instrument;
 
+use actix_web::http::StatusCode;
+
+use super::metrics::method_label;
+use super::rate_limit::Quota;
 use super::request_context::{self, RequestContext};
-use crate::auth::principal::rate_limit_identity;
+use crate::auth::principal::{rate_limit_identity, API_KEY_HEADER};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -35,15 +39,14 @@ pub async fn observe(
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable_request_id(v))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().to_string();
+    let route = route_template(&req);
+    let method = req.method().clone();
+    let route_label = route.as_deref().unwrap_or(super::metrics::UNMATCHED);
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
-        method = %method,
-        route = %route,
+        method = %method_label(&method),
+        route = %route_label,
         principal = tracing::field::Empty,
     );
     let context = RequestContext {
@@ -63,7 +66,7 @@ pub async fn observe(
             if let Some(state) = &state {
                 state
                     .metrics
-                    .record(&method, &route, status, started.elapsed());
+                    .record(&method, route.as_deref(), status, started.elapsed());
             }
             span.in_scope(|| tracing::info!(status, "request refused by middleware"));
             return Err(error);
@@ -83,7 +86,9 @@ pub async fn observe(
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     if let Some(state) = state {
-        state.metrics.record(&method, &route, status, elapsed);
+        state
+            .metrics
+            .record(&method, route.as_deref(), status, elapsed);
     }
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
@@ -96,43 +101,106 @@ pub async fn observe(
     Ok(response)
 }
 
-/// Paths where the stricter per-IP limit applies.
-const AUTH_PATHS: [&str; 3] = ["/v1/auth/login", "/v1/auth/register", "/v1/auth/refresh"];
+/// Route templates where the stricter per-IP limit applies.
+const AUTH_ROUTES: [&str; 3] = ["/v1/auth/login", "/v1/auth/register", "/v1/auth/refresh"];
+/// Route templates that authenticate with a secret in the body.
+const CREDENTIAL_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/refresh"];
 
+/// The template of the route that will run for this request, matched as
+/// the router matches it: against the percent-decoded path. `None` when no
+/// route matches (the request ends in the 404/405 fallback).
+pub fn route_template(req: &ServiceRequest) -> Option<String> {
+    req.resource_map().match_pattern(req.match_info().as_str())
+}
+
+fn quota_headers(headers: &mut header::HeaderMap, quota: Quota) {
+    for (name, value) in [
+        (RATELIMIT_LIMIT, u64::from(quota.limit)),
+        (RATELIMIT_REMAINING, u64::from(quota.remaining)),
+        (RATELIMIT_RESET, quota.reset_secs),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+fn refused(req: ServiceRequest, quota: Quota) -> ServiceResponse<BoxBody> {
+    let error = ApiError::RateLimited {
+        retry_after_secs: quota.reset_secs,
+    };
+    let mut response = req.into_response(error.error_response());
+    quota_headers(response.headers_mut(), quota);
+    response
+}
+
+/// Rate limits, chosen by the route that will actually run (its template,
+/// so percent-encoding cannot move a request out of its bucket):
+/// sign-in, registration and refresh count per IP against the stricter
+/// limit; other API requests per user, per API key or per IP. Requests that
+/// try to authenticate (credentials in a header, or sign-in and refresh)
+/// also meet the IP's budget of failed authentications: every 401 they
+/// get spends one, and once it is spent they are refused (429) until the
+/// window ends — except a valid access token, which needs no guessing.
 pub async fn limit_rate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let route = route_template(&req);
+    let limited = route.as_deref().is_none_or(|r| r.starts_with("/v1/"));
+    let Some(state) = state.filter(|_| limited) else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    if !req.path().starts_with("/v1/") {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    }
     let ip = req
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
     let limits = &state.settings;
-    let (key, limit) = if AUTH_PATHS.contains(&req.path()) {
-        (format!("auth:{ip}"), limits.rate_limit_auth_per_minute)
-    } else {
-        let identity = rate_limit_identity(&state, req.headers()).unwrap_or(format!("ip:{ip}"));
-        (identity, limits.rate_limit_per_minute)
-    };
-    match state.rate_limiter.check(&key, limit) {
-        Ok(()) => next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body),
-        Err(retry_after_secs) => {
-            let error = ApiError::RateLimited { retry_after_secs };
-            Ok(req.into_response(error.error_response()))
+    let route = route.as_deref().unwrap_or_default();
+    let identity = rate_limit_identity(&state, req.headers());
+    let verified_user = identity.as_deref().is_some_and(|i| i.starts_with("user:"));
+    let presents_credentials = req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(API_KEY_HEADER);
+    let authenticates =
+        !verified_user && (presents_credentials || CREDENTIAL_ROUTES.contains(&route));
+    let failures = format!("auth-failures:{ip}");
+    if authenticates {
+        if let Some(quota) = state
+            .rate_limiter
+            .peek(&failures, limits.rate_limit_auth_per_minute)
+            .filter(|q| !q.allowed)
+        {
+            return Ok(refused(req, quota));
         }
     }
+    let (key, limit) = if AUTH_ROUTES.contains(&route) {
+        (format!("auth:{ip}"), limits.rate_limit_auth_per_minute)
+    } else {
+        (
+            identity.unwrap_or(format!("ip:{ip}")),
+            limits.rate_limit_per_minute,
+        )
+    };
+    let quota = state.rate_limiter.take(&key, limit);
+    if let Some(quota) = quota.filter(|q| !q.allowed) {
+        return Ok(refused(req, quota));
+    }
+    let mut response = next
+        .call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)?;
+    if authenticates && response.status() == StatusCode::UNAUTHORIZED {
+        state
+            .rate_limiter
+            .take(&failures, limits.rate_limit_auth_per_minute);
+    }
+    if let Some(quota) = quota {
+        quota_headers(response.headers_mut(), quota);
+    }
+    Ok(response)
 }

@@ -67,6 +67,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         connections: pool.connections,
         idle: pool.idle_connections,
         max_size: state.pool.max_size(),
+        rate_limit_buckets: state.rate_limiter.tracked(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
