@@ -75,6 +75,83 @@ impl PartnershipStatus {
     }
 }
 
+/// How a person stands towards a party of a partnership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// They are the artisan party.
+    Artisan,
+    /// They coordinate the collective party.
+    Coordinator,
+    /// They are a plain member of the collective party.
+    Member,
+}
+
+/// How far a reader reaches into a partnership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// The partnership, its parties, its agreements and their events.
+    Read,
+    /// Its money too: sales, payouts, settlements and payments.
+    Money,
+}
+
+impl Standing {
+    /// The visibility table of SPEC §2: the party statuses through which a
+    /// person with this standing reaches this far. An accepted party (or
+    /// its coordinator) reads everything; an invitee reads what it is
+    /// invited to (to decide); a party that left reads, read-only, as it
+    /// stood when it left ([`Standing::horizon_applies`]); a plain member
+    /// of an accepted collective party reads but sees no money; a declined
+    /// party sees nothing. Coordinators of a collective party stand as an
+    /// artisan party does (they answer its invitation and act for it).
+    pub fn reaches_while(self, reach: Reach) -> &'static [PartyStatus] {
+        match (self, reach) {
+            (Standing::Artisan | Standing::Coordinator, Reach::Read) => &[
+                PartyStatus::Accepted,
+                PartyStatus::Invited,
+                PartyStatus::Left,
+            ],
+            (Standing::Artisan | Standing::Coordinator, Reach::Money) => &[PartyStatus::Accepted],
+            (Standing::Member, Reach::Read) => &[PartyStatus::Accepted],
+            (Standing::Member, Reach::Money) => &[],
+        }
+    }
+
+    /// Whether reading through a party in `status` is cut at the moment the
+    /// party left: agreements made and events recorded after that are not
+    /// theirs to see.
+    pub fn horizon_applies(status: PartyStatus) -> bool {
+        status == PartyStatus::Left
+    }
+}
+
+/// How much of a partnership's history a reader sees, given each way they
+/// stand towards its parties (standing, the party's status, when it left):
+/// `None` — nothing (not a reader at all); `Some(None)` — all of it;
+/// `Some(Some(t))` — what happened up to `t`, the latest moment one of
+/// their parties left, when they read only through parties that left.
+pub fn read_horizon<T: Ord + Copy>(
+    relations: impl IntoIterator<Item = (Standing, PartyStatus, Option<T>)>,
+) -> Option<Option<T>> {
+    let mut horizon: Option<Option<T>> = None;
+    for (standing, status, left_at) in relations {
+        if !standing.reaches_while(Reach::Read).contains(&status) {
+            continue;
+        }
+        let this = if Standing::horizon_applies(status) {
+            left_at
+        } else {
+            None
+        };
+        horizon = match (horizon, this) {
+            (Some(None), _) | (_, None) => Some(None),
+            (None, Some(t)) => Some(Some(t)),
+            (Some(Some(a)), Some(b)) => Some(Some(a.max(b))),
+        };
+    }
+    horizon
+}
+
 /// The editable text of a partnership, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnershipText {
@@ -180,5 +257,79 @@ mod tests {
         .err()
         .map(|e| e.0.into_iter().map(|e| e.field).collect::<Vec<_>>());
         assert_eq!(errors, Some(vec!["title".into(), "shared_goals[1]".into()]));
+    }
+
+    #[test]
+    fn the_visibility_table_of_spec_section_2() {
+        use PartyStatus::*;
+        let reads = |standing: Standing, reach: Reach, status: PartyStatus| {
+            standing.reaches_while(reach).contains(&status)
+        };
+        // (standing, party status, reads, reads money)
+        let table = [
+            (Standing::Artisan, Accepted, true, true),
+            (Standing::Artisan, Invited, true, false),
+            (Standing::Artisan, Declined, false, false),
+            (Standing::Artisan, Left, true, false),
+            (Standing::Coordinator, Accepted, true, true),
+            (Standing::Coordinator, Invited, true, false),
+            (Standing::Coordinator, Declined, false, false),
+            (Standing::Coordinator, Left, true, false),
+            (Standing::Member, Accepted, true, false),
+            (Standing::Member, Invited, false, false),
+            (Standing::Member, Declined, false, false),
+            (Standing::Member, Left, false, false),
+        ];
+        for (standing, status, read, money) in table {
+            assert_eq!(
+                reads(standing, Reach::Read, status),
+                read,
+                "{standing:?} {status:?}"
+            );
+            assert_eq!(
+                reads(standing, Reach::Money, status),
+                money,
+                "{standing:?} {status:?}"
+            );
+        }
+        assert!(Standing::horizon_applies(Left));
+        assert!(!Standing::horizon_applies(Accepted) && !Standing::horizon_applies(Invited));
+    }
+
+    #[test]
+    fn a_reader_through_parties_that_left_sees_up_to_the_last_departure() {
+        use PartyStatus::*;
+        assert_eq!(read_horizon::<i32>([]), None);
+        assert_eq!(
+            read_horizon([(Standing::Artisan, Declined, None::<i32>)]),
+            None
+        );
+        assert_eq!(read_horizon([(Standing::Member, Left, Some(5))]), None);
+        assert_eq!(
+            read_horizon([(Standing::Artisan, Left, Some(5))]),
+            Some(Some(5))
+        );
+        assert_eq!(
+            read_horizon([
+                (Standing::Artisan, Left, Some(5)),
+                (Standing::Coordinator, Left, Some(9)),
+            ]),
+            Some(Some(9))
+        );
+        // Any present standing lifts the cut.
+        assert_eq!(
+            read_horizon([
+                (Standing::Artisan, Left, Some(5)),
+                (Standing::Member, Accepted, None)
+            ]),
+            Some(None)
+        );
+        assert_eq!(
+            read_horizon([
+                (Standing::Coordinator, Invited, None),
+                (Standing::Artisan, Left, Some(5))
+            ]),
+            Some(None)
+        );
     }
 }

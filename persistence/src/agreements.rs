@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use domain::agreement::{
     check_amendment, fully_signed, AgreementKind, AgreementStatus, EventKind, InForce, Terms,
 };
-use domain::partnership::{PartnershipStatus, PartyStatus};
+use domain::partnership::{PartnershipStatus, PartyStatus, Reach};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
@@ -128,11 +128,24 @@ fn find_row(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError>
         .ok_or(DbError::NotFound)
 }
 
-/// The agreement if the viewer may see its partnership.
+/// The agreement if the viewer reads its partnership and, for a party
+/// that left, it was made before they left.
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<AgreementRow, DbError> {
+    find_with_horizon(conn, id, viewer).map(|(row, _)| row)
+}
+
+fn find_with_horizon(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<(AgreementRow, Option<NaiveDateTime>), DbError> {
     let row = find_row(conn, id)?;
-    partnerships::find_visible(conn, &row.partnership_id, viewer)?;
-    Ok(row)
+    partnerships::find_visible(conn, &row.partnership_id, viewer, Reach::Read)?;
+    let horizon = partnerships::horizon(conn, &row.partnership_id, viewer)?;
+    if horizon.is_some_and(|until| row.created_at > until) {
+        return Err(DbError::NotFound);
+    }
+    Ok((row, horizon))
 }
 
 /// Locks the agreement's partnership (visibility checked) and reads the
@@ -143,7 +156,7 @@ fn lock(
     viewer: &Viewer,
 ) -> Result<(AgreementRow, PartnershipRow), DbError> {
     let partnership_id = find_row(conn, id)?.partnership_id;
-    let partnership = partnerships::lock(conn, &partnership_id, viewer)?;
+    let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Read)?;
     Ok((find_row(conn, id)?, partnership))
 }
 
@@ -380,7 +393,7 @@ where
     E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
 {
     write_tx(conn, |conn| {
-        let partnership = partnerships::lock(conn, partnership_id, &actor.viewer)?;
+        let partnership = partnerships::lock(conn, partnership_id, &actor.viewer, Reach::Read)?;
         acting_party::<E>(conn, partnership_id, actor)?;
         require_active(&partnership)?;
         check_terms::<E>(
@@ -772,10 +785,13 @@ pub fn list(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<AgreementRow>, DbError> {
-    partnerships::find_visible(conn, partnership_id, viewer)?;
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Read)?;
     let mut query = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
         .into_boxed();
+    if let Some(until) = partnerships::horizon(conn, partnership_id, viewer)? {
+        query = query.filter(agreements::created_at.le(until));
+    }
     if let Some(status) = status {
         query = query.filter(agreements::status.eq(status.as_str()));
     }
@@ -797,10 +813,13 @@ pub fn events(
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<EventRow>, DbError> {
-    find(conn, id, viewer)?;
+    let (_, horizon) = find_with_horizon(conn, id, viewer)?;
     let mut query = agreement_events::table
         .filter(agreement_events::agreement_id.eq(id))
         .into_boxed();
+    if let Some(until) = horizon {
+        query = query.filter(agreement_events::occurred_at.le(until));
+    }
     if let Some(after) = after_id {
         query = query.filter(agreement_events::id.gt(after.to_owned()));
     }

@@ -1,9 +1,15 @@
 //! Partnerships and their parties.
 //!
-//! Visibility is part of every query: a partnership exists for a caller
-//! only if the caller is one of its artisan parties or a member of one of
-//! its collective parties (admins see all). Acting for a collective party
-//! (answering its invitation, adding parties, editing) takes a coordinator.
+//! Visibility is part of every query ([`visible_to`]): a partnership
+//! exists for a caller only as far as the visibility table of SPEC §2 lets
+//! them reach ([`domain::partnership::Standing::reaches_while`]): its
+//! accepted, invited and departed artisan parties and the coordinators of
+//! such collective parties read it, plain members of an accepted
+//! collective party read it without its money, declined parties and
+//! everyone else see nothing (admins read all). A party that left reads
+//! agreements and events only up to its departure ([`horizon`]). Acting
+//! for a collective party (answering its invitation, adding parties,
+//! editing) takes a coordinator.
 //! Changes touch the partnership row first inside their write transaction,
 //! so concurrent acceptances are counted one after the other.
 
@@ -11,7 +17,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::MemberRole;
 use domain::partnership::{
-    PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch, PartyStatus,
+    read_horizon, PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch,
+    PartyStatus, Reach, Standing,
 };
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
@@ -59,6 +66,7 @@ pub struct PartyRow {
     pub invited_by: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub left_at: Option<NaiveDateTime>,
 }
 
 impl PartyRow {
@@ -96,39 +104,99 @@ type Visible = Box<
     >,
 >;
 
-/// `partnerships.id` has a party that is the viewer or one of the viewer's
-/// collectives.
-fn visible_to(viewer: &str) -> Visible {
-    let my_collectives = collective_members::table
+fn statuses(standing: Standing, reach: Reach) -> Vec<&'static str> {
+    standing
+        .reaches_while(reach)
+        .iter()
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// `partnerships.id` has a party through which the viewer reaches this
+/// far: the viewer's own artisan party, a collective party they
+/// coordinate, or one they are a plain member of, each in the party
+/// statuses the visibility table allows.
+fn visible_to(viewer: &str, reach: Reach) -> Visible {
+    let coordinated = collective_members::table
+        .filter(collective_members::artisan_id.eq(viewer.to_owned()))
+        .filter(collective_members::role.eq(MemberRole::Coordinator.as_str()))
+        .select(collective_members::collective_id.nullable());
+    let member_of = collective_members::table
         .filter(collective_members::artisan_id.eq(viewer.to_owned()))
         .select(collective_members::collective_id.nullable());
+    let as_artisan = partnership_parties::artisan_id
+        .eq(viewer.to_owned())
+        .and(partnership_parties::status.eq_any(statuses(Standing::Artisan, reach)));
+    let as_coordinator = partnership_parties::collective_id
+        .eq_any(coordinated)
+        .and(partnership_parties::status.eq_any(statuses(Standing::Coordinator, reach)));
+    let as_member = partnership_parties::collective_id
+        .eq_any(member_of)
+        .and(partnership_parties::status.eq_any(statuses(Standing::Member, reach)));
     Box::new(diesel::dsl::exists(
         partnership_parties::table
             .filter(partnership_parties::partnership_id.eq(partnerships::id))
             .filter(
-                partnership_parties::artisan_id
-                    .eq(viewer.to_owned())
-                    .or(partnership_parties::collective_id.eq_any(my_collectives))
+                as_artisan
+                    .or(as_coordinator)
+                    .or(as_member)
                     .assume_not_null(),
             ),
     ))
 }
 
+/// The partnership if the viewer reaches it this far (`NotFound`
+/// otherwise: never reveal that it exists).
 pub(crate) fn find_visible(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
+    reach: Reach,
 ) -> Result<PartnershipRow, DbError> {
     let mut query = partnerships::table
         .filter(partnerships::id.eq(id.to_owned()))
         .into_boxed();
     if !viewer.admin {
-        query = query.filter(visible_to(&viewer.id));
+        query = query.filter(visible_to(&viewer.id, reach));
     }
     query
         .first::<PartnershipRow>(conn)
         .optional()?
         .ok_or(DbError::NotFound)
+}
+
+/// How much of the partnership's history the viewer reads (see
+/// [`domain::partnership::read_horizon`]): `Ok(None)` — all of it;
+/// `Ok(Some(t))` — up to `t`, for a reader whose parties all left;
+/// `NotFound` for someone who does not read it at all.
+pub fn horizon(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+) -> Result<Option<NaiveDateTime>, DbError> {
+    if viewer.admin {
+        return Ok(None);
+    }
+    let mut relations = Vec::new();
+    for party in parties(conn, partnership_id)? {
+        let standing = match (&party.artisan_id, &party.collective_id) {
+            (Some(artisan), _) if *artisan == viewer.id => Some(Standing::Artisan),
+            (None, Some(collective)) => collective_members::table
+                .find((collective, &viewer.id))
+                .select(collective_members::role)
+                .first::<String>(conn)
+                .optional()?
+                .map(|role| match MemberRole::parse(&role) {
+                    Some(MemberRole::Coordinator) => Standing::Coordinator,
+                    _ => Standing::Member,
+                }),
+            _ => None,
+        };
+        if let Some(standing) = standing {
+            relations.push((standing, party.status(), party.left_at));
+        }
+    }
+    read_horizon(relations).ok_or(DbError::NotFound)
 }
 
 /// The parties of the given partnerships, with names, oldest first.
@@ -230,11 +298,12 @@ pub(crate) fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
+    reach: Reach,
 ) -> Result<PartnershipRow, DbError> {
     diesel::update(partnerships::table.find(id))
         .set(partnerships::updated_at.eq(partnerships::updated_at))
         .execute(conn)?;
-    find_visible(conn, id, viewer)
+    find_visible(conn, id, viewer, reach)
 }
 
 fn insert_party(
@@ -277,6 +346,7 @@ fn insert_party(
         invited_by: invited_by.to_owned(),
         created_at: at,
         updated_at: at,
+        left_at: None,
     };
     diesel::insert_into(partnership_parties::table)
         .values(&row)
@@ -335,7 +405,7 @@ pub fn find(
     id: &str,
     viewer: &Viewer,
 ) -> Result<PartnershipRow, DbError> {
-    find_visible(conn, id, viewer)
+    find_visible(conn, id, viewer, Reach::Read)
 }
 
 /// The viewer's partnerships, newest first.
@@ -348,7 +418,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Page<PartnershipRow>, DbError> {
     let mut query = partnerships::table
-        .filter(visible_to(&viewer.id))
+        .filter(visible_to(&viewer.id, Reach::Read))
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(partnerships::status.eq(status.as_str()));
@@ -397,7 +467,7 @@ pub fn answer(
     accept: bool,
 ) -> Result<PartnershipRow, DbError> {
     write_tx(conn, |conn| {
-        let mut partnership = lock(conn, partnership_id, viewer)?;
+        let mut partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         let party = parties(conn, partnership_id)?
             .into_iter()
             .find(|p| p.id == party_id)
@@ -452,7 +522,7 @@ pub fn add_party(
     invitee: &Invitee,
 ) -> Result<PartyRow, DbError> {
     write_tx(conn, |conn| {
-        let partnership = lock(conn, partnership_id, viewer)?;
+        let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         acting_party(conn, &partnership, &viewer.id)?;
         if !partnership.status().is_open() {
             return Err(DbError::Refused("this partnership has ended"));
@@ -480,7 +550,7 @@ where
     E: From<DbError> + From<diesel::result::Error> + From<domain::FieldErrors>,
 {
     write_tx(conn, |conn| {
-        let mut row = lock(conn, partnership_id, viewer)?;
+        let mut row = lock(conn, partnership_id, viewer, Reach::Read)?;
         acting_party(conn, &row, &viewer.id)?;
         // A broken body is reported before a stale version (422 before 412).
         let mut current = row.text();
@@ -526,7 +596,7 @@ pub fn leave(
     viewer: &Viewer,
 ) -> Result<PartnershipRow, DbError> {
     write_tx(conn, |conn| {
-        let partnership = lock(conn, partnership_id, viewer)?;
+        let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         let party = parties(conn, partnership_id)?
             .into_iter()
             .find(|p| p.id == party_id)
@@ -542,12 +612,20 @@ pub fn leave(
                 "an active agreement names this party; it can leave once that agreement is terminated",
             ));
         }
-        diesel::update(partnership_parties::table.find(party_id))
-            .set((
-                partnership_parties::status.eq(PartyStatus::Left.as_str()),
-                partnership_parties::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
+        mark_left(conn, party_id)?;
         Ok(partnership)
     })
+}
+
+/// Marks a party as having left, now.
+pub(crate) fn mark_left(conn: &mut AnyConnection, party_id: &str) -> Result<(), DbError> {
+    let at = now();
+    diesel::update(partnership_parties::table.find(party_id))
+        .set((
+            partnership_parties::status.eq(PartyStatus::Left.as_str()),
+            partnership_parties::updated_at.eq(at),
+            partnership_parties::left_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

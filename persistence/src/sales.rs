@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use domain::agreement::{AgreementKind, AgreementStatus, Recipient, Terms};
 use domain::allocation::{allocate, refund as refund_lines, Cumulative};
+use domain::partnership::Reach;
 use domain::sale::{Channel, SaleFields};
 use domain::{FieldError, FieldErrors};
 
@@ -225,7 +226,7 @@ where
     E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
 {
     write_tx(conn, |conn| {
-        let partnership = partnerships::lock(conn, partnership_id, viewer)?;
+        let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let day = sale.occurred_at.date();
         if crate::settlements::settled_until(conn, partnership_id)?.is_some_and(|end| day < end) {
@@ -373,7 +374,7 @@ fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
 /// A sale, if the viewer may see its partnership.
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<SaleView, DbError> {
     let sale = find_row(conn, id)?;
-    partnerships::find_visible(conn, &sale.partnership_id, viewer)?;
+    partnerships::find_visible(conn, &sale.partnership_id, viewer, Reach::Money)?;
     view(conn, sale)
 }
 
@@ -385,7 +386,7 @@ pub fn list(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<SaleView>, DbError> {
-    partnerships::find_visible(conn, partnership_id, viewer)?;
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let mut query = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .into_boxed();
@@ -417,7 +418,7 @@ where
 {
     write_tx(conn, |conn| {
         let partnership_id = find_row(conn, sale_id)?.partnership_id;
-        let partnership = partnerships::lock(conn, &partnership_id, viewer)?;
+        let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let mut sale = find_row(conn, sale_id)?;
         let left = sale.amount_minor - sale.refunded_minor;
@@ -491,7 +492,7 @@ pub fn payouts(
 ) -> Result<Vec<Payout>, DbError> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
-    partnerships::find_visible(conn, partnership_id, viewer)?;
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     type Sum = (String, Option<String>, Option<String>, i64);
     // Summed in the database (CAST keeps the type BIGINT on both backends).
     let total = || sql::<BigInt>("CAST(SUM(allocation_lines.amount_minor) AS BIGINT)");

@@ -213,6 +213,7 @@ diesel::table! {
         invited_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        left_at -> Nullable<Timestamp>,
     }
 }
 

@@ -9,6 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::partnership::Reach;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
 use serde_json::json;
@@ -117,7 +118,7 @@ where
     E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
 {
     write_tx(conn, |conn| {
-        let partnership = partnerships::lock(conn, partnership_id, viewer)?;
+        let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let today = now().date();
         let previous = settled_until(conn, partnership_id)?;
@@ -198,7 +199,7 @@ pub fn find(
         .first::<SettlementRow>(conn)
         .optional()?
         .ok_or(DbError::NotFound)?;
-    partnerships::find_visible(conn, &row.partnership_id, viewer)?;
+    partnerships::find_visible(conn, &row.partnership_id, viewer, Reach::Money)?;
     view(conn, row)
 }
 
@@ -210,7 +211,7 @@ pub fn list(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<SettlementView>, DbError> {
-    partnerships::find_visible(conn, partnership_id, viewer)?;
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let mut query = settlements::table
         .filter(settlements::partnership_id.eq(partnership_id))
         .into_boxed();
@@ -258,7 +259,7 @@ where
             .first::<String>(conn)
             .optional()?
             .ok_or(DbError::NotFound)?;
-        let partnership = partnerships::lock(conn, &partnership_id, viewer)?;
+        let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let current = find(conn, settlement_id, viewer)?;
         let matching: Vec<&SettlementLineRow> = current

@@ -19,4 +19,5 @@ mod rate_limits;
 mod sales;
 mod secrets;
 mod seed;
+mod visibility;
 mod workshops;

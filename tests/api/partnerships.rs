@@ -176,7 +176,30 @@ async fn a_collective_party_answers_through_a_coordinator() {
     let id = res.id();
     let party = party_id(&res, "collective_id", &collective);
     assert_eq!(res.body["parties"][1]["display_name"], "Puno Weavers");
-    // Members of the collective see the partnership; only a coordinator answers.
+    // While the collective is only invited, its coordinators read the
+    // partnership (to decide) and plain members do not; only a coordinator
+    // answers.
+    assert_eq!(
+        app.get(&format!("/v1/partnerships/{id}"))
+            .bearer(&coordinator.token)
+            .send()
+            .await
+            .status,
+        200
+    );
+    app.get(&format!("/v1/partnerships/{id}"))
+        .bearer(&member.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    answer(&app, &member, &id, &party, "accept")
+        .await
+        .assert_problem(404, "not-found");
+    let accepted = answer(&app, &coordinator, &id, &party, "accept").await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    assert_eq!(accepted.body["status"], "active");
+    // Once the collective has accepted, its members read the partnership
+    // and may look, not act.
     assert_eq!(
         app.get(&format!("/v1/partnerships/{id}"))
             .bearer(&member.token)
@@ -185,12 +208,12 @@ async fn a_collective_party_answers_through_a_coordinator() {
             .status,
         200
     );
-    answer(&app, &member, &id, &party, "accept")
+    app.post(&format!("/v1/partnerships/{id}/parties"))
+        .bearer(&member.token)
+        .json(json!({"artisan_id": member.id}))
+        .send()
         .await
         .assert_problem(403, "forbidden");
-    let accepted = answer(&app, &coordinator, &id, &party, "accept").await;
-    assert_eq!(accepted.status, 200, "{}", accepted.text);
-    assert_eq!(accepted.body["status"], "active");
     let listed = app
         .get("/v1/partnerships?status=active")
         .bearer(&member.token)

@@ -463,28 +463,41 @@ async fn outsiders_see_no_sales_and_invitees_record_none() {
         .send()
         .await;
     assert_eq!(invited.status, 201);
+    // An invitee reads the partnership (to decide) but none of its money
+    // (SPEC §2): every money path is a 404, as for an outsider.
     sell(&app, &mei, &pid, "i-1", sale(500, "2026-03-01T10:00:00Z"))
         .await
-        .assert_problem(403, "forbidden");
+        .assert_problem(404, "not-found");
     assert_eq!(
-        app.get(&format!("/v1/sales/{id}"))
+        app.get(&format!("/v1/partnerships/{pid}"))
             .bearer(&mei.token)
             .send()
             .await
             .status,
         200
     );
-    // An invitee sees the money but moves none of it.
+    for path in [
+        format!("/v1/sales/{id}"),
+        format!("/v1/partnerships/{pid}/sales"),
+        format!("/v1/partnerships/{pid}/payouts"),
+        format!("/v1/partnerships/{pid}/settlements"),
+    ] {
+        app.get(&path)
+            .bearer(&mei.token)
+            .send()
+            .await
+            .assert_problem(404, "not-found");
+    }
     app.post(&format!("/v1/sales/{id}/refunds"))
         .bearer(&mei.token)
         .header("Idempotency-Key", "i-2")
         .json(json!({"amount_minor": 1, "reason": "mine"}))
         .send()
         .await
-        .assert_problem(403, "forbidden");
+        .assert_problem(404, "not-found");
     settle(&app, &mei, &pid, "i-3", "2026-06-01")
         .await
-        .assert_problem(403, "forbidden");
+        .assert_problem(404, "not-found");
     let settled = settle(&app, &rosa, &pid, "s-2", "2026-06-01").await;
     assert_eq!(settled.status, 201, "{}", settled.text);
     app.post(&format!("/v1/settlements/{}/payments", settled.id()))
@@ -496,15 +509,7 @@ async fn outsiders_see_no_sales_and_invitees_record_none() {
         )
         .send()
         .await
-        .assert_problem(403, "forbidden");
-    assert_eq!(
-        app.get(&format!("/v1/partnerships/{pid}/payouts"))
-            .bearer(&mei.token)
-            .send()
-            .await
-            .status,
-        200
-    );
+        .assert_problem(404, "not-found");
 }
 
 /// Many sales from parallel clients on one partnership: every sale's lines

@@ -1,0 +1,1 @@
+ALTER TABLE partnership_parties DROP COLUMN left_at;
