@@ -330,9 +330,18 @@ fn seed_collectives(conn: &mut AnyConnection, artisans: usize) -> Result<Vec<Str
         let coordinator = id_of(conn, members[0])?;
         let collective =
             collectives::create(conn, &fields, &coordinator).map_err(|e| e.to_string())?;
+        // Members join the way everyone does: invited, and saying yes.
         for n in &members[1..] {
             let member = id_of(conn, *n)?;
-            collectives::add_member(conn, &collective.id, &coordinator, &member)
+            let invitation = collectives::invite(
+                conn,
+                &collective.id,
+                &coordinator,
+                &member,
+                "Join us for the market season.",
+            )
+            .map_err(|e| e.to_string())?;
+            collectives::answer_invitation(conn, &invitation.id, &member, true)
                 .map_err(|e| e.to_string())?;
         }
         let applicant = id_of(conn, *applicant)?;

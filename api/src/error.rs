@@ -372,6 +372,7 @@ impl From<DbError> for ApiError {
                 "names nothing you can refer to",
             )]),
             DbError::Forbidden(why) => ApiError::Forbidden(why),
+            DbError::Invalid(errors) => errors.into(),
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable(cause)

@@ -1,5 +1,8 @@
 //! Collectives (cooperatives): membership policies, roles, join
-//! applications and the rule that a collective always keeps a coordinator.
+//! applications, invitations and the rules of membership: nobody becomes a
+//! member without saying yes (they apply, or accept an invitation), an
+//! archived collective takes no one, and a collective always keeps a
+//! coordinator.
 
 use crate::account::text_enum;
 use crate::country::CountryCode;
@@ -28,11 +31,142 @@ pub enum ApplicationStatus {
     Pending,
     Approved,
     Declined,
+    /// The applicant took it back while it was pending.
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationStatus {
+    /// Waiting for the artisan's answer.
+    Invited,
+    Accepted,
+    Declined,
+    /// A coordinator took it back (or the artisan closed their account).
+    Withdrawn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CollectiveStatus {
+    Active,
+    /// Its last member closed their account; nothing changes any more.
+    Archived,
+}
+
+/// Why a membership change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipRefusal {
+    /// Applying to an `invite_only` collective (a rule of the request: 422).
+    InviteOnly,
+    AlreadyMember,
+    /// The artisan already has an open invitation here.
+    AlreadyInvited,
+    /// The application or invitation was already answered or withdrawn.
+    NotOpen,
+    Archived,
+    /// The change would leave the collective without a coordinator.
+    LastCoordinator,
+}
+
+impl MembershipRefusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            MembershipRefusal::InviteOnly => {
+                "this collective admits members by invitation only; ask a coordinator to invite you"
+            }
+            MembershipRefusal::AlreadyMember => {
+                "the artisan is already a member of this collective"
+            }
+            MembershipRefusal::AlreadyInvited => {
+                "the artisan already has an open invitation to this collective"
+            }
+            MembershipRefusal::NotOpen => "this has already been answered or withdrawn",
+            MembershipRefusal::Archived => "this collective is archived",
+            MembershipRefusal::LastCoordinator => "a collective keeps at least one coordinator",
+        }
+    }
 }
 
 text_enum!(MembershipPolicy { Open => "open", Application => "application", InviteOnly => "invite_only" });
 text_enum!(MemberRole { Coordinator => "coordinator", Member => "member" });
-text_enum!(ApplicationStatus { Pending => "pending", Approved => "approved", Declined => "declined" });
+text_enum!(ApplicationStatus { Pending => "pending", Approved => "approved", Declined => "declined", Withdrawn => "withdrawn" });
+text_enum!(InvitationStatus { Invited => "invited", Accepted => "accepted", Declined => "declined", Withdrawn => "withdrawn" });
+text_enum!(CollectiveStatus { Active => "active", Archived => "archived" });
+
+impl CollectiveStatus {
+    /// Anything that changes a collective (its fields or its members)
+    /// needs it active.
+    pub fn require_active(self) -> Result<(), MembershipRefusal> {
+        match self {
+            CollectiveStatus::Active => Ok(()),
+            CollectiveStatus::Archived => Err(MembershipRefusal::Archived),
+        }
+    }
+}
+
+/// What applying does: the new application's status (approved at once
+/// under the `open` policy, pending under `application`); an
+/// `invite_only` collective, a member or an archived collective refuse.
+pub fn apply(
+    status: CollectiveStatus,
+    policy: MembershipPolicy,
+    already_member: bool,
+) -> Result<ApplicationStatus, MembershipRefusal> {
+    status.require_active()?;
+    let outcome = policy
+        .application_outcome()
+        .ok_or(MembershipRefusal::InviteOnly)?;
+    if already_member {
+        return Err(MembershipRefusal::AlreadyMember);
+    }
+    Ok(outcome)
+}
+
+/// Whether this artisan may become a member now (invited, or accepting an
+/// invitation).
+pub fn may_join(status: CollectiveStatus, already_member: bool) -> Result<(), MembershipRefusal> {
+    status.require_active()?;
+    if already_member {
+        return Err(MembershipRefusal::AlreadyMember);
+    }
+    Ok(())
+}
+
+impl InvitationStatus {
+    /// The invitee's answer: only an open invitation can be answered.
+    pub fn answer(self, accept: bool) -> Result<InvitationStatus, MembershipRefusal> {
+        match (self, accept) {
+            (InvitationStatus::Invited, true) => Ok(InvitationStatus::Accepted),
+            (InvitationStatus::Invited, false) => Ok(InvitationStatus::Declined),
+            _ => Err(MembershipRefusal::NotOpen),
+        }
+    }
+
+    /// A coordinator takes an open invitation back.
+    pub fn withdraw(self) -> Result<InvitationStatus, MembershipRefusal> {
+        match self {
+            InvitationStatus::Invited => Ok(InvitationStatus::Withdrawn),
+            _ => Err(MembershipRefusal::NotOpen),
+        }
+    }
+}
+
+impl ApplicationStatus {
+    /// The applicant takes a pending application back.
+    pub fn withdraw(self) -> Result<ApplicationStatus, MembershipRefusal> {
+        match self {
+            ApplicationStatus::Pending => Ok(ApplicationStatus::Withdrawn),
+            _ => Err(MembershipRefusal::NotOpen),
+        }
+    }
+
+    /// A coordinator's decision applies to a pending application only.
+    pub fn decide(self, decision: &Decision) -> Result<ApplicationStatus, MembershipRefusal> {
+        match self {
+            ApplicationStatus::Pending => Ok(decision.status()),
+            _ => Err(MembershipRefusal::NotOpen),
+        }
+    }
+}
 
 impl MembershipPolicy {
     /// What applying does under this policy: `Some(status)` of the new
@@ -244,5 +378,65 @@ mod tests {
             errors,
             Some(vec!["name".into(), "crafts[0]".into(), "country".into()])
         );
+    }
+
+    #[test]
+    fn nobody_joins_without_saying_yes() {
+        use CollectiveStatus::{Active, Archived};
+        assert_eq!(
+            apply(Active, MembershipPolicy::Open, false),
+            Ok(ApplicationStatus::Approved)
+        );
+        assert_eq!(
+            apply(Active, MembershipPolicy::Application, false),
+            Ok(ApplicationStatus::Pending)
+        );
+        assert_eq!(
+            apply(Active, MembershipPolicy::InviteOnly, false),
+            Err(MembershipRefusal::InviteOnly)
+        );
+        assert_eq!(
+            apply(Active, MembershipPolicy::Open, true),
+            Err(MembershipRefusal::AlreadyMember)
+        );
+        assert_eq!(
+            apply(Archived, MembershipPolicy::Open, false),
+            Err(MembershipRefusal::Archived)
+        );
+        assert_eq!(may_join(Active, false), Ok(()));
+        assert_eq!(
+            may_join(Active, true),
+            Err(MembershipRefusal::AlreadyMember)
+        );
+        assert_eq!(may_join(Archived, false), Err(MembershipRefusal::Archived));
+    }
+
+    #[test]
+    fn invitations_and_applications_are_answered_once() {
+        use InvitationStatus::*;
+        assert_eq!(Invited.answer(true), Ok(Accepted));
+        assert_eq!(Invited.answer(false), Ok(Declined));
+        assert_eq!(Invited.withdraw(), Ok(Withdrawn));
+        for done in [Accepted, Declined, Withdrawn] {
+            assert_eq!(done.answer(true), Err(MembershipRefusal::NotOpen));
+            assert_eq!(done.withdraw(), Err(MembershipRefusal::NotOpen));
+        }
+        let approve = Decision::new(true, None).expect("decision");
+        assert_eq!(
+            ApplicationStatus::Pending.withdraw(),
+            Ok(ApplicationStatus::Withdrawn)
+        );
+        assert_eq!(
+            ApplicationStatus::Pending.decide(&approve),
+            Ok(ApplicationStatus::Approved)
+        );
+        for done in [
+            ApplicationStatus::Approved,
+            ApplicationStatus::Declined,
+            ApplicationStatus::Withdrawn,
+        ] {
+            assert_eq!(done.withdraw(), Err(MembershipRefusal::NotOpen));
+            assert_eq!(done.decide(&approve), Err(MembershipRefusal::NotOpen));
+        }
     }
 }

@@ -9,14 +9,16 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{
-    may_lose_coordinator, ApplicationStatus, CollectiveFields, Decision, MemberRole,
-    MembershipPolicy,
+    self as rules, may_lose_coordinator, ApplicationStatus, CollectiveFields, CollectiveStatus,
+    Decision, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
 };
 use domain::precondition::Precondition;
+use domain::FieldError;
 
 use crate::error::duplicate_as;
 use crate::schema::{
-    artisans, collective_applications, collective_crafts, collective_members, collectives,
+    artisans, collective_applications, collective_crafts, collective_invitations,
+    collective_members, collectives,
 };
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
 
@@ -35,9 +37,14 @@ pub struct CollectiveRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    pub status: String,
 }
 
 impl CollectiveRow {
+    pub fn status(&self) -> CollectiveStatus {
+        CollectiveStatus::parse(&self.status).unwrap_or(CollectiveStatus::Archived)
+    }
+
     pub fn fields(&self) -> CollectiveFields {
         CollectiveFields {
             name: self.name.clone(),
@@ -89,6 +96,50 @@ pub struct ApplicationRow {
     pub decision_note: Option<String>,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
+    pub version: i64,
+}
+
+impl ApplicationRow {
+    pub fn status(&self) -> ApplicationStatus {
+        ApplicationStatus::parse(&self.status).unwrap_or(ApplicationStatus::Withdrawn)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = collective_invitations)]
+pub struct InvitationRow {
+    pub id: String,
+    pub collective_id: String,
+    pub artisan_id: String,
+    pub message: String,
+    pub status: String,
+    pub invited_by: String,
+    pub created_at: NaiveDateTime,
+    pub answered_at: Option<NaiveDateTime>,
+    pub version: i64,
+}
+
+impl InvitationRow {
+    pub fn status(&self) -> InvitationStatus {
+        InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Withdrawn)
+    }
+}
+
+/// An invitation with the collective's name (what the invitee sees).
+pub type InvitationWithName = (InvitationRow, String);
+
+/// A refused membership change as a storage outcome: applying to an
+/// `invite_only` collective is a 422 (the request cannot succeed as it is),
+/// the rest are state conflicts.
+impl From<MembershipRefusal> for DbError {
+    fn from(refusal: MembershipRefusal) -> Self {
+        match refusal {
+            MembershipRefusal::InviteOnly => DbError::Invalid(
+                FieldError::new("membership_policy", "invite_only", refusal.message()).into(),
+            ),
+            other => DbError::Refused(other.message()),
+        }
+    }
 }
 
 fn new_id() -> String {
@@ -149,6 +200,7 @@ pub fn create(
         created_at: at,
         updated_at: at,
         version: 1,
+        status: CollectiveStatus::Active.as_str().to_owned(),
     };
     row.set_fields(fields);
     write_tx(conn, |conn| {
@@ -232,6 +284,7 @@ where
     write_tx(conn, |conn| {
         let mut row = find(conn, id)?.ok_or(DbError::NotFound)?;
         require_coordinator(conn, id, actor)?;
+        row.status().require_active().map_err(DbError::from)?;
         // A broken body is reported before a stale version (422 before 412).
         let mut fields = row.fields();
         change(&mut fields)?;
@@ -274,14 +327,16 @@ pub struct CollectiveFilter {
     pub q: Option<String>,
 }
 
-/// Newest first, keyset on the time-ordered id.
+/// Active collectives, newest first, keyset on the time-ordered id.
 pub fn list(
     conn: &mut AnyConnection,
     filter: &CollectiveFilter,
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<CollectiveRow>, DbError> {
-    let mut query = collectives::table.into_boxed();
+    let mut query = collectives::table
+        .filter(collectives::status.eq(CollectiveStatus::Active.as_str()))
+        .into_boxed();
     if let Some(craft) = &filter.craft {
         query = query.filter(diesel::dsl::exists(
             collective_crafts::table
@@ -311,7 +366,8 @@ pub fn list(
 
 /// "Apply to join". Under the `open` policy the application is approved
 /// and the artisan is a member at once; under `application` it waits;
-/// under `invite_only` it is refused.
+/// `invite_only` collectives admit only through invitations
+/// ([`domain::collective::apply`]).
 pub fn apply(
     conn: &mut AnyConnection,
     collective_id: &str,
@@ -320,18 +376,12 @@ pub fn apply(
 ) -> Result<ApplicationRow, DbError> {
     write_tx(conn, |conn| {
         let collective = lock(conn, collective_id)?;
-        let status = collective
-            .fields()
-            .membership_policy
-            .application_outcome()
-            .ok_or(DbError::Refused(
-                "this collective admits members by invitation only",
-            ))?;
-        if membership(conn, collective_id, artisan_id)?.is_some() {
-            return Err(DbError::Refused(
-                "you are already a member of this collective",
-            ));
-        }
+        let already_member = membership(conn, collective_id, artisan_id)?.is_some();
+        let status = rules::apply(
+            collective.status(),
+            collective.fields().membership_policy,
+            already_member,
+        )?;
         let at = now();
         let row = ApplicationRow {
             id: new_id(),
@@ -343,6 +393,7 @@ pub fn apply(
             decision_note: None,
             created_at: at,
             decided_at: (status == ApplicationStatus::Approved).then_some(at),
+            version: 1,
         };
         diesel::insert_into(collective_applications::table)
             .values(&row)
@@ -404,12 +455,8 @@ pub fn decide(
             .first::<ApplicationRow>(conn)
             .optional()?
             .ok_or(DbError::NotFound)?;
-        if row.status != ApplicationStatus::Pending.as_str() {
-            return Err(DbError::Refused(
-                "this application has already been decided",
-            ));
-        }
-        row.status = decision.status().as_str().to_owned();
+        row.status = row.status().decide(decision)?.as_str().to_owned();
+        row.version += 1;
         row.decided_by = Some(actor.to_owned());
         row.decision_note = decision.note().map(str::to_owned);
         row.decided_at = Some(now());
@@ -419,6 +466,7 @@ pub fn decide(
                 collective_applications::decided_by.eq(&row.decided_by),
                 collective_applications::decision_note.eq(&row.decision_note),
                 collective_applications::decided_at.eq(row.decided_at),
+                collective_applications::version.eq(row.version),
             ))
             .execute(conn)?;
         if decision.status() == ApplicationStatus::Approved
@@ -427,31 +475,6 @@ pub fn decide(
             insert_member(conn, collective_id, &row.artisan_id, MemberRole::Member)?;
         }
         Ok(row)
-    })
-}
-
-/// Adds an artisan directly (how `invite_only` collectives grow).
-pub fn add_member(
-    conn: &mut AnyConnection,
-    collective_id: &str,
-    actor: &str,
-    artisan_id: &str,
-) -> Result<MemberRow, DbError> {
-    write_tx(conn, |conn| {
-        lock(conn, collective_id)?;
-        require_coordinator(conn, collective_id, actor)?;
-        let exists = artisans::table
-            .find(artisan_id)
-            .filter(artisans::former_member.eq(false))
-            .count()
-            .get_result::<i64>(conn)?;
-        if exists == 0 {
-            return Err(DbError::Refused("no such artisan"));
-        }
-        insert_member(conn, collective_id, artisan_id, MemberRole::Member).map_err(|e| match e {
-            DbError::Duplicate(_) => DbError::Refused("this artisan is already a member"),
-            other => other,
-        })
     })
 }
 
@@ -564,6 +587,269 @@ pub fn remove_member(
             return Err(DbError::Refused(LAST_COORDINATOR));
         }
         diesel::delete(collective_members::table.find((collective_id, artisan_id)))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+fn artisan_is_current(conn: &mut AnyConnection, artisan_id: &str) -> Result<bool, DbError> {
+    let count = artisans::table
+        .find(artisan_id)
+        .filter(artisans::former_member.eq(false))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(count > 0)
+}
+
+/// A coordinator invites an artisan; they become a member only when they
+/// accept. An unknown (or former) artisan is a 422 on `artisan_id`.
+pub fn invite(
+    conn: &mut AnyConnection,
+    collective_id: &str,
+    actor: &str,
+    artisan_id: &str,
+    message: &str,
+) -> Result<InvitationRow, DbError> {
+    write_tx(conn, |conn| {
+        let collective = lock(conn, collective_id)?;
+        require_coordinator(conn, collective_id, actor)?;
+        if !artisan_is_current(conn, artisan_id)? {
+            return Err(DbError::UnknownReference("artisan_id"));
+        }
+        let already_member = membership(conn, collective_id, artisan_id)?.is_some();
+        rules::may_join(collective.status(), already_member)?;
+        let row = InvitationRow {
+            id: new_id(),
+            collective_id: collective_id.to_owned(),
+            artisan_id: artisan_id.to_owned(),
+            message: message.to_owned(),
+            status: InvitationStatus::Invited.as_str().to_owned(),
+            invited_by: actor.to_owned(),
+            created_at: now(),
+            answered_at: None,
+            version: 1,
+        };
+        diesel::insert_into(collective_invitations::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(|e| match duplicate_as("invitation")(e) {
+                DbError::Duplicate(_) => MembershipRefusal::AlreadyInvited.into(),
+                other => other,
+            })?;
+        Ok(row)
+    })
+}
+
+fn with_collective_names(
+    conn: &mut AnyConnection,
+    rows: Vec<InvitationRow>,
+) -> Result<Vec<InvitationWithName>, DbError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.collective_id.as_str()).collect();
+    let names: Vec<(String, String)> = collectives::table
+        .filter(collectives::id.eq_any(ids))
+        .select((collectives::id, collectives::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let name = names
+                .iter()
+                .find(|(id, _)| *id == row.collective_id)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default();
+            (row, name)
+        })
+        .collect())
+}
+
+/// Which invitations a listing shows.
+#[derive(Debug, Clone)]
+pub enum InvitationsOf {
+    /// A collective's (its coordinators look).
+    Collective { id: String, actor: String },
+    /// An artisan's own.
+    Invitee(String),
+}
+
+/// Invitations, newest first, optionally of one status.
+pub fn list_invitations(
+    conn: &mut AnyConnection,
+    of: &InvitationsOf,
+    status: Option<InvitationStatus>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<InvitationWithName>, DbError> {
+    let mut query = collective_invitations::table.into_boxed();
+    match of {
+        InvitationsOf::Collective { id, actor } => {
+            find(conn, id)?.ok_or(DbError::NotFound)?;
+            require_coordinator(conn, id, actor)?;
+            query = query.filter(collective_invitations::collective_id.eq(id.clone()));
+        }
+        InvitationsOf::Invitee(artisan) => {
+            query = query.filter(collective_invitations::artisan_id.eq(artisan.clone()));
+        }
+    }
+    if let Some(status) = status {
+        query = query.filter(collective_invitations::status.eq(status.as_str()));
+    }
+    if let Some(id) = before_id {
+        query = query.filter(collective_invitations::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(collective_invitations::id.desc())
+        .limit(limit + 1)
+        .load::<InvitationRow>(conn)?;
+    let page = Page::from_overfetch(rows, limit);
+    Ok(Page {
+        has_more: page.has_more,
+        rows: with_collective_names(conn, page.rows)?,
+    })
+}
+
+fn load_invitation(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+) -> Result<InvitationRow, DbError> {
+    collective_invitations::table
+        .find(invitation_id)
+        .first::<InvitationRow>(conn)
+        .optional()?
+        .ok_or(DbError::NotFound)
+}
+
+fn save_invitation(
+    conn: &mut AnyConnection,
+    row: &mut InvitationRow,
+    status: InvitationStatus,
+) -> Result<(), DbError> {
+    row.status = status.as_str().to_owned();
+    row.answered_at = Some(now());
+    row.version += 1;
+    diesel::update(collective_invitations::table.find(&row.id))
+        .set((
+            collective_invitations::status.eq(&row.status),
+            collective_invitations::answered_at.eq(row.answered_at),
+            collective_invitations::version.eq(row.version),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The invitee accepts (and becomes a member) or declines. Anyone else:
+/// coordinators of the collective may look but not answer (403), others
+/// do not see the invitation (404).
+pub fn answer_invitation(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+    actor: &str,
+    accept: bool,
+) -> Result<InvitationWithName, DbError> {
+    write_tx(conn, |conn| {
+        let collective_id = load_invitation(conn, invitation_id)?.collective_id;
+        let collective = lock(conn, &collective_id)?;
+        let mut row = load_invitation(conn, invitation_id)?;
+        if row.artisan_id != actor {
+            return Err(if is_coordinator(conn, &collective_id, actor)? {
+                DbError::Forbidden("only the invited artisan may answer this invitation")
+            } else {
+                DbError::NotFound
+            });
+        }
+        let next = row.status().answer(accept)?;
+        if next == InvitationStatus::Accepted {
+            let already_member = membership(conn, &collective_id, actor)?.is_some();
+            rules::may_join(collective.status(), already_member)?;
+            insert_member(conn, &collective_id, actor, MemberRole::Member)?;
+        }
+        save_invitation(conn, &mut row, next)?;
+        Ok((row, collective.name))
+    })
+}
+
+/// A coordinator takes an open invitation back (`If-Match` on the
+/// invitation). The invitee declines instead (403); others see nothing.
+pub fn withdraw_invitation(
+    conn: &mut AnyConnection,
+    invitation_id: &str,
+    actor: &str,
+    expected: &Precondition,
+) -> Result<(), DbError> {
+    write_tx(conn, |conn| {
+        let collective_id = load_invitation(conn, invitation_id)?.collective_id;
+        lock(conn, &collective_id)?;
+        let mut row = load_invitation(conn, invitation_id)?;
+        if !is_coordinator(conn, &collective_id, actor)? {
+            return Err(if row.artisan_id == actor {
+                DbError::Forbidden("decline the invitation instead of withdrawing it")
+            } else {
+                DbError::NotFound
+            });
+        }
+        if !expected.admits(row.version) {
+            return Err(DbError::StaleVersion);
+        }
+        let next = row.status().withdraw()?;
+        save_invitation(conn, &mut row, next)
+    })
+}
+
+/// The artisan's own applications, newest first.
+pub fn my_applications(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+    status: Option<ApplicationStatus>,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<ApplicationRow>, DbError> {
+    let mut query = collective_applications::table
+        .filter(collective_applications::artisan_id.eq(artisan_id.to_owned()))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(collective_applications::status.eq(status.as_str()));
+    }
+    if let Some(id) = before_id {
+        query = query.filter(collective_applications::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(collective_applications::id.desc())
+        .limit(limit + 1)
+        .load::<ApplicationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// The applicant withdraws a pending application (`If-Match` on it).
+/// Anyone else's application is not found.
+pub fn withdraw_application(
+    conn: &mut AnyConnection,
+    application_id: &str,
+    actor: &str,
+    expected: &Precondition,
+) -> Result<(), DbError> {
+    write_tx(conn, |conn| {
+        let find_own = |conn: &mut AnyConnection| {
+            collective_applications::table
+                .find(application_id)
+                .filter(collective_applications::artisan_id.eq(actor))
+                .first::<ApplicationRow>(conn)
+                .optional()?
+                .ok_or(DbError::NotFound)
+        };
+        let collective_id = find_own(conn)?.collective_id;
+        lock(conn, &collective_id)?;
+        let mut row = find_own(conn)?;
+        if !expected.admits(row.version) {
+            return Err(DbError::StaleVersion);
+        }
+        row.status = row.status().withdraw()?.as_str().to_owned();
+        row.decided_at = Some(now());
+        row.version += 1;
+        diesel::update(collective_applications::table.find(application_id))
+            .set((
+                collective_applications::status.eq(&row.status),
+                collective_applications::decided_at.eq(row.decided_at),
+                collective_applications::version.eq(row.version),
+            ))
             .execute(conn)?;
         Ok(())
     })

@@ -20,6 +20,10 @@ pub enum DbError {
     /// payload names the field (→ 422).
     #[error("unknown reference in {0}")]
     UnknownReference(&'static str),
+    /// Well-formed input that breaks a rule only the stored state can
+    /// tell (→ 422 naming the fields).
+    #[error("invalid: {0:?}")]
+    Invalid(domain::FieldErrors),
     /// A state rule refused the change (e.g. removing the last
     /// coordinator); the payload says which, for the client.
     #[error("refused: {0}")]

@@ -145,6 +145,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        status -> Text,
     }
 }
 
@@ -176,15 +177,32 @@ diesel::table! {
         decision_note -> Nullable<Text>,
         created_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    collective_invitations (id) {
+        id -> Text,
+        collective_id -> Text,
+        artisan_id -> Text,
+        message -> Text,
+        status -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+        version -> BigInt,
     }
 }
 
 diesel::joinable!(collective_members -> artisans (artisan_id));
+diesel::joinable!(collective_invitations -> collectives (collective_id));
 diesel::allow_tables_to_appear_in_same_query!(
     collectives,
     collective_crafts,
     collective_members,
     collective_applications,
+    collective_invitations,
     artisans,
 );
 

@@ -605,17 +605,11 @@ async fn a_collective_signs_through_a_coordinator() {
     );
 
     // Rosa coordinates the collective too: she must say which party she signs for.
-    let added = app
-        .post(&format!("/v1/collectives/{collective}/members"))
-        .bearer(&amaru.token)
-        .json(json!({"artisan_id": rosa.id}))
-        .send()
-        .await;
-    assert_eq!(added.status, 201, "{}", added.text);
+    let membership = app.join_by_invitation(&collective, &amaru, &rosa).await;
     let promoted = app
         .patch(&format!("/v1/collectives/{collective}/members/{}", rosa.id))
         .bearer(&amaru.token)
-        .header("If-Match", &added.header("etag").expect("etag"))
+        .header("If-Match", &membership)
         .json(json!({"role": "coordinator"}))
         .send()
         .await;

@@ -205,26 +205,26 @@ async fn policies_decide_how_artisans_join() {
         .await
         .assert_problem(409, "conflict");
 
+    // An invite_only collective admits only through invitations (SPEC §4).
     let invite_only = create(&app, &rosa, "invite_only").await.id();
-    apply(&app, &kwame, &invite_only)
+    let refused = apply(&app, &kwame, &invite_only).await;
+    refused.assert_problem(422, "validation");
+    assert_eq!(refused.error_fields(), ["membership_policy"]);
+    app.join_by_invitation(&invite_only, &rosa, &kwame).await;
+    assert!(members(&app, &rosa, &invite_only)
         .await
-        .assert_problem(409, "conflict");
-    let added = app
+        .iter()
+        .any(|m| m.0 == kwame.id && m.1 == "member"));
+    // Members are never added without their yes: the old route is gone.
+    let mei = app.artisan("Mei").await;
+    let gone = app
         .post(&format!("/v1/collectives/{invite_only}/members"))
         .bearer(&rosa.token)
-        .json(json!({"artisan_id": kwame.id}))
-        .send()
-        .await;
-    assert_eq!(added.status, 201, "{}", added.text);
-    assert_eq!(added.body["role"], "member");
-    // Only coordinators add members.
-    let mei = app.artisan("Mei").await;
-    app.post(&format!("/v1/collectives/{invite_only}/members"))
-        .bearer(&kwame.token)
         .json(json!({"artisan_id": mei.id}))
         .send()
-        .await
-        .assert_problem(403, "forbidden");
+        .await;
+    gone.assert_problem(405, "method-not-allowed");
+    assert_eq!(gone.header("allow").as_deref(), Some("GET"));
     apply(&app, &mei, "01900000-0000-7000-8000-000000000000")
         .await
         .assert_problem(404, "not-found");
@@ -426,4 +426,220 @@ async fn two_coordinators_stepping_down_at_once_leave_one() {
             .count();
         assert_eq!(coordinators, 1, "round {round}");
     }
+}
+
+/// Nobody becomes a member without saying yes (SPEC §4): coordinators
+/// invite, the artisan sees it in their own list and accepts or declines;
+/// coordinators list and withdraw; foreign users see nothing.
+#[actix_web::test]
+async fn invitations_need_the_artisans_yes() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let mei = app.artisan("Mei").await;
+    let mallory = app.artisan("Mallory").await;
+    let id = create(&app, &rosa, "invite_only").await.id();
+    let invite = |who: &Account, artisan: &str| {
+        app.post(&format!("/v1/collectives/{id}/invitations"))
+            .bearer(&who.token)
+            .json(json!({"artisan_id": artisan, "message": "Weave with us"}))
+            .send()
+    };
+    // Only coordinators invite; unknown artisans and bad bodies are 422/400.
+    invite(&kwame, &mei.id)
+        .await
+        .assert_problem(403, "forbidden");
+    let unknown = invite(&rosa, "01900000-0000-7000-8000-000000000000").await;
+    unknown.assert_problem(422, "validation");
+    assert_eq!(unknown.error_fields(), ["artisan_id"]);
+    app.post(&format!("/v1/collectives/{id}/invitations"))
+        .bearer(&rosa.token)
+        .json(json!({"artisan_id": "not-a-uuid"}))
+        .send()
+        .await
+        .assert_problem(400, "bad-request");
+    invite(&rosa, &rosa.id)
+        .await
+        .assert_problem(409, "conflict");
+
+    let invited = invite(&rosa, &kwame.id).await;
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    assert_eq!(invited.body["status"], "invited");
+    assert_eq!(invited.body["collective_name"], "Tejedoras de Chinchero");
+    invite(&rosa, &kwame.id)
+        .await
+        .assert_problem(409, "conflict");
+    assert_eq!(members(&app, &rosa, &id).await.len(), 1, "not a member yet");
+    let iid = invited.id();
+
+    // The invitee sees it; others do not; coordinators list it.
+    let mine = app
+        .get("/v1/me/collective-invitations?status=invited")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(mine.body["data"][0]["id"], iid.as_str());
+    let theirs = app
+        .get("/v1/me/collective-invitations")
+        .bearer(&mallory.token)
+        .send()
+        .await;
+    assert_eq!(theirs.body["data"], json!([]));
+    let listed = app
+        .get(&format!("/v1/collectives/{id}/invitations"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"][0]["id"], iid.as_str());
+    app.get(&format!("/v1/collectives/{id}/invitations"))
+        .bearer(&kwame.token)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Only the invitee answers: coordinators 403, anyone else 404.
+    let accept = |who: &Account, iid: &str| {
+        app.post(&format!("/v1/collective-invitations/{iid}/accept"))
+            .bearer(&who.token)
+            .send()
+    };
+    accept(&rosa, &iid).await.assert_problem(403, "forbidden");
+    accept(&mallory, &iid)
+        .await
+        .assert_problem(404, "not-found");
+    accept(&kwame, "01900000-0000-7000-8000-000000000000")
+        .await
+        .assert_problem(404, "not-found");
+    let accepted = accept(&kwame, &iid).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    assert_eq!(accepted.body["status"], "accepted");
+    assert!(members(&app, &rosa, &id)
+        .await
+        .iter()
+        .any(|m| m.0 == kwame.id && m.1 == "member"));
+    accept(&kwame, &iid).await.assert_problem(409, "conflict");
+
+    // Declining changes nothing but the invitation.
+    let to_mei = invite(&rosa, &mei.id).await.id();
+    let declined = app
+        .post(&format!("/v1/collective-invitations/{to_mei}/decline"))
+        .bearer(&mei.token)
+        .send()
+        .await;
+    assert_eq!(declined.body["status"], "declined");
+    assert!(!members(&app, &rosa, &id)
+        .await
+        .iter()
+        .any(|m| m.0 == mei.id));
+
+    // Withdrawing: coordinators, with the invitation's If-Match; the
+    // invitee declines instead; a withdrawn invitation cannot be accepted.
+    let again = invite(&rosa, &mei.id).await;
+    let again_id = again.id();
+    let withdraw = |who: &Account, etag: &str| {
+        app.delete(&format!("/v1/collective-invitations/{again_id}"))
+            .bearer(&who.token)
+            .header("If-Match", etag)
+            .send()
+    };
+    withdraw(&mei, "\"1\"")
+        .await
+        .assert_problem(403, "forbidden");
+    withdraw(&mallory, "\"1\"")
+        .await
+        .assert_problem(404, "not-found");
+    withdraw(&rosa, "\"7\"")
+        .await
+        .assert_problem(412, "precondition-failed");
+    app.delete(&format!("/v1/collective-invitations/{again_id}"))
+        .bearer(&rosa.token)
+        .send()
+        .await
+        .assert_problem(428, "precondition-required");
+    assert_eq!(withdraw(&rosa, "\"1\"").await.status, 204);
+    accept(&mei, &again_id)
+        .await
+        .assert_problem(409, "conflict");
+    withdraw(&rosa, "\"2\"")
+        .await
+        .assert_problem(409, "conflict");
+}
+
+/// Applicants follow their own applications and withdraw pending ones.
+#[actix_web::test]
+async fn applicants_follow_and_withdraw_their_applications() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let mallory = app.artisan("Mallory").await;
+    let id = create(&app, &rosa, "application").await.id();
+    let applied = apply(&app, &kwame, &id).await;
+    assert_eq!(applied.body["version"], 1);
+    let aid = applied.id();
+    let mine = app
+        .get("/v1/me/collective-applications")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(mine.body["data"][0]["id"], aid.as_str());
+    assert_eq!(mine.body["data"][0]["status"], "pending");
+    let theirs = app
+        .get("/v1/me/collective-applications")
+        .bearer(&mallory.token)
+        .send()
+        .await;
+    assert_eq!(theirs.body["data"], json!([]));
+    let withdraw = |who: &Account, etag: &str| {
+        app.delete(&format!("/v1/collective-applications/{aid}"))
+            .bearer(&who.token)
+            .header("If-Match", etag)
+            .send()
+    };
+    withdraw(&mallory, "\"1\"")
+        .await
+        .assert_problem(404, "not-found");
+    withdraw(&rosa, "\"1\"")
+        .await
+        .assert_problem(404, "not-found");
+    withdraw(&kwame, "\"2\"")
+        .await
+        .assert_problem(412, "precondition-failed");
+    assert_eq!(withdraw(&kwame, "\"1\"").await.status, 204);
+    let after = app
+        .get("/v1/me/collective-applications?status=withdrawn")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(after.body["data"][0]["version"], 2);
+    withdraw(&kwame, "\"2\"")
+        .await
+        .assert_problem(409, "conflict");
+    // A coordinator cannot decide a withdrawn application; the applicant
+    // may apply again.
+    app.post(&format!("/v1/collectives/{id}/applications/{aid}/decision"))
+        .bearer(&rosa.token)
+        .json(json!({"decision": "approve"}))
+        .send()
+        .await
+        .assert_problem(409, "conflict");
+    let again = apply(&app, &kwame, &id).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    // A decided application shows its note to the applicant.
+    app.post(&format!(
+        "/v1/collectives/{id}/applications/{}/decision",
+        again.id()
+    ))
+    .bearer(&rosa.token)
+    .json(json!({"decision": "decline", "note": "We are full this season"}))
+    .send()
+    .await;
+    let decided = app
+        .get("/v1/me/collective-applications?status=declined")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(
+        decided.body["data"][0]["decision_note"],
+        "We are full this season"
+    );
 }

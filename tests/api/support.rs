@@ -252,6 +252,45 @@ impl TestApp {
         res.body
     }
 
+    /// `artisan` joins `collective` the way everyone does: a coordinator
+    /// invites, the artisan accepts. Returns the membership's ETag.
+    pub async fn join_by_invitation(
+        &self,
+        collective: &str,
+        coordinator: &Account,
+        artisan: &Account,
+    ) -> String {
+        let invited = self
+            .post(&format!("/v1/collectives/{collective}/invitations"))
+            .bearer(&coordinator.token)
+            .json(json!({"artisan_id": artisan.id, "message": "join us"}))
+            .send()
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.text);
+        let accepted = self
+            .post(&format!(
+                "/v1/collective-invitations/{}/accept",
+                invited.id()
+            ))
+            .bearer(&artisan.token)
+            .send()
+            .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.text);
+        let members = self
+            .get(&format!("/v1/collectives/{collective}/members?limit=100"))
+            .bearer(&artisan.token)
+            .send()
+            .await;
+        let version = members.body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["artisan_id"] == artisan.id.as_str())
+            .and_then(|m| m["version"].as_i64())
+            .expect("a member now");
+        format!("\"{version}\"")
+    }
+
     /// An organization with an API key holding `scopes`; returns the key.
     pub async fn partner_key(&self, scopes: &[&str]) -> String {
         let admin = self.admin().await;

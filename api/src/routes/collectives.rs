@@ -1,16 +1,20 @@
 //! Collectives (cooperatives): create, find, edit, apply to join, decide
-//! applications, and manage members. Collectives are visible to every
-//! signed-in person; changing one needs a coordinator (403 otherwise).
+//! applications, invite artisans, and manage members. Collectives are
+//! visible to every signed-in person; changing one needs a coordinator
+//! (403 otherwise). Nobody becomes a member without saying yes: they apply,
+//! or accept an invitation; applicants and invitees follow their own.
 
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::collective::{
-    ApplicationStatus, CollectivePatch, Decision, MemberRole, MembershipPolicy,
+    ApplicationStatus, CollectivePatch, CollectiveStatus as DomainCollectiveStatus, Decision,
+    InvitationStatus, MemberRole, MembershipPolicy,
 };
 use domain::text::{self, limits};
 use persistence::collectives::{
-    self as store, ApplicationRow, CollectiveFilter, CollectiveRow, MemberRow, MemberWithName,
+    self as store, ApplicationRow, CollectiveFilter, CollectiveRow, InvitationWithName,
+    InvitationsOf, MemberRow, MemberWithName,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,13 +40,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_applications)
         .service(decide)
         .service(list_members)
-        .service(add_member)
         .service(change_role)
-        .service(remove_member);
+        .service(remove_member)
+        .service(invite)
+        .service(list_invitations)
+        .service(my_invitations)
+        .service(accept_invitation)
+        .service(decline_invitation)
+        .service(withdraw_invitation)
+        .service(my_applications)
+        .service(withdraw_application);
 }
 
 mirror_enum!(Policy <=> MembershipPolicy { Open, Application, InviteOnly });
-mirror_enum!(ApplicationState <=> ApplicationStatus { Pending, Approved, Declined });
+mirror_enum!(ApplicationState <=> ApplicationStatus { Pending, Approved, Declined, Withdrawn });
+mirror_enum!(CollectiveInvitationStatus <=> InvitationStatus { Invited, Accepted, Declined, Withdrawn });
+mirror_enum!(CollectiveStatus <=> DomainCollectiveStatus { Active, Archived });
 mirror_enum!(Role <=> MemberRole { Coordinator, Member });
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +68,9 @@ pub struct Collective {
     pub country: Option<String>,
     pub region: Option<String>,
     pub membership_policy: Policy,
+    /// `archived` once its last member closed their account; an archived
+    /// collective is not listed and changes no more.
+    pub status: CollectiveStatus,
     #[schema(format = Uuid)]
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -65,6 +81,7 @@ pub struct Collective {
 impl From<CollectiveRow> for Collective {
     fn from(row: CollectiveRow) -> Self {
         let fields = row.fields();
+        let status = row.status().into();
         Self {
             id: row.id,
             name: fields.name,
@@ -73,6 +90,7 @@ impl From<CollectiveRow> for Collective {
             country: fields.country,
             region: fields.region,
             membership_policy: fields.membership_policy.into(),
+            status,
             created_by: row.created_by,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -324,15 +342,17 @@ pub struct Application {
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When it was decided or withdrawn.
     pub decided_at: Option<DateTime<Utc>>,
+    /// For `If-Match` when withdrawing it.
+    pub version: i64,
 }
 
 impl From<ApplicationRow> for Application {
     fn from(row: ApplicationRow) -> Self {
         Self {
-            status: ApplicationStatus::parse(&row.status)
-                .unwrap_or(ApplicationStatus::Pending)
-                .into(),
+            status: row.status().into(),
+            version: row.version,
             id: row.id,
             collective_id: row.collective_id,
             artisan_id: row.artisan_id,
@@ -358,7 +378,8 @@ pub struct ApplicationRequest {
 
 /// Apply to join. Under the `open` policy you are a member at once (the
 /// application comes back `approved`); under `application` it waits for a
-/// coordinator; `invite_only` collectives refuse (409).
+/// coordinator; `invite_only` collectives admit only through invitations
+/// (422).
 #[utoipa::path(
     tag = "collectives",
     operation_id = "applyToCollective",
@@ -593,71 +614,6 @@ pub async fn list_members(
     Ok(pagination::respond(&req, data, next))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewMember {
-    #[schema(format = Uuid)]
-    pub artisan_id: Uuid,
-}
-
-/// Add an artisan as a member (coordinators) — how `invite_only`
-/// collectives grow.
-#[utoipa::path(
-    tag = "collectives",
-    operation_id = "addCollectiveMember",
-    params(
-        ("id" = Uuid, Path, description = "Collective id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
-    request_body = NewMember,
-    security(("bearer_auth" = [])),
-    responses(
-        (status = 201, description = "The new member", body = Member,
-            headers(("Location" = String, description = "The collective's members"))),
-        crate::openapi::WriteProblems,
-    )
-)]
-#[post("/collectives/{id}/members")]
-pub async fn add_member(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-    key: IdempotencyKey,
-    body: web::Json<NewMember>,
-) -> Result<HttpResponse, ApiError> {
-    let owner = principal.key();
-    let user = principal.user()?;
-    let collective_id = id.to_string();
-    let route = format!("add-member:{collective_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
-            let collective = collective_id.clone();
-            let artisan = request.artisan_id.to_string();
-            let (row, name) = state
-                .db(move |conn| {
-                    let row = store::add_member(conn, &collective, &user.id, &artisan)?;
-                    let name = persistence::artisans::find(conn, &artisan)?
-                        .map(|a| a.display_name)
-                        .unwrap_or_default();
-                    Ok((row, name))
-                })
-                .await?;
-            let version = row.version;
-            Ok(Created::new(&member(row, name))?
-                .location(format!("/v1/collectives/{collective_id}/members"))
-                .etag(version))
-        },
-    )
-    .await
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
@@ -747,6 +703,394 @@ pub async fn remove_member(
                 &collective_id.to_string(),
                 &user.id,
                 &artisan_id.to_string(),
+                &if_match.0,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An invitation to join a collective.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CollectiveInvitation {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub collective_id: String,
+    pub collective_name: String,
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub message: String,
+    pub status: CollectiveInvitationStatus,
+    #[schema(format = Uuid)]
+    pub invited_by: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was accepted, declined or withdrawn.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// For `If-Match` when a coordinator withdraws it.
+    pub version: i64,
+}
+
+impl From<InvitationWithName> for CollectiveInvitation {
+    fn from((row, collective_name): InvitationWithName) -> Self {
+        Self {
+            status: row.status().into(),
+            id: row.id,
+            collective_id: row.collective_id,
+            collective_name,
+            artisan_id: row.artisan_id,
+            message: row.message,
+            invited_by: row.invited_by,
+            created_at: utc(row.created_at),
+            answered_at: row.answered_at.map(utc),
+            version: row.version,
+        }
+    }
+}
+
+page_type!(CollectiveInvitationPage, CollectiveInvitation);
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationRequest {
+    /// The artisan to invite.
+    #[schema(format = Uuid)]
+    pub artisan_id: Uuid,
+    /// A few words to the artisan.
+    #[serde(default)]
+    #[schema(value_type = crate::schema::Description)]
+    pub message: String,
+}
+
+/// Invite an artisan (coordinators). They become a member only when they
+/// accept. One open invitation per artisan (409); members cannot be
+/// invited (409); an unknown artisan is a 422 on `artisan_id`.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "inviteToCollective",
+    params(
+        ("id" = Uuid, Path, description = "Collective id"),
+        crate::http::extract::IdempotencyKeyHeader,
+    ),
+    request_body = InvitationRequest,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "The invitation", body = CollectiveInvitation,
+            headers(("Location" = String, description = "The collective's invitations"))),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/collectives/{id}/invitations")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<InvitationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = principal.key();
+    let user = principal.user()?;
+    let collective_id = id.to_string();
+    let route = format!("invite:{collective_id}");
+    let state = &state;
+    idempotency::run(
+        state,
+        &owner,
+        key,
+        KeyPolicy::Optional,
+        &route,
+        body.into_inner(),
+        |request| async move {
+            let message = text::bounded("message", &request.message, 0, limits::DESCRIPTION, true)?;
+            let collective = collective_id.clone();
+            let artisan = request.artisan_id.to_string();
+            let invitation = state
+                .db(move |conn| {
+                    let row = store::invite(conn, &collective, &user.id, &artisan, &message)?;
+                    let name = store::find(conn, &collective)?
+                        .map(|c| c.name)
+                        .unwrap_or_default();
+                    Ok((row, name))
+                })
+                .await?;
+            Ok(Created::new(&CollectiveInvitation::from(invitation))?
+                .location(format!("/v1/collectives/{collective_id}/invitations")))
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InvitationQuery {
+    #[param(inline)]
+    pub status: Option<CollectiveInvitationStatus>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+async fn invitations_page(
+    state: &AppState,
+    req: &HttpRequest,
+    query: InvitationQuery,
+    of: InvitationsOf,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let status = query.status.map(Into::into);
+    let page = state
+        .db(move |conn| {
+            Ok(store::list_invitations(
+                conn,
+                &of,
+                status,
+                before.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|(r, _)| r.id.as_str()));
+    let data: Vec<CollectiveInvitation> = page.rows.into_iter().map(Into::into).collect();
+    Ok(pagination::respond(req, data, next))
+}
+
+/// A collective's invitations, newest first (coordinators).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listCollectiveInvitations",
+    params(("id" = Uuid, Path, description = "Collective id"), InvitationQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of invitations", body = CollectiveInvitationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/collectives/{id}/invitations")]
+pub async fn list_invitations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: web::Query<InvitationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let of = InvitationsOf::Collective {
+        id: id.to_string(),
+        actor: user.id,
+    };
+    invitations_page(&state, &req, query.into_inner(), of).await
+}
+
+/// Your invitations to collectives, newest first.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listMyCollectiveInvitations",
+    params(InvitationQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of invitations", body = CollectiveInvitationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/me/collective-invitations")]
+pub async fn my_invitations(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<InvitationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    invitations_page(
+        &state,
+        &req,
+        query.into_inner(),
+        InvitationsOf::Invitee(user.id),
+    )
+    .await
+}
+
+async fn answer(
+    state: &AppState,
+    principal: Principal,
+    invitation: Uuid,
+    accept: bool,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let answered = state
+        .db(move |conn| {
+            Ok(store::answer_invitation(
+                conn,
+                &invitation.to_string(),
+                &user.id,
+                accept,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CollectiveInvitation::from(answered)))
+}
+
+/// Accept an invitation: you become a member. Only the invited artisan
+/// answers (coordinators get 403, anyone else 404); an answered or
+/// withdrawn invitation is a 409.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "acceptCollectiveInvitation",
+    params(("iid" = Uuid, Path, description = "Invitation id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The accepted invitation", body = CollectiveInvitation),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/collective-invitations/{iid}/accept")]
+pub async fn accept_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    iid: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, principal, iid.into_inner(), true).await
+}
+
+/// Decline an invitation (the invited artisan).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "declineCollectiveInvitation",
+    params(("iid" = Uuid, Path, description = "Invitation id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The declined invitation", body = CollectiveInvitation),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/collective-invitations/{iid}/decline")]
+pub async fn decline_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    iid: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    answer(&state, principal, iid.into_inner(), false).await
+}
+
+/// Withdraw an open invitation (coordinators; the invitation's `If-Match`).
+/// The invitee declines instead (403).
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "withdrawCollectiveInvitation",
+    params(
+        ("iid" = Uuid, Path, description = "Invitation id"),
+        crate::http::extract::IfMatchHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        crate::openapi::ConditionalWriteProblems,
+    )
+)]
+#[delete("/collective-invitations/{iid}")]
+pub async fn withdraw_invitation(
+    state: web::Data<AppState>,
+    principal: Principal,
+    iid: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let invitation = iid.to_string();
+    state
+        .db(move |conn| {
+            Ok(store::withdraw_invitation(
+                conn,
+                &invitation,
+                &user.id,
+                &if_match.0,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Your applications to collectives, newest first, with their decision
+/// notes.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "listMyCollectiveApplications",
+    params(ApplicationQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of applications", body = ApplicationPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/me/collective-applications")]
+pub async fn my_applications(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<ApplicationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let status = query.status.map(Into::into);
+    let page = state
+        .db(move |conn| {
+            Ok(store::my_applications(
+                conn,
+                &user.id,
+                status,
+                before.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<Application> = page.rows.into_iter().map(Application::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
+
+/// Withdraw your pending application (its `If-Match`). A decided one is a
+/// 409; someone else's is not found.
+#[utoipa::path(
+    tag = "collectives",
+    operation_id = "withdrawCollectiveApplication",
+    params(
+        ("aid" = Uuid, Path, description = "Application id"),
+        crate::http::extract::IfMatchHeader,
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        crate::openapi::ConditionalWriteProblems,
+    )
+)]
+#[delete("/collective-applications/{aid}")]
+pub async fn withdraw_application(
+    state: web::Data<AppState>,
+    principal: Principal,
+    aid: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let application = aid.to_string();
+    state
+        .db(move |conn| {
+            Ok(store::withdraw_application(
+                conn,
+                &application,
+                &user.id,
                 &if_match.0,
             )?)
         })
