@@ -15,7 +15,7 @@ use api::config::{AppEnv, Config, LogFormat};
 use api::routes::organizations::{issue_api_key, ApiKeyRequest, OrganizationRequest, ScopeName};
 use api::state::AppState;
 use clap::{Parser, Subcommand};
-use domain::account::Role;
+use domain::account::{AdminAction, Role};
 use domain::profile::ProfileFields;
 use domain::text::{DisplayName, Email, Password};
 use persistence::{organizations, users, AnyConnection, Pool, PoolOptions};
@@ -68,6 +68,21 @@ enum Command {
         scopes: String,
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// Suspend an account: its sessions end and it is refused everywhere
+    /// until reinstated (recorded in the admin audit log).
+    SuspendUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reinstate a suspended account (recorded in the admin audit log).
+    ReinstateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Fill the database with a realistic demo data set.
     SeedDemo {
@@ -198,6 +213,14 @@ fn run(command: Command) -> Result<(), String> {
             println!("{}", secret.expose());
             Ok(())
         }
+        Command::SuspendUser { email, reason } => {
+            let reason = api::routes::admin::reason(&reason)
+                .map_err(|e| format!("--reason: {}", e.problem().detail))?;
+            set_suspension(&config, &email, AdminAction::Suspend, &reason)
+        }
+        Command::ReinstateUser { email, reason } => {
+            set_suspension(&config, &email, AdminAction::Reinstate, reason.trim())
+        }
         Command::Reindex => with_connection(&config, |conn| {
             let bitmaps = persistence::skill_index::rebuild(conn).map_err(|e| e.to_string())?;
             println!("matching index rebuilt: {bitmaps} bitmaps");
@@ -212,6 +235,34 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Openapi => Ok(()),
     }
+}
+
+fn set_suspension(
+    config: &Config,
+    email: &str,
+    action: AdminAction,
+    reason: &str,
+) -> Result<(), String> {
+    let email = Email::parse("email", email).map_err(|e| format!("--email {}", e.message))?;
+    let user = with_connection(config, |conn| {
+        let user = users::find_by_email(conn, &email)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "no account has this e-mail address".to_owned())?;
+        users::set_suspension(
+            conn,
+            &user.id,
+            users::AdminActor::CommandLine,
+            action,
+            reason,
+        )
+        .map(|(user, _)| user)
+        .map_err(|e| match e {
+            persistence::DbError::Refused(why) => why.to_owned(),
+            other => other.to_string(),
+        })
+    })?;
+    println!("{} {}", user.id, user.status);
+    Ok(())
 }
 
 fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), String> {

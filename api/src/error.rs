@@ -373,6 +373,7 @@ impl From<DbError> for ApiError {
             )]),
             DbError::Forbidden(why) => ApiError::Forbidden(why),
             DbError::Invalid(errors) => errors.into(),
+            DbError::Conflict(detail) => ApiError::Conflict(detail),
             DbError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable(cause)

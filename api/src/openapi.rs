@@ -161,6 +161,7 @@ impl Modify for SecuritySchemes {
         (name = "workshops", description = "Group skill sharing: seats, waitlist, attendance"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
+        (name = "admin", description = "Account suspension and the admin audit log (admins)"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

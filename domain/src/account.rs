@@ -43,6 +43,58 @@ pub(crate) use text_enum;
 text_enum!(Role { Artisan => "artisan", Admin => "admin" });
 text_enum!(AccountStatus { Active => "active", Suspended => "suspended", Closed => "closed" });
 
+/// Why an administrator's action on an account is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountRefusal {
+    AlreadySuspended,
+    NotSuspended,
+    Closed,
+    /// Administrators cannot suspend themselves (nobody would be left to
+    /// reinstate them from the API).
+    OwnAccount,
+}
+
+impl AccountRefusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            AccountRefusal::AlreadySuspended => "the account is already suspended",
+            AccountRefusal::NotSuspended => "the account is not suspended",
+            AccountRefusal::Closed => "the account is closed",
+            AccountRefusal::OwnAccount => "administrators cannot suspend their own account",
+        }
+    }
+}
+
+impl AccountStatus {
+    /// An administrator suspends an active account (not their own).
+    pub fn suspend(self, own_account: bool) -> Result<AccountStatus, AccountRefusal> {
+        match self {
+            _ if own_account => Err(AccountRefusal::OwnAccount),
+            AccountStatus::Active => Ok(AccountStatus::Suspended),
+            AccountStatus::Suspended => Err(AccountRefusal::AlreadySuspended),
+            AccountStatus::Closed => Err(AccountRefusal::Closed),
+        }
+    }
+
+    /// An administrator reinstates a suspended account.
+    pub fn reinstate(self) -> Result<AccountStatus, AccountRefusal> {
+        match self {
+            AccountStatus::Suspended => Ok(AccountStatus::Active),
+            AccountStatus::Active => Err(AccountRefusal::NotSuspended),
+            AccountStatus::Closed => Err(AccountRefusal::Closed),
+        }
+    }
+}
+
+/// What an administrator did, as the audit log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Suspend,
+    Reinstate,
+}
+
+text_enum!(AdminAction { Suspend => "suspend", Reinstate => "reinstate" });
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +112,20 @@ mod tests {
             assert_eq!(AccountStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn suspension_moves_between_active_and_suspended_only() {
+        use AccountStatus::*;
+        assert_eq!(Active.suspend(false), Ok(Suspended));
+        assert_eq!(Active.suspend(true), Err(AccountRefusal::OwnAccount));
+        assert_eq!(
+            Suspended.suspend(false),
+            Err(AccountRefusal::AlreadySuspended)
+        );
+        assert_eq!(Closed.suspend(false), Err(AccountRefusal::Closed));
+        assert_eq!(Suspended.reinstate(), Ok(Active));
+        assert_eq!(Active.reinstate(), Err(AccountRefusal::NotSuspended));
+        assert_eq!(Closed.reinstate(), Err(AccountRefusal::Closed));
     }
 }

@@ -121,6 +121,30 @@ pub fn apply(
     Ok(outcome)
 }
 
+/// What becomes of a membership when the member closes their account:
+/// they leave; a collective they are alone in is archived; the last
+/// coordinator of a collective that has other members must hand it over
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    Leave,
+    LeaveAndArchive,
+}
+
+pub fn depart_on_closure(
+    role: MemberRole,
+    coordinators: i64,
+    members: i64,
+) -> Result<Departure, MembershipRefusal> {
+    if members <= 1 {
+        return Ok(Departure::LeaveAndArchive);
+    }
+    if role == MemberRole::Coordinator && !may_lose_coordinator(coordinators) {
+        return Err(MembershipRefusal::LastCoordinator);
+    }
+    Ok(Departure::Leave)
+}
+
 /// Whether this artisan may become a member now (invited, or accepting an
 /// invitation).
 pub fn may_join(status: CollectiveStatus, already_member: bool) -> Result<(), MembershipRefusal> {
@@ -438,5 +462,20 @@ mod tests {
             assert_eq!(done.withdraw(), Err(MembershipRefusal::NotOpen));
             assert_eq!(done.decide(&approve), Err(MembershipRefusal::NotOpen));
         }
+    }
+
+    #[test]
+    fn closing_an_account_leaves_archives_or_asks_for_a_hand_over() {
+        use MemberRole::{Coordinator, Member};
+        assert_eq!(
+            depart_on_closure(Coordinator, 1, 1),
+            Ok(Departure::LeaveAndArchive)
+        );
+        assert_eq!(
+            depart_on_closure(Coordinator, 1, 3),
+            Err(MembershipRefusal::LastCoordinator)
+        );
+        assert_eq!(depart_on_closure(Coordinator, 2, 3), Ok(Departure::Leave));
+        assert_eq!(depart_on_closure(Member, 1, 3), Ok(Departure::Leave));
     }
 }

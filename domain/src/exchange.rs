@@ -99,6 +99,18 @@ impl ExchangeStatus {
         }
     }
 
+    /// What becomes of an exchange when `side` closes their account: a
+    /// proposal they made is withdrawn, one made to them is declined, an
+    /// accepted exchange is cancelled; ended exchanges stay as they are.
+    pub fn on_account_closed(self, side: Side) -> Option<ExchangeStatus> {
+        let action = match (self, side) {
+            (ExchangeStatus::Proposed, Side::Partner) => Action::Decline,
+            (ExchangeStatus::Proposed | ExchangeStatus::Accepted, _) => Action::Cancel,
+            _ => return None,
+        };
+        self.after(action, side).ok()
+    }
+
     /// Whether sessions can be recorded and confirmed.
     pub fn holds_sessions(self) -> bool {
         self == ExchangeStatus::Accepted
@@ -424,6 +436,19 @@ mod tests {
             let m = minutes("hours", h, 15, 480).expect("in range");
             prop_assert_eq!(m, quarters * 15);
             prop_assert_eq!(hours(m), h);
+        }
+    }
+
+    #[test]
+    fn a_closed_account_leaves_no_exchange_open() {
+        use ExchangeStatus::*;
+        assert_eq!(Proposed.on_account_closed(Side::Proposer), Some(Cancelled));
+        assert_eq!(Proposed.on_account_closed(Side::Partner), Some(Declined));
+        assert_eq!(Accepted.on_account_closed(Side::Proposer), Some(Cancelled));
+        assert_eq!(Accepted.on_account_closed(Side::Partner), Some(Cancelled));
+        for ended in [Declined, Completed, Cancelled] {
+            assert_eq!(ended.on_account_closed(Side::Proposer), None);
+            assert_eq!(ended.on_account_closed(Side::Partner), None);
         }
     }
 }

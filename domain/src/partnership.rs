@@ -75,6 +75,20 @@ impl PartnershipStatus {
     }
 }
 
+impl PartyStatus {
+    /// What becomes of an artisan's party when they close their account: an
+    /// accepted party leaves (drafts no longer wait for its signature;
+    /// signatures it gave stay), an open invitation is declined; a declined
+    /// or departed party stays as it is.
+    pub fn on_account_closed(self) -> Option<PartyStatus> {
+        match self {
+            PartyStatus::Accepted => Some(PartyStatus::Left),
+            PartyStatus::Invited => Some(PartyStatus::Declined),
+            PartyStatus::Declined | PartyStatus::Left => None,
+        }
+    }
+}
+
 /// How a person stands towards a party of a partnership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -331,5 +345,19 @@ mod tests {
             ]),
             Some(None)
         );
+    }
+
+    #[test]
+    fn a_closed_account_leaves_its_parties() {
+        assert_eq!(
+            PartyStatus::Accepted.on_account_closed(),
+            Some(PartyStatus::Left)
+        );
+        assert_eq!(
+            PartyStatus::Invited.on_account_closed(),
+            Some(PartyStatus::Declined)
+        );
+        assert_eq!(PartyStatus::Declined.on_account_closed(), None);
+        assert_eq!(PartyStatus::Left.on_account_closed(), None);
     }
 }

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{
     self as rules, may_lose_coordinator, ApplicationStatus, CollectiveFields, CollectiveStatus,
-    Decision, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
+    Decision, Departure, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
 };
 use domain::precondition::Precondition;
 use domain::FieldError;
@@ -853,4 +853,71 @@ pub fn withdraw_application(
             .execute(conn)?;
         Ok(())
     })
+}
+
+/// Closing an account (part of `users::close_account`, in its
+/// transaction): every membership ends — a collective the person is alone
+/// in is archived, and being the last coordinator of one with other
+/// members refuses the closure (409 naming it) — and their pending
+/// applications and open invitations are withdrawn.
+pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+    let memberships = collective_members::table
+        .filter(collective_members::artisan_id.eq(artisan_id))
+        .order(collective_members::collective_id.asc())
+        .load::<MemberRow>(conn)?;
+    for member in memberships {
+        let collective = lock(conn, &member.collective_id)?;
+        let members = collective_members::table
+            .filter(collective_members::collective_id.eq(&collective.id))
+            .count()
+            .get_result::<i64>(conn)?;
+        let departure = rules::depart_on_closure(
+            member.role(),
+            coordinator_count(conn, &collective.id)?,
+            members,
+        )
+        .map_err(|refusal| match refusal {
+            MembershipRefusal::LastCoordinator => DbError::Conflict(format!(
+                "You are the last coordinator of the collective \"{}\" ({}), which has other \
+                 members: make one of them a coordinator before closing your account.",
+                collective.name, collective.id
+            )),
+            other => other.into(),
+        })?;
+        diesel::delete(collective_members::table.find((&collective.id, artisan_id)))
+            .execute(conn)?;
+        if departure == Departure::LeaveAndArchive {
+            diesel::update(collectives::table.find(&collective.id))
+                .set((
+                    collectives::status.eq(CollectiveStatus::Archived.as_str()),
+                    collectives::version.eq(collectives::version + 1),
+                    collectives::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let at = now();
+    diesel::update(
+        collective_applications::table
+            .filter(collective_applications::artisan_id.eq(artisan_id))
+            .filter(collective_applications::status.eq(ApplicationStatus::Pending.as_str())),
+    )
+    .set((
+        collective_applications::status.eq(ApplicationStatus::Withdrawn.as_str()),
+        collective_applications::decided_at.eq(Some(at)),
+        collective_applications::version.eq(collective_applications::version + 1),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        collective_invitations::table
+            .filter(collective_invitations::artisan_id.eq(artisan_id))
+            .filter(collective_invitations::status.eq(InvitationStatus::Invited.as_str())),
+    )
+    .set((
+        collective_invitations::status.eq(InvitationStatus::Withdrawn.as_str()),
+        collective_invitations::answered_at.eq(Some(at)),
+        collective_invitations::version.eq(collective_invitations::version + 1),
+    ))
+    .execute(conn)?;
+    Ok(())
 }

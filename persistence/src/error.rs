@@ -24,6 +24,10 @@ pub enum DbError {
     /// tell (→ 422 naming the fields).
     #[error("invalid: {0:?}")]
     Invalid(domain::FieldErrors),
+    /// A state rule refused the change, with a message that names what
+    /// blocks it (→ 409).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A state rule refused the change (e.g. removing the last
     /// coordinator); the payload says which, for the client.
     #[error("refused: {0}")]

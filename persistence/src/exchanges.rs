@@ -214,16 +214,7 @@ pub fn act(
             Refusal::WrongParty(why) => DbError::Forbidden(why),
             Refusal::WrongStatus(why) => DbError::Refused(why),
         })?;
-        row.status = next.as_str().to_owned();
-        row.version += 1;
-        row.updated_at = now();
-        diesel::update(exchanges::table.find(id))
-            .set((
-                exchanges::status.eq(&row.status),
-                exchanges::version.eq(row.version),
-                exchanges::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)?;
+        set_status(conn, &mut row, next)?;
         Ok(row)
     })
 }
@@ -422,4 +413,52 @@ pub fn ledger(
         .first::<Option<i64>>(conn)?
         .unwrap_or(0);
     Ok((Page::from_overfetch(rows, limit), balance))
+}
+
+/// Closing an account (part of `users::close_account`, in its
+/// transaction): every open exchange of the person ends
+/// ([`ExchangeStatus::on_account_closed`]).
+pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+    let open = [
+        ExchangeStatus::Proposed.as_str(),
+        ExchangeStatus::Accepted.as_str(),
+    ];
+    let ids: Vec<String> = exchanges::table
+        .filter(
+            exchanges::proposer_id
+                .eq(artisan_id)
+                .or(exchanges::partner_id.eq(artisan_id)),
+        )
+        .filter(exchanges::status.eq_any(open))
+        .order(exchanges::id.asc())
+        .select(exchanges::id)
+        .load(conn)?;
+    for id in ids {
+        let mut row = lock(conn, &id, artisan_id)?;
+        let Some(side) = row.side(artisan_id) else {
+            continue;
+        };
+        if let Some(next) = row.status().on_account_closed(side) {
+            set_status(conn, &mut row, next)?;
+        }
+    }
+    Ok(())
+}
+
+fn set_status(
+    conn: &mut AnyConnection,
+    row: &mut ExchangeRow,
+    next: ExchangeStatus,
+) -> Result<(), DbError> {
+    row.status = next.as_str().to_owned();
+    row.version += 1;
+    row.updated_at = now();
+    diesel::update(exchanges::table.find(&row.id))
+        .set((
+            exchanges::status.eq(&row.status),
+            exchanges::version.eq(row.version),
+            exchanges::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

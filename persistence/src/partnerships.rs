@@ -300,10 +300,17 @@ pub(crate) fn lock(
     viewer: &Viewer,
     reach: Reach,
 ) -> Result<PartnershipRow, DbError> {
+    touch(conn, id)?;
+    find_visible(conn, id, viewer, reach)
+}
+
+/// Serialises changes to one partnership (a row lock on PostgreSQL; SQLite
+/// has one writer anyway).
+fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
     diesel::update(partnerships::table.find(id))
         .set(partnerships::updated_at.eq(partnerships::updated_at))
         .execute(conn)?;
-    find_visible(conn, id, viewer, reach)
+    Ok(())
 }
 
 fn insert_party(
@@ -619,13 +626,39 @@ pub fn leave(
 
 /// Marks a party as having left, now.
 pub(crate) fn mark_left(conn: &mut AnyConnection, party_id: &str) -> Result<(), DbError> {
+    set_party_status(conn, party_id, PartyStatus::Left)
+}
+
+fn set_party_status(
+    conn: &mut AnyConnection,
+    party_id: &str,
+    status: PartyStatus,
+) -> Result<(), DbError> {
     let at = now();
     diesel::update(partnership_parties::table.find(party_id))
         .set((
-            partnership_parties::status.eq(PartyStatus::Left.as_str()),
+            partnership_parties::status.eq(status.as_str()),
             partnership_parties::updated_at.eq(at),
-            partnership_parties::left_at.eq(Some(at)),
+            partnership_parties::left_at.eq((status == PartyStatus::Left).then_some(at)),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Closing an account (part of `users::close_account`, in its
+/// transaction): the person's own parties leave or decline
+/// ([`PartyStatus::on_account_closed`]), each under its partnership's lock,
+/// so no draft waits for a signature that can never come.
+pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+    let own = partnership_parties::table
+        .filter(partnership_parties::artisan_id.eq(artisan_id))
+        .order(partnership_parties::partnership_id.asc())
+        .load::<PartyRow>(conn)?;
+    for party in own {
+        if let Some(next) = party.status().on_account_closed() {
+            touch(conn, &party.partnership_id)?;
+            set_party_status(conn, &party.id, next)?;
+        }
+    }
     Ok(())
 }

@@ -518,3 +518,15 @@ diesel::table! {
 diesel::joinable!(artisan_ordinals -> artisans (artisan_id));
 diesel::allow_tables_to_appear_in_same_query!(artisan_ordinals, artisans);
 diesel::allow_tables_to_appear_in_same_query!(artisan_ordinals, artisan_tags);
+
+diesel::table! {
+    admin_audit_log (id) {
+        id -> Text,
+        action -> Text,
+        target_user_id -> Text,
+        actor_id -> Nullable<Text>,
+        via -> Text,
+        reason -> Text,
+        occurred_at -> Timestamp,
+    }
+}

@@ -332,34 +332,60 @@ pub fn cancel(
         if workshop.starts_at <= now() {
             return Err(DbError::Refused("this workshop has already started"));
         }
-        let at = now();
-        diesel::update(workshop_registrations::table.find(registration_id))
-            .set((
-                workshop_registrations::status.eq(RegistrationStatus::Cancelled.as_str()),
-                workshop_registrations::updated_at.eq(at),
-                workshop_registrations::version.eq(registration.version + 1),
-            ))
-            .execute(conn)?;
-        if registration.status() == RegistrationStatus::Registered {
-            let first_waiting = workshop_registrations::table
-                .filter(workshop_registrations::workshop_id.eq(workshop_id))
-                .filter(workshop_registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
-                .order(workshop_registrations::id.asc())
-                .select(workshop_registrations::id)
-                .first::<String>(conn)
-                .optional()?;
-            if let Some(id) = first_waiting {
-                diesel::update(workshop_registrations::table.find(id))
-                    .set((
-                        workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()),
-                        workshop_registrations::updated_at.eq(at),
-                        workshop_registrations::version.eq(workshop_registrations::version + 1),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-        Ok(())
+        release(conn, &registration)
     })
+}
+
+/// Cancels a registration (the workshop row is locked by the caller); a
+/// freed seat goes to the first on the waitlist.
+fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(), DbError> {
+    let at = now();
+    diesel::update(workshop_registrations::table.find(&registration.id))
+        .set((
+            workshop_registrations::status.eq(RegistrationStatus::Cancelled.as_str()),
+            workshop_registrations::updated_at.eq(at),
+            workshop_registrations::version.eq(registration.version + 1),
+        ))
+        .execute(conn)?;
+    if registration.status() == RegistrationStatus::Registered {
+        let first_waiting = workshop_registrations::table
+            .filter(workshop_registrations::workshop_id.eq(&registration.workshop_id))
+            .filter(workshop_registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
+            .order(workshop_registrations::id.asc())
+            .select(workshop_registrations::id)
+            .first::<String>(conn)
+            .optional()?;
+        if let Some(id) = first_waiting {
+            diesel::update(workshop_registrations::table.find(id))
+                .set((
+                    workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()),
+                    workshop_registrations::updated_at.eq(at),
+                    workshop_registrations::version.eq(workshop_registrations::version + 1),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Closing an account (part of `users::close_account`, in its
+/// transaction): the person's registrations for workshops that have not
+/// started are cancelled, each promoting the first on the waitlist.
+/// Registrations of past workshops are records and stay.
+pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+    let open = workshop_registrations::table
+        .inner_join(workshops::table)
+        .filter(workshop_registrations::artisan_id.eq(artisan_id))
+        .filter(workshop_registrations::status.ne(RegistrationStatus::Cancelled.as_str()))
+        .filter(workshops::starts_at.gt(now()))
+        .order(workshop_registrations::workshop_id.asc())
+        .select(workshop_registrations::all_columns)
+        .load::<RegistrationRow>(conn)?;
+    for registration in open {
+        lock(conn, &registration.workshop_id)?;
+        release(conn, &registration)?;
+    }
+    Ok(())
 }
 
 /// After the start, the host marks who attended; each new attendee pays

@@ -4,7 +4,6 @@
 use api::auth::jwt::{AUDIENCE, ISSUER};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use domain::account::AccountStatus;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::{json, Value};
 
@@ -297,8 +296,14 @@ async fn access_tokens_are_validated_strictly() {
 async fn a_suspended_account_is_refused_everywhere() {
     let app = TestApp::spawn().await;
     let rosa = app.artisan("Rosa").await;
-    persistence::users::set_status(&mut app.conn(), &rosa.id, AccountStatus::Suspended)
-        .expect("suspend");
+    let admin = app.admin().await;
+    let suspended = app
+        .post(&format!("/v1/admin/users/{}/suspension", rosa.id))
+        .bearer(&admin.token)
+        .json(json!({"reason": "spam"}))
+        .send()
+        .await;
+    assert_eq!(suspended.status, 200, "{}", suspended.text);
     app.get("/v1/me")
         .bearer(&rosa.token)
         .send()

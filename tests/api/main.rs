@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod agreements;
 mod artisans;
 mod auth;

@@ -19,6 +19,7 @@ macro_rules! mirror_enum {
     };
 }
 
+pub mod admin;
 pub mod agreements;
 pub mod artisans;
 pub mod auth;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(collectives::configure)
                 .configure(directory::configure)
                 .configure(organizations::configure)
+                .configure(admin::configure)
                 .configure(partnerships::configure)
                 .configure(agreements::configure)
                 .configure(sales::configure)

@@ -1,0 +1,235 @@
+//! Administration of accounts: suspension and reinstatement, and the audit
+//! log that records them (with what the command line does). Admins only:
+//! everyone else gets 403, as the whole function is forbidden to them.
+
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::account::{AccountStatus, AdminAction};
+use domain::text::{self, limits};
+use persistence::users::{self, AdminActor, AuditRow, UserRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::artisans::{next_newest, PageQuery};
+use super::utc;
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::http::pagination;
+use crate::page_type;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(suspend).service(reinstate).service(audit_log);
+}
+
+mirror_enum!(AccountState <=> AccountStatus { Active, Suspended, Closed });
+mirror_enum!(AdminActionName <=> AdminAction { Suspend, Reinstate });
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminChannel {
+    Api,
+    Cli,
+}
+
+/// One thing an administrator did to an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub action: AdminActionName,
+    #[schema(format = Uuid)]
+    pub target_user_id: String,
+    /// The administrator; `null` when done from the command line.
+    #[schema(format = Uuid)]
+    pub actor_id: Option<String>,
+    pub via: AdminChannel,
+    pub reason: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        let action = AdminAction::parse(&row.action).unwrap_or(AdminAction::Suspend);
+        Self {
+            id: row.id,
+            action: action.into(),
+            target_user_id: row.target_user_id,
+            actor_id: row.actor_id,
+            via: if row.via == "cli" {
+                AdminChannel::Cli
+            } else {
+                AdminChannel::Api
+            },
+            reason: row.reason,
+            occurred_at: utc(row.occurred_at),
+        }
+    }
+}
+
+page_type!(AuditPage, AuditEntry);
+
+/// An account's standing after an administrator acted on it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountStanding {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub status: AccountState,
+    /// The audit log entry of this change.
+    pub entry: AuditEntry,
+}
+
+fn standing((user, entry): (UserRow, AuditRow)) -> AccountStanding {
+    AccountStanding {
+        status: user.status().into(),
+        user_id: user.id,
+        entry: entry.into(),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuspensionRequest {
+    /// Why, for the audit log (1–2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// The reason an operator gives, trimmed and bounded.
+pub fn reason(value: &str) -> Result<String, ApiError> {
+    Ok(text::bounded(
+        "reason",
+        value,
+        1,
+        limits::DESCRIPTION,
+        true,
+    )?)
+}
+
+/// Suspend an account (admins): every refresh token is revoked and the
+/// next request with a live access token is refused (401). Already
+/// suspended, closed, or your own account → 409.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "suspendUser",
+    params(("id" = Uuid, Path, description = "The account (user id)")),
+    request_body = SuspensionRequest,
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The account is suspended", body = AccountStanding),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/admin/users/{id}/suspension")]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: web::Json<SuspensionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = principal.admin()?;
+    let why = reason(&body.reason)?;
+    let target = id.to_string();
+    let changed = state
+        .db(move |conn| {
+            Ok(users::set_suspension(
+                conn,
+                &target,
+                AdminActor::Admin(&admin.id),
+                AdminAction::Suspend,
+                &why,
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(standing(changed)))
+}
+
+/// Reinstate a suspended account (admins). Not suspended → 409.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "reinstateUser",
+    params(("id" = Uuid, Path, description = "The account (user id)")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "The account is active again"),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[delete("/admin/users/{id}/suspension")]
+pub async fn reinstate(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = principal.admin()?;
+    let target = id.to_string();
+    state
+        .db(move |conn| {
+            Ok(users::set_suspension(
+                conn,
+                &target,
+                AdminActor::Admin(&admin.id),
+                AdminAction::Reinstate,
+                "",
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only entries about this account.
+    pub target_user_id: Option<Uuid>,
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+/// The admin audit log, newest first (admins).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "listAuditLog",
+    params(AuditQuery),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "One page of the audit log", body = AuditPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/admin/audit-log")]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.admin()?;
+    let query = query.into_inner();
+    let (limit, before) = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .newest_first()?;
+    let target = query.target_user_id.map(|id| id.to_string());
+    let page = state
+        .db(move |conn| {
+            Ok(users::audit_log(
+                conn,
+                target.as_deref(),
+                before.as_deref(),
+                limit,
+            )?)
+        })
+        .await?;
+    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
+    let data: Vec<AuditEntry> = page.rows.into_iter().map(AuditEntry::from).collect();
+    Ok(pagination::respond(&req, data, next))
+}
