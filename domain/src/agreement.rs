@@ -385,15 +385,41 @@ impl Terms {
         e.finish(|| ())
     }
 
-    /// The ids of the organizations named as beneficiaries.
-    pub fn organization_ids(&self) -> impl Iterator<Item = &str> {
+    /// The beneficiaries of the split, with the path of each in a request.
+    fn beneficiaries(&self) -> impl Iterator<Item = (String, &Beneficiary)> {
         self.revenue_split
             .shares
             .iter()
-            .filter_map(|s| match &s.recipient {
-                Recipient::Beneficiary(b) => b.organization_id.as_deref(),
+            .enumerate()
+            .filter_map(|(i, s)| match &s.recipient {
+                Recipient::Beneficiary(b) => Some((
+                    format!("revenue_split.shares[{i}].recipient.beneficiary"),
+                    b,
+                )),
                 Recipient::PartyId(_) => None,
             })
+    }
+
+    /// The organizations named by beneficiaries: (field path, id).
+    pub fn organization_ids(&self) -> Vec<(String, &str)> {
+        self.beneficiaries()
+            .filter_map(|(path, b)| {
+                b.organization_id
+                    .as_deref()
+                    .map(|id| (format!("{path}.organization_id"), id))
+            })
+            .collect()
+    }
+
+    /// The giving-back campaigns named by beneficiaries: (field path, id).
+    pub fn campaign_ids(&self) -> Vec<(String, &str)> {
+        self.beneficiaries()
+            .filter_map(|(path, b)| {
+                b.campaign_id
+                    .as_deref()
+                    .map(|id| (format!("{path}.campaign_id"), id))
+            })
+            .collect()
     }
 
     /// The signed document: the terms plus the agreement's kind.

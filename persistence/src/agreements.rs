@@ -233,19 +233,7 @@ where
     E: From<DbError> + From<FieldErrors>,
 {
     terms.check_parties(&accepted_parties(conn, partnership_id)?)?;
-    for id in terms.organization_ids() {
-        let known = organizations::table
-            .find(id)
-            .count()
-            .get_result::<i64>(conn)
-            .map_err(DbError::from)?;
-        if known == 0 {
-            return Err(DbError::UnknownReference(
-                "revenue_split.shares.recipient.beneficiary.organization_id",
-            )
-            .into());
-        }
-    }
+    check_references(conn, terms)?;
     if let Some(amended) = amended {
         check_amendment(kind, amended.effective_from, terms)?;
     }
@@ -303,6 +291,34 @@ where
         }
     }
     Ok(())
+}
+
+/// Ids in the terms name what exists (SPEC §2): every beneficiary's
+/// organization is registered, every campaign is a giving-back campaign.
+/// Campaigns are not open yet (SPEC §8), so no campaign id names one.
+fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), DbError> {
+    let mut errors = FieldErrors::default();
+    for (field, id) in terms.organization_ids() {
+        let known = organizations::table
+            .find(id)
+            .count()
+            .get_result::<i64>(conn)?;
+        if known == 0 {
+            errors.push(FieldError::new(
+                field,
+                "unknown",
+                "names no registered organization",
+            ));
+        }
+    }
+    for (field, _) in terms.campaign_ids() {
+        errors.push(FieldError::new(
+            field,
+            "unknown",
+            "names no giving-back campaign",
+        ));
+    }
+    errors.finish(|| ()).map_err(DbError::Invalid)
 }
 
 fn record(

@@ -432,6 +432,46 @@ async fn a_beneficiary_receives_but_does_not_sign() {
     assert_eq!(active.body["status"], "active");
 }
 
+/// Ids in a beneficiary share name what exists (SPEC §2): an unknown
+/// organization or campaign is a 422 naming the share's field, and nothing
+/// is created.
+#[actix_web::test]
+async fn beneficiary_ids_must_name_what_exists() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, parties) = partnership(&app, &rosa, &[&kwame]).await;
+    let mut body = terms(&parties, "2026-09-01");
+    body["revenue_split"]["shares"] = json!([
+        {"recipient": {"party_id": parties[0]}, "share_bps": 4000},
+        {"recipient": {"beneficiary": {"name": "Water for All",
+            "organization_id": "01900000-0000-7000-8000-000000000000"}}, "share_bps": 1000},
+        {"recipient": {"party_id": parties[1]}, "share_bps": 4000},
+        {"recipient": {"beneficiary": {"name": "Weaving school",
+            "campaign_id": "01900000-0000-7000-8000-000000000001"}}, "share_bps": 1000},
+    ]);
+    let res = app
+        .post(&format!("/v1/partnerships/{pid}/agreements"))
+        .bearer(&rosa.token)
+        .json(body)
+        .send()
+        .await;
+    res.assert_problem(422, "validation");
+    assert_eq!(
+        res.error_fields(),
+        [
+            "revenue_split.shares[1].recipient.beneficiary.organization_id",
+            "revenue_split.shares[3].recipient.beneficiary.campaign_id",
+        ]
+    );
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/agreements"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"], json!([]));
+}
+
 #[actix_web::test]
 async fn outsiders_get_404_and_non_parties_403() {
     let app = TestApp::spawn().await;
