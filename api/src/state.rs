@@ -11,7 +11,7 @@ use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
-use crate::http::rate_limit::RateLimiter;
+use crate::http::rate_limit::{RateLimiter, VerifiedKeys};
 
 /// Request-handling settings taken from the configuration.
 #[derive(Debug, Clone)]
@@ -29,6 +29,7 @@ pub struct AppState {
     pub passwords: Passwords,
     pub settings: Settings,
     pub rate_limiter: RateLimiter,
+    pub verified_keys: VerifiedKeys,
     pub metrics: Metrics,
 }
 
@@ -53,6 +54,7 @@ impl AppState {
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
             },
             rate_limiter: RateLimiter::with_capacity(config.rate_limit_buckets),
+            verified_keys: VerifiedKeys::with_capacity(4096),
             metrics: Metrics::default(),
         })
     }

@@ -68,6 +68,19 @@ async fn failed_authentication_counts_against_the_ip() {
     // failures stops the guessing.
     let app = TestApp::with(limited(4, 1000)).await;
     let rosa = app.artisan("Rosa").await;
+    // A partner's real key, seen to work before the attack.
+    let real = app.partner_key(&["directory:read"]).await;
+    let works = |key: String| {
+        let app = &app;
+        async move {
+            app.get("/v1/directory/artisans")
+                .api_key(&key)
+                .send()
+                .await
+                .status
+        }
+    };
+    assert_eq!(works(real.clone()).await, 200);
     for i in 0..4u8 {
         let forged = ApiKeySecret::from_random([i; 24]);
         app.get("/v1/directory/artisans")
@@ -95,9 +108,11 @@ async fn failed_authentication_counts_against_the_ip() {
         .send()
         .await
         .assert_problem(429, "rate-limited");
-    // …while a valid access token needs no guessing and still works.
+    // …while a valid access token or a key seen to be valid needs no
+    // guessing and still works.
     let me = app.get("/v1/me").bearer(&rosa.token).send().await;
     assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(works(real).await, 200);
 
     // Wrong passwords spend the same budget as forged keys.
     let app = TestApp::with(limited(4, 1000)).await;
@@ -121,6 +136,29 @@ async fn failed_authentication_counts_against_the_ip() {
         app.get("/v1/me").bearer(&admin.token).send().await.status,
         200
     );
+}
+
+/// Concurrent guesses cannot overdraw the budget: a unit is reserved
+/// before the handler runs.
+#[actix_web::test]
+async fn concurrent_forged_keys_get_no_more_than_the_budget() {
+    let app = TestApp::with(limited(5, 1000)).await;
+    let attempts = (0..40u8).map(|i| {
+        let forged = ApiKeySecret::from_random([i; 24]);
+        let app = &app;
+        async move {
+            app.get("/v1/directory/artisans")
+                .api_key(forged.expose())
+                .send()
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let guessed = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(guessed + refused, 40, "{statuses:?}");
+    assert!(guessed <= 5, "{guessed} guesses got through: {statuses:?}");
 }
 
 #[actix_web::test]
@@ -152,9 +190,10 @@ async fn limited_responses_say_where_the_client_stands() {
 }
 
 /// Thousands of invented methods, forged API keys and unknown paths leave
-/// the metrics with the same few series and the limiter within its
-/// configured number of buckets (the 100 000-key floods are unit tests of
-/// `RateLimiter` and `Metrics`).
+/// the metrics with the same few series and the limiter with the one
+/// bucket of the client's IP: a key nobody has seen work counts against
+/// the IP, not as a bucket of its own (the 100 000-key floods that show
+/// eviction are unit tests of `RateLimiter` and `Metrics`).
 #[actix_web::test]
 async fn invented_methods_keys_and_paths_leave_memory_flat() {
     let app = TestApp::with(limited(0, 1_000_000).var("RATE_LIMIT_BUCKETS", "100")).await;
@@ -191,5 +230,5 @@ async fn invented_methods_keys_and_paths_leave_memory_flat() {
         .find_map(|l| l.strip_prefix("rate_limit_buckets "))
         .and_then(|v| v.parse().ok())
         .expect("rate_limit_buckets gauge");
-    assert!((1..=100).contains(&buckets), "{buckets} buckets");
+    assert_eq!(buckets, 1, "one bucket: the client's IP");
 }

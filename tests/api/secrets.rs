@@ -135,6 +135,12 @@ async fn no_secret_handed_out_is_stored_in_clear_or_under_plain_sha256() {
         .await;
     assert_eq!(signed_out.status, 204);
 
+    // The request fingerprint an unkeyed store would keep: SHA-256 of the
+    // operation and the registration body, password included.
+    let unkeyed_request = sha256_hex(&format!(
+        "register\0{{\"email\":\"rosa@example.org\",\"password\":\"{password}\",\"display_name\":\"Rosa\"}}"
+    ));
+
     let stored = everything_stored(&app);
     // Control: the scan does read what is stored (the e-mail address and
     // the API key's display prefix are kept in clear, as they should be).
@@ -143,6 +149,12 @@ async fn no_secret_handed_out_is_stored_in_clear_or_under_plain_sha256() {
         assert!(
             stored.iter().any(|(_, text)| text.contains(visible)),
             "the scan does not see {visible}"
+        );
+    }
+    for (place, text) in &stored {
+        assert!(
+            !text.contains(&unkeyed_request),
+            "the registration (with its password) is stored under plain SHA-256 in {place}"
         );
     }
     for (what, secret) in &handed_out {

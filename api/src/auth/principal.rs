@@ -118,6 +118,7 @@ async fn authenticate(
         // A typo fails the checksum here, without a database round trip.
         let secret = ApiKeySecret::parse(presented).ok_or(ApiError::Unauthenticated(INVALID))?;
         let hash = state.keys.api_key(&secret);
+        let seen = hash.clone();
         let key = state
             .db(move |conn| {
                 let at = now();
@@ -129,6 +130,7 @@ async fn authenticate(
             })
             .await?
             .ok_or(ApiError::Unauthenticated(INVALID))?;
+        state.verified_keys.remember(&seen);
         return Ok(Principal::Partner(Partner {
             scopes: key.scopes(),
             key_id: key.id,
@@ -156,13 +158,19 @@ impl FromRequest for Principal {
     }
 }
 
-/// The rate-limit bucket of a request's credentials, checked cheaply (JWT
-/// signature, API key checksum) and without the database; `None` means
-/// "count it against the client IP".
+/// The rate-limit bucket of a request's credentials, found without the
+/// database: a valid access token's subject, or an API key already seen to
+/// be valid. `None` means "count it against the client IP" (and, if it
+/// carries credentials, against the IP's budget of failed
+/// authentications).
 pub fn rate_limit_identity(state: &AppState, headers: &HeaderMap) -> Option<String> {
     if let Some(subject) = bearer(headers).and_then(|token| state.jwt.verify(token)) {
         return Some(format!("user:{subject}"));
     }
     let secret = api_key(headers).and_then(ApiKeySecret::parse)?;
-    Some(format!("api-key:{}", &state.keys.api_key(&secret)[..32]))
+    let fingerprint = state.keys.api_key(&secret);
+    state
+        .verified_keys
+        .knows(&fingerprint)
+        .then(|| format!("api-key:{}", &fingerprint[..32]))
 }

@@ -139,11 +139,15 @@ fn refused(req: ServiceRequest, quota: Quota) -> ServiceResponse<BoxBody> {
 /// Rate limits, chosen by the route that will actually run (its template,
 /// so percent-encoding cannot move a request out of its bucket):
 /// sign-in, registration and refresh count per IP against the stricter
-/// limit; other API requests per user, per API key or per IP. Requests that
-/// try to authenticate (credentials in a header, or sign-in and refresh)
-/// also meet the IP's budget of failed authentications: every 401 they
-/// get spends one, and once it is spent they are refused (429) until the
-/// window ends — except a valid access token, which needs no guessing.
+/// limit; other API requests per user, per API key or per IP (a key counts
+/// as itself only once it has been seen to be valid: until then, and for
+/// forged keys, the IP's bucket). Requests that try to authenticate
+/// (credentials in a header, or sign-in and refresh) also spend the IP's
+/// budget of failed authentications: one unit is reserved before the
+/// handler runs and given back unless the answer is 401, so concurrent
+/// guesses cannot overdraw it; once it is spent they are refused (429)
+/// until the window ends. A valid access token or a key already seen to be
+/// valid needs no guessing and is never held back by it.
 pub async fn limit_rate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -163,21 +167,11 @@ pub async fn limit_rate(
     let limits = &state.settings;
     let route = route.as_deref().unwrap_or_default();
     let identity = rate_limit_identity(&state, req.headers());
-    let verified_user = identity.as_deref().is_some_and(|i| i.starts_with("user:"));
     let presents_credentials = req.headers().contains_key(header::AUTHORIZATION)
         || req.headers().contains_key(API_KEY_HEADER);
     let authenticates =
-        !verified_user && (presents_credentials || CREDENTIAL_ROUTES.contains(&route));
+        identity.is_none() && (presents_credentials || CREDENTIAL_ROUTES.contains(&route));
     let failures = format!("auth-failures:{ip}");
-    if authenticates {
-        if let Some(quota) = state
-            .rate_limiter
-            .peek(&failures, limits.rate_limit_auth_per_minute)
-            .filter(|q| !q.allowed)
-        {
-            return Ok(refused(req, quota));
-        }
-    }
     let (key, limit) = if AUTH_ROUTES.contains(&route) {
         (format!("auth:{ip}"), limits.rate_limit_auth_per_minute)
     } else {
@@ -190,15 +184,28 @@ pub async fn limit_rate(
     if let Some(quota) = quota.filter(|q| !q.allowed) {
         return Ok(refused(req, quota));
     }
-    let mut response = next
-        .call(req)
-        .await
-        .map(ServiceResponse::map_into_boxed_body)?;
-    if authenticates && response.status() == StatusCode::UNAUTHORIZED {
-        state
+    let reserved = if authenticates {
+        let reserved = state
             .rate_limiter
             .take(&failures, limits.rate_limit_auth_per_minute);
+        if let Some(quota) = reserved.filter(|q| !q.allowed) {
+            return Ok(refused(req, quota));
+        }
+        reserved.is_some()
+    } else {
+        false
+    };
+    let outcome = next
+        .call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body);
+    let failed = outcome
+        .as_ref()
+        .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED);
+    if reserved && !failed {
+        state.rate_limiter.give_back(&failures);
     }
+    let mut response = outcome?;
     if let Some(quota) = quota {
         quota_headers(response.headers_mut(), quota);
     }

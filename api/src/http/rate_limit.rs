@@ -56,20 +56,6 @@ impl RateLimiter {
     /// Counts one request against `key`; `None` when `limit` is 0
     /// (disabled).
     pub fn take(&self, key: &str, limit: u32) -> Option<Quota> {
-        self.apply(key, limit, 1)
-    }
-
-    /// The bucket's state without counting anything.
-    pub fn peek(&self, key: &str, limit: u32) -> Option<Quota> {
-        self.apply(key, limit, 0)
-    }
-
-    /// How many buckets are tracked now.
-    pub fn tracked(&self) -> usize {
-        self.windows.lock().map_or(0, |w| w.len())
-    }
-
-    fn apply(&self, key: &str, limit: u32, cost: u32) -> Option<Quota> {
         if limit == 0 {
             return None;
         }
@@ -87,17 +73,70 @@ impl RateLimiter {
         if now.duration_since(window.started) >= WINDOW {
             *window = fresh;
         }
-        let allowed = window.count.saturating_add(cost) <= limit;
+        let allowed = window.count < limit;
         if allowed {
-            window.count += cost;
+            window.count += 1;
         }
         let reset = WINDOW.saturating_sub(now.duration_since(window.started));
         Some(Quota {
             limit,
             remaining: limit.saturating_sub(window.count),
             reset_secs: reset.as_secs().max(1),
-            allowed: allowed && (cost > 0 || window.count < limit),
+            allowed,
         })
+    }
+
+    /// Returns one unit taken with [`RateLimiter::take`] (a reservation
+    /// that turned out not to be needed).
+    pub fn give_back(&self, key: &str) {
+        let hash = self.hasher.hash_one(key);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(window) = windows.peek_mut(&hash) {
+            window.count = window.count.saturating_sub(1);
+        }
+    }
+
+    /// How many buckets are tracked now.
+    pub fn tracked(&self) -> usize {
+        self.windows.lock().map_or(0, |w| w.len())
+    }
+}
+
+/// API keys recently seen to be valid (by their fingerprint), so that their
+/// requests count against their own bucket and never against the IP's
+/// budget of failed authentications. A key nobody has seen work — a typo,
+/// a forged key with a valid checksum — counts against the IP instead, so
+/// minting keys buys nothing. Bounded like the limiter.
+pub struct VerifiedKeys {
+    seen: Mutex<LruCache<u64, ()>>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl VerifiedKeys {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            seen: Mutex::new(LruCache::new(
+                NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            )),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    pub fn remember(&self, fingerprint: &str) {
+        let hash = self.hasher.hash_one(fingerprint);
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.put(hash, ());
+        }
+    }
+
+    pub fn knows(&self, fingerprint: &str) -> bool {
+        let hash = self.hasher.hash_one(fingerprint);
+        self.seen
+            .lock()
+            .is_ok_and(|mut seen| seen.get(&hash).is_some())
     }
 }
 
@@ -125,16 +164,17 @@ mod tests {
     }
 
     #[test]
-    fn peeking_counts_nothing_and_reports_exhaustion() {
+    fn a_reservation_given_back_counts_nothing() {
         let limiter = RateLimiter::with_capacity(DEFAULT_CAPACITY);
+        limiter.take("fail:1", 2);
+        limiter.give_back("fail:1");
+        limiter.take("fail:1", 2);
         assert!(limiter
-            .peek("fail:1", 2)
-            .is_some_and(|q| q.allowed && q.remaining == 2));
-        limiter.take("fail:1", 2);
-        limiter.take("fail:1", 2);
-        let peeked = limiter.peek("fail:1", 2).expect("enabled");
-        assert!(!peeked.allowed);
-        assert_eq!(peeked.remaining, 0);
+            .take("fail:1", 2)
+            .is_some_and(|q| q.allowed && q.remaining == 0));
+        assert!(limiter.take("fail:1", 2).is_some_and(|q| !q.allowed));
+        limiter.give_back("never-seen");
+        assert_eq!(limiter.tracked(), 1, "giving back creates nothing");
     }
 
     /// 100 000 distinct invented keys (forged API keys, spoofed clients)
@@ -151,10 +191,10 @@ mod tests {
             assert!(limiter.tracked() <= 1_000);
         }
         assert_eq!(limiter.tracked(), 1_000);
-        let regular = limiter.peek("user:regular", 1_000_000).expect("enabled");
+        let regular = limiter.take("user:regular", 1_000_000).expect("enabled");
         assert_eq!(
             regular.remaining,
-            1_000_000 - 200,
+            1_000_000 - 201,
             "a recent bucket kept its count"
         );
     }
