@@ -157,7 +157,15 @@ fn lock(
 ) -> Result<(AgreementRow, PartnershipRow), DbError> {
     let partnership_id = find_row(conn, id)?.partnership_id;
     let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Read)?;
-    Ok((find_row(conn, id)?, partnership))
+    let row = find_row(conn, id)?;
+    // A party that left does not see agreements made after it left, on
+    // write paths either (a 403 would tell that they exist).
+    if partnerships::horizon(conn, &partnership_id, viewer)?
+        .is_some_and(|until| row.created_at > until)
+    {
+        return Err(DbError::NotFound);
+    }
+    Ok((row, partnership))
 }
 
 fn accepted_parties(
@@ -593,6 +601,38 @@ where
         }
         Ok(row)
     })
+}
+
+/// After parties left (a closed account, a party leaving): every draft of
+/// the partnership that each remaining accepted party has signed becomes
+/// active, exactly as the last signature would have made it, if the rest of
+/// the activation rule still holds. A draft that names a party no longer
+/// accepted cannot activate; it stays a draft for the parties to edit.
+pub(crate) fn activate_fully_signed(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    actor: &str,
+) -> Result<(), DbError> {
+    let drafts = agreements::table
+        .filter(agreements::partnership_id.eq(partnership_id))
+        .filter(agreements::status.eq(AgreementStatus::Draft.as_str()))
+        .order(agreements::id.asc())
+        .load::<AgreementRow>(conn)?;
+    let required = accepted_parties(conn, partnership_id)?;
+    for mut draft in drafts {
+        let signed: Vec<String> = current_signatures(conn, &draft)?
+            .into_iter()
+            .map(|s| s.party_id)
+            .collect();
+        if required.is_empty() || !fully_signed(&required, &signed) {
+            continue;
+        }
+        match activate::<DbError>(conn, &mut draft, actor) {
+            Ok(()) | Err(DbError::Refused(_) | DbError::Invalid(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
 }
 
 fn activate<E>(conn: &mut AnyConnection, row: &mut AgreementRow, actor: &str) -> Result<(), E>

@@ -20,6 +20,7 @@ use crate::schema::{
     artisans, collective_applications, collective_crafts, collective_invitations,
     collective_members, collectives,
 };
+use crate::users;
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -166,18 +167,60 @@ fn insert_member(
     artisan_id: &str,
     role: MemberRole,
 ) -> Result<MemberRow, DbError> {
+    let at = now();
     let row = MemberRow {
         collective_id: collective_id.to_owned(),
         artisan_id: artisan_id.to_owned(),
         role: role.as_str().to_owned(),
-        joined_at: now(),
+        joined_at: at,
         version: 1,
     };
     diesel::insert_into(collective_members::table)
         .values(&row)
         .execute(conn)
         .map_err(duplicate_as("membership"))?;
+    // Joined one way, the other open way in is closed.
+    withdraw_open(conn, Some(collective_id), Some(artisan_id))?;
     Ok(row)
+}
+
+/// Withdraws pending applications and open invitations: of one artisan,
+/// to one collective, or both.
+fn withdraw_open(
+    conn: &mut AnyConnection,
+    collective: Option<&str>,
+    artisan: Option<&str>,
+) -> Result<(), DbError> {
+    let at = now();
+    let mut applications = diesel::update(collective_applications::table)
+        .filter(collective_applications::status.eq(ApplicationStatus::Pending.as_str()))
+        .into_boxed();
+    let mut invitations = diesel::update(collective_invitations::table)
+        .filter(collective_invitations::status.eq(InvitationStatus::Invited.as_str()))
+        .into_boxed();
+    if let Some(c) = collective {
+        applications = applications.filter(collective_applications::collective_id.eq(c.to_owned()));
+        invitations = invitations.filter(collective_invitations::collective_id.eq(c.to_owned()));
+    }
+    if let Some(a) = artisan {
+        applications = applications.filter(collective_applications::artisan_id.eq(a.to_owned()));
+        invitations = invitations.filter(collective_invitations::artisan_id.eq(a.to_owned()));
+    }
+    applications
+        .set((
+            collective_applications::status.eq(ApplicationStatus::Withdrawn.as_str()),
+            collective_applications::decided_at.eq(Some(at)),
+            collective_applications::version.eq(collective_applications::version + 1),
+        ))
+        .execute(conn)?;
+    invitations
+        .set((
+            collective_invitations::status.eq(InvitationStatus::Withdrawn.as_str()),
+            collective_invitations::answered_at.eq(Some(at)),
+            collective_invitations::version.eq(collective_invitations::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Creates a collective with its creator as the first coordinator.
@@ -375,6 +418,7 @@ pub fn apply(
     message: &str,
 ) -> Result<ApplicationRow, DbError> {
     write_tx(conn, |conn| {
+        users::hold_actor(conn, artisan_id)?;
         let collective = lock(conn, collective_id)?;
         let already_member = membership(conn, collective_id, artisan_id)?.is_some();
         let status = rules::apply(
@@ -592,15 +636,6 @@ pub fn remove_member(
     })
 }
 
-fn artisan_is_current(conn: &mut AnyConnection, artisan_id: &str) -> Result<bool, DbError> {
-    let count = artisans::table
-        .find(artisan_id)
-        .filter(artisans::former_member.eq(false))
-        .count()
-        .get_result::<i64>(conn)?;
-    Ok(count > 0)
-}
-
 /// A coordinator invites an artisan; they become a member only when they
 /// accept. An unknown (or former) artisan is a 422 on `artisan_id`.
 pub fn invite(
@@ -611,11 +646,9 @@ pub fn invite(
     message: &str,
 ) -> Result<InvitationRow, DbError> {
     write_tx(conn, |conn| {
+        users::hold_current(conn, artisan_id, "artisan_id")?;
         let collective = lock(conn, collective_id)?;
         require_coordinator(conn, collective_id, actor)?;
-        if !artisan_is_current(conn, artisan_id)? {
-            return Err(DbError::UnknownReference("artisan_id"));
-        }
         let already_member = membership(conn, collective_id, artisan_id)?.is_some();
         rules::may_join(collective.status(), already_member)?;
         let row = InvitationRow {
@@ -746,6 +779,7 @@ pub fn answer_invitation(
     accept: bool,
 ) -> Result<InvitationWithName, DbError> {
     write_tx(conn, |conn| {
+        users::hold_actor(conn, actor)?;
         let collective_id = load_invitation(conn, invitation_id)?.collective_id;
         let collective = lock(conn, &collective_id)?;
         let mut row = load_invitation(conn, invitation_id)?;
@@ -757,12 +791,12 @@ pub fn answer_invitation(
             });
         }
         let next = row.status().answer(accept)?;
+        save_invitation(conn, &mut row, next)?;
         if next == InvitationStatus::Accepted {
             let already_member = membership(conn, &collective_id, actor)?.is_some();
             rules::may_join(collective.status(), already_member)?;
             insert_member(conn, &collective_id, actor, MemberRole::Member)?;
         }
-        save_invitation(conn, &mut row, next)?;
         Ok((row, collective.name))
     })
 }
@@ -855,12 +889,17 @@ pub fn withdraw_application(
     })
 }
 
-/// Closing an account (part of `users::close_account`, in its
+/// Closing an account (part of `closure::close_account`, in its
 /// transaction): every membership ends — a collective the person is alone
 /// in is archived, and being the last coordinator of one with other
 /// members refuses the closure (409 naming it) — and their pending
-/// applications and open invitations are withdrawn.
-pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+/// applications and open invitations are withdrawn, as are those to a
+/// collective archived now. Returns the archived collectives.
+pub(crate) fn on_account_closed(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+) -> Result<Vec<String>, DbError> {
+    let mut archived = Vec::new();
     let memberships = collective_members::table
         .filter(collective_members::artisan_id.eq(artisan_id))
         .order(collective_members::collective_id.asc())
@@ -894,30 +933,12 @@ pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> R
                     collectives::updated_at.eq(now()),
                 ))
                 .execute(conn)?;
+            archived.push(collective.id);
         }
     }
-    let at = now();
-    diesel::update(
-        collective_applications::table
-            .filter(collective_applications::artisan_id.eq(artisan_id))
-            .filter(collective_applications::status.eq(ApplicationStatus::Pending.as_str())),
-    )
-    .set((
-        collective_applications::status.eq(ApplicationStatus::Withdrawn.as_str()),
-        collective_applications::decided_at.eq(Some(at)),
-        collective_applications::version.eq(collective_applications::version + 1),
-    ))
-    .execute(conn)?;
-    diesel::update(
-        collective_invitations::table
-            .filter(collective_invitations::artisan_id.eq(artisan_id))
-            .filter(collective_invitations::status.eq(InvitationStatus::Invited.as_str())),
-    )
-    .set((
-        collective_invitations::status.eq(InvitationStatus::Withdrawn.as_str()),
-        collective_invitations::answered_at.eq(Some(at)),
-        collective_invitations::version.eq(collective_invitations::version + 1),
-    ))
-    .execute(conn)?;
-    Ok(())
+    withdraw_open(conn, None, Some(artisan_id))?;
+    for collective in &archived {
+        withdraw_open(conn, Some(collective), None)?;
+    }
+    Ok(archived)
 }

@@ -39,6 +39,12 @@ pub enum DbError {
     Query(DieselError),
 }
 
+impl From<domain::FieldErrors> for DbError {
+    fn from(errors: domain::FieldErrors) -> Self {
+        DbError::Invalid(errors)
+    }
+}
+
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match error {

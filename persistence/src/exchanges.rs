@@ -14,7 +14,8 @@ use domain::exchange::{
 };
 
 use crate::reviews::{self, NewReview, ReviewRow};
-use crate::schema::{artisans, exchange_sessions, exchanges, time_ledger};
+use crate::schema::{exchange_sessions, exchanges, time_ledger};
+use crate::users;
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -138,15 +139,6 @@ pub(crate) fn transfer(
     Ok(())
 }
 
-fn exists_member(conn: &mut AnyConnection, id: &str) -> Result<bool, DbError> {
-    Ok(artisans::table
-        .find(id)
-        .filter(artisans::former_member.eq(false))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0)
-}
-
 /// Proposes an exchange to `partner_id` (for a mentorship, the mentor).
 pub fn propose(
     conn: &mut AnyConnection,
@@ -154,9 +146,19 @@ pub fn propose(
     partner_id: &str,
     proposal: &Proposal,
 ) -> Result<ExchangeRow, DbError> {
-    if !exists_member(conn, partner_id)? {
-        return Err(DbError::UnknownReference("partner_id"));
-    }
+    write_tx(conn, |conn| {
+        users::hold_actor(conn, proposer)?;
+        users::hold_current(conn, partner_id, "partner_id")?;
+        insert_proposal(conn, proposer, partner_id, proposal)
+    })
+}
+
+fn insert_proposal(
+    conn: &mut AnyConnection,
+    proposer: &str,
+    partner_id: &str,
+    proposal: &Proposal,
+) -> Result<ExchangeRow, DbError> {
     let at = now();
     let row = ExchangeRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -208,6 +210,7 @@ pub fn act(
     action: Action,
 ) -> Result<ExchangeRow, DbError> {
     write_tx(conn, |conn| {
+        users::hold_actor(conn, viewer)?;
         let mut row = lock(conn, id, viewer)?;
         let side = row.side(viewer).ok_or(DbError::NotFound)?;
         let next = row.status().after(action, side).map_err(|r| match r {
@@ -415,7 +418,7 @@ pub fn ledger(
     Ok((Page::from_overfetch(rows, limit), balance))
 }
 
-/// Closing an account (part of `users::close_account`, in its
+/// Closing an account (part of `closure::close_account`, in its
 /// transaction): every open exchange of the person ends
 /// ([`ExchangeStatus::on_account_closed`]).
 pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {

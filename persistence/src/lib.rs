@@ -11,6 +11,7 @@
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;
+pub mod closure;
 pub mod collectives;
 pub mod db;
 pub mod error;

@@ -15,7 +15,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use domain::collective::MemberRole;
+use domain::collective::{CollectiveStatus, MemberRole};
 use domain::partnership::{
     read_horizon, PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch,
     PartyStatus, Reach, Standing,
@@ -24,6 +24,7 @@ use domain::precondition::Precondition;
 use domain::webhook::EventType;
 
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
+use crate::users;
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -320,28 +321,10 @@ fn insert_party(
     status: PartyStatus,
     invited_by: &str,
 ) -> Result<PartyRow, DbError> {
+    hold_invitee(conn, invitee)?;
     let (artisan_id, collective_id) = match invitee {
-        Invitee::Artisan(id) => {
-            let exists = artisans::table
-                .find(id)
-                .filter(artisans::former_member.eq(false))
-                .count()
-                .get_result::<i64>(conn)?;
-            if exists == 0 {
-                return Err(DbError::UnknownReference("artisan_id"));
-            }
-            (Some(id.clone()), None)
-        }
-        Invitee::Collective(id) => {
-            let exists = collectives::table
-                .find(id)
-                .count()
-                .get_result::<i64>(conn)?;
-            if exists == 0 {
-                return Err(DbError::UnknownReference("collective_id"));
-            }
-            (None, Some(id.clone()))
-        }
+        Invitee::Artisan(id) => (Some(id.clone()), None),
+        Invitee::Collective(id) => (None, Some(id.clone())),
     };
     let at = now();
     let row = PartyRow {
@@ -365,6 +348,30 @@ fn insert_party(
             other => other,
         })?;
     Ok(row)
+}
+
+/// Holds who is being invited until the transaction ends, so they cannot
+/// close (or be archived) meanwhile: an artisan's account
+/// ([`users::hold_current`]), or a collective's row, which must be active.
+/// Unknown, closed or archived → 422 naming the field.
+fn hold_invitee(conn: &mut AnyConnection, invitee: &Invitee) -> Result<(), DbError> {
+    match invitee {
+        Invitee::Artisan(id) => users::hold_current(conn, id, "artisan_id"),
+        Invitee::Collective(id) => {
+            diesel::update(collectives::table.find(id))
+                .set(collectives::updated_at.eq(collectives::updated_at))
+                .execute(conn)?;
+            let status = collectives::table
+                .find(id)
+                .select(collectives::status)
+                .first::<String>(conn)
+                .optional()?;
+            match status.as_deref().and_then(CollectiveStatus::parse) {
+                Some(CollectiveStatus::Active) => Ok(()),
+                _ => Err(DbError::UnknownReference("collective_id")),
+            }
+        }
+    }
 }
 
 /// Creates a partnership; the creator is an accepted party at once, each
@@ -474,6 +481,7 @@ pub fn answer(
     accept: bool,
 ) -> Result<PartnershipRow, DbError> {
     write_tx(conn, |conn| {
+        users::hold_actor(conn, &viewer.id)?;
         let mut partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         let party = parties(conn, partnership_id)?
             .into_iter()
@@ -529,6 +537,8 @@ pub fn add_party(
     invitee: &Invitee,
 ) -> Result<PartyRow, DbError> {
     write_tx(conn, |conn| {
+        // The invitee before the partnership: the order a closure takes.
+        hold_invitee(conn, invitee)?;
         let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         acting_party(conn, &partnership, &viewer.id)?;
         if !partnership.status().is_open() {
@@ -620,6 +630,7 @@ pub fn leave(
             ));
         }
         mark_left(conn, party_id)?;
+        crate::agreements::activate_fully_signed(conn, partnership_id, &viewer.id)?;
         Ok(partnership)
     })
 }
@@ -645,20 +656,56 @@ fn set_party_status(
     Ok(())
 }
 
-/// Closing an account (part of `users::close_account`, in its
-/// transaction): the person's own parties leave or decline
-/// ([`PartyStatus::on_account_closed`]), each under its partnership's lock,
-/// so no draft waits for a signature that can never come.
-pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
-    let own = partnership_parties::table
-        .filter(partnership_parties::artisan_id.eq(artisan_id))
-        .order(partnership_parties::partnership_id.asc())
+/// Whose party: an artisan's or a collective's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyOwner {
+    Artisan(String),
+    Collective(String),
+}
+
+/// Closing an account (part of `closure::close_account`, in its
+/// transaction): the parties of the person, and of collectives archived by
+/// their departure, leave or decline ([`PartyStatus::on_account_closed`]),
+/// each under its partnership's lock (taken in id order), so no draft waits
+/// for a signature that can never come. Returns the partnerships changed.
+pub(crate) fn on_parties_gone(
+    conn: &mut AnyConnection,
+    owners: &[PartyOwner],
+) -> Result<Vec<String>, DbError> {
+    let artisans: Vec<&str> = owners
+        .iter()
+        .filter_map(|o| match o {
+            PartyOwner::Artisan(id) => Some(id.as_str()),
+            PartyOwner::Collective(_) => None,
+        })
+        .collect();
+    let collectives: Vec<&str> = owners
+        .iter()
+        .filter_map(|o| match o {
+            PartyOwner::Collective(id) => Some(id.as_str()),
+            PartyOwner::Artisan(_) => None,
+        })
+        .collect();
+    let gone = partnership_parties::table
+        .filter(
+            partnership_parties::artisan_id
+                .eq_any(artisans)
+                .or(partnership_parties::collective_id.eq_any(collectives)),
+        )
+        .order((
+            partnership_parties::partnership_id.asc(),
+            partnership_parties::id.asc(),
+        ))
         .load::<PartyRow>(conn)?;
-    for party in own {
+    let mut changed: Vec<String> = Vec::new();
+    for party in gone {
         if let Some(next) = party.status().on_account_closed() {
-            touch(conn, &party.partnership_id)?;
+            if changed.last() != Some(&party.partnership_id) {
+                touch(conn, &party.partnership_id)?;
+                changed.push(party.partnership_id.clone());
+            }
             set_party_status(conn, &party.id, next)?;
         }
     }
-    Ok(())
+    Ok(changed)
 }

@@ -228,6 +228,16 @@ where
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        // Ids in a body name what exists (SPEC §2). Market events open with
+        // SPEC §8; until then no event id names one.
+        if sale.fields.event_id.is_some() {
+            return Err(FieldErrors::from(FieldError::new(
+                "event_id",
+                "unknown",
+                "names no market event",
+            ))
+            .into());
+        }
         let day = sale.occurred_at.date();
         if crate::settlements::settled_until(conn, partnership_id)?.is_some_and(|end| day < end) {
             return Err(DbError::Refused(

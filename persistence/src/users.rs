@@ -5,7 +5,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::account::{AccountRefusal, AccountStatus, AdminAction, Role};
 use domain::ids::UserId;
-use domain::precondition::Precondition;
 use domain::profile::ProfileFields;
 use domain::text::Email;
 
@@ -84,41 +83,67 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbErr
     Ok(users::table.find(id).first::<UserRow>(conn).optional()?)
 }
 
-/// Closes an account, in one transaction: credentials and personal fields
-/// are erased, the profile becomes a former member's, every refresh token
-/// is revoked — and the person's roles in shared work end, each by the
-/// decision of its own aggregate, so no one waits for them any more:
-/// memberships end (a collective they are alone in is archived; being the
-/// last coordinator of one with other members refuses the closure), their
-/// partnership parties leave or decline, their pending applications and
-/// invitations are withdrawn, their registrations for workshops to come
-/// are cancelled (promoting the waitlist) and their open exchanges end.
-/// Records that point to the id (agreements, ledgers, settlements) are
-/// left intact.
-pub fn close_account(
+/// Reads an account and holds it until the transaction ends, so that it
+/// cannot close meanwhile (`FOR SHARE` on PostgreSQL, which a closure's
+/// [`lock`] waits for; SQLite runs one writer at a time anyway). Every
+/// change that adds a person to shared work holds them first, before any
+/// other row: the same order as a closure, so the two never deadlock and
+/// never interleave.
+pub fn hold(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbError> {
+    let query = users::table.find(id);
+    Ok(match conn {
+        AnyConnection::Postgresql(pg) => query.for_share().first::<UserRow>(pg).optional()?,
+        AnyConnection::Sqlite(sqlite) => query.first::<UserRow>(sqlite).optional()?,
+    })
+}
+
+/// [`hold`]s an account that is to join something; a closed (or unknown)
+/// one is a 422 on `field`.
+pub fn hold_current(
     conn: &mut AnyConnection,
     id: &str,
-    expected: &Precondition,
+    field: &'static str,
 ) -> Result<(), DbError> {
-    write_tx(conn, |conn| {
-        let at = now();
-        // The profile first: a stale If-Match refuses before anything moves.
-        artisans::replace_profile(conn, id, expected, &ProfileFields::former_member(), true)?;
-        crate::collectives::on_account_closed(conn, id)?;
-        crate::partnerships::on_account_closed(conn, id)?;
-        crate::workshops::on_account_closed(conn, id)?;
-        crate::exchanges::on_account_closed(conn, id)?;
-        diesel::update(users::table.find(id))
-            .set((
-                users::email.eq(None::<String>),
-                users::email_key.eq(None::<String>),
-                users::password_hash.eq(None::<String>),
-                users::status.eq(AccountStatus::Closed.as_str()),
-                users::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-        revoke_refresh_tokens(conn, id, at)
-    })
+    match hold(conn, id)? {
+        Some(user) if user.status() != AccountStatus::Closed => Ok(()),
+        _ => Err(DbError::UnknownReference(field)),
+    }
+}
+
+/// [`hold`]s the acting account itself; one that closed meanwhile is
+/// refused.
+pub fn hold_actor(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+    match hold(conn, id)? {
+        Some(user) if user.status() != AccountStatus::Closed => Ok(()),
+        _ => Err(DbError::Refused("this account is closed")),
+    }
+}
+
+/// Takes the account's row lock (a closure starts here).
+pub(crate) fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+    let touched = diesel::update(users::table.find(id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?;
+    if touched == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// The last step of closing an account: credentials and e-mail erased,
+/// status closed, every refresh token revoked.
+pub(crate) fn erase_credentials(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+    let at = now();
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(None::<String>),
+            users::email_key.eq(None::<String>),
+            users::password_hash.eq(None::<String>),
+            users::status.eq(AccountStatus::Closed.as_str()),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    revoke_refresh_tokens(conn, id, at)
 }
 
 fn revoke_refresh_tokens(

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::exchanges::{transfer, Reason};
 use crate::schema::{artisans, collective_members, collectives, workshop_registrations, workshops};
+use crate::users;
 use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -240,6 +241,7 @@ pub fn register(
     artisan: &str,
 ) -> Result<RegistrationRow, DbError> {
     write_tx(conn, |conn| {
+        users::hold_actor(conn, artisan)?;
         let workshop = lock(conn, workshop_id)?;
         if workshop.host_id == artisan {
             return Err(DbError::Refused(
@@ -368,7 +370,7 @@ fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(
     Ok(())
 }
 
-/// Closing an account (part of `users::close_account`, in its
+/// Closing an account (part of `closure::close_account`, in its
 /// transaction): the person's registrations for workshops that have not
 /// started are cancelled, each promoting the first on the waitlist.
 /// Registrations of past workshops are records and stay.
@@ -383,7 +385,13 @@ pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> R
         .load::<RegistrationRow>(conn)?;
     for registration in open {
         lock(conn, &registration.workshop_id)?;
-        release(conn, &registration)?;
+        // Read again under the lock: a cancellation may have come first.
+        let current = workshop_registrations::table
+            .find(&registration.id)
+            .first::<RegistrationRow>(conn)?;
+        if current.status() != RegistrationStatus::Cancelled {
+            release(conn, &current)?;
+        }
     }
     Ok(())
 }

@@ -290,7 +290,23 @@ async fn closing_an_account_ends_its_roles_in_shared_work() {
         .send()
         .await)
     .await;
-    for (agreement, signers) in [(&unsigned, vec![&kwame, &mei]), (&signed, vec![&rosa])] {
+    // A draft that does not name her, signed by everyone but her: once
+    // she is gone nobody is missing, so it becomes active.
+    let without_her = ok(app
+        .post(&format!("/v1/partnerships/{pid}/agreements"))
+        .bearer(&kwame.token)
+        .json(json!({"revenue_split": {"currency": "PEN", "shares": [
+            {"recipient": {"party_id": k}, "share_bps": 5000},
+            {"recipient": {"party_id": m}, "share_bps": 5000}]},
+            "effective_from": "2028-01-01"}))
+        .send()
+        .await)
+    .await;
+    for (agreement, signers) in [
+        (&unsigned, vec![&kwame, &mei]),
+        (&signed, vec![&rosa]),
+        (&without_her, vec![&kwame, &mei]),
+    ] {
         for who in signers {
             ok(app
                 .post(&format!("/v1/agreements/{}/signatures", agreement.id()))
@@ -314,6 +330,36 @@ async fn closing_an_account_ends_its_roles_in_shared_work() {
     // Collectives: one she is alone in, one she is a member of, one she
     // applied to, one that invited her.
     let alone = collective(&app, &rosa, "Rosa's own", "open").await;
+    // Her collective is a party of a partnership, and has invited Mei.
+    let with_collective = ok(app
+        .post("/v1/partnerships")
+        .bearer(&kwame.token)
+        .json(json!({"title": "Coop", "kind": "cooperative_project",
+                     "invitees": [{"collective_id": alone}]}))
+        .send()
+        .await)
+    .await;
+    let collective_party = with_collective.body["parties"][1]["id"]
+        .as_str()
+        .expect("party")
+        .to_owned();
+    ok(app
+        .post(&format!(
+            "/v1/partnerships/{}/invitations/{collective_party}/accept",
+            with_collective.id()
+        ))
+        .bearer(&rosa.token)
+        .send()
+        .await)
+    .await;
+    let to_her_collective = ok(app
+        .post(&format!("/v1/collectives/{alone}/invitations"))
+        .bearer(&rosa.token)
+        .json(json!({"artisan_id": mei.id}))
+        .send()
+        .await)
+    .await
+    .id();
     let kwames = collective(&app, &kwame, "Kwame's weavers", "invite_only").await;
     app.join_by_invitation(&kwames, &kwame, &rosa).await;
     let meis = collective(&app, &mei, "Mei's potters", "application").await;
@@ -419,11 +465,37 @@ async fn closing_an_account_ends_its_roles_in_shared_work() {
         signed_now.body["signatures"].as_array().map(Vec::len),
         Some(1)
     );
+    let activated = app
+        .get(&format!("/v1/agreements/{}", without_her.id()))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(activated.body["status"], "active", "{}", activated.text);
+    assert_eq!(
+        unsigned_now.body["status"], "draft",
+        "it names her: edit it first"
+    );
 
     // Collectives.
     let get = |path: String, who: &Account| app.get(&path).bearer(&who.token).send();
     let alone_now = get(format!("/v1/collectives/{alone}"), &kwame).await;
     assert_eq!(alone_now.body["status"], "archived");
+    // The archived collective no longer holds anyone up either: its party
+    // left, and its open invitation is withdrawn.
+    let coop = get(format!("/v1/partnerships/{}", with_collective.id()), &kwame).await;
+    assert_eq!(status_of(&coop, &collective_party), Some(json!("left")));
+    let mei_invitations = get("/v1/me/collective-invitations".to_owned(), &mei).await;
+    assert_eq!(
+        mei_invitations.body["data"][0]["id"],
+        to_her_collective.as_str()
+    );
+    assert_eq!(mei_invitations.body["data"][0]["status"], "withdrawn");
+    app.post(&format!("/v1/partnerships/{pid}/parties"))
+        .bearer(&kwame.token)
+        .json(json!({"collective_id": alone}))
+        .send()
+        .await
+        .assert_problem(422, "validation");
     let listed = get("/v1/collectives?limit=100".to_owned(), &kwame).await;
     assert!(
         !listed.text.contains(&alone),

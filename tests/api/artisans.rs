@@ -141,6 +141,17 @@ async fn if_match_is_evaluated_as_rfc_9110_says() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.body["bio"], "listed");
     assert_eq!(res.body["version"], 2, "only the matching write happened");
+    // Several If-Match lines are one list (RFC 9110 §5.3).
+    let res = app
+        .patch(&format!("/v1/artisans/{}", rosa.id))
+        .bearer(&rosa.token)
+        .header_line("If-Match", "\"7\"")
+        .header_line("If-Match", "\"2\"")
+        .json(json!({"bio": "two lines"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.body["version"], 3);
 }
 
 #[actix_web::test]

@@ -643,3 +643,49 @@ async fn applicants_follow_and_withdraw_their_applications() {
         "We are full this season"
     );
 }
+
+/// Joining one way closes the other way in: accepting an invitation
+/// withdraws a pending application, and an approved application withdraws
+/// an open invitation.
+#[actix_web::test]
+async fn joining_closes_the_other_open_way_in() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let id = create(&app, &rosa, "application").await.id();
+    let applied = apply(&app, &kwame, &id).await.id();
+    app.join_by_invitation(&id, &rosa, &kwame).await;
+    let mine = app
+        .get("/v1/me/collective-applications")
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(mine.body["data"][0]["id"], applied.as_str());
+    assert_eq!(mine.body["data"][0]["status"], "withdrawn");
+
+    let mei = app.artisan("Mei").await;
+    let applied = apply(&app, &mei, &id).await.id();
+    let invited = app
+        .post(&format!("/v1/collectives/{id}/invitations"))
+        .bearer(&rosa.token)
+        .json(json!({"artisan_id": mei.id}))
+        .send()
+        .await
+        .id();
+    let approved = app
+        .post(&format!(
+            "/v1/collectives/{id}/applications/{applied}/decision"
+        ))
+        .bearer(&rosa.token)
+        .json(json!({"decision": "approve"}))
+        .send()
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let hers = app
+        .get("/v1/me/collective-invitations")
+        .bearer(&mei.token)
+        .send()
+        .await;
+    assert_eq!(hers.body["data"][0]["id"], invited.as_str());
+    assert_eq!(hers.body["data"][0]["status"], "withdrawn");
+}

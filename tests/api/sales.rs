@@ -101,6 +101,28 @@ fn amounts(res: &Resp) -> Vec<i64> {
         .collect()
 }
 
+/// An id in the body names something that exists (SPEC §2): no market
+/// event exists before SPEC §8 opens them, so any `event_id` is a 422
+/// naming it, and nothing is recorded.
+#[actix_web::test]
+async fn a_sale_naming_an_unknown_event_is_refused() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let mut body = sale(500, "2026-03-01T10:00:00Z");
+    body["event_id"] = json!("01900000-0000-7000-8000-000000000000");
+    let res = sell(&app, &rosa, &pid, "e-1", body).await;
+    res.assert_problem(422, "validation");
+    assert_eq!(res.error_fields(), ["event_id"]);
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"], json!([]));
+}
+
 /// User text reaches the few statements written as SQL text only as bind
 /// parameters: quotes, backslashes and SQL in a beneficiary's name come back
 /// byte for byte through sale lines, refund lines and payouts.

@@ -404,6 +404,12 @@ impl Req {
         self
     }
 
+    /// Adds one more line of a header (a repeated header).
+    pub fn header_line(mut self, name: &str, value: &str) -> Self {
+        self.inner = self.inner.append_header((name, value));
+        self
+    }
+
     pub fn json(mut self, body: Value) -> Self {
         self.inner = self
             .inner

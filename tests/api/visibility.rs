@@ -391,6 +391,27 @@ async fn the_visibility_table_holds_for_every_route_family() {
         assert_eq!(edit.status, edit_expected, "{row}: editing {}", edit.text);
     }
 
+    // Write paths hide what a departed party may not see just as reads do:
+    // an agreement made after it left is a 404, not a 403.
+    let hash = "0".repeat(64);
+    for (verb, body) in [
+        ("signatures", json!({"content_hash": hash})),
+        ("declines", json!({"reason": "no"})),
+    ] {
+        app.post(&format!("/v1/agreements/{}/{verb}", w.second))
+            .bearer(&lena.token)
+            .json(body.clone())
+            .send()
+            .await
+            .assert_problem(404, "not-found");
+        app.post(&format!("/v1/agreements/{}/{verb}", w.draft))
+            .bearer(&lena.token)
+            .json(body)
+            .send()
+            .await
+            .assert_problem(403, "forbidden");
+    }
+
     // The party that left reads the draft's trail only up to its
     // departure: the edit made afterwards is not theirs to see.
     let kinds = |res: &Resp| -> Vec<String> {

@@ -66,9 +66,16 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let result = match req.headers().get(header::IF_MATCH) {
-            None => Err(ApiError::PreconditionRequired),
-            Some(value) => match Precondition::parse_if_match(value.as_bytes()) {
+        // Several `If-Match` lines are one comma-separated list (RFC 9110
+        // §5.3).
+        let lines: Vec<&[u8]> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .map(|v| v.as_bytes())
+            .collect();
+        let result = match lines.as_slice() {
+            [] => Err(ApiError::PreconditionRequired),
+            lines => match Precondition::parse_if_match(&lines.join(&b","[..])) {
                 Ok(precondition) => Ok(IfMatch(precondition)),
                 Err(IfMatchError::Any) => Err(ApiError::PreconditionRequired),
                 Err(IfMatchError::Malformed) => Err(ApiError::bad_param(

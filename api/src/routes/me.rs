@@ -105,7 +105,11 @@ pub async fn delete_me(
     let user_id = principal.user()?.id;
     let expected = if_match.0;
     state
-        .db(move |conn| Ok(users::close_account(conn, &user_id, &expected)?))
+        .db(move |conn| {
+            Ok(persistence::closure::close_account(
+                conn, &user_id, &expected,
+            )?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
