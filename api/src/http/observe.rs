@@ -101,6 +101,22 @@ pub async fn observe(
     Ok(response)
 }
 
+/// The network a client's address stands for: the address itself for
+/// IPv4, its /64 for IPv6 (one subscriber's allocation: an attacker can
+/// rotate through 2^64 addresses of it, not through networks).
+fn client_network(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
 /// Route templates where the stricter per-IP limit applies.
 const AUTH_ROUTES: [&str; 3] = ["/v1/auth/login", "/v1/auth/register", "/v1/auth/refresh"];
 /// Route templates that authenticate with a secret in the body.
@@ -163,7 +179,7 @@ pub async fn limit_rate(
     };
     let ip = req
         .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
+        .map_or_else(|| "unknown".to_owned(), |addr| client_network(addr.ip()));
     let limits = &state.settings;
     let route = route.as_deref().unwrap_or_default();
     let identity = rate_limit_identity(&state, req.headers());
@@ -210,4 +226,26 @@ pub async fn limit_rate(
         quota_headers(response.headers_mut(), quota);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_network;
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let a = client_network("2001:db8:1:2:aaaa::1".parse().expect("ip"));
+        let b = client_network("2001:db8:1:2:ffff:1:2:3".parse().expect("ip"));
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_ne!(a, client_network("2001:db8:1:3::1".parse().expect("ip")));
+        assert_eq!(
+            client_network("192.0.2.7".parse().expect("ip")),
+            "192.0.2.7"
+        );
+        assert_eq!(
+            client_network("::ffff:192.0.2.7".parse().expect("ip")),
+            "192.0.2.7"
+        );
+    }
 }

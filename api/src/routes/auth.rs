@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(logout);
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[schema(value_type = crate::schema::EmailAddress, example = "rosa@example.org")]
@@ -39,7 +39,7 @@ pub struct RegisterRequest {
     pub display_name: String,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[schema(max_length = 254, example = "rosa@example.org")]
@@ -48,7 +48,7 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token from sign-in or the previous refresh.
