@@ -508,6 +508,77 @@ pub fn check_amendment(
     e.finish(|| ())
 }
 
+/// One entry of an agreement's audit trail, as far as replaying it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded<T> {
+    pub kind: EventKind,
+    /// The agreement's version and hash after the event.
+    pub version: i64,
+    pub content_hash: String,
+    /// The canonical document, recorded with `created` and `edited`.
+    pub document: Option<String>,
+    pub at: T,
+}
+
+/// An agreement as its audit trail says it stood after some events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoodAs<T> {
+    pub status: AgreementStatus,
+    pub version: i64,
+    pub content_hash: String,
+    /// Edit revision: 1 when created, one more per edit.
+    pub revision: i64,
+    /// The document of the latest `created`/`edited` event, if recorded.
+    pub document: Option<String>,
+    pub activated_at: Option<T>,
+    /// Whether it had been superseded or terminated.
+    pub ended: bool,
+    pub updated_at: T,
+}
+
+/// Replays an agreement's audit trail (oldest first); `None` for an empty
+/// trail (the agreement did not exist yet).
+pub fn replay<T: Copy>(trail: &[Recorded<T>]) -> Option<StoodAs<T>> {
+    let first = trail.first()?;
+    let mut state = StoodAs {
+        status: AgreementStatus::Draft,
+        version: first.version,
+        content_hash: first.content_hash.clone(),
+        revision: 1,
+        document: first.document.clone(),
+        activated_at: None,
+        ended: false,
+        updated_at: first.at,
+    };
+    for event in &trail[1..] {
+        match event.kind {
+            EventKind::Created => {}
+            EventKind::Edited => {
+                state.revision += 1;
+                state.document = event.document.clone();
+            }
+            EventKind::Signed => {}
+            EventKind::Declined => state.status = AgreementStatus::Declined,
+            EventKind::Activated => {
+                state.status = AgreementStatus::Active;
+                state.activated_at = Some(event.at);
+            }
+            EventKind::Superseded => {
+                state.status = AgreementStatus::Superseded;
+                state.ended = true;
+            }
+            EventKind::Terminated => {
+                state.status = AgreementStatus::Terminated;
+                state.ended = true;
+            }
+        }
+        state.version = event.version;
+        state.content_hash = event.content_hash.clone();
+        state.updated_at = event.at;
+    }
+    Some(state)
+}
+
 /// Whether every party in `required` (the accepted parties) has signed.
 pub fn fully_signed(required: &[String], signed: &[String]) -> bool {
     !required.is_empty() && required.iter().all(|p| signed.contains(p))
@@ -760,5 +831,38 @@ mod tests {
             let list: Vec<Share> = bps.iter().enumerate().map(|(i, &b)| party(&format!("p{i}"), b)).collect();
             prop_assert!(split_errors(&list).is_empty());
         }
+    }
+
+    #[test]
+    fn the_trail_replays_to_the_state_it_recorded() {
+        let event = |kind, version: i64, hash: &str, document: Option<&str>, at: i32| Recorded {
+            kind,
+            version,
+            content_hash: hash.to_owned(),
+            document: document.map(str::to_owned),
+            at,
+        };
+        let trail = [
+            event(EventKind::Created, 1, "h1", Some("d1"), 1),
+            event(EventKind::Signed, 2, "h1", None, 2),
+            event(EventKind::Edited, 3, "h2", Some("d2"), 3),
+            event(EventKind::Signed, 4, "h2", None, 4),
+            event(EventKind::Activated, 5, "h2", None, 4),
+            event(EventKind::Superseded, 6, "h2", None, 9),
+        ];
+        assert_eq!(replay::<i32>(&[]), None);
+        let after_edit = replay(&trail[..3]).expect("state");
+        assert_eq!(after_edit.status, AgreementStatus::Draft);
+        assert_eq!((after_edit.revision, after_edit.version), (2, 3));
+        assert_eq!(after_edit.document.as_deref(), Some("d2"));
+        assert_eq!(after_edit.content_hash, "h2");
+        let active = replay(&trail[..5]).expect("state");
+        assert_eq!(active.status, AgreementStatus::Active);
+        assert_eq!(active.activated_at, Some(4));
+        assert!(!active.ended);
+        let all = replay(&trail).expect("state");
+        assert_eq!(all.status, AgreementStatus::Superseded);
+        assert!(all.ended);
+        assert_eq!((all.version, all.updated_at), (6, 9));
     }
 }

@@ -89,6 +89,27 @@ impl PartyStatus {
     }
 }
 
+/// A party's status as it stood at `t`, from its current status and when
+/// that was reached: `None` if the party did not exist yet. Answers move a
+/// party from `invited` (to `accepted` or `declined`, at `changed_at`), and
+/// only an accepted party leaves (at `left_at`).
+pub fn party_status_at<T: Ord + Copy>(
+    status: PartyStatus,
+    created_at: T,
+    changed_at: T,
+    left_at: Option<T>,
+    t: T,
+) -> Option<PartyStatus> {
+    if created_at > t {
+        return None;
+    }
+    Some(match status {
+        PartyStatus::Left if left_at.is_some_and(|left| left > t) => PartyStatus::Accepted,
+        PartyStatus::Accepted | PartyStatus::Declined if changed_at > t => PartyStatus::Invited,
+        other => other,
+    })
+}
+
 /// How a person stands towards a party of a partnership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -359,5 +380,19 @@ mod tests {
         );
         assert_eq!(PartyStatus::Declined.on_account_closed(), None);
         assert_eq!(PartyStatus::Left.on_account_closed(), None);
+    }
+
+    #[test]
+    fn a_party_is_seen_as_it_stood() {
+        use PartyStatus::*;
+        let at =
+            |status, created, changed, left, t| party_status_at(status, created, changed, left, t);
+        assert_eq!(at(Accepted, 5, 5, None, 4), None, "not there yet");
+        assert_eq!(at(Accepted, 1, 5, None, 4), Some(Invited));
+        assert_eq!(at(Accepted, 1, 5, None, 5), Some(Accepted));
+        assert_eq!(at(Declined, 1, 5, None, 3), Some(Invited));
+        assert_eq!(at(Left, 1, 8, Some(8), 6), Some(Accepted));
+        assert_eq!(at(Left, 1, 8, Some(8), 8), Some(Left));
+        assert_eq!(at(Invited, 1, 1, None, 9), Some(Invited));
     }
 }

@@ -12,9 +12,10 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::agreement::{
-    check_amendment, fully_signed, AgreementKind, AgreementStatus, EventKind, InForce, Terms,
+    check_amendment, fully_signed, replay, AgreementKind, AgreementStatus, EventKind, InForce,
+    Recorded, Terms,
 };
-use domain::partnership::{PartnershipStatus, PartyStatus, Reach};
+use domain::partnership::{party_status_at, PartnershipStatus, PartyStatus, Reach};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
@@ -101,6 +102,8 @@ pub struct EventRow {
     pub related_agreement_id: Option<String>,
     pub note: Option<String>,
     pub occurred_at: NaiveDateTime,
+    /// The document after a `created` or `edited` event.
+    pub document: Option<String>,
 }
 
 /// An agreement with what a reader needs beside it: the signatures that
@@ -349,6 +352,7 @@ fn record(
         related_agreement_id: related.map(str::to_owned),
         note: note.map(str::to_owned),
         occurred_at: now(),
+        document: matches!(kind, EventKind::Created | EventKind::Edited).then(|| row.terms.clone()),
     };
     diesel::insert_into(agreement_events::table)
         .values(&event)
@@ -830,6 +834,86 @@ pub fn views(
             }
         })
         .collect())
+}
+
+/// The agreements as the viewer may see them: as they are, or — for a
+/// reader whose parties all left — as they stood when the last of them left
+/// (state, terms, signatures and who had accepted, replayed from the audit
+/// trail).
+pub fn views_for(
+    conn: &mut AnyConnection,
+    rows: Vec<AgreementRow>,
+    viewer: &Viewer,
+) -> Result<Vec<AgreementView>, DbError> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let horizon = partnerships::horizon(conn, &first.partnership_id, viewer)?;
+    let views = views(conn, rows)?;
+    match horizon {
+        None => Ok(views),
+        Some(until) => views
+            .into_iter()
+            .map(|view| as_it_stood(conn, view, until))
+            .collect(),
+    }
+}
+
+fn as_it_stood(
+    conn: &mut AnyConnection,
+    mut view: AgreementView,
+    until: NaiveDateTime,
+) -> Result<AgreementView, DbError> {
+    let trail: Vec<Recorded<NaiveDateTime>> = agreement_events::table
+        .filter(agreement_events::agreement_id.eq(&view.row.id))
+        .filter(agreement_events::occurred_at.le(until))
+        .order(agreement_events::id.asc())
+        .load::<EventRow>(conn)?
+        .into_iter()
+        .map(|e| Recorded {
+            kind: EventKind::parse(&e.kind).unwrap_or(EventKind::Signed),
+            version: e.version,
+            content_hash: e.content_hash,
+            document: e.document,
+            at: e.occurred_at,
+        })
+        .collect();
+    let Some(stood) = replay(&trail) else {
+        return Err(DbError::NotFound);
+    };
+    let row = &mut view.row;
+    if let Some(terms) = stood.document.as_deref().and_then(Terms::from_document) {
+        row.currency = terms.revenue_split.currency.clone();
+        row.effective_from = terms.effective_from;
+        row.effective_until = terms.effective_until;
+        row.terms = terms.canonical_json(row.kind());
+    }
+    row.status = stood.status.as_str().to_owned();
+    row.version = stood.version;
+    row.revision = stood.revision;
+    row.content_hash = stood.content_hash;
+    row.activated_at = stood.activated_at;
+    row.updated_at = stood.updated_at;
+    if !stood.ended {
+        row.superseded_from = None;
+        row.superseded_by = None;
+    }
+    view.signatures = agreement_signatures::table
+        .filter(agreement_signatures::agreement_id.eq(&row.id))
+        .filter(agreement_signatures::revision.eq(row.revision))
+        .filter(agreement_signatures::content_hash.eq(&row.content_hash))
+        .filter(agreement_signatures::signed_at.le(until))
+        .order(agreement_signatures::id.asc())
+        .load(conn)?;
+    view.accepted_parties = partnerships::parties(conn, &row.partnership_id)?
+        .into_iter()
+        .filter(|p| {
+            party_status_at(p.status(), p.created_at, p.updated_at, p.left_at, until)
+                == Some(PartyStatus::Accepted)
+        })
+        .map(|p| p.id)
+        .collect();
+    Ok(view)
 }
 
 /// A partnership's agreements, newest first.

@@ -17,8 +17,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{CollectiveStatus, MemberRole};
 use domain::partnership::{
-    read_horizon, PartnershipKind, PartnershipStatus, PartnershipText, PartnershipTextPatch,
-    PartyStatus, Reach, Standing,
+    party_status_at, read_horizon, PartnershipKind, PartnershipStatus, PartnershipText,
+    PartnershipTextPatch, PartyStatus, Reach, Standing,
 };
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
@@ -166,6 +166,52 @@ pub(crate) fn find_visible(
         .ok_or(DbError::NotFound)
 }
 
+/// The viewer's collective memberships: (collective id, role).
+fn memberships_of(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+) -> Result<Vec<(String, MemberRole)>, DbError> {
+    let rows: Vec<(String, String)> = collective_members::table
+        .filter(collective_members::artisan_id.eq(&viewer.id))
+        .select((collective_members::collective_id, collective_members::role))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, role)| (id, MemberRole::parse(&role).unwrap_or(MemberRole::Member)))
+        .collect())
+}
+
+/// How the viewer stands towards one party, if at all.
+fn standing(
+    party: &PartyRow,
+    viewer: &Viewer,
+    memberships: &[(String, MemberRole)],
+) -> Option<Standing> {
+    match (&party.artisan_id, &party.collective_id) {
+        (Some(artisan), _) => (*artisan == viewer.id).then_some(Standing::Artisan),
+        (None, Some(collective)) => {
+            memberships
+                .iter()
+                .find(|(id, _)| id == collective)
+                .map(|(_, role)| match role {
+                    MemberRole::Coordinator => Standing::Coordinator,
+                    MemberRole::Member => Standing::Member,
+                })
+        }
+        (None, None) => None,
+    }
+}
+
+fn horizon_among<'a>(
+    parties: impl IntoIterator<Item = &'a PartyRow>,
+    viewer: &Viewer,
+    memberships: &[(String, MemberRole)],
+) -> Option<Option<NaiveDateTime>> {
+    read_horizon(parties.into_iter().filter_map(|party| {
+        standing(party, viewer, memberships).map(|s| (s, party.status(), party.left_at))
+    }))
+}
+
 /// How much of the partnership's history the viewer reads (see
 /// [`domain::partnership::read_horizon`]): `Ok(None)` — all of it;
 /// `Ok(Some(t))` — up to `t`, for a reader whose parties all left;
@@ -178,26 +224,50 @@ pub fn horizon(
     if viewer.admin {
         return Ok(None);
     }
-    let mut relations = Vec::new();
-    for party in parties(conn, partnership_id)? {
-        let standing = match (&party.artisan_id, &party.collective_id) {
-            (Some(artisan), _) if *artisan == viewer.id => Some(Standing::Artisan),
-            (None, Some(collective)) => collective_members::table
-                .find((collective, &viewer.id))
-                .select(collective_members::role)
-                .first::<String>(conn)
-                .optional()?
-                .map(|role| match MemberRole::parse(&role) {
-                    Some(MemberRole::Coordinator) => Standing::Coordinator,
-                    _ => Standing::Member,
-                }),
-            _ => None,
-        };
-        if let Some(standing) = standing {
-            relations.push((standing, party.status(), party.left_at));
+    let memberships = memberships_of(conn, viewer)?;
+    let parties = parties(conn, partnership_id)?;
+    horizon_among(&parties, viewer, &memberships).ok_or(DbError::NotFound)
+}
+
+/// The parties of the given partnerships as the viewer sees them: as they
+/// are, or — for a reader whose parties all left — as they stood when the
+/// last of them left (parties added later not shown, statuses as they
+/// were then).
+pub fn parties_seen_by(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    viewer: &Viewer,
+) -> Result<Vec<Party>, DbError> {
+    let parties = parties_of(conn, ids)?;
+    if viewer.admin {
+        return Ok(parties);
+    }
+    let memberships = memberships_of(conn, viewer)?;
+    let mut out = Vec::with_capacity(parties.len());
+    for id in ids {
+        let of: Vec<&Party> = parties
+            .iter()
+            .filter(|p| p.row.partnership_id == *id)
+            .collect();
+        let until = horizon_among(of.iter().map(|p| &p.row), viewer, &memberships).flatten();
+        for party in of {
+            let mut party = party.clone();
+            if let Some(t) = until {
+                let row = &party.row;
+                let Some(status) =
+                    party_status_at(row.status(), row.created_at, row.updated_at, row.left_at, t)
+                else {
+                    continue;
+                };
+                party.row.status = status.as_str().to_owned();
+                if status != PartyStatus::Left {
+                    party.row.left_at = None;
+                }
+            }
+            out.push(party);
         }
     }
-    read_horizon(relations).ok_or(DbError::NotFound)
+    Ok(out)
 }
 
 /// The parties of the given partnerships, with names, oldest first.

@@ -293,6 +293,7 @@ diesel::table! {
         related_agreement_id -> Nullable<Text>,
         note -> Nullable<Text>,
         occurred_at -> Timestamp,
+        document -> Nullable<Text>,
     }
 }
 

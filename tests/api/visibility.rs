@@ -214,6 +214,15 @@ async fn build(
     .await
     .id();
     sign_by(app, &second, &[rosa, kwame, cora]).await;
+    // A party invited after Lena left.
+    let newcomer = app.artisan("Pia").await;
+    ok(app
+        .post(&format!("/v1/partnerships/{pid}/parties"))
+        .bearer(&rosa.token)
+        .json(json!({"artisan_id": newcomer.id}))
+        .send()
+        .await)
+    .await;
     ok(app
         .patch(&format!("/v1/agreements/{}", draft.id()))
         .bearer(&rosa.token)
@@ -411,6 +420,32 @@ async fn the_visibility_table_holds_for_every_route_family() {
             .await
             .assert_problem(403, "forbidden");
     }
+
+    // …and reads the partnership and its agreements as they stood when it
+    // left: the draft with the terms it had then (naming Lena), not as
+    // edited since; the parties without the one invited later.
+    let draft_seen = |who: &Account| {
+        app.get(&format!("/v1/agreements/{}", w.draft))
+            .bearer(&who.token)
+            .send()
+    };
+    let (hers, now) = (draft_seen(&lena).await, draft_seen(&rosa).await);
+    let shares = |res: &Resp| {
+        res.body["revenue_split"]["shares"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!((shares(&hers), shares(&now)), (4, 3));
+    assert_eq!(hers.body["version"], 1);
+    assert_ne!(hers.body["content_hash"], now.body["content_hash"]);
+    let parties = |who: &Account| {
+        app.get(&format!("/v1/partnerships/{}", w.pid))
+            .bearer(&who.token)
+            .send()
+    };
+    let count = |res: &Resp| res.body["parties"].as_array().map_or(0, Vec::len);
+    let (hers, now) = (parties(&lena).await, parties(&rosa).await);
+    assert_eq!(count(&now), count(&hers) + 1, "{}", hers.text);
 
     // The party that left reads the draft's trail only up to its
     // departure: the edit made afterwards is not theirs to see.

@@ -440,7 +440,7 @@ pub async fn list_agreements(
     let (views, has_more) = state
         .db(move |conn| {
             let page = store::list(conn, &id, &viewer, status, before.as_deref(), limit)?;
-            Ok((store::views(conn, page.rows)?, page.has_more))
+            Ok((store::views_for(conn, page.rows, &viewer)?, page.has_more))
         })
         .await?;
     let next = next_newest(has_more, views.last().map(|v| v.row.id.as_str()));
@@ -474,7 +474,10 @@ pub async fn get_agreement(
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
-            one(conn, row)
+            let view = store::views_for(conn, vec![row], &viewer)?
+                .pop()
+                .ok_or(ApiError::NotFound)?;
+            agreement(view)
         })
         .await?;
     Ok(respond(&body))

@@ -294,7 +294,7 @@ pub async fn list_partnerships(
         .db(move |conn| {
             let page = store::list(conn, &viewer, status, kind, before.as_deref(), limit)?;
             let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            let parties = store::parties_of(conn, &ids)?;
+            let parties = store::parties_seen_by(conn, &ids, &viewer)?;
             Ok((page, parties))
         })
         .await?;
@@ -340,7 +340,8 @@ pub async fn get_partnership(
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
-            with_parties(conn, row)
+            let parties = store::parties_seen_by(conn, std::slice::from_ref(&row.id), &viewer)?;
+            Ok(partnership(row, parties))
         })
         .await?;
     Ok(respond(body))

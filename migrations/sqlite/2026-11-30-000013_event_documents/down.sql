@@ -1,0 +1,1 @@
+ALTER TABLE agreement_events DROP COLUMN document;
