@@ -256,13 +256,15 @@ fn set_suspension(
             reason,
         )
         .map(|(user, _)| user)
-        .map_err(|e| match e {
-            persistence::DbError::Refused(why) => why.to_owned(),
-            other => other.to_string(),
-        })
+        .map_err(refused)
     })?;
     println!("{} {}", user.id, user.status);
     Ok(())
+}
+
+/// A storage outcome in the words the API would use.
+fn refused(error: persistence::StoreError) -> String {
+    api::error::ApiError::from(error).problem().detail
 }
 
 fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), String> {
@@ -290,12 +292,7 @@ fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), 
                 profile: ProfileFields::new_member(display_name),
             },
         )
-        .map_err(|e| match e {
-            persistence::DbError::Duplicate(_) => {
-                "an account with this e-mail already exists".to_owned()
-            }
-            other => other.to_string(),
-        })
+        .map_err(refused)
     })?;
     println!("{}", user.id);
     Ok(())

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::account::Role;
 use domain::agreement::{
     AgreementKind, Attribution, Beneficiary, Commitment, PromotionPlan, Recipient, RevenueSplit,
-    Share, Terms,
+    Share, Terms, TermsInput,
 };
 use domain::collective::{CollectivePatch, MembershipPolicy};
 use domain::exchange::{Action, ExchangeKind, Proposal, WorkshopFields};
@@ -21,7 +21,7 @@ use persistence::db::diesel_error;
 use persistence::exchanges::{self, NewSession};
 use persistence::partnerships::{self, Invitee, Viewer};
 use persistence::workshops;
-use persistence::{collectives, skill_index, users, write_tx, AnyConnection, DbError};
+use persistence::{collectives, skill_index, users, write_tx, AnyConnection, StoreError};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -432,7 +432,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         recipient: Recipient::PartyId(party.to_owned()),
         share_bps,
     };
-    let terms = Terms {
+    let terms = Terms::parse(TermsInput {
         commitments: vec![
             Commitment {
                 party_id: tejedoras_party.clone(),
@@ -491,17 +491,16 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         ],
         effective_from: date("2026-09-01")?,
         effective_until: None,
-    }
-    .validate()
+    })
     .map_err(|e| SeedError(format!("demo agreement is invalid: {e:?}")))?;
     let signers = [
         (rosa.as_str(), rosa_party.as_str()),
         (kwame.as_str(), kwame_party.as_str()),
         (tejedoras_coordinator.as_str(), tejedoras_party.as_str()),
     ];
-    let original = agreements::create::<SeedError>(conn, &textile.id, &actor(&rosa, None), &terms)?;
+    let original = agreements::create(conn, &textile.id, &actor(&rosa, None), &terms)?;
     sign_all(conn, &original.id, &signers)?;
-    let amendment = agreements::amend::<SeedError>(
+    let amendment = agreements::amend(
         conn,
         &original.id,
         &actor(&kwame, None),
@@ -511,15 +510,16 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
             effective_until: None,
         },
     )?;
-    let amendment = agreements::edit::<SeedError>(
+    let amendment = agreements::edit(
         conn,
         &amendment.id,
         &actor(&kwame, None),
         &domain::precondition::Precondition::exactly(amendment.version),
-        |mut terms| {
-            terms.revenue_split.shares[0].share_bps = 4500;
-            terms.revenue_split.shares[2].share_bps = 2000;
-            terms.validate()
+        |terms| {
+            let mut input = terms.to_input();
+            input.revenue_split.shares[0].share_bps = 4500;
+            input.revenue_split.shares[2].share_bps = 2000;
+            Terms::parse(input)
         },
     )?;
     sign_all(conn, &amendment.id, &signers)?;
@@ -539,7 +539,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
     let parties = partnerships::parties_of(conn, std::slice::from_ref(&market.id))?;
     let ids: Vec<String> = parties.iter().map(|p| p.row.id.clone()).collect();
     partnerships::answer(conn, &market.id, &ids[1], &viewer(&ximena), true)?;
-    let draft = Terms {
+    let draft = Terms::parse(TermsInput {
         commitments: vec![],
         revenue_split: RevenueSplit {
             currency: "MXN".into(),
@@ -552,11 +552,10 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         cultural_attribution: vec![],
         effective_from: date("2026-12-01")?,
         effective_until: Some(date("2026-12-31")?),
-    }
-    .validate()
+    })
     .map_err(|e| SeedError(format!("demo agreement is invalid: {e:?}")))?;
-    let draft = agreements::create::<SeedError>(conn, &market.id, &actor(&kenji, None), &draft)?;
-    agreements::sign::<SeedError>(conn, &draft.id, &actor(&kenji, None), &draft.content_hash)?;
+    let draft = agreements::create(conn, &market.id, &actor(&kenji, None), &draft)?;
+    agreements::sign(conn, &draft.id, &actor(&kenji, None), &draft.content_hash)?;
 
     let (tenzin, aiyana) = (id_of(conn, 6)?, id_of(conn, 3)?);
     partnerships::create(
@@ -653,7 +652,7 @@ fn seed_skill_exchange(
 fn sign_all(conn: &mut AnyConnection, id: &str, signers: &[(&str, &str)]) -> Result<(), SeedError> {
     for (who, party) in signers {
         let current = agreements::find(conn, id, &viewer(who))?;
-        agreements::sign::<SeedError>(conn, id, &actor(who, Some(party)), &current.content_hash)?;
+        agreements::sign(conn, id, &actor(who, Some(party)), &current.content_hash)?;
     }
     Ok(())
 }
@@ -667,8 +666,8 @@ impl From<String> for SeedError {
     }
 }
 
-impl From<DbError> for SeedError {
-    fn from(error: DbError) -> Self {
+impl From<StoreError> for SeedError {
+    fn from(error: StoreError) -> Self {
         Self(error.to_string())
     }
 }

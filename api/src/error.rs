@@ -8,9 +8,13 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use domain::refusal::{
+    AccountRefusal, AgreementRefusal, ExchangeRefusal, MembershipRefusal, PartnershipRefusal,
+    Refusal, RevenueRefusal, WorkshopRefusal,
+};
 use domain::{FieldError, FieldErrors};
 use persistence::db::diesel_error;
-use persistence::DbError;
+use persistence::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -357,43 +361,158 @@ impl From<FieldError> for ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
         match error {
-            DbError::NotFound => ApiError::NotFound,
-            DbError::StaleVersion => ApiError::PreconditionFailed,
-            DbError::Duplicate(what) => {
-                ApiError::Conflict(format!("This {what} is already in use."))
-            }
-            DbError::Refused(why) => ApiError::Conflict(capitalized(why)),
-            DbError::UnknownReference(field) => ApiError::Validation(vec![FieldError::new(
-                field,
-                "unknown",
-                "names nothing you can refer to",
-            )]),
-            DbError::Forbidden(why) => ApiError::Forbidden(why),
-            DbError::Invalid(errors) => errors.into(),
-            DbError::Conflict(detail) => ApiError::Conflict(detail),
-            DbError::Unavailable(cause) => {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Stale => ApiError::PreconditionFailed,
+            StoreError::Refused(refusal) => refused(&refusal),
+            StoreError::Invalid(errors) => errors.into(),
+            StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable(cause)
             }
-            DbError::Query(cause) => ApiError::internal(cause),
+            StoreError::Corrupt(what) => ApiError::internal(what),
+            StoreError::Db(cause) => ApiError::internal(cause),
         }
     }
 }
 
-/// A persistence rule message as a sentence.
-fn capitalized(why: &str) -> String {
-    let mut chars = why.chars();
-    chars.next().map_or_else(String::new, |first| {
-        format!("{}{}.", first.to_uppercase(), chars.as_str())
-    })
+/// The one table of the domain's refusals: each one's problem (403 when
+/// the caller may look but not do this, 409 when the state does not allow
+/// it, 422 when the request cannot succeed as it is) and its wording.
+fn refused(refusal: &Refusal) -> ApiError {
+    use AccountRefusal as Ac;
+    use AgreementRefusal as Ag;
+    use ExchangeRefusal as Ex;
+    use MembershipRefusal as Me;
+    use PartnershipRefusal as Pa;
+    use RevenueRefusal as Re;
+    use WorkshopRefusal as Wo;
+    let conflict = |why: &str| ApiError::Conflict(why.to_owned());
+    match refusal {
+        Refusal::Account(r) => match r {
+            Ac::AlreadySuspended => conflict("The account is already suspended."),
+            Ac::NotSuspended => conflict("The account is not suspended."),
+            Ac::Closed => conflict("The account is closed."),
+            Ac::OwnAccount => conflict("Administrators cannot suspend their own account."),
+            Ac::EmailTaken => conflict("This email is already in use."),
+        },
+        Refusal::Partnership(r) => match r {
+            Pa::NotAcceptedParty => {
+                ApiError::Forbidden("Only an accepted party of this partnership may do this.")
+            }
+            Pa::NotInvitee => {
+                ApiError::Forbidden("Only the invited party may answer this invitation.")
+            }
+            Pa::NotTheParty => ApiError::Forbidden("Only the party itself may leave."),
+            Pa::AlreadyAnswered => conflict("This invitation has already been answered."),
+            Pa::Ended => conflict("This partnership has ended."),
+            Pa::NotActiveYet => conflict(
+                "Agreements are made once the partnership is active (two accepted parties).",
+            ),
+            Pa::StatusChangeNotAllowed => {
+                conflict("A partnership cannot move to that status from its current one.")
+            }
+            Pa::OnlyAcceptedLeave => conflict("Only an accepted party can leave."),
+            Pa::NamedByAgreementInForce => conflict(
+                "An active agreement names this party; it can leave once that agreement is terminated.",
+            ),
+            Pa::AlreadyAParty => conflict("This artisan or collective is already a party."),
+        },
+        Refusal::Agreement(r) => match r {
+            Ag::NotDraft => {
+                conflict("Only a draft can change; an active agreement changes by amendment.")
+            }
+            Ag::NotActive => conflict("Only an active agreement can be amended or terminated."),
+            Ag::HashNotCurrent => conflict(
+                "content_hash is not the agreement's current hash: it changed since you read it; read it again.",
+            ),
+            Ag::AlreadySigned => conflict("This party has already signed this version."),
+            Ag::AmendmentOpen => conflict(
+                "An amendment of this agreement is already open; sign or decline it first.",
+            ),
+            Ag::OverlapsInForce => conflict(
+                "Another agreement of this partnership is in force on some of these dates.",
+            ),
+            Ag::AmendedNoLongerActive => {
+                conflict("The agreement this amends is no longer active.")
+            }
+        },
+        Refusal::Membership(r) => match r {
+            Me::InviteOnly => FieldError::new(
+                "membership_policy",
+                "invite_only",
+                "this collective admits members by invitation only; ask a coordinator to invite you",
+            )
+            .into(),
+            Me::AlreadyMember => conflict("The artisan is already a member of this collective."),
+            Me::AlreadyInvited => {
+                conflict("The artisan already has an open invitation to this collective.")
+            }
+            Me::AlreadyApplied => conflict("You already have a pending application here."),
+            Me::NotOpen => conflict("This has already been answered or withdrawn."),
+            Me::Archived => conflict("This collective is archived."),
+            Me::LastCoordinator => conflict("A collective keeps at least one coordinator."),
+            Me::LastCoordinatorOf {
+                collective_id,
+                name,
+            } => ApiError::Conflict(format!(
+                "You are the last coordinator of the collective \"{name}\" ({collective_id}), \
+                 which has other members: make one of them a coordinator before closing your account."
+            )),
+            Me::NotCoordinator => {
+                ApiError::Forbidden("Only a coordinator of this collective may do this.")
+            }
+            Me::NotInvitee => {
+                ApiError::Forbidden("Only the invited artisan may answer this invitation.")
+            }
+            Me::InviteeDeclinesInstead => {
+                ApiError::Forbidden("Decline the invitation instead of withdrawing it.")
+            }
+        },
+        Refusal::Exchange(r) => match r {
+            Ex::ProposerCannotAnswer => {
+                ApiError::Forbidden("Only the invited partner accepts or declines.")
+            }
+            Ex::PartnerDeclinesInstead => {
+                ApiError::Forbidden("The invited partner declines instead of cancelling.")
+            }
+            Ex::WrongStatus => conflict("The exchange is not in a status that allows this."),
+            Ex::NotAccepted => {
+                conflict("Sessions are recorded and confirmed while the exchange is accepted.")
+            }
+            Ex::RecorderCannotConfirm => ApiError::Forbidden(
+                "The other party confirms a session, not the one who recorded it.",
+            ),
+            Ex::AlreadyConfirmed => conflict("This session is already confirmed."),
+            Ex::NotCompleted => conflict("Reviews are written once the exchange is completed."),
+            Ex::AlreadyReviewed => conflict("You have already reviewed this exchange."),
+        },
+        Refusal::Workshop(r) => match r {
+            Wo::NotCollectiveMember => ApiError::Forbidden(
+                "Only members of the collective may link a workshop to it.",
+            ),
+            Wo::HostCannotRegister => {
+                conflict("The host does not register for their own workshop.")
+            }
+            Wo::Started => conflict("This workshop has already started."),
+            Wo::NotStarted => conflict("Attendance is recorded once the workshop has started."),
+            Wo::AlreadyRegistered => conflict("You are already registered for this workshop."),
+            Wo::AlreadyCancelled => conflict("This registration is already cancelled."),
+            Wo::NotHost => ApiError::Forbidden("Only the host records attendance."),
+        },
+        Refusal::Revenue(r) => match r {
+            Re::SettledPeriod => conflict(
+                "This sale is dated inside a settled period; settled periods do not change.",
+            ),
+        },
+    }
 }
 
 impl From<diesel_error::Error> for ApiError {
     fn from(error: diesel_error::Error) -> Self {
-        DbError::from(error).into()
+        StoreError::from(error).into()
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) use text_enum;
 text_enum!(Role { Artisan => "artisan", Admin => "admin" });
 text_enum!(AccountStatus { Active => "active", Suspended => "suspended", Closed => "closed" });
 
-/// Why an administrator's action on an account is refused.
+/// Why a change to an account is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountRefusal {
     AlreadySuspended,
@@ -52,17 +52,8 @@ pub enum AccountRefusal {
     /// Administrators cannot suspend themselves (nobody would be left to
     /// reinstate them from the API).
     OwnAccount,
-}
-
-impl AccountRefusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            AccountRefusal::AlreadySuspended => "the account is already suspended",
-            AccountRefusal::NotSuspended => "the account is not suspended",
-            AccountRefusal::Closed => "the account is closed",
-            AccountRefusal::OwnAccount => "administrators cannot suspend their own account",
-        }
-    }
+    /// Another account has this e-mail address (in any letter case).
+    EmailTaken,
 }
 
 impl AccountStatus {

@@ -53,37 +53,32 @@ pub enum CollectiveStatus {
 }
 
 /// Why a membership change is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MembershipRefusal {
     /// Applying to an `invite_only` collective (a rule of the request: 422).
     InviteOnly,
     AlreadyMember,
     /// The artisan already has an open invitation here.
     AlreadyInvited,
+    /// The artisan already has a pending application here.
+    AlreadyApplied,
     /// The application or invitation was already answered or withdrawn.
     NotOpen,
     Archived,
     /// The change would leave the collective without a coordinator.
     LastCoordinator,
-}
-
-impl MembershipRefusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            MembershipRefusal::InviteOnly => {
-                "this collective admits members by invitation only; ask a coordinator to invite you"
-            }
-            MembershipRefusal::AlreadyMember => {
-                "the artisan is already a member of this collective"
-            }
-            MembershipRefusal::AlreadyInvited => {
-                "the artisan already has an open invitation to this collective"
-            }
-            MembershipRefusal::NotOpen => "this has already been answered or withdrawn",
-            MembershipRefusal::Archived => "this collective is archived",
-            MembershipRefusal::LastCoordinator => "a collective keeps at least one coordinator",
-        }
-    }
+    /// Closing the account of the last coordinator of a collective that
+    /// has other members.
+    LastCoordinatorOf {
+        collective_id: String,
+        name: String,
+    },
+    /// Only coordinators do this (→ 403).
+    NotCoordinator,
+    /// Only the invited artisan answers an invitation (→ 403).
+    NotInvitee,
+    /// The invitee declines rather than withdraws (→ 403).
+    InviteeDeclinesInstead,
 }
 
 text_enum!(MembershipPolicy { Open => "open", Application => "application", InviteOnly => "invite_only" });
@@ -119,6 +114,22 @@ pub fn apply(
         return Err(MembershipRefusal::AlreadyMember);
     }
     Ok(outcome)
+}
+
+/// Whether a member may leave or be removed (`becomes: None`) or change
+/// role (`becomes: Some(role)`): the last coordinator may do neither unless
+/// they stay a coordinator.
+pub fn may_change_membership(
+    role: MemberRole,
+    becomes: Option<MemberRole>,
+    coordinators: i64,
+) -> Result<(), MembershipRefusal> {
+    let loses_coordinator =
+        role == MemberRole::Coordinator && becomes != Some(MemberRole::Coordinator);
+    if loses_coordinator && !may_lose_coordinator(coordinators) {
+        return Err(MembershipRefusal::LastCoordinator);
+    }
+    Ok(())
 }
 
 /// What becomes of a membership when the member closes their account:
@@ -477,5 +488,25 @@ mod tests {
         );
         assert_eq!(depart_on_closure(Coordinator, 2, 3), Ok(Departure::Leave));
         assert_eq!(depart_on_closure(Member, 1, 3), Ok(Departure::Leave));
+    }
+
+    #[test]
+    fn the_last_coordinator_neither_leaves_nor_steps_down() {
+        use MemberRole::{Coordinator, Member};
+        assert_eq!(
+            may_change_membership(Coordinator, None, 1),
+            Err(MembershipRefusal::LastCoordinator)
+        );
+        assert_eq!(
+            may_change_membership(Coordinator, Some(Member), 1),
+            Err(MembershipRefusal::LastCoordinator)
+        );
+        assert_eq!(
+            may_change_membership(Coordinator, Some(Coordinator), 1),
+            Ok(())
+        );
+        assert_eq!(may_change_membership(Coordinator, None, 2), Ok(()));
+        assert_eq!(may_change_membership(Member, None, 1), Ok(()));
+        assert_eq!(may_change_membership(Member, Some(Coordinator), 1), Ok(()));
     }
 }

@@ -18,6 +18,11 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// An id in a body that names nothing the caller may use.
+    pub fn unknown(field: impl Into<String>) -> Self {
+        Self::new(field, "unknown", "names nothing you can refer to")
+    }
 }
 
 /// A collection of field errors; validation gathers all of them instead of

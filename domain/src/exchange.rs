@@ -5,6 +5,7 @@
 //! integer minutes; no float is ever stored or summed.
 
 use crate::account::text_enum;
+use crate::refusal::Denied;
 use crate::text::{self, limits};
 use crate::{FieldError, FieldErrors};
 
@@ -65,13 +66,23 @@ pub enum Side {
     Partner,
 }
 
-/// Why a transition is refused.
+/// Why a change to an exchange, its sessions or reviews is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// This side may never take this action (→ 403).
-    WrongParty(&'static str),
-    /// Not from the current status (→ 409).
-    WrongStatus(&'static str),
+pub enum ExchangeRefusal {
+    /// The proposer does not accept or decline its own proposal (→ 403).
+    ProposerCannotAnswer,
+    /// The invited partner declines instead of cancelling (→ 403).
+    PartnerDeclinesInstead,
+    /// Not from the current status.
+    WrongStatus,
+    /// Sessions are recorded and confirmed while the exchange is accepted.
+    NotAccepted,
+    /// The other party confirms a session, not its recorder (→ 403).
+    RecorderCannotConfirm,
+    AlreadyConfirmed,
+    /// Reviews come after completion.
+    NotCompleted,
+    AlreadyReviewed,
 }
 
 impl ExchangeStatus {
@@ -79,23 +90,21 @@ impl ExchangeStatus {
     /// declines a proposal; either side completes an accepted exchange; the
     /// proposer withdraws a proposal, and either side cancels an accepted
     /// exchange. Everything else is refused.
-    pub fn after(self, action: Action, side: Side) -> Result<ExchangeStatus, Refusal> {
+    pub fn after(self, action: Action, side: Side) -> Result<ExchangeStatus, ExchangeRefusal> {
         use ExchangeStatus::*;
         match (action, side, self) {
-            (Action::Accept | Action::Decline, Side::Proposer, _) => Err(Refusal::WrongParty(
-                "only the invited partner accepts or declines",
-            )),
+            (Action::Accept | Action::Decline, Side::Proposer, _) => {
+                Err(ExchangeRefusal::ProposerCannotAnswer)
+            }
             (Action::Accept, Side::Partner, Proposed) => Ok(Accepted),
             (Action::Decline, Side::Partner, Proposed) => Ok(Declined),
             (Action::Complete, _, Accepted) => Ok(Completed),
             (Action::Cancel, Side::Proposer, Proposed) => Ok(Cancelled),
-            (Action::Cancel, Side::Partner, Proposed) => Err(Refusal::WrongParty(
-                "the invited partner declines instead of cancelling",
-            )),
+            (Action::Cancel, Side::Partner, Proposed) => {
+                Err(ExchangeRefusal::PartnerDeclinesInstead)
+            }
             (Action::Cancel, _, Accepted) => Ok(Cancelled),
-            _ => Err(Refusal::WrongStatus(
-                "the exchange is not in a status that allows this",
-            )),
+            _ => Err(ExchangeRefusal::WrongStatus),
         }
     }
 
@@ -109,6 +118,45 @@ impl ExchangeStatus {
             _ => return None,
         };
         self.after(action, side).ok()
+    }
+
+    /// Whether a session may be recorded: while the exchange is accepted, by
+    /// a teacher who is one of its parties (`teacher`), of a skill that
+    /// party teaches in this exchange.
+    pub fn may_record_session(
+        self,
+        teacher: Option<Side>,
+        teaches_skill: bool,
+    ) -> Result<(), Denied> {
+        if !self.holds_sessions() {
+            return Err(ExchangeRefusal::NotAccepted.into());
+        }
+        if teacher.is_none() {
+            return Err(FieldError::unknown("taught_by").into());
+        }
+        if !teaches_skill {
+            return Err(FieldError::unknown("skill").into());
+        }
+        Ok(())
+    }
+
+    /// Whether a session may be confirmed: by the party who did not record
+    /// it, once, while the exchange is accepted.
+    pub fn may_confirm_session(
+        self,
+        recorded_by_confirmer: bool,
+        session: SessionStatus,
+    ) -> Result<(), ExchangeRefusal> {
+        if recorded_by_confirmer {
+            return Err(ExchangeRefusal::RecorderCannotConfirm);
+        }
+        if session == SessionStatus::Confirmed {
+            return Err(ExchangeRefusal::AlreadyConfirmed);
+        }
+        if !self.holds_sessions() {
+            return Err(ExchangeRefusal::NotAccepted);
+        }
+        Ok(())
     }
 
     /// Whether sessions can be recorded and confirmed.
@@ -334,27 +382,27 @@ mod tests {
     fn the_partner_answers_and_either_side_finishes() {
         assert_eq!(Proposed.after(Accept, Partner), Ok(Accepted));
         assert_eq!(Proposed.after(Decline, Partner), Ok(Declined));
-        assert!(matches!(
+        assert_eq!(
             Proposed.after(Accept, Proposer),
-            Err(Refusal::WrongParty(_))
-        ));
+            Err(ExchangeRefusal::ProposerCannotAnswer)
+        );
         assert_eq!(Accepted.after(Complete, Proposer), Ok(Completed));
         assert_eq!(Accepted.after(Complete, Partner), Ok(Completed));
         assert_eq!(Proposed.after(Cancel, Proposer), Ok(Cancelled));
-        assert!(matches!(
+        assert_eq!(
             Proposed.after(Cancel, Partner),
-            Err(Refusal::WrongParty(_))
-        ));
+            Err(ExchangeRefusal::PartnerDeclinesInstead)
+        );
         assert_eq!(Accepted.after(Cancel, Partner), Ok(Cancelled));
         for done in [Declined, Completed, Cancelled] {
             for action in [Accept, Decline, Complete, Cancel] {
                 assert!(done.after(action, Partner).is_err(), "{done} {action:?}");
             }
         }
-        assert!(matches!(
+        assert_eq!(
             Proposed.after(Complete, Partner),
-            Err(Refusal::WrongStatus(_))
-        ));
+            Err(ExchangeRefusal::WrongStatus)
+        );
     }
 
     #[test]
@@ -450,5 +498,42 @@ mod tests {
             assert_eq!(ended.on_account_closed(Side::Proposer), None);
             assert_eq!(ended.on_account_closed(Side::Partner), None);
         }
+    }
+
+    #[test]
+    fn sessions_are_recorded_by_teachers_and_confirmed_by_the_other_party() {
+        assert_eq!(Accepted.may_record_session(Some(Proposer), true), Ok(()));
+        assert_eq!(
+            Proposed.may_record_session(Some(Proposer), true),
+            Err(ExchangeRefusal::NotAccepted.into())
+        );
+        let field = |r: Result<(), Denied>| match r {
+            Err(Denied::Invalid(e)) => e.0.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        assert_eq!(
+            field(Accepted.may_record_session(None, true)),
+            ["taught_by"]
+        );
+        assert_eq!(
+            field(Accepted.may_record_session(Some(Partner), false)),
+            ["skill"]
+        );
+        assert_eq!(
+            Accepted.may_confirm_session(false, SessionStatus::Pending),
+            Ok(())
+        );
+        assert_eq!(
+            Accepted.may_confirm_session(true, SessionStatus::Pending),
+            Err(ExchangeRefusal::RecorderCannotConfirm)
+        );
+        assert_eq!(
+            Accepted.may_confirm_session(false, SessionStatus::Confirmed),
+            Err(ExchangeRefusal::AlreadyConfirmed)
+        );
+        assert_eq!(
+            Completed.may_confirm_session(false, SessionStatus::Pending),
+            Err(ExchangeRefusal::NotAccepted)
+        );
     }
 }

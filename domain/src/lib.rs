@@ -19,8 +19,12 @@ pub mod money;
 pub mod partnership;
 pub mod precondition;
 pub mod profile;
+pub mod refusal;
 pub mod sale;
+pub mod seats;
 pub mod text;
 pub mod webhook;
+pub mod workshop;
 
 pub use error::{FieldError, FieldErrors};
+pub use refusal::Refusal;

@@ -40,6 +40,26 @@ text_enum!(PartnershipKind {
 text_enum!(PartnershipStatus { Forming => "forming", Active => "active", Completed => "completed", Dissolved => "dissolved" });
 text_enum!(PartyStatus { Invited => "invited", Accepted => "accepted", Declined => "declined", Left => "left" });
 
+/// Why a change to a partnership or its parties is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnershipRefusal {
+    /// Only an accepted party acts (→ 403).
+    NotAcceptedParty,
+    /// Only the invited party answers its invitation (→ 403).
+    NotInvitee,
+    /// Only the party itself leaves (→ 403).
+    NotTheParty,
+    AlreadyAnswered,
+    Ended,
+    /// Agreements are made once two parties have accepted.
+    NotActiveYet,
+    StatusChangeNotAllowed,
+    OnlyAcceptedLeave,
+    /// An active agreement names the party.
+    NamedByAgreementInForce,
+    AlreadyAParty,
+}
+
 /// How many accepted parties make a partnership active.
 pub const ACTIVE_AT: i64 = 2;
 /// How many parties one request may invite.
@@ -185,6 +205,75 @@ pub fn read_horizon<T: Ord + Copy>(
         };
     }
     horizon
+}
+
+impl PartnershipStatus {
+    /// Parties join, answer and leave only while the partnership is open.
+    pub fn require_open(self) -> Result<(), PartnershipRefusal> {
+        if self.is_open() {
+            Ok(())
+        } else {
+            Err(PartnershipRefusal::Ended)
+        }
+    }
+
+    /// An accepted party ends or completes the partnership
+    /// ([`PartnershipStatus::may_become`]).
+    pub fn change_to(
+        self,
+        next: PartnershipStatus,
+    ) -> Result<PartnershipStatus, PartnershipRefusal> {
+        if self.may_become(next) {
+            Ok(next)
+        } else {
+            Err(PartnershipRefusal::StatusChangeNotAllowed)
+        }
+    }
+}
+
+impl PartyStatus {
+    /// The invited party's answer (`speaks`: the caller is the invited
+    /// artisan, or a coordinator of the invited collective), once, while
+    /// the partnership is open.
+    pub fn answer(
+        self,
+        speaks: bool,
+        partnership: PartnershipStatus,
+        accept: bool,
+    ) -> Result<PartyStatus, PartnershipRefusal> {
+        if !speaks {
+            return Err(PartnershipRefusal::NotInvitee);
+        }
+        if self != PartyStatus::Invited {
+            return Err(PartnershipRefusal::AlreadyAnswered);
+        }
+        partnership.require_open()?;
+        Ok(if accept {
+            PartyStatus::Accepted
+        } else {
+            PartyStatus::Declined
+        })
+    }
+
+    /// The party leaves (`speaks`: the caller is the party, or coordinates
+    /// it): only an accepted party, and not while an active agreement names
+    /// it.
+    pub fn leave(
+        self,
+        speaks: bool,
+        named_by_agreement_in_force: bool,
+    ) -> Result<PartyStatus, PartnershipRefusal> {
+        if !speaks {
+            return Err(PartnershipRefusal::NotTheParty);
+        }
+        if self != PartyStatus::Accepted {
+            return Err(PartnershipRefusal::OnlyAcceptedLeave);
+        }
+        if named_by_agreement_in_force {
+            return Err(PartnershipRefusal::NamedByAgreementInForce);
+        }
+        Ok(PartyStatus::Left)
+    }
 }
 
 /// The editable text of a partnership, validated.
@@ -394,5 +483,43 @@ mod tests {
         assert_eq!(at(Left, 1, 8, Some(8), 6), Some(Accepted));
         assert_eq!(at(Left, 1, 8, Some(8), 8), Some(Left));
         assert_eq!(at(Invited, 1, 1, None, 9), Some(Invited));
+    }
+
+    #[test]
+    fn invitations_are_answered_once_by_the_invitee_and_only_accepted_parties_leave() {
+        use PartnershipStatus::{Active, Completed, Forming};
+        use PartyStatus::*;
+        assert_eq!(Invited.answer(true, Forming, true), Ok(Accepted));
+        assert_eq!(Invited.answer(true, Active, false), Ok(Declined));
+        assert_eq!(
+            Invited.answer(false, Forming, true),
+            Err(PartnershipRefusal::NotInvitee)
+        );
+        assert_eq!(
+            Accepted.answer(true, Forming, true),
+            Err(PartnershipRefusal::AlreadyAnswered)
+        );
+        assert_eq!(
+            Invited.answer(true, Completed, true),
+            Err(PartnershipRefusal::Ended)
+        );
+        assert_eq!(Accepted.leave(true, false), Ok(Left));
+        assert_eq!(
+            Accepted.leave(false, false),
+            Err(PartnershipRefusal::NotTheParty)
+        );
+        assert_eq!(
+            Invited.leave(true, false),
+            Err(PartnershipRefusal::OnlyAcceptedLeave)
+        );
+        assert_eq!(
+            Accepted.leave(true, true),
+            Err(PartnershipRefusal::NamedByAgreementInForce)
+        );
+        assert_eq!(Active.change_to(Completed), Ok(Completed));
+        assert_eq!(
+            Forming.change_to(Completed),
+            Err(PartnershipRefusal::StatusChangeNotAllowed)
+        );
     }
 }

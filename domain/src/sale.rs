@@ -1,7 +1,11 @@
 //! Sales recorded by a partnership, and refunds of them.
 
+use chrono::NaiveDate;
+
 use crate::account::text_enum;
+use crate::allocation::{allocate, refund as refund_lines, Cumulative};
 use crate::money::Currency;
+use crate::refusal::Denied;
 use crate::text;
 use crate::{FieldError, FieldErrors};
 
@@ -14,6 +18,13 @@ pub enum Channel {
 }
 
 text_enum!(Channel { MarketEvent => "market_event", Online => "online", Wholesale => "wholesale", Other => "other" });
+
+/// Why a change to a partnership's money is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevenueRefusal {
+    /// A sale dated inside a settled period: settled periods do not change.
+    SettledPeriod,
+}
 
 pub const DESCRIPTION: usize = 500;
 pub const SKU: usize = 64;
@@ -76,6 +87,180 @@ impl SaleFields {
     }
 }
 
+/// The agreement in force on a sale's day, as the split needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split<'a> {
+    pub currency: &'a str,
+    /// The shares, in basis points, in the agreement's order.
+    pub bps: &'a [i64],
+    /// What each share holds from the agreement's earlier sales.
+    pub held: &'a [i64],
+}
+
+/// What recording a sale needs beyond the sale, read under the
+/// partnership's lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleContext<'a> {
+    /// Whether the market event the sale names exists (`None`: it names
+    /// none).
+    pub event_exists: Option<bool>,
+    /// The end of the last settled period (exclusive), if any.
+    pub settled_until: Option<NaiveDate>,
+    /// The agreement in force on the sale's day, if any.
+    pub in_force: Option<Split<'a>>,
+}
+
+/// Recording a sale on `day`: the event it names exists; its day is not
+/// inside a settled period; an agreement is in force then and splits in
+/// the sale's currency. Returns each share's part
+/// ([`crate::allocation::allocate`]: exact, without drift).
+pub fn decide_sale(
+    fields: &SaleFields,
+    day: NaiveDate,
+    ctx: &SaleContext<'_>,
+) -> Result<Vec<i64>, Denied> {
+    if ctx.event_exists == Some(false) {
+        return Err(FieldError::unknown("event_id").into());
+    }
+    if ctx.settled_until.is_some_and(|end| day < end) {
+        return Err(RevenueRefusal::SettledPeriod.into());
+    }
+    let Some(split) = &ctx.in_force else {
+        return Err(FieldError::new(
+            "occurred_at",
+            "no_agreement",
+            format!("no agreement of this partnership is in force on {day}"),
+        )
+        .into());
+    };
+    if split.currency != fields.currency.code() {
+        return Err(FieldError::new(
+            "currency",
+            "currency_mismatch",
+            format!(
+                "the agreement in force on {day} splits revenue in {}",
+                split.currency
+            ),
+        )
+        .into());
+    }
+    let before = Cumulative {
+        sales: checked_sum(split.held)?,
+        held: split.held.to_vec(),
+    };
+    Ok(allocate(fields.amount_minor, split.bps, &before))
+}
+
+/// A sum of minor units that must not overflow (it never does for real
+/// money; if stored data said otherwise, refusing beats wrapping).
+pub fn checked_sum(amounts: &[i64]) -> Result<i64, FieldError> {
+    amounts
+        .iter()
+        .try_fold(0_i64, |total, a| total.checked_add(*a))
+        .ok_or_else(|| FieldError::new("amount_minor", "overflow", "the total is too large"))
+}
+
+/// A refund of `amount` from a sale of `sold` minor units of which
+/// `refunded` was given back already: at most what is left. Each of the
+/// `shares` gives back in proportion to what it still holds from the sale
+/// ([`crate::allocation::refund`]); `lines` are the sale's allocation
+/// lines so far as (share index, amount — negative for refund lines).
+pub fn decide_refund(
+    amount: i64,
+    sold: i64,
+    refunded: i64,
+    shares: usize,
+    lines: &[(usize, i64)],
+) -> Result<Vec<i64>, FieldError> {
+    let left = sold.checked_sub(refunded).unwrap_or(0);
+    if amount > left {
+        return Err(FieldError::new(
+            "amount_minor",
+            "exceeds_unrefunded",
+            format!("at most {left} minor units of this sale are left to refund"),
+        ));
+    }
+    let mut received = vec![0_i64; shares];
+    let mut given_back = vec![0_i64; shares];
+    for &(share, line) in lines {
+        let (Some(r), Some(g)) = (received.get_mut(share), given_back.get_mut(share)) else {
+            continue;
+        };
+        if line >= 0 {
+            *r = r.saturating_add(line);
+        } else {
+            *g = g.saturating_sub(line);
+        }
+    }
+    Ok(refund_lines(amount, &received, &given_back))
+}
+
+/// Settling the period up to `period_end` (exclusive): not after `today`
+/// (sales may still come in), and after the last settled period. Returns
+/// the period's first day (`None`: the beginning).
+pub fn check_settlement(
+    period_end: NaiveDate,
+    today: NaiveDate,
+    previous: Option<NaiveDate>,
+) -> Result<Option<NaiveDate>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if period_end > today {
+        errors.push(FieldError::new(
+            "period_end",
+            "in_future",
+            format!("must not be after today ({today}): sales may still come in"),
+        ));
+    }
+    if let Some(last) = previous.filter(|last| period_end <= *last) {
+        errors.push(FieldError::new(
+            "period_end",
+            "already_settled",
+            format!("must be after the end of the last settled period ({last})"),
+        ));
+    }
+    errors.finish(|| previous)
+}
+
+/// What a settlement owes one recipient in one currency, and what has
+/// been paid against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owed {
+    pub amount: i64,
+    pub paid: i64,
+}
+
+/// A payment against a settlement: `matching` are the lines of the named
+/// recipient (in the named currency, if one was named). Exactly one must
+/// match, and the payment must not exceed what is outstanding on it.
+pub fn decide_payment(matching: &[Owed], amount: i64) -> Result<(), FieldError> {
+    let owed = match matching {
+        [one] => *one,
+        [] => {
+            return Err(FieldError::new(
+                "recipient",
+                "not_in_settlement",
+                "has no amount in this settlement",
+            ))
+        }
+        _ => {
+            return Err(FieldError::new(
+                "currency",
+                "required",
+                "this recipient is owed in several currencies; name one",
+            ))
+        }
+    };
+    let outstanding = owed.amount.checked_sub(owed.paid).unwrap_or(0);
+    if amount > outstanding {
+        return Err(FieldError::new(
+            "amount_minor",
+            "overpayment",
+            format!("at most {outstanding} minor units are outstanding for this recipient"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +280,112 @@ mod tests {
                 "event_id".to_owned(),
                 "item_sku".to_owned()
             ])
+        );
+    }
+
+    fn split<'a>(bps: &'a [i64], held: &'a [i64]) -> Option<Split<'a>> {
+        Some(Split {
+            currency: "PEN",
+            bps,
+            held,
+        })
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_sale_needs_an_open_period_and_an_agreement_in_its_currency() {
+        let fields = SaleFields::new(1000, "PEN", "", None, None, None).expect("valid");
+        let ctx = |settled: Option<&str>, in_force| SaleContext {
+            event_exists: None,
+            settled_until: settled.map(day),
+            in_force,
+        };
+        let bps = [6000, 4000];
+        let held = [0, 0];
+        assert_eq!(
+            decide_sale(&fields, day("2026-03-01"), &ctx(None, split(&bps, &held))),
+            Ok(vec![600, 400])
+        );
+        assert_eq!(
+            decide_sale(
+                &fields,
+                day("2026-03-01"),
+                &ctx(Some("2026-04-01"), split(&bps, &held))
+            ),
+            Err(RevenueRefusal::SettledPeriod.into())
+        );
+        let field = |r: Result<Vec<i64>, Denied>| match r {
+            Err(Denied::Invalid(e)) => e.0[0].field.clone(),
+            _ => String::new(),
+        };
+        assert_eq!(
+            field(decide_sale(&fields, day("2026-03-01"), &ctx(None, None))),
+            "occurred_at"
+        );
+        let dollars = SaleFields::new(1000, "USD", "", None, None, None).expect("valid");
+        assert_eq!(
+            field(decide_sale(
+                &dollars,
+                day("2026-03-01"),
+                &ctx(None, split(&bps, &held))
+            )),
+            "currency"
+        );
+        let unknown_event = SaleContext {
+            event_exists: Some(false),
+            ..ctx(None, split(&bps, &held))
+        };
+        assert_eq!(
+            field(decide_sale(&fields, day("2026-03-01"), &unknown_event)),
+            "event_id"
+        );
+    }
+
+    #[test]
+    fn refunds_settlements_and_payments_stay_within_what_is_there() {
+        assert_eq!(
+            decide_refund(300, 1000, 0, 2, &[(0, 600), (1, 400)]),
+            Ok(vec![-180, -120])
+        );
+        assert_eq!(
+            decide_refund(301, 1000, 700, 2, &[]).map_err(|e| e.code),
+            Err("exceeds_unrefunded")
+        );
+        assert_eq!(
+            check_settlement(day("2026-05-01"), day("2026-06-01"), None),
+            Ok(None)
+        );
+        let codes = |r: Result<Option<NaiveDate>, FieldErrors>| {
+            r.err()
+                .map(|e| e.0.iter().map(|e| e.code).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            codes(check_settlement(
+                day("2026-07-01"),
+                day("2026-06-01"),
+                Some(day("2026-08-01"))
+            )),
+            Some(vec!["in_future", "already_settled"])
+        );
+        let owed = Owed {
+            amount: 500,
+            paid: 200,
+        };
+        assert_eq!(decide_payment(&[owed], 300), Ok(()));
+        assert_eq!(
+            decide_payment(&[owed], 301).map_err(|e| e.code),
+            Err("overpayment")
+        );
+        assert_eq!(
+            decide_payment(&[], 1).map_err(|e| e.field),
+            Err("recipient".into())
+        );
+        assert_eq!(
+            decide_payment(&[owed, owed], 1).map_err(|e| e.field),
+            Err("currency".into())
         );
     }
 }

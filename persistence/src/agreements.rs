@@ -1,29 +1,34 @@
 //! Agreements of a partnership: drafts, signatures, activation,
-//! amendments and the audit trail.
+//! amendments and the audit trail — stored here, decided in
+//! `domain::agreement` (load → decide → save).
 //!
 //! An agreement is visible exactly when its partnership is. Every change
-//! first touches the partnership row inside its write transaction, so the
-//! changes of one partnership's agreements happen one after the other:
-//! a signature and an edit, or two final signatures, or two amendments,
-//! never interleave. That is what makes "a signature counts only for the
-//! hash it named" and "at most one agreement in force per date" hold on
-//! both databases.
+//! locks the partnership row first inside its write transaction, loads the
+//! agreement and its [`Context`] (accepted parties, the agreements in
+//! force, the one it amends), asks the domain aggregate, and writes the
+//! events it returns ([`save`]): rows, signatures, the audit trail and the
+//! outbox. Under that lock the changes of one partnership's agreements
+//! happen one after the other — a signature and an edit, two final
+//! signatures, two amendments never interleave — which is what makes "a
+//! signature counts only for the hash it named" and "at most one agreement
+//! in force per date" hold on both databases.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::agreement::{
-    check_amendment, fully_signed, replay, AgreementKind, AgreementStatus, EventKind, InForce,
-    Recorded, Terms,
+    draft, replay, Agreement, AgreementEvent, AgreementKind, AgreementRefusal, AgreementStatus,
+    Amended, Context, EventKind, Governing, Recorded, Terms,
 };
-use domain::partnership::{party_status_at, PartnershipStatus, PartyStatus, Reach};
+use domain::partnership::{party_status_at, PartnershipRefusal, PartyStatus, Reach};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
 use serde_json::json;
 
+use crate::error::unless_taken;
 use crate::partnerships::{self, PartnershipRow, PartyRow, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
-use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
+use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = agreements)]
@@ -59,21 +64,8 @@ impl AgreementRow {
 
     /// The stored terms. The column holds the canonical document this
     /// crate wrote, so it always parses; a corrupt value would be a bug.
-    pub fn terms(&self) -> Result<Terms, DbError> {
-        Terms::from_document(&self.terms).ok_or(DbError::Refused("stored terms are unreadable"))
-    }
-
-    /// The dates this agreement governs (none for drafts, declined ones and
-    /// terminations).
-    fn window(&self) -> Option<InForce> {
-        if !self.status().was_activated() || !self.kind().governs() {
-            return None;
-        }
-        InForce::window(
-            self.effective_from,
-            self.effective_until,
-            self.superseded_from,
-        )
+    pub fn terms(&self) -> Result<Terms, StoreError> {
+        Terms::from_document(&self.terms).ok_or(StoreError::Corrupt("stored terms are unreadable"))
     }
 }
 
@@ -123,17 +115,21 @@ pub struct Actor {
     pub party_id: Option<String>,
 }
 
-fn find_row(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, DbError> {
+fn find_row(conn: &mut AnyConnection, id: &str) -> Result<AgreementRow, StoreError> {
     agreements::table
         .find(id)
         .first::<AgreementRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 /// The agreement if the viewer reads its partnership and, for a party
 /// that left, it was made before they left.
-pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<AgreementRow, DbError> {
+pub fn find(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+) -> Result<AgreementRow, StoreError> {
     find_with_horizon(conn, id, viewer).map(|(row, _)| row)
 }
 
@@ -141,12 +137,12 @@ fn find_with_horizon(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-) -> Result<(AgreementRow, Option<NaiveDateTime>), DbError> {
+) -> Result<(AgreementRow, Option<NaiveDateTime>), StoreError> {
     let row = find_row(conn, id)?;
     partnerships::find_visible(conn, &row.partnership_id, viewer, Reach::Read)?;
     let horizon = partnerships::horizon(conn, &row.partnership_id, viewer)?;
     if horizon.is_some_and(|until| row.created_at > until) {
-        return Err(DbError::NotFound);
+        return Err(StoreError::NotFound);
     }
     Ok((row, horizon))
 }
@@ -157,7 +153,7 @@ fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-) -> Result<(AgreementRow, PartnershipRow), DbError> {
+) -> Result<(AgreementRow, PartnershipRow), StoreError> {
     let partnership_id = find_row(conn, id)?.partnership_id;
     let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Read)?;
     let row = find_row(conn, id)?;
@@ -166,7 +162,7 @@ fn lock(
     if partnerships::horizon(conn, &partnership_id, viewer)?
         .is_some_and(|until| row.created_at > until)
     {
-        return Err(DbError::NotFound);
+        return Err(StoreError::NotFound);
     }
     Ok((row, partnership))
 }
@@ -174,7 +170,7 @@ fn lock(
 fn accepted_parties(
     conn: &mut AnyConnection,
     partnership_id: &str,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, StoreError> {
     Ok(partnerships::parties(conn, partnership_id)?
         .into_iter()
         .filter(|p| p.status() == PartyStatus::Accepted)
@@ -184,130 +180,89 @@ fn accepted_parties(
 
 /// The accepted party the actor acts for: the one named, or the only one
 /// they speak for.
-fn acting_party<E>(
+fn acting_party(
     conn: &mut AnyConnection,
     partnership_id: &str,
     actor: &Actor,
-) -> Result<PartyRow, E>
-where
-    E: From<DbError> + From<FieldErrors>,
-{
+) -> Result<PartyRow, StoreError> {
     let mut spoken = partnerships::spoken_for(conn, partnership_id, &actor.viewer.id)?;
+    let not_a_party = || StoreError::from(PartnershipRefusal::NotAcceptedParty);
     match &actor.party_id {
         Some(id) => spoken
             .into_iter()
             .find(|p| &p.id == id)
-            .ok_or_else(|| partnerships::NOT_A_PARTY.into()),
-        None if spoken.len() > 1 => Err(FieldErrors::from(FieldError::new(
+            .ok_or_else(not_a_party),
+        None if spoken.len() > 1 => Err(FieldError::new(
             "party_id",
             "required",
             "you speak for several parties of this partnership; name the one you act for",
-        ))
+        )
         .into()),
-        None => spoken.pop().ok_or_else(|| partnerships::NOT_A_PARTY.into()),
+        None => spoken.pop().ok_or_else(not_a_party),
     }
 }
 
-fn require_active(partnership: &PartnershipRow) -> Result<(), DbError> {
-    match partnership.status() {
-        PartnershipStatus::Active => Ok(()),
-        PartnershipStatus::Forming => Err(DbError::Refused(
-            "agreements are made once the partnership is active (two accepted parties)",
-        )),
-        _ => Err(DbError::Refused("this partnership has ended")),
-    }
-}
-
-fn require_draft(row: &AgreementRow) -> Result<(), DbError> {
-    if row.status() == AgreementStatus::Draft {
-        Ok(())
-    } else {
-        Err(DbError::Refused(
-            "only a draft can change; an active agreement changes by amendment",
-        ))
-    }
-}
-
-/// The rules that need the partnership: every named party is an accepted
-/// one, named organizations exist, an amendment takes effect after the
-/// agreement it amends, and no other agreement is in force on the dates
-/// this one would govern.
-fn check_terms<E>(
+/// What the decisions on agreements of this partnership need, read under
+/// its lock: its status, accepted parties and governing agreements, and
+/// the agreement `supersedes` names, if any.
+fn context(
     conn: &mut AnyConnection,
-    partnership_id: &str,
-    this: Option<&str>,
-    kind: AgreementKind,
-    amended: Option<&AgreementRow>,
-    terms: &Terms,
-) -> Result<(), E>
-where
-    E: From<DbError> + From<FieldErrors>,
-{
-    terms.check_parties(&accepted_parties(conn, partnership_id)?)?;
-    check_references(conn, terms)?;
-    if let Some(amended) = amended {
-        check_amendment(kind, amended.effective_from, terms)?;
-    }
-    if !kind.governs() {
-        return Ok(());
-    }
-    let Some(window) = InForce::window(terms.effective_from, terms.effective_until, None) else {
-        return Ok(());
-    };
-    // Only activated, governing agreements whose dates can meet the window
-    // (the exact check, with the amended one's cut, follows below).
+    partnership: &PartnershipRow,
+    supersedes: Option<&str>,
+) -> Result<Context, StoreError> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
         AgreementStatus::Terminated.as_str(),
     ];
-    let mut candidates = agreements::table
-        .filter(agreements::partnership_id.eq(partnership_id))
+    let governing = agreements::table
+        .filter(agreements::partnership_id.eq(&partnership.id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
-        .filter(
-            agreements::effective_until
-                .is_null()
-                .or(agreements::effective_until.ge(window.from)),
-        )
-        .filter(
-            agreements::superseded_from
-                .is_null()
-                .or(agreements::superseded_from.gt(window.from)),
-        )
-        .into_boxed();
-    if let Some(until) = window.until {
-        candidates = candidates.filter(agreements::effective_from.le(until));
-    }
-    let others = candidates
-        .load::<AgreementRow>(conn)
-        .map_err(DbError::from)?;
-    for mut other in others {
-        if Some(other.id.as_str()) == this {
-            continue;
-        }
-        if amended.is_some_and(|a| a.id == other.id) {
-            // Superseded as of this one's first day.
-            other.superseded_from = Some(
-                other
-                    .superseded_from
-                    .map_or(terms.effective_from, |d| d.min(terms.effective_from)),
-            );
-        }
-        if other.window().is_some_and(|w| w.overlaps(&window)) {
-            return Err(DbError::Refused(
-                "another agreement of this partnership is in force on some of these dates",
-            )
-            .into());
-        }
-    }
-    Ok(())
+        .load::<AgreementRow>(conn)?
+        .into_iter()
+        .map(|a| Governing {
+            id: a.id,
+            effective_from: a.effective_from,
+            effective_until: a.effective_until,
+            superseded_from: a.superseded_from,
+        })
+        .collect();
+    let amended = supersedes
+        .map(|id| find_row(conn, id))
+        .transpose()?
+        .map(|a| Amended {
+            status: a.status(),
+            effective_from: a.effective_from,
+            id: a.id,
+        });
+    Ok(Context {
+        partnership: partnership.status(),
+        accepted_parties: accepted_parties(conn, &partnership.id)?,
+        governing,
+        amended,
+    })
+}
+
+/// The agreement as its decisions see it.
+fn aggregate(conn: &mut AnyConnection, row: &AgreementRow) -> Result<Agreement, StoreError> {
+    Ok(Agreement {
+        id: row.id.clone(),
+        kind: row.kind(),
+        status: row.status(),
+        terms: row.terms()?,
+        content_hash: row.content_hash.clone(),
+        signed: current_signatures(conn, row)?
+            .into_iter()
+            .map(|s| s.party_id)
+            .collect(),
+    })
 }
 
 /// Ids in the terms name what exists (SPEC §2): every beneficiary's
 /// organization is registered, every campaign is a giving-back campaign.
 /// Campaigns are not open yet (SPEC §8), so no campaign id names one.
-fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), DbError> {
+fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), StoreError> {
     let mut errors = FieldErrors::default();
     for (field, id) in terms.organization_ids() {
         let known = organizations::table
@@ -315,49 +270,56 @@ fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), DbErr
             .count()
             .get_result::<i64>(conn)?;
         if known == 0 {
-            errors.push(FieldError::new(
-                field,
-                "unknown",
-                "names no registered organization",
-            ));
+            errors.push(FieldError::unknown(field));
         }
     }
     for (field, _) in terms.campaign_ids() {
-        errors.push(FieldError::new(
-            field,
-            "unknown",
-            "names no giving-back campaign",
-        ));
+        errors.push(FieldError::unknown(field));
     }
-    errors.finish(|| ()).map_err(DbError::Invalid)
+    Ok(errors.finish(|| ())?)
+}
+
+/// One entry of the audit trail.
+struct Record<'a> {
+    kind: EventKind,
+    actor: Option<&'a str>,
+    party: Option<&'a str>,
+    related: Option<&'a str>,
+    note: Option<&'a str>,
 }
 
 fn record(
     conn: &mut AnyConnection,
     row: &AgreementRow,
-    kind: EventKind,
-    actor: Option<&str>,
-    party: Option<&str>,
-    related: Option<&str>,
-    note: Option<&str>,
-) -> Result<(), DbError> {
+    entry: Record<'_>,
+) -> Result<(), StoreError> {
     let event = EventRow {
         id: uuid::Uuid::now_v7().to_string(),
         agreement_id: row.id.clone(),
-        kind: kind.as_str().to_owned(),
+        kind: entry.kind.as_str().to_owned(),
         version: row.version,
         content_hash: row.content_hash.clone(),
-        actor_id: actor.map(str::to_owned),
-        party_id: party.map(str::to_owned),
-        related_agreement_id: related.map(str::to_owned),
-        note: note.map(str::to_owned),
+        actor_id: entry.actor.map(str::to_owned),
+        party_id: entry.party.map(str::to_owned),
+        related_agreement_id: entry.related.map(str::to_owned),
+        note: entry.note.map(str::to_owned),
         occurred_at: now(),
-        document: matches!(kind, EventKind::Created | EventKind::Edited).then(|| row.terms.clone()),
+        document: matches!(entry.kind, EventKind::Created | EventKind::Edited)
+            .then(|| row.terms.clone()),
     };
     diesel::insert_into(agreement_events::table)
         .values(&event)
         .execute(conn)?;
     Ok(())
+}
+
+fn set_terms(row: &mut AgreementRow, terms: &Terms) {
+    let kind = row.kind();
+    row.terms = terms.canonical_json(kind);
+    row.content_hash = terms.content_hash(kind);
+    row.currency = terms.currency().to_owned();
+    row.effective_from = terms.effective_from();
+    row.effective_until = terms.effective_until();
 }
 
 fn insert(
@@ -367,19 +329,19 @@ fn insert(
     supersedes: Option<&str>,
     terms: &Terms,
     creator: &str,
-) -> Result<AgreementRow, DbError> {
+) -> Result<AgreementRow, StoreError> {
     let at = now();
-    let row = AgreementRow {
+    let mut row = AgreementRow {
         id: uuid::Uuid::now_v7().to_string(),
         partnership_id: partnership_id.to_owned(),
         kind: kind.as_str().to_owned(),
         supersedes: supersedes.map(str::to_owned),
         status: AgreementStatus::Draft.as_str().to_owned(),
-        terms: terms.canonical_json(kind),
-        content_hash: terms.content_hash(kind),
-        currency: terms.revenue_split.currency.clone(),
-        effective_from: terms.effective_from,
-        effective_until: terms.effective_until,
+        terms: String::new(),
+        content_hash: String::new(),
+        currency: String::new(),
+        effective_from: terms.effective_from(),
+        effective_until: None,
         superseded_from: None,
         superseded_by: None,
         created_by: creator.to_owned(),
@@ -389,136 +351,163 @@ fn insert(
         revision: 1,
         version: 1,
     };
+    set_terms(&mut row, terms);
     diesel::insert_into(agreements::table)
         .values(&row)
         .execute(conn)
-        .map_err(|e| match crate::error::duplicate_as("amendment")(e) {
-            DbError::Duplicate(_) => DbError::Refused(
-                "an amendment of this agreement is already open; sign or decline it first",
-            ),
-            other => other,
-        })?;
+        .map_err(unless_taken(AgreementRefusal::AmendmentOpen))?;
     record(
         conn,
         &row,
-        EventKind::Created,
-        Some(creator),
-        None,
-        supersedes,
-        None,
+        Record {
+            kind: EventKind::Created,
+            actor: Some(creator),
+            party: None,
+            related: supersedes,
+            note: None,
+        },
     )?;
     Ok(row)
 }
 
-/// An accepted party drafts the partnership's (first or next) agreement.
-pub fn create<E>(
+/// Writes what a decision caused: the agreement's row, signatures, the
+/// amended agreement's end, the audit trail and the outbox.
+fn save(
     conn: &mut AnyConnection,
-    partnership_id: &str,
-    actor: &Actor,
-    terms: &Terms,
-) -> Result<AgreementRow, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
-    write_tx(conn, |conn| {
-        let partnership = partnerships::lock(conn, partnership_id, &actor.viewer, Reach::Read)?;
-        acting_party::<E>(conn, partnership_id, actor)?;
-        require_active(&partnership)?;
-        check_terms::<E>(
-            conn,
-            partnership_id,
-            None,
-            AgreementKind::Original,
-            None,
-            terms,
-        )?;
-        Ok(insert(
-            conn,
-            partnership_id,
-            AgreementKind::Original,
-            None,
-            terms,
-            &actor.viewer.id,
-        )?)
-    })
-}
-
-/// An accepted party edits a draft: `change` turns the current terms into
-/// the new ones. The revision and version go up and every signature stops
-/// counting.
-pub fn edit<E>(
-    conn: &mut AnyConnection,
-    id: &str,
-    actor: &Actor,
-    expected: &Precondition,
-    change: impl FnOnce(Terms) -> Result<Terms, FieldErrors>,
-) -> Result<AgreementRow, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
-    write_tx(conn, |conn| {
-        let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
-        acting_party::<E>(conn, &row.partnership_id, actor)?;
-        // A broken body is reported before a stale version (422 before 412).
-        let terms = change(row.terms()?)?;
-        if !expected.admits(row.version) {
-            return Err(DbError::StaleVersion.into());
+    row: &mut AgreementRow,
+    events: Vec<AgreementEvent>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    for event in events {
+        let entry = |kind| Record {
+            kind,
+            actor: Some(actor),
+            party: None,
+            related: None,
+            note: None,
+        };
+        match event {
+            AgreementEvent::Edited(terms) => {
+                set_terms(row, &terms);
+                row.revision += 1;
+                bump(conn, row)?;
+                record(conn, row, entry(EventKind::Edited))?;
+            }
+            AgreementEvent::Signed { party } => {
+                let signature = SignatureRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    agreement_id: row.id.clone(),
+                    revision: row.revision,
+                    party_id: party.clone(),
+                    content_hash: row.content_hash.clone(),
+                    signed_by: actor.to_owned(),
+                    signed_at: now(),
+                };
+                diesel::insert_into(agreement_signatures::table)
+                    .values(&signature)
+                    .execute(conn)
+                    .map_err(unless_taken(AgreementRefusal::AlreadySigned))?;
+                bump(conn, row)?;
+                record(
+                    conn,
+                    row,
+                    Record {
+                        party: Some(&party),
+                        ..entry(EventKind::Signed)
+                    },
+                )?;
+            }
+            AgreementEvent::Declined { party, reason } => {
+                row.status = AgreementStatus::Declined.as_str().to_owned();
+                bump(conn, row)?;
+                record(
+                    conn,
+                    row,
+                    Record {
+                        party: Some(&party),
+                        note: Some(&reason),
+                        ..entry(EventKind::Declined)
+                    },
+                )?;
+            }
+            AgreementEvent::Activated => {
+                row.status = AgreementStatus::Active.as_str().to_owned();
+                row.activated_at = Some(now());
+                bump(conn, row)?;
+                record(
+                    conn,
+                    row,
+                    Record {
+                        related: row.supersedes.as_deref(),
+                        ..entry(EventKind::Activated)
+                    },
+                )?;
+                outbox::record(
+                    conn,
+                    EventType::AgreementActivated,
+                    &json!({
+                        "agreement_id": row.id,
+                        "partnership_id": row.partnership_id,
+                        "kind": row.kind,
+                        "content_hash": row.content_hash,
+                        "effective_from": row.effective_from,
+                        "supersedes": row.supersedes,
+                    }),
+                )?;
+            }
+            AgreementEvent::AmendedEnded {
+                amended,
+                status,
+                from,
+            } => {
+                let mut old = find_row(conn, &amended)?;
+                old.status = status.as_str().to_owned();
+                old.superseded_from = Some(from);
+                old.superseded_by = Some(row.id.clone());
+                bump(conn, &mut old)?;
+                let kind = if status == AgreementStatus::Terminated {
+                    EventKind::Terminated
+                } else {
+                    EventKind::Superseded
+                };
+                record(
+                    conn,
+                    &old,
+                    Record {
+                        related: Some(&row.id),
+                        ..entry(kind)
+                    },
+                )?;
+                outbox::record(
+                    conn,
+                    EventType::AgreementSuperseded,
+                    &json!({
+                        "agreement_id": old.id,
+                        "partnership_id": old.partnership_id,
+                        "status": old.status,
+                        "superseded_by": row.id,
+                        "superseded_from": from,
+                    }),
+                )?;
+            }
         }
-        require_draft(&row)?;
-        require_active(&partnership)?;
-        let amended = row
-            .supersedes
-            .as_deref()
-            .map(|s| find_row(conn, s))
-            .transpose()?;
-        check_terms::<E>(
-            conn,
-            &row.partnership_id,
-            Some(id),
-            row.kind(),
-            amended.as_ref(),
-            &terms,
-        )?;
-        let kind = row.kind();
-        row.terms = terms.canonical_json(kind);
-        row.content_hash = terms.content_hash(kind);
-        row.currency = terms.revenue_split.currency.clone();
-        row.effective_from = terms.effective_from;
-        row.effective_until = terms.effective_until;
-        row.revision += 1;
-        row.version += 1;
-        row.updated_at = now();
-        diesel::update(agreements::table.find(id))
-            .set((
-                agreements::terms.eq(&row.terms),
-                agreements::content_hash.eq(&row.content_hash),
-                agreements::currency.eq(&row.currency),
-                agreements::effective_from.eq(row.effective_from),
-                agreements::effective_until.eq(row.effective_until),
-                agreements::revision.eq(row.revision),
-                agreements::version.eq(row.version),
-                agreements::updated_at.eq(row.updated_at),
-            ))
-            .execute(conn)?;
-        record(
-            conn,
-            &row,
-            EventKind::Edited,
-            Some(&actor.viewer.id),
-            None,
-            None,
-            None,
-        )?;
-        Ok(row)
-    })
+    }
+    Ok(())
 }
 
-fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), DbError> {
+/// Writes the row's changed columns and bumps its version.
+fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreError> {
     row.version += 1;
     row.updated_at = now();
     diesel::update(agreements::table.find(&row.id))
         .set((
             agreements::status.eq(&row.status),
+            agreements::terms.eq(&row.terms),
+            agreements::content_hash.eq(&row.content_hash),
+            agreements::currency.eq(&row.currency),
+            agreements::effective_from.eq(row.effective_from),
+            agreements::effective_until.eq(row.effective_until),
+            agreements::revision.eq(row.revision),
             agreements::superseded_from.eq(row.superseded_from),
             agreements::superseded_by.eq(&row.superseded_by),
             agreements::activated_at.eq(row.activated_at),
@@ -534,7 +523,7 @@ fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), DbError>
 fn current_signatures(
     conn: &mut AnyConnection,
     row: &AgreementRow,
-) -> Result<Vec<SignatureRow>, DbError> {
+) -> Result<Vec<SignatureRow>, StoreError> {
     Ok(agreement_signatures::table
         .filter(agreement_signatures::agreement_id.eq(&row.id))
         .filter(agreement_signatures::revision.eq(row.revision))
@@ -543,201 +532,113 @@ fn current_signatures(
         .load(conn)?)
 }
 
-/// The calling party signs the hash it saw. When every accepted party
-/// has signed the current hash the agreement becomes active and, if it
-/// amends one, that one is superseded (or terminated) as of this one's
-/// `effective_from`.
-pub fn sign<E>(
+/// An accepted party drafts the partnership's (first or next) agreement
+/// ([`domain::agreement::draft`]).
+pub fn create(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    actor: &Actor,
+    terms: &Terms,
+) -> Result<AgreementRow, StoreError> {
+    write_tx(conn, |conn| {
+        let partnership = partnerships::lock(conn, partnership_id, &actor.viewer, Reach::Read)?;
+        acting_party(conn, partnership_id, actor)?;
+        let ctx = context(conn, &partnership, None)?;
+        draft(AgreementKind::Original, terms, &ctx)?;
+        check_references(conn, terms)?;
+        insert(
+            conn,
+            partnership_id,
+            AgreementKind::Original,
+            None,
+            terms,
+            &actor.viewer.id,
+        )
+    })
+}
+
+/// An accepted party edits a draft ([`Agreement::edit`]): `change` turns
+/// the current terms into the new ones; a new revision clears every
+/// signature.
+pub fn edit(
     conn: &mut AnyConnection,
     id: &str,
     actor: &Actor,
-    content_hash: &str,
-) -> Result<AgreementRow, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+    expected: &Precondition,
+    change: impl FnOnce(&Terms) -> Result<Terms, FieldErrors>,
+) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
-        let party = acting_party::<E>(conn, &row.partnership_id, actor)?;
-        require_draft(&row)?;
-        require_active(&partnership)?;
-        if content_hash != row.content_hash {
-            return Err(DbError::Refused(
-                "content_hash is not the agreement's current hash: it changed since you read it; read it again",
-            )
-            .into());
+        acting_party(conn, &row.partnership_id, actor)?;
+        // A broken body is reported before a stale version (422 before 412).
+        let terms = change(&row.terms()?)?;
+        if !expected.admits(row.version) {
+            return Err(StoreError::Stale);
         }
-        let signature = SignatureRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            agreement_id: row.id.clone(),
-            revision: row.revision,
-            party_id: party.id.clone(),
-            content_hash: row.content_hash.clone(),
-            signed_by: actor.viewer.id.clone(),
-            signed_at: now(),
-        };
-        diesel::insert_into(agreement_signatures::table)
-            .values(&signature)
-            .execute(conn)
-            .map_err(|e| match crate::error::duplicate_as("signature")(e) {
-                DbError::Duplicate(_) => {
-                    DbError::Refused("this party has already signed this version")
-                }
-                other => other,
-            })?;
-        bump(conn, &mut row)?;
-        record(
-            conn,
-            &row,
-            EventKind::Signed,
-            Some(&actor.viewer.id),
-            Some(&party.id),
-            None,
-            None,
-        )?;
-        let required = accepted_parties(conn, &row.partnership_id)?;
-        let signed: Vec<String> = current_signatures(conn, &row)?
-            .into_iter()
-            .map(|s| s.party_id)
-            .collect();
-        if fully_signed(&required, &signed) {
-            activate::<E>(conn, &mut row, &actor.viewer.id)?;
-        }
+        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        let events = aggregate(conn, &row)?.edit(terms.clone(), &ctx)?;
+        check_references(conn, &terms)?;
+        save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
     })
 }
 
-/// After parties left (a closed account, a party leaving): every draft of
-/// the partnership that each remaining accepted party has signed becomes
-/// active, exactly as the last signature would have made it, if the rest of
-/// the activation rule still holds. A draft that names a party no longer
-/// accepted cannot activate; it stays a draft for the parties to edit.
+/// The calling party signs the hash it saw ([`Agreement::sign`]); the last
+/// signature activates the agreement.
+pub fn sign(
+    conn: &mut AnyConnection,
+    id: &str,
+    actor: &Actor,
+    content_hash: &str,
+) -> Result<AgreementRow, StoreError> {
+    write_tx(conn, |conn| {
+        let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
+        let party = acting_party(conn, &row.partnership_id, actor)?;
+        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        let events = aggregate(conn, &row)?.sign(&party.id, content_hash, &ctx)?;
+        save(conn, &mut row, events, &actor.viewer.id)?;
+        Ok(row)
+    })
+}
+
+/// After parties left (a closed account, a party leaving): drafts of the
+/// partnership that every remaining accepted party has signed activate
+/// ([`Agreement::activate_if_complete`]). A draft that cannot (it names a
+/// party no longer accepted, or its dates now meet another agreement's)
+/// stays a draft for the parties to edit.
 pub(crate) fn activate_fully_signed(
     conn: &mut AnyConnection,
     partnership_id: &str,
     actor: &str,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
+    let partnership = partnerships::find_row(conn, partnership_id)?;
     let drafts = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
         .filter(agreements::status.eq(AgreementStatus::Draft.as_str()))
         .order(agreements::id.asc())
         .load::<AgreementRow>(conn)?;
-    let required = accepted_parties(conn, partnership_id)?;
-    for mut draft in drafts {
-        let signed: Vec<String> = current_signatures(conn, &draft)?
-            .into_iter()
-            .map(|s| s.party_id)
-            .collect();
-        if required.is_empty() || !fully_signed(&required, &signed) {
-            continue;
-        }
-        match activate::<DbError>(conn, &mut draft, actor) {
-            Ok(()) | Err(DbError::Refused(_) | DbError::Invalid(_)) => {}
-            Err(other) => return Err(other),
+    for mut row in drafts {
+        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        if let Ok(events) = aggregate(conn, &row)?.activate_if_complete(&ctx) {
+            save(conn, &mut row, events, actor)?;
         }
     }
     Ok(())
 }
 
-fn activate<E>(conn: &mut AnyConnection, row: &mut AgreementRow, actor: &str) -> Result<(), E>
-where
-    E: From<DbError> + From<FieldErrors>,
-{
-    let terms = row.terms()?;
-    let amended = row
-        .supersedes
-        .as_deref()
-        .map(|s| find_row(conn, s))
-        .transpose()?;
-    if let Some(amended) = &amended {
-        if amended.status() != AgreementStatus::Active {
-            return Err(DbError::Refused("the agreement this amends is no longer active").into());
-        }
-    }
-    check_terms::<E>(
-        conn,
-        &row.partnership_id,
-        Some(&row.id),
-        row.kind(),
-        amended.as_ref(),
-        &terms,
-    )?;
-    row.status = AgreementStatus::Active.as_str().to_owned();
-    row.activated_at = Some(now());
-    bump(conn, row)?;
-    record(
-        conn,
-        row,
-        EventKind::Activated,
-        Some(actor),
-        None,
-        row.supersedes.as_deref(),
-        None,
-    )?;
-    outbox::record(
-        conn,
-        EventType::AgreementActivated,
-        &json!({
-            "agreement_id": row.id,
-            "partnership_id": row.partnership_id,
-            "kind": row.kind,
-            "content_hash": row.content_hash,
-            "effective_from": row.effective_from,
-            "supersedes": row.supersedes,
-        }),
-    )?;
-    if let Some(mut old) = amended {
-        let (status, event) = if row.kind() == AgreementKind::Termination {
-            (AgreementStatus::Terminated, EventKind::Terminated)
-        } else {
-            (AgreementStatus::Superseded, EventKind::Superseded)
-        };
-        old.status = status.as_str().to_owned();
-        old.superseded_from = Some(row.effective_from);
-        old.superseded_by = Some(row.id.clone());
-        bump(conn, &mut old)?;
-        record(conn, &old, event, Some(actor), None, Some(&row.id), None)?;
-        outbox::record(
-            conn,
-            EventType::AgreementSuperseded,
-            &json!({
-                "agreement_id": old.id,
-                "partnership_id": old.partnership_id,
-                "status": old.status,
-                "superseded_by": row.id,
-                "superseded_from": row.effective_from,
-            }),
-        )?;
-    }
-    Ok(())
-}
-
-/// An accepted party declines a draft; it cannot be signed or edited
-/// afterwards.
-pub fn decline<E>(
+/// An accepted party declines a draft ([`Agreement::decline`]); it cannot
+/// be signed or edited afterwards.
+pub fn decline(
     conn: &mut AnyConnection,
     id: &str,
     actor: &Actor,
     reason: &str,
-) -> Result<AgreementRow, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (mut row, _) = lock(conn, id, &actor.viewer)?;
-        let party = acting_party::<E>(conn, &row.partnership_id, actor)?;
-        require_draft(&row)?;
-        row.status = AgreementStatus::Declined.as_str().to_owned();
-        bump(conn, &mut row)?;
-        record(
-            conn,
-            &row,
-            EventKind::Declined,
-            Some(&actor.viewer.id),
-            Some(&party.id),
-            None,
-            Some(reason),
-        )?;
+        let party = acting_party(conn, &row.partnership_id, actor)?;
+        let events = aggregate(conn, &row)?.decline(&party.id, reason)?;
+        save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
     })
 }
@@ -752,45 +653,33 @@ pub struct Amendment {
 }
 
 /// An accepted party opens an amendment (or termination) of an active
-/// agreement: a new draft superseding it, with its terms copied.
-pub fn amend<E>(
+/// agreement ([`Agreement::amend`]): a new draft superseding it, with its
+/// terms copied.
+pub fn amend(
     conn: &mut AnyConnection,
     id: &str,
     actor: &Actor,
     amendment: &Amendment,
-) -> Result<AgreementRow, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (row, partnership) = lock(conn, id, &actor.viewer)?;
-        acting_party::<E>(conn, &row.partnership_id, actor)?;
-        require_active(&partnership)?;
-        if row.status() != AgreementStatus::Active {
-            return Err(
-                DbError::Refused("only an active agreement can be amended or terminated").into(),
-            );
-        }
-        let mut terms = row.terms()?;
-        terms.effective_from = amendment.effective_from;
-        terms.effective_until = amendment.effective_until;
-        let terms = terms.validate()?;
-        check_terms::<E>(
-            conn,
-            &row.partnership_id,
-            None,
+        acting_party(conn, &row.partnership_id, actor)?;
+        let ctx = context(conn, &partnership, Some(&row.id))?;
+        let terms = aggregate(conn, &row)?.amend(
             amendment.kind,
-            Some(&row),
-            &terms,
+            amendment.effective_from,
+            amendment.effective_until,
+            &ctx,
         )?;
-        Ok(insert(
+        check_references(conn, &terms)?;
+        insert(
             conn,
             &row.partnership_id,
             amendment.kind,
             Some(&row.id),
             &terms,
             &actor.viewer.id,
-        )?)
+        )
     })
 }
 
@@ -798,7 +687,7 @@ where
 pub fn views(
     conn: &mut AnyConnection,
     rows: Vec<AgreementRow>,
-) -> Result<Vec<AgreementView>, DbError> {
+) -> Result<Vec<AgreementView>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let signatures = agreement_signatures::table
         .filter(agreement_signatures::agreement_id.eq_any(ids))
@@ -844,7 +733,7 @@ pub fn views_for(
     conn: &mut AnyConnection,
     rows: Vec<AgreementRow>,
     viewer: &Viewer,
-) -> Result<Vec<AgreementView>, DbError> {
+) -> Result<Vec<AgreementView>, StoreError> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
@@ -863,7 +752,7 @@ fn as_it_stood(
     conn: &mut AnyConnection,
     mut view: AgreementView,
     until: NaiveDateTime,
-) -> Result<AgreementView, DbError> {
+) -> Result<AgreementView, StoreError> {
     let trail: Vec<Recorded<NaiveDateTime>> = agreement_events::table
         .filter(agreement_events::agreement_id.eq(&view.row.id))
         .filter(agreement_events::occurred_at.le(until))
@@ -879,13 +768,13 @@ fn as_it_stood(
         })
         .collect();
     let Some(stood) = replay(&trail) else {
-        return Err(DbError::NotFound);
+        return Err(StoreError::NotFound);
     };
     let row = &mut view.row;
     if let Some(terms) = stood.document.as_deref().and_then(Terms::from_document) {
-        row.currency = terms.revenue_split.currency.clone();
-        row.effective_from = terms.effective_from;
-        row.effective_until = terms.effective_until;
+        row.currency = terms.currency().to_owned();
+        row.effective_from = terms.effective_from();
+        row.effective_until = terms.effective_until();
         row.terms = terms.canonical_json(row.kind());
     }
     row.status = stood.status.as_str().to_owned();
@@ -924,7 +813,7 @@ pub fn list(
     status: Option<AgreementStatus>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<AgreementRow>, DbError> {
+) -> Result<Page<AgreementRow>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Read)?;
     let mut query = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
@@ -952,7 +841,7 @@ pub fn events(
     viewer: &Viewer,
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Page<EventRow>, DbError> {
+) -> Result<Page<EventRow>, StoreError> {
     let (_, horizon) = find_with_horizon(conn, id, viewer)?;
     let mut query = agreement_events::table
         .filter(agreement_events::agreement_id.eq(id))
@@ -976,7 +865,7 @@ pub fn events(
 pub(crate) fn names_party_in_force(
     conn: &mut AnyConnection,
     party_id: &str,
-) -> Result<bool, DbError> {
+) -> Result<bool, StoreError> {
     let count = agreement_signatures::table
         .inner_join(
             agreements::table.on(agreement_signatures::agreement_id

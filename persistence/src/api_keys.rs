@@ -8,7 +8,7 @@ use domain::api_key::Scope;
 use domain::ids::ApiKeyId;
 
 use crate::schema::api_keys;
-use crate::{now, parse_json_list, AnyConnection, DbError, Page};
+use crate::{now, parse_json_list, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -48,7 +48,7 @@ pub struct NewApiKey<'a> {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-pub fn create(conn: &mut AnyConnection, new: NewApiKey<'_>) -> Result<ApiKeyRow, DbError> {
+pub fn create(conn: &mut AnyConnection, new: NewApiKey<'_>) -> Result<ApiKeyRow, StoreError> {
     let scopes: Vec<String> = new.scopes.iter().map(|s| s.as_str().to_owned()).collect();
     let row = ApiKeyRow {
         id: ApiKeyId::new().to_string(),
@@ -71,7 +71,7 @@ pub fn create(conn: &mut AnyConnection, new: NewApiKey<'_>) -> Result<ApiKeyRow,
 pub fn find_by_hash(
     conn: &mut AnyConnection,
     key_hash: &str,
-) -> Result<Option<ApiKeyRow>, DbError> {
+) -> Result<Option<ApiKeyRow>, StoreError> {
     Ok(api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .first::<ApiKeyRow>(conn)
@@ -84,7 +84,11 @@ const LAST_USED_RESOLUTION: Duration = Duration::minutes(1);
 
 /// Records use of the key if the stored value is older than a minute. The
 /// condition is in the `UPDATE`, so concurrent requests write at most once.
-pub fn touch(conn: &mut AnyConnection, key: &ApiKeyRow, at: NaiveDateTime) -> Result<(), DbError> {
+pub fn touch(
+    conn: &mut AnyConnection,
+    key: &ApiKeyRow,
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
     if key
         .last_used_at
         .is_some_and(|last| at - last < LAST_USED_RESOLUTION)
@@ -104,7 +108,7 @@ pub fn touch(conn: &mut AnyConnection, key: &ApiKeyRow, at: NaiveDateTime) -> Re
     Ok(())
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKeyRow>, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
     Ok(api_keys::table
         .find(id)
         .first::<ApiKeyRow>(conn)
@@ -117,7 +121,7 @@ pub fn list_for_organization(
     organization_id: &str,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<ApiKeyRow>, DbError> {
+) -> Result<Page<ApiKeyRow>, StoreError> {
     let mut query = api_keys::table
         .filter(api_keys::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
@@ -133,8 +137,8 @@ pub fn list_for_organization(
 
 /// Revokes a key at once. Revoking an already revoked key changes nothing
 /// (its original `revoked_at` stays). Unknown id → `NotFound`.
-pub fn revoke(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
-    let key = find(conn, id)?.ok_or(DbError::NotFound)?;
+pub fn revoke(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
+    let key = find(conn, id)?.ok_or(StoreError::NotFound)?;
     if key.revoked_at.is_none() {
         diesel::update(
             api_keys::table

@@ -9,7 +9,7 @@ use domain::profile::{OpenTo, OpenToKind, ProfileFields, ValidProfilePatch};
 
 use crate::schema::{artisan_tags, artisans};
 use crate::skill_index::{self, Keys};
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = artisans)]
@@ -145,7 +145,11 @@ impl TagKind {
     }
 }
 
-fn write_tags(conn: &mut AnyConnection, id: &str, fields: &ProfileFields) -> Result<(), DbError> {
+fn write_tags(
+    conn: &mut AnyConnection,
+    id: &str,
+    fields: &ProfileFields,
+) -> Result<(), StoreError> {
     diesel::delete(artisan_tags::table.filter(artisan_tags::artisan_id.eq(id))).execute(conn)?;
     let groups = [
         (TagKind::Craft, &fields.crafts),
@@ -175,7 +179,7 @@ pub fn insert_profile(
     id: &str,
     fields: &ProfileFields,
     at: NaiveDateTime,
-) -> Result<ArtisanRow, DbError> {
+) -> Result<ArtisanRow, StoreError> {
     let row = ArtisanRow::new(id, fields, at);
     diesel::insert_into(artisans::table)
         .values(&row)
@@ -185,7 +189,7 @@ pub fn insert_profile(
     Ok(row)
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ArtisanRow>, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ArtisanRow>, StoreError> {
     Ok(artisans::table
         .find(id)
         .first::<ArtisanRow>(conn)
@@ -201,10 +205,10 @@ pub fn replace_profile(
     expected: &Precondition,
     fields: &ProfileFields,
     former_member: bool,
-) -> Result<ArtisanRow, DbError> {
-    let mut row = find(conn, id)?.ok_or(DbError::NotFound)?;
+) -> Result<ArtisanRow, StoreError> {
+    let mut row = find(conn, id)?.ok_or(StoreError::NotFound)?;
     if !expected.admits(row.version) {
-        return Err(DbError::StaleVersion);
+        return Err(StoreError::Stale);
     }
     let read_version = row.version;
     let indexed_before = skill_index::keys(&row.fields(), row.former_member);
@@ -243,7 +247,7 @@ pub fn replace_profile(
     ))
     .execute(conn)?;
     if changed == 0 {
-        return Err(DbError::StaleVersion);
+        return Err(StoreError::Stale);
     }
     write_tags(conn, id, fields)?;
     skill_index::reindex(
@@ -262,11 +266,11 @@ pub fn update_profile(
     id: &str,
     expected: &Precondition,
     patch: ValidProfilePatch,
-) -> Result<ArtisanRow, DbError> {
+) -> Result<ArtisanRow, StoreError> {
     write_tx(conn, |conn| {
-        let current = find(conn, id)?.ok_or(DbError::NotFound)?;
+        let current = find(conn, id)?.ok_or(StoreError::NotFound)?;
         if current.former_member {
-            return Err(DbError::NotFound);
+            return Err(StoreError::NotFound);
         }
         let mut fields = current.fields();
         patch.apply(&mut fields);
@@ -322,7 +326,7 @@ pub fn list(
     order: ArtisanOrder,
     after: Option<&ArtisanAfter>,
     limit: i64,
-) -> Result<Page<ArtisanRow>, DbError> {
+) -> Result<Page<ArtisanRow>, StoreError> {
     let mut query = artisans::table
         .filter(artisans::former_member.eq(false))
         .into_boxed();

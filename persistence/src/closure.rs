@@ -26,14 +26,14 @@ use domain::profile::ProfileFields;
 use crate::partnerships::PartyOwner;
 use crate::{
     agreements, artisans, collectives, exchanges, partnerships, users, workshops, write_tx,
-    AnyConnection, DbError,
+    AnyConnection, StoreError,
 };
 
 pub fn close_account(
     conn: &mut AnyConnection,
     id: &str,
     expected: &Precondition,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         users::lock(conn, id)?;
         artisans::replace_profile(conn, id, expected, &ProfileFields::former_member(), true)?;

@@ -9,19 +9,18 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{
-    self as rules, may_lose_coordinator, ApplicationStatus, CollectiveFields, CollectiveStatus,
-    Decision, Departure, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
+    self as rules, ApplicationStatus, CollectiveFields, CollectiveStatus, Decision, Departure,
+    InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
 };
 use domain::precondition::Precondition;
-use domain::FieldError;
 
-use crate::error::duplicate_as;
+use crate::error::unless_taken;
 use crate::schema::{
     artisans, collective_applications, collective_crafts, collective_invitations,
     collective_members, collectives,
 };
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = collectives)]
@@ -129,25 +128,11 @@ impl InvitationRow {
 /// An invitation with the collective's name (what the invitee sees).
 pub type InvitationWithName = (InvitationRow, String);
 
-/// A refused membership change as a storage outcome: applying to an
-/// `invite_only` collective is a 422 (the request cannot succeed as it is),
-/// the rest are state conflicts.
-impl From<MembershipRefusal> for DbError {
-    fn from(refusal: MembershipRefusal) -> Self {
-        match refusal {
-            MembershipRefusal::InviteOnly => DbError::Invalid(
-                FieldError::new("membership_policy", "invite_only", refusal.message()).into(),
-            ),
-            other => DbError::Refused(other.message()),
-        }
-    }
-}
-
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn write_crafts(conn: &mut AnyConnection, id: &str, crafts: &[String]) -> Result<(), DbError> {
+fn write_crafts(conn: &mut AnyConnection, id: &str, crafts: &[String]) -> Result<(), StoreError> {
     diesel::delete(collective_crafts::table.filter(collective_crafts::collective_id.eq(id)))
         .execute(conn)?;
     for craft in crafts {
@@ -166,7 +151,7 @@ fn insert_member(
     collective_id: &str,
     artisan_id: &str,
     role: MemberRole,
-) -> Result<MemberRow, DbError> {
+) -> Result<MemberRow, StoreError> {
     let at = now();
     let row = MemberRow {
         collective_id: collective_id.to_owned(),
@@ -178,7 +163,7 @@ fn insert_member(
     diesel::insert_into(collective_members::table)
         .values(&row)
         .execute(conn)
-        .map_err(duplicate_as("membership"))?;
+        .map_err(unless_taken(MembershipRefusal::AlreadyMember))?;
     // Joined one way, the other open way in is closed.
     withdraw_open(conn, Some(collective_id), Some(artisan_id))?;
     Ok(row)
@@ -190,7 +175,7 @@ fn withdraw_open(
     conn: &mut AnyConnection,
     collective: Option<&str>,
     artisan: Option<&str>,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     let at = now();
     let mut applications = diesel::update(collective_applications::table)
         .filter(collective_applications::status.eq(ApplicationStatus::Pending.as_str()))
@@ -228,7 +213,7 @@ pub fn create(
     conn: &mut AnyConnection,
     fields: &CollectiveFields,
     creator: &str,
-) -> Result<CollectiveRow, DbError> {
+) -> Result<CollectiveRow, StoreError> {
     let at = now();
     let mut row = CollectiveRow {
         id: new_id(),
@@ -256,7 +241,7 @@ pub fn create(
     })
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<CollectiveRow>, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<CollectiveRow>, StoreError> {
     Ok(collectives::table
         .find(id)
         .first::<CollectiveRow>(conn)
@@ -268,7 +253,7 @@ pub fn membership(
     conn: &mut AnyConnection,
     collective_id: &str,
     artisan_id: &str,
-) -> Result<Option<MemberRow>, DbError> {
+) -> Result<Option<MemberRow>, StoreError> {
     Ok(collective_members::table
         .find((collective_id, artisan_id))
         .first::<MemberRow>(conn)
@@ -279,36 +264,33 @@ fn is_coordinator(
     conn: &mut AnyConnection,
     collective_id: &str,
     artisan_id: &str,
-) -> Result<bool, DbError> {
+) -> Result<bool, StoreError> {
     Ok(membership(conn, collective_id, artisan_id)?
         .is_some_and(|m| m.role() == MemberRole::Coordinator))
 }
 
 /// Serialises membership changes of one collective (see the module docs).
 /// Unknown collective → `NotFound`.
-fn lock(conn: &mut AnyConnection, collective_id: &str) -> Result<CollectiveRow, DbError> {
+fn lock(conn: &mut AnyConnection, collective_id: &str) -> Result<CollectiveRow, StoreError> {
     let touched = diesel::update(collectives::table.find(collective_id))
         .set(collectives::updated_at.eq(collectives::updated_at))
         .execute(conn)?;
     if touched == 0 {
-        return Err(DbError::NotFound);
+        return Err(StoreError::NotFound);
     }
-    find(conn, collective_id)?.ok_or(DbError::NotFound)
+    find(conn, collective_id)?.ok_or(StoreError::NotFound)
 }
 
-/// Refuses with `Refused(NOT_COORDINATOR)` unless `actor` coordinates.
-pub const NOT_COORDINATOR: &str = "only a coordinator of this collective may do this";
-pub const LAST_COORDINATOR: &str = "a collective keeps at least one coordinator";
-
+/// Refuses (`NotCoordinator`) unless `actor` coordinates.
 fn require_coordinator(
     conn: &mut AnyConnection,
     collective_id: &str,
     actor: &str,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     if is_coordinator(conn, collective_id, actor)? {
         Ok(())
     } else {
-        Err(DbError::Forbidden(NOT_COORDINATOR))
+        Err(MembershipRefusal::NotCoordinator.into())
     }
 }
 
@@ -322,17 +304,17 @@ pub fn update<E>(
     change: impl FnOnce(&mut CollectiveFields) -> Result<(), E>,
 ) -> Result<CollectiveRow, E>
 where
-    E: From<DbError> + From<diesel::result::Error>,
+    E: From<StoreError> + From<diesel::result::Error>,
 {
     write_tx(conn, |conn| {
-        let mut row = find(conn, id)?.ok_or(DbError::NotFound)?;
+        let mut row = find(conn, id)?.ok_or(StoreError::NotFound)?;
         require_coordinator(conn, id, actor)?;
-        row.status().require_active().map_err(DbError::from)?;
+        row.status().require_active().map_err(StoreError::from)?;
         // A broken body is reported before a stale version (422 before 412).
         let mut fields = row.fields();
         change(&mut fields)?;
         if !expected.admits(row.version) {
-            return Err(DbError::StaleVersion.into());
+            return Err(StoreError::Stale.into());
         }
         let read_version = row.version;
         row.set_fields(&fields);
@@ -356,7 +338,7 @@ where
         ))
         .execute(conn)?;
         if changed == 0 {
-            return Err(DbError::StaleVersion.into());
+            return Err(StoreError::Stale.into());
         }
         write_crafts(conn, id, &fields.crafts)?;
         Ok(row)
@@ -376,7 +358,7 @@ pub fn list(
     filter: &CollectiveFilter,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<CollectiveRow>, DbError> {
+) -> Result<Page<CollectiveRow>, StoreError> {
     let mut query = collectives::table
         .filter(collectives::status.eq(CollectiveStatus::Active.as_str()))
         .into_boxed();
@@ -416,7 +398,7 @@ pub fn apply(
     collective_id: &str,
     artisan_id: &str,
     message: &str,
-) -> Result<ApplicationRow, DbError> {
+) -> Result<ApplicationRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, artisan_id)?;
         let collective = lock(conn, collective_id)?;
@@ -442,12 +424,7 @@ pub fn apply(
         diesel::insert_into(collective_applications::table)
             .values(&row)
             .execute(conn)
-            .map_err(|e| match duplicate_as("pending application")(e) {
-                DbError::Duplicate(_) => {
-                    DbError::Refused("you already have a pending application here")
-                }
-                other => other,
-            })?;
+            .map_err(unless_taken(MembershipRefusal::AlreadyApplied))?;
         if status == ApplicationStatus::Approved {
             insert_member(conn, collective_id, artisan_id, MemberRole::Member)?;
         }
@@ -463,8 +440,8 @@ pub fn list_applications(
     status: Option<ApplicationStatus>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<ApplicationRow>, DbError> {
-    find(conn, collective_id)?.ok_or(DbError::NotFound)?;
+) -> Result<Page<ApplicationRow>, StoreError> {
+    find(conn, collective_id)?.ok_or(StoreError::NotFound)?;
     require_coordinator(conn, collective_id, actor)?;
     let mut query = collective_applications::table
         .filter(collective_applications::collective_id.eq(collective_id.to_owned()))
@@ -489,7 +466,7 @@ pub fn decide(
     application_id: &str,
     actor: &str,
     decision: &Decision,
-) -> Result<ApplicationRow, DbError> {
+) -> Result<ApplicationRow, StoreError> {
     write_tx(conn, |conn| {
         lock(conn, collective_id)?;
         require_coordinator(conn, collective_id, actor)?;
@@ -498,7 +475,7 @@ pub fn decide(
             .filter(collective_applications::collective_id.eq(collective_id))
             .first::<ApplicationRow>(conn)
             .optional()?
-            .ok_or(DbError::NotFound)?;
+            .ok_or(StoreError::NotFound)?;
         row.status = row.status().decide(decision)?.as_str().to_owned();
         row.version += 1;
         row.decided_by = Some(actor.to_owned());
@@ -531,8 +508,8 @@ pub fn list_members(
     collective_id: &str,
     after_artisan: Option<&str>,
     limit: i64,
-) -> Result<Page<MemberWithName>, DbError> {
-    find(conn, collective_id)?.ok_or(DbError::NotFound)?;
+) -> Result<Page<MemberWithName>, StoreError> {
+    find(conn, collective_id)?.ok_or(StoreError::NotFound)?;
     let mut query = collective_members::table
         .inner_join(artisans::table)
         .filter(collective_members::collective_id.eq(collective_id.to_owned()))
@@ -557,7 +534,7 @@ pub fn list_members(
     Ok(Page::from_overfetch(rows, limit))
 }
 
-fn coordinator_count(conn: &mut AnyConnection, collective_id: &str) -> Result<i64, DbError> {
+fn coordinator_count(conn: &mut AnyConnection, collective_id: &str) -> Result<i64, StoreError> {
     Ok(collective_members::table
         .filter(collective_members::collective_id.eq(collective_id))
         .filter(collective_members::role.eq(MemberRole::Coordinator.as_str()))
@@ -570,10 +547,10 @@ fn load_member(
     collective_id: &str,
     artisan_id: &str,
     expected: &Precondition,
-) -> Result<MemberRow, DbError> {
-    let member = membership(conn, collective_id, artisan_id)?.ok_or(DbError::NotFound)?;
+) -> Result<MemberRow, StoreError> {
+    let member = membership(conn, collective_id, artisan_id)?.ok_or(StoreError::NotFound)?;
     if !expected.admits(member.version) {
-        return Err(DbError::StaleVersion);
+        return Err(StoreError::Stale);
     }
     Ok(member)
 }
@@ -587,17 +564,16 @@ pub fn set_role(
     artisan_id: &str,
     expected: &Precondition,
     role: MemberRole,
-) -> Result<MemberRow, DbError> {
+) -> Result<MemberRow, StoreError> {
     write_tx(conn, |conn| {
         lock(conn, collective_id)?;
         require_coordinator(conn, collective_id, actor)?;
         let mut member = load_member(conn, collective_id, artisan_id, expected)?;
-        if member.role() == MemberRole::Coordinator
-            && role == MemberRole::Member
-            && !may_lose_coordinator(coordinator_count(conn, collective_id)?)
-        {
-            return Err(DbError::Refused(LAST_COORDINATOR));
-        }
+        rules::may_change_membership(
+            member.role(),
+            Some(role),
+            coordinator_count(conn, collective_id)?,
+        )?;
         member.role = role.as_str().to_owned();
         member.version += 1;
         diesel::update(collective_members::table.find((collective_id, artisan_id)))
@@ -618,18 +594,14 @@ pub fn remove_member(
     actor: &str,
     artisan_id: &str,
     expected: &Precondition,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         lock(conn, collective_id)?;
         if actor != artisan_id {
             require_coordinator(conn, collective_id, actor)?;
         }
         let member = load_member(conn, collective_id, artisan_id, expected)?;
-        if member.role() == MemberRole::Coordinator
-            && !may_lose_coordinator(coordinator_count(conn, collective_id)?)
-        {
-            return Err(DbError::Refused(LAST_COORDINATOR));
-        }
+        rules::may_change_membership(member.role(), None, coordinator_count(conn, collective_id)?)?;
         diesel::delete(collective_members::table.find((collective_id, artisan_id)))
             .execute(conn)?;
         Ok(())
@@ -644,7 +616,7 @@ pub fn invite(
     actor: &str,
     artisan_id: &str,
     message: &str,
-) -> Result<InvitationRow, DbError> {
+) -> Result<InvitationRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_current(conn, artisan_id, "artisan_id")?;
         let collective = lock(conn, collective_id)?;
@@ -665,10 +637,7 @@ pub fn invite(
         diesel::insert_into(collective_invitations::table)
             .values(&row)
             .execute(conn)
-            .map_err(|e| match duplicate_as("invitation")(e) {
-                DbError::Duplicate(_) => MembershipRefusal::AlreadyInvited.into(),
-                other => other,
-            })?;
+            .map_err(unless_taken(MembershipRefusal::AlreadyInvited))?;
         Ok(row)
     })
 }
@@ -676,7 +645,7 @@ pub fn invite(
 fn with_collective_names(
     conn: &mut AnyConnection,
     rows: Vec<InvitationRow>,
-) -> Result<Vec<InvitationWithName>, DbError> {
+) -> Result<Vec<InvitationWithName>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.collective_id.as_str()).collect();
     let names: Vec<(String, String)> = collectives::table
         .filter(collectives::id.eq_any(ids))
@@ -711,11 +680,11 @@ pub fn list_invitations(
     status: Option<InvitationStatus>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<InvitationWithName>, DbError> {
+) -> Result<Page<InvitationWithName>, StoreError> {
     let mut query = collective_invitations::table.into_boxed();
     match of {
         InvitationsOf::Collective { id, actor } => {
-            find(conn, id)?.ok_or(DbError::NotFound)?;
+            find(conn, id)?.ok_or(StoreError::NotFound)?;
             require_coordinator(conn, id, actor)?;
             query = query.filter(collective_invitations::collective_id.eq(id.clone()));
         }
@@ -743,19 +712,19 @@ pub fn list_invitations(
 fn load_invitation(
     conn: &mut AnyConnection,
     invitation_id: &str,
-) -> Result<InvitationRow, DbError> {
+) -> Result<InvitationRow, StoreError> {
     collective_invitations::table
         .find(invitation_id)
         .first::<InvitationRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 fn save_invitation(
     conn: &mut AnyConnection,
     row: &mut InvitationRow,
     status: InvitationStatus,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     row.status = status.as_str().to_owned();
     row.answered_at = Some(now());
     row.version += 1;
@@ -777,7 +746,7 @@ pub fn answer_invitation(
     invitation_id: &str,
     actor: &str,
     accept: bool,
-) -> Result<InvitationWithName, DbError> {
+) -> Result<InvitationWithName, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, actor)?;
         let collective_id = load_invitation(conn, invitation_id)?.collective_id;
@@ -785,9 +754,9 @@ pub fn answer_invitation(
         let mut row = load_invitation(conn, invitation_id)?;
         if row.artisan_id != actor {
             return Err(if is_coordinator(conn, &collective_id, actor)? {
-                DbError::Forbidden("only the invited artisan may answer this invitation")
+                MembershipRefusal::NotInvitee.into()
             } else {
-                DbError::NotFound
+                StoreError::NotFound
             });
         }
         let next = row.status().answer(accept)?;
@@ -808,20 +777,20 @@ pub fn withdraw_invitation(
     invitation_id: &str,
     actor: &str,
     expected: &Precondition,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         let collective_id = load_invitation(conn, invitation_id)?.collective_id;
         lock(conn, &collective_id)?;
         let mut row = load_invitation(conn, invitation_id)?;
         if !is_coordinator(conn, &collective_id, actor)? {
             return Err(if row.artisan_id == actor {
-                DbError::Forbidden("decline the invitation instead of withdrawing it")
+                MembershipRefusal::InviteeDeclinesInstead.into()
             } else {
-                DbError::NotFound
+                StoreError::NotFound
             });
         }
         if !expected.admits(row.version) {
-            return Err(DbError::StaleVersion);
+            return Err(StoreError::Stale);
         }
         let next = row.status().withdraw()?;
         save_invitation(conn, &mut row, next)
@@ -835,7 +804,7 @@ pub fn my_applications(
     status: Option<ApplicationStatus>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<ApplicationRow>, DbError> {
+) -> Result<Page<ApplicationRow>, StoreError> {
     let mut query = collective_applications::table
         .filter(collective_applications::artisan_id.eq(artisan_id.to_owned()))
         .into_boxed();
@@ -859,7 +828,7 @@ pub fn withdraw_application(
     application_id: &str,
     actor: &str,
     expected: &Precondition,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         let find_own = |conn: &mut AnyConnection| {
             collective_applications::table
@@ -867,13 +836,13 @@ pub fn withdraw_application(
                 .filter(collective_applications::artisan_id.eq(actor))
                 .first::<ApplicationRow>(conn)
                 .optional()?
-                .ok_or(DbError::NotFound)
+                .ok_or(StoreError::NotFound)
         };
         let collective_id = find_own(conn)?.collective_id;
         lock(conn, &collective_id)?;
         let mut row = find_own(conn)?;
         if !expected.admits(row.version) {
-            return Err(DbError::StaleVersion);
+            return Err(StoreError::Stale);
         }
         row.status = row.status().withdraw()?.as_str().to_owned();
         row.decided_at = Some(now());
@@ -898,7 +867,7 @@ pub fn withdraw_application(
 pub(crate) fn on_account_closed(
     conn: &mut AnyConnection,
     artisan_id: &str,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, StoreError> {
     let mut archived = Vec::new();
     let memberships = collective_members::table
         .filter(collective_members::artisan_id.eq(artisan_id))
@@ -916,12 +885,11 @@ pub(crate) fn on_account_closed(
             members,
         )
         .map_err(|refusal| match refusal {
-            MembershipRefusal::LastCoordinator => DbError::Conflict(format!(
-                "You are the last coordinator of the collective \"{}\" ({}), which has other \
-                 members: make one of them a coordinator before closing your account.",
-                collective.name, collective.id
-            )),
-            other => other.into(),
+            MembershipRefusal::LastCoordinator => MembershipRefusal::LastCoordinatorOf {
+                collective_id: collective.id.clone(),
+                name: collective.name.clone(),
+            },
+            other => other,
         })?;
         diesel::delete(collective_members::table.find((&collective.id, artisan_id)))
             .execute(conn)?;

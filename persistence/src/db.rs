@@ -7,7 +7,7 @@ use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::DbError;
+use crate::StoreError;
 
 /// One connection to either supported database.
 #[derive(diesel::MultiConnection)]
@@ -231,9 +231,26 @@ where
     }
 }
 
-/// Gets a pooled connection, mapping failure to [`DbError::Unavailable`].
-pub fn checkout(pool: &Pool) -> Result<PooledConnection, DbError> {
-    pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
+/// Runs reads that must agree with each other (e.g. payouts and the net
+/// sales they sum to) on one snapshot: a read-only `REPEATABLE READ`
+/// transaction on PostgreSQL; on SQLite a deferred transaction, which in
+/// WAL mode reads one snapshot from its first read on.
+pub fn read_tx<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.transaction(|conn| {
+        if let AnyConnection::Postgresql(pg) = conn {
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
+/// Gets a pooled connection, mapping failure to [`StoreError::Unavailable`].
+pub fn checkout(pool: &Pool) -> Result<PooledConnection, StoreError> {
+    pool.get()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
 /// Runs `work` on a pooled connection. A connection-level failure (the
@@ -244,7 +261,7 @@ pub fn with_connection<T, E>(
     work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
-    E: From<DbError> + ConnectionLost,
+    E: From<StoreError> + ConnectionLost,
 {
     let mut pooled = checkout(pool)?;
     let result = work(&mut pooled.conn);
@@ -259,9 +276,9 @@ pub trait ConnectionLost {
     fn connection_lost(&self) -> bool;
 }
 
-impl ConnectionLost for DbError {
+impl ConnectionLost for StoreError {
     fn connection_lost(&self) -> bool {
-        matches!(self, DbError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 

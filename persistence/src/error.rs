@@ -1,68 +1,107 @@
-//! The outcomes of storage operations that callers must tell apart.
+//! The one error of storage operations: what callers must tell apart, with
+//! no wording of its own. A refusal is the domain's typed decision
+//! ([`domain::Refusal`]); the API gives each its status and words.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use domain::refusal::{
+    AccountRefusal, AgreementRefusal, ExchangeRefusal, MembershipRefusal, PartnershipRefusal,
+    Refusal, RevenueRefusal, WorkshopRefusal,
+};
+use domain::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DbError {
+pub enum StoreError {
     /// The row does not exist (or is not visible to the caller).
     #[error("not found")]
     NotFound,
-    /// The caller's `If-Match` version is not the current one.
+    /// The caller's `If-Match` names no current version.
     #[error("stale version")]
-    StaleVersion,
-    /// A uniqueness rule was broken; the payload names what was duplicated.
-    #[error("duplicate {0}")]
-    Duplicate(&'static str),
-    /// The caller may see the object but not do this to it (→ 403).
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
-    /// An id in the request body names nothing the caller may use; the
-    /// payload names the field (→ 422).
-    #[error("unknown reference in {0}")]
-    UnknownReference(&'static str),
-    /// Well-formed input that breaks a rule only the stored state can
-    /// tell (→ 422 naming the fields).
+    Stale,
+    /// A domain rule refused the change.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    /// Well-formed input that breaks a rule only the stored state can tell
+    /// (an id naming nothing, a date outside every agreement, …).
     #[error("invalid: {0:?}")]
-    Invalid(domain::FieldErrors),
-    /// A state rule refused the change, with a message that names what
-    /// blocks it (→ 409).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A state rule refused the change (e.g. removing the last
-    /// coordinator); the payload says which, for the client.
-    #[error("refused: {0}")]
-    Refused(&'static str),
+    Invalid(FieldErrors),
+    /// Stored data this code cannot read (a bug, never the caller's fault).
+    #[error("corrupt: {0}")]
+    Corrupt(&'static str),
     /// No connection could be had (database unreachable or pool exhausted).
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Query(DieselError),
+    Db(DieselError),
 }
 
-impl From<domain::FieldErrors> for DbError {
-    fn from(errors: domain::FieldErrors) -> Self {
-        DbError::Invalid(errors)
+impl From<FieldErrors> for StoreError {
+    fn from(errors: FieldErrors) -> Self {
+        StoreError::Invalid(errors)
     }
 }
 
-impl From<DieselError> for DbError {
+impl From<domain::FieldError> for StoreError {
+    fn from(error: domain::FieldError) -> Self {
+        StoreError::Invalid(error.into())
+    }
+}
+
+impl From<domain::refusal::Denied> for StoreError {
+    fn from(denied: domain::refusal::Denied) -> Self {
+        match denied {
+            domain::refusal::Denied::Refused(refusal) => StoreError::Refused(refusal),
+            domain::refusal::Denied::Invalid(errors) => StoreError::Invalid(errors),
+        }
+    }
+}
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        StoreError::Refused(refusal)
+    }
+}
+
+macro_rules! refusals {
+    ($($inner:ty),* $(,)?) => {
+        $(impl From<$inner> for StoreError {
+            fn from(refusal: $inner) -> Self {
+                StoreError::Refused(refusal.into())
+            }
+        })*
+    };
+}
+
+refusals!(
+    AccountRefusal,
+    AgreementRefusal,
+    ExchangeRefusal,
+    MembershipRefusal,
+    PartnershipRefusal,
+    RevenueRefusal,
+    WorkshopRefusal,
+);
+
+impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {
-            DieselError::NotFound => DbError::NotFound,
+            DieselError::NotFound => StoreError::NotFound,
             lost if crate::db::is_connection_failure(&lost) => {
-                DbError::Unavailable(lost.to_string())
+                StoreError::Unavailable(lost.to_string())
             }
-            other => DbError::Query(other),
+            other => StoreError::Db(other),
         }
     }
 }
 
-/// Maps a unique violation to [`DbError::Duplicate`] naming `what`.
-pub(crate) fn duplicate_as(what: &'static str) -> impl Fn(DieselError) -> DbError {
+/// Maps a unique violation to the refusal it means (`taken`); any other
+/// error as usual.
+pub(crate) fn unless_taken(
+    taken: impl Into<Refusal> + Clone,
+) -> impl Fn(DieselError) -> StoreError {
     move |error| match error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            DbError::Duplicate(what)
+            StoreError::Refused(taken.clone().into())
         }
-        other => DbError::from(other),
+        other => StoreError::from(other),
     }
 }

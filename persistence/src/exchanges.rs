@@ -10,13 +10,13 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::exchange::{
-    Action, ExchangeKind, ExchangeStatus, Proposal, Refusal, SessionStatus, Side,
+    Action, ExchangeKind, ExchangeRefusal, ExchangeStatus, Proposal, SessionStatus, Side,
 };
 
 use crate::reviews::{self, NewReview, ReviewRow};
 use crate::schema::{exchange_sessions, exchanges, time_ledger};
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = exchanges)]
@@ -116,7 +116,7 @@ pub(crate) fn transfer(
     payee: &str,
     minutes: i64,
     reason: &Reason<'_>,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     let at = now();
     let (session_id, registration_id) = match reason {
         Reason::Session(id) => (Some((*id).to_owned()), None),
@@ -145,7 +145,7 @@ pub fn propose(
     proposer: &str,
     partner_id: &str,
     proposal: &Proposal,
-) -> Result<ExchangeRow, DbError> {
+) -> Result<ExchangeRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, proposer)?;
         users::hold_current(conn, partner_id, "partner_id")?;
@@ -158,7 +158,7 @@ fn insert_proposal(
     proposer: &str,
     partner_id: &str,
     proposal: &Proposal,
-) -> Result<ExchangeRow, DbError> {
+) -> Result<ExchangeRow, StoreError> {
     let at = now();
     let row = ExchangeRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -181,7 +181,7 @@ fn insert_proposal(
 }
 
 /// The exchange if `viewer` is one of its parties.
-pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
     exchanges::table
         .find(id)
         .filter(
@@ -191,11 +191,11 @@ pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<Exchange
         )
         .first::<ExchangeRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Touches the exchange row (serialising changes), then reads it.
-fn lock(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, DbError> {
+fn lock(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
     diesel::update(exchanges::table.find(id))
         .set(exchanges::updated_at.eq(exchanges::updated_at))
         .execute(conn)?;
@@ -208,15 +208,12 @@ pub fn act(
     id: &str,
     viewer: &str,
     action: Action,
-) -> Result<ExchangeRow, DbError> {
+) -> Result<ExchangeRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, viewer)?;
         let mut row = lock(conn, id, viewer)?;
-        let side = row.side(viewer).ok_or(DbError::NotFound)?;
-        let next = row.status().after(action, side).map_err(|r| match r {
-            Refusal::WrongParty(why) => DbError::Forbidden(why),
-            Refusal::WrongStatus(why) => DbError::Refused(why),
-        })?;
+        let side = row.side(viewer).ok_or(StoreError::NotFound)?;
+        let next = row.status().after(action, side)?;
         set_status(conn, &mut row, next)?;
         Ok(row)
     })
@@ -229,7 +226,7 @@ pub fn list(
     status: Option<ExchangeStatus>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<ExchangeRow>, DbError> {
+) -> Result<Page<ExchangeRow>, StoreError> {
     let mut query = exchanges::table
         .filter(
             exchanges::proposer_id
@@ -251,7 +248,10 @@ pub fn list(
 }
 
 /// The sessions of the given exchanges, oldest first.
-pub fn sessions_of(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<SessionRow>, DbError> {
+pub fn sessions_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<SessionRow>, StoreError> {
     Ok(exchange_sessions::table
         .filter(exchange_sessions::exchange_id.eq_any(ids))
         .order(exchange_sessions::id.asc())
@@ -273,24 +273,16 @@ pub fn record_session(
     exchange_id: &str,
     viewer: &str,
     session: &NewSession<'_>,
-) -> Result<SessionRow, DbError> {
+) -> Result<SessionRow, StoreError> {
     write_tx(conn, |conn| {
         let exchange = lock(conn, exchange_id, viewer)?;
-        if !exchange.status().holds_sessions() {
-            return Err(DbError::Refused(
-                "sessions are recorded while the exchange is accepted",
-            ));
-        }
-        if exchange.side(session.taught_by).is_none() {
-            return Err(DbError::UnknownReference("taught_by"));
-        }
-        if !exchange
+        let teaches = exchange
             .teaches(session.taught_by)
             .iter()
-            .any(|s| s == session.skill)
-        {
-            return Err(DbError::UnknownReference("skill"));
-        }
+            .any(|s| s == session.skill);
+        exchange
+            .status()
+            .may_record_session(exchange.side(session.taught_by), teaches)?;
         let row = SessionRow {
             id: uuid::Uuid::now_v7().to_string(),
             exchange_id: exchange_id.to_owned(),
@@ -318,7 +310,7 @@ pub fn confirm_session(
     exchange_id: &str,
     session_id: &str,
     viewer: &str,
-) -> Result<SessionRow, DbError> {
+) -> Result<SessionRow, StoreError> {
     write_tx(conn, |conn| {
         let exchange = lock(conn, exchange_id, viewer)?;
         let mut session = exchange_sessions::table
@@ -326,20 +318,11 @@ pub fn confirm_session(
             .filter(exchange_sessions::exchange_id.eq(exchange_id))
             .first::<SessionRow>(conn)
             .optional()?
-            .ok_or(DbError::NotFound)?;
-        if session.recorded_by == viewer {
-            return Err(DbError::Forbidden(
-                "the other party confirms a session, not the one who recorded it",
-            ));
-        }
-        if session.status == SessionStatus::Confirmed.as_str() {
-            return Err(DbError::Refused("this session is already confirmed"));
-        }
-        if !exchange.status().holds_sessions() {
-            return Err(DbError::Refused(
-                "sessions are confirmed while the exchange is accepted",
-            ));
-        }
+            .ok_or(StoreError::NotFound)?;
+        let current = SessionStatus::parse(&session.status).unwrap_or(SessionStatus::Confirmed);
+        exchange
+            .status()
+            .may_confirm_session(session.recorded_by == viewer, current)?;
         session.status = SessionStatus::Confirmed.as_str().to_owned();
         session.confirmed_at = Some(now());
         diesel::update(exchange_sessions::table.find(session_id))
@@ -366,13 +349,11 @@ pub fn review(
     viewer: &str,
     rating: i16,
     comment: &str,
-) -> Result<ReviewRow, DbError> {
+) -> Result<ReviewRow, StoreError> {
     write_tx(conn, |conn| {
         let exchange = lock(conn, exchange_id, viewer)?;
         if exchange.status() != ExchangeStatus::Completed {
-            return Err(DbError::Refused(
-                "reviews are written once the exchange is completed",
-            ));
+            return Err(ExchangeRefusal::NotCompleted.into());
         }
         reviews::insert(
             conn,
@@ -384,10 +365,6 @@ pub fn review(
                 comment,
             },
         )
-        .map_err(|e| match e {
-            DbError::Duplicate(_) => DbError::Refused("you have already reviewed this exchange"),
-            other => other,
-        })
     })
 }
 
@@ -397,7 +374,7 @@ pub fn ledger(
     artisan: &str,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<(Page<LedgerRow>, i64), DbError> {
+) -> Result<(Page<LedgerRow>, i64), StoreError> {
     let mut query = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan.to_owned()))
         .into_boxed();
@@ -421,7 +398,10 @@ pub fn ledger(
 /// Closing an account (part of `closure::close_account`, in its
 /// transaction): every open exchange of the person ends
 /// ([`ExchangeStatus::on_account_closed`]).
-pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+pub(crate) fn on_account_closed(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+) -> Result<(), StoreError> {
     let open = [
         ExchangeStatus::Proposed.as_str(),
         ExchangeStatus::Accepted.as_str(),
@@ -452,7 +432,7 @@ fn set_status(
     conn: &mut AnyConnection,
     row: &mut ExchangeRow,
     next: ExchangeStatus,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     row.status = next.as_str().to_owned();
     row.version += 1;
     row.updated_at = now();

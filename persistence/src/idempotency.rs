@@ -10,7 +10,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::autocommit_write;
 use crate::schema::idempotency_keys;
-use crate::{now, AnyConnection, DbError};
+use crate::{now, AnyConnection, StoreError};
 
 /// How long a completed key is remembered (at least 24 h by contract).
 pub const RETENTION: Duration = Duration::hours(48);
@@ -74,7 +74,7 @@ pub fn reserve(
     principal: &str,
     key: &str,
     request_hash: &str,
-) -> Result<Reservation, DbError> {
+) -> Result<Reservation, StoreError> {
     autocommit_write(conn, |conn| reserve_now(conn, principal, key, request_hash))
 }
 
@@ -83,7 +83,7 @@ fn reserve_now(
     principal: &str,
     key: &str,
     request_hash: &str,
-) -> Result<Reservation, DbError> {
+) -> Result<Reservation, StoreError> {
     let at = now();
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
@@ -151,7 +151,7 @@ pub fn complete(
     principal: &str,
     key: &str,
     response: &StoredResponse,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     autocommit_write(conn, |conn| {
         diesel::update(key_filter(principal, key))
             .set((
@@ -166,7 +166,7 @@ pub fn complete(
 }
 
 /// Frees a reserved key after the operation failed, so a retry runs anew.
-pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), DbError> {
+pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), StoreError> {
     autocommit_write(conn, |conn| {
         diesel::delete(key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")))
             .execute(conn)
@@ -175,7 +175,7 @@ pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(
 }
 
 /// Deletes keys past their retention; returns how many.
-pub fn purge_expired(conn: &mut AnyConnection) -> Result<usize, DbError> {
+pub fn purge_expired(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     Ok(autocommit_write(conn, |conn| {
         diesel::delete(
             idempotency_keys::table.filter(idempotency_keys::created_at.lt(now() - RETENTION)),

@@ -31,7 +31,7 @@ pub mod users;
 pub mod workshops;
 
 pub use db::{connect_pool, run_migrations, write_tx, AnyConnection, Pool, PoolOptions};
-pub use error::DbError;
+pub use error::StoreError;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 

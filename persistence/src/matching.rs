@@ -17,7 +17,7 @@ use domain::matching::{tiers, Seeker, Tier};
 use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans};
 use crate::skill_index;
-use crate::{AnyConnection, DbError, Page};
+use crate::{AnyConnection, Page, StoreError};
 
 pub use domain::matching::Mode;
 
@@ -44,7 +44,7 @@ pub struct After {
 /// `artisan_tags (artisan_id)` index: filtering on `kind` as well would let
 /// SQLite's planner pick the primary key's `kind` prefix and scan every tag
 /// of that kind.
-fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<String>), DbError> {
+fn my_skills(conn: &mut AnyConnection, me: &str) -> Result<(Vec<String>, Vec<String>), StoreError> {
     let tags: Vec<(String, String)> = artisan_tags::table
         .filter(artisan_tags::artisan_id.eq(me))
         .select((artisan_tags::kind, artisan_tags::value))
@@ -69,7 +69,7 @@ fn first_ids(
     after_id: Option<&str>,
     take: usize,
     per_query: usize,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, StoreError> {
     let mut ids = Vec::new();
     for chunk in tier.ordinals.chunks(per_query) {
         let chunk: Vec<i64> = chunk.iter().map(|&o| o as i64).collect();
@@ -97,7 +97,7 @@ fn ranked(
     tiers: &[Tier],
     after: Option<&After>,
     take: usize,
-) -> Result<Vec<(String, i64, bool)>, DbError> {
+) -> Result<Vec<(String, i64, bool)>, StoreError> {
     let mut page = Vec::new();
     for tier in tiers {
         if page.len() == take {
@@ -124,7 +124,7 @@ pub fn matches(
     mode: Mode,
     after: Option<&After>,
     limit: i64,
-) -> Result<Page<Match>, DbError> {
+) -> Result<Page<Match>, StoreError> {
     let (wanted, offered) = my_skills(conn, me)?;
     if wanted.is_empty() || (mode == Mode::Reciprocal && offered.is_empty()) {
         return Ok(Page::from_overfetch(Vec::new(), limit));

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use domain::ids::OrganizationId;
 
 use crate::schema::organizations;
-use crate::{now, AnyConnection, DbError, Page};
+use crate::{now, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = organizations)]
@@ -28,7 +28,10 @@ pub struct NewOrganization {
     pub description: String,
 }
 
-pub fn create(conn: &mut AnyConnection, new: NewOrganization) -> Result<OrganizationRow, DbError> {
+pub fn create(
+    conn: &mut AnyConnection,
+    new: NewOrganization,
+) -> Result<OrganizationRow, StoreError> {
     let at = now();
     let row = OrganizationRow {
         id: OrganizationId::new().to_string(),
@@ -46,7 +49,7 @@ pub fn create(conn: &mut AnyConnection, new: NewOrganization) -> Result<Organiza
     Ok(row)
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<OrganizationRow>, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<OrganizationRow>, StoreError> {
     Ok(organizations::table
         .find(id)
         .first::<OrganizationRow>(conn)
@@ -58,7 +61,7 @@ pub fn list(
     conn: &mut AnyConnection,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<OrganizationRow>, DbError> {
+) -> Result<Page<OrganizationRow>, StoreError> {
     let mut query = organizations::table.into_boxed();
     if let Some(id) = before_id {
         query = query.filter(organizations::id.lt(id.to_owned()));

@@ -7,7 +7,7 @@ use domain::webhook::EventType;
 use serde_json::Value;
 
 use crate::schema::outbox;
-use crate::{now, AnyConnection, DbError};
+use crate::{now, AnyConnection, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = outbox)]
@@ -19,7 +19,11 @@ pub struct OutboxRow {
 }
 
 /// Appends an event; call it inside the change's transaction.
-pub fn record(conn: &mut AnyConnection, event: EventType, payload: &Value) -> Result<(), DbError> {
+pub fn record(
+    conn: &mut AnyConnection,
+    event: EventType,
+    payload: &Value,
+) -> Result<(), StoreError> {
     let row = OutboxRow {
         id: uuid::Uuid::now_v7().to_string(),
         event_type: event.as_str().to_owned(),
@@ -34,7 +38,7 @@ pub fn record(conn: &mut AnyConnection, event: EventType, payload: &Value) -> Re
 
 /// Events of one type, oldest first (for inspection and tests; delivery
 /// comes with the webhook workers).
-pub fn of_type(conn: &mut AnyConnection, event: EventType) -> Result<Vec<OutboxRow>, DbError> {
+pub fn of_type(conn: &mut AnyConnection, event: EventType) -> Result<Vec<OutboxRow>, StoreError> {
     Ok(outbox::table
         .filter(outbox::event_type.eq(event.as_str()))
         .order(outbox::id.asc())

@@ -17,15 +17,17 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{CollectiveStatus, MemberRole};
 use domain::partnership::{
-    party_status_at, read_horizon, PartnershipKind, PartnershipStatus, PartnershipText,
-    PartnershipTextPatch, PartyStatus, Reach, Standing,
+    party_status_at, read_horizon, PartnershipKind, PartnershipRefusal, PartnershipStatus,
+    PartnershipText, PartnershipTextPatch, PartyStatus, Reach, Standing,
 };
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
+use domain::FieldError;
 
+use crate::error::unless_taken;
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, DbError, Page};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = partnerships)]
@@ -146,6 +148,16 @@ fn visible_to(viewer: &str, reach: Reach) -> Visible {
     ))
 }
 
+/// The partnership, whoever looks (for internal steps that already hold
+/// its lock).
+pub(crate) fn find_row(conn: &mut AnyConnection, id: &str) -> Result<PartnershipRow, StoreError> {
+    partnerships::table
+        .find(id)
+        .first::<PartnershipRow>(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
 /// The partnership if the viewer reaches it this far (`NotFound`
 /// otherwise: never reveal that it exists).
 pub(crate) fn find_visible(
@@ -153,7 +165,7 @@ pub(crate) fn find_visible(
     id: &str,
     viewer: &Viewer,
     reach: Reach,
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     let mut query = partnerships::table
         .filter(partnerships::id.eq(id.to_owned()))
         .into_boxed();
@@ -163,14 +175,14 @@ pub(crate) fn find_visible(
     query
         .first::<PartnershipRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 /// The viewer's collective memberships: (collective id, role).
 fn memberships_of(
     conn: &mut AnyConnection,
     viewer: &Viewer,
-) -> Result<Vec<(String, MemberRole)>, DbError> {
+) -> Result<Vec<(String, MemberRole)>, StoreError> {
     let rows: Vec<(String, String)> = collective_members::table
         .filter(collective_members::artisan_id.eq(&viewer.id))
         .select((collective_members::collective_id, collective_members::role))
@@ -220,13 +232,13 @@ pub fn horizon(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-) -> Result<Option<NaiveDateTime>, DbError> {
+) -> Result<Option<NaiveDateTime>, StoreError> {
     if viewer.admin {
         return Ok(None);
     }
     let memberships = memberships_of(conn, viewer)?;
     let parties = parties(conn, partnership_id)?;
-    horizon_among(&parties, viewer, &memberships).ok_or(DbError::NotFound)
+    horizon_among(&parties, viewer, &memberships).ok_or(StoreError::NotFound)
 }
 
 /// The parties of the given partnerships as the viewer sees them: as they
@@ -237,7 +249,7 @@ pub fn parties_seen_by(
     conn: &mut AnyConnection,
     ids: &[String],
     viewer: &Viewer,
-) -> Result<Vec<Party>, DbError> {
+) -> Result<Vec<Party>, StoreError> {
     let parties = parties_of(conn, ids)?;
     if viewer.admin {
         return Ok(parties);
@@ -271,7 +283,7 @@ pub fn parties_seen_by(
 }
 
 /// The parties of the given partnerships, with names, oldest first.
-pub fn parties_of(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Party>, DbError> {
+pub fn parties_of(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Party>, StoreError> {
     let rows = partnership_parties::table
         .left_join(artisans::table)
         .left_join(collectives::table)
@@ -296,7 +308,7 @@ fn coordinates(
     conn: &mut AnyConnection,
     collective_id: &str,
     actor: &str,
-) -> Result<bool, DbError> {
+) -> Result<bool, StoreError> {
     Ok(collective_members::table
         .find((collective_id, actor))
         .select(collective_members::role)
@@ -311,7 +323,7 @@ pub(crate) fn speaks_for(
     conn: &mut AnyConnection,
     party: &PartyRow,
     actor: &str,
-) -> Result<bool, DbError> {
+) -> Result<bool, StoreError> {
     match (&party.artisan_id, &party.collective_id) {
         (Some(artisan), _) => Ok(artisan == actor),
         (None, Some(collective)) => coordinates(conn, collective, actor),
@@ -322,7 +334,7 @@ pub(crate) fn speaks_for(
 pub(crate) fn parties(
     conn: &mut AnyConnection,
     partnership_id: &str,
-) -> Result<Vec<PartyRow>, DbError> {
+) -> Result<Vec<PartyRow>, StoreError> {
     Ok(partnership_parties::table
         .filter(partnership_parties::partnership_id.eq(partnership_id))
         .order(partnership_parties::id.asc())
@@ -335,7 +347,7 @@ pub(crate) fn spoken_for(
     conn: &mut AnyConnection,
     partnership_id: &str,
     actor: &str,
-) -> Result<Vec<PartyRow>, DbError> {
+) -> Result<Vec<PartyRow>, StoreError> {
     let mut out = Vec::new();
     for party in parties(conn, partnership_id)? {
         if party.status() == PartyStatus::Accepted && speaks_for(conn, &party, actor)? {
@@ -352,15 +364,12 @@ pub(crate) fn acting_party(
     conn: &mut AnyConnection,
     partnership: &PartnershipRow,
     actor: &str,
-) -> Result<PartyRow, DbError> {
+) -> Result<PartyRow, StoreError> {
     spoken_for(conn, &partnership.id, actor)?
         .into_iter()
         .next()
-        .ok_or(NOT_A_PARTY)
+        .ok_or(PartnershipRefusal::NotAcceptedParty.into())
 }
-
-pub(crate) const NOT_A_PARTY: DbError =
-    DbError::Forbidden("only an accepted party of this partnership may do this");
 
 /// Touches the partnership row (serialising changes) and then reads it,
 /// so what the caller sees is the state no concurrent change can alter
@@ -370,14 +379,14 @@ pub(crate) fn lock(
     id: &str,
     viewer: &Viewer,
     reach: Reach,
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     touch(conn, id)?;
     find_visible(conn, id, viewer, reach)
 }
 
 /// Serialises changes to one partnership (a row lock on PostgreSQL; SQLite
 /// has one writer anyway).
-fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     diesel::update(partnerships::table.find(id))
         .set(partnerships::updated_at.eq(partnerships::updated_at))
         .execute(conn)?;
@@ -390,7 +399,7 @@ fn insert_party(
     invitee: &Invitee,
     status: PartyStatus,
     invited_by: &str,
-) -> Result<PartyRow, DbError> {
+) -> Result<PartyRow, StoreError> {
     hold_invitee(conn, invitee)?;
     let (artisan_id, collective_id) = match invitee {
         Invitee::Artisan(id) => (Some(id.clone()), None),
@@ -411,12 +420,7 @@ fn insert_party(
     diesel::insert_into(partnership_parties::table)
         .values(&row)
         .execute(conn)
-        .map_err(|e| match crate::error::duplicate_as("party")(e) {
-            DbError::Duplicate(_) => {
-                DbError::Refused("this artisan or collective is already a party")
-            }
-            other => other,
-        })?;
+        .map_err(unless_taken(PartnershipRefusal::AlreadyAParty))?;
     Ok(row)
 }
 
@@ -424,7 +428,7 @@ fn insert_party(
 /// close (or be archived) meanwhile: an artisan's account
 /// ([`users::hold_current`]), or a collective's row, which must be active.
 /// Unknown, closed or archived → 422 naming the field.
-fn hold_invitee(conn: &mut AnyConnection, invitee: &Invitee) -> Result<(), DbError> {
+fn hold_invitee(conn: &mut AnyConnection, invitee: &Invitee) -> Result<(), StoreError> {
     match invitee {
         Invitee::Artisan(id) => users::hold_current(conn, id, "artisan_id"),
         Invitee::Collective(id) => {
@@ -438,7 +442,7 @@ fn hold_invitee(conn: &mut AnyConnection, invitee: &Invitee) -> Result<(), DbErr
                 .optional()?;
             match status.as_deref().and_then(CollectiveStatus::parse) {
                 Some(CollectiveStatus::Active) => Ok(()),
-                _ => Err(DbError::UnknownReference("collective_id")),
+                _ => Err(FieldError::unknown("collective_id").into()),
             }
         }
     }
@@ -452,7 +456,7 @@ pub fn create(
     text: &PartnershipText,
     creator: &str,
     invitees: &[Invitee],
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     let at = now();
     let row = PartnershipRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -488,7 +492,7 @@ pub fn find(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     find_visible(conn, id, viewer, Reach::Read)
 }
 
@@ -500,7 +504,7 @@ pub fn list(
     kind: Option<PartnershipKind>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<PartnershipRow>, DbError> {
+) -> Result<Page<PartnershipRow>, StoreError> {
     let mut query = partnerships::table
         .filter(visible_to(&viewer.id, Reach::Read))
         .into_boxed();
@@ -524,7 +528,7 @@ fn set_status(
     conn: &mut AnyConnection,
     row: &mut PartnershipRow,
     status: PartnershipStatus,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     if row.status() != status {
         row.status = status.as_str().to_owned();
         row.version += 1;
@@ -549,32 +553,18 @@ pub fn answer(
     party_id: &str,
     viewer: &Viewer,
     accept: bool,
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, &viewer.id)?;
         let mut partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         let party = parties(conn, partnership_id)?
             .into_iter()
             .find(|p| p.id == party_id)
-            .ok_or(DbError::NotFound)?;
-        if !speaks_for(conn, &party, &viewer.id)? {
-            return Err(DbError::Forbidden(
-                "only the invited party may answer this invitation",
-            ));
-        }
-        if party.status() != PartyStatus::Invited {
-            return Err(DbError::Refused(
-                "this invitation has already been answered",
-            ));
-        }
-        if !partnership.status().is_open() {
-            return Err(DbError::Refused("this partnership has ended"));
-        }
-        let status = if accept {
-            PartyStatus::Accepted
-        } else {
-            PartyStatus::Declined
-        };
+            .ok_or(StoreError::NotFound)?;
+        let speaks = speaks_for(conn, &party, &viewer.id)?;
+        let status = party
+            .status()
+            .answer(speaks, partnership.status(), accept)?;
         diesel::update(partnership_parties::table.find(party_id))
             .set((
                 partnership_parties::status.eq(status.as_str()),
@@ -605,15 +595,13 @@ pub fn add_party(
     partnership_id: &str,
     viewer: &Viewer,
     invitee: &Invitee,
-) -> Result<PartyRow, DbError> {
+) -> Result<PartyRow, StoreError> {
     write_tx(conn, |conn| {
         // The invitee before the partnership: the order a closure takes.
         hold_invitee(conn, invitee)?;
         let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         acting_party(conn, &partnership, &viewer.id)?;
-        if !partnership.status().is_open() {
-            return Err(DbError::Refused("this partnership has ended"));
-        }
+        partnership.status().require_open()?;
         insert_party(
             conn,
             partnership_id,
@@ -625,17 +613,14 @@ pub fn add_party(
 }
 
 /// An accepted party edits the text or ends the partnership.
-pub fn update<E>(
+pub fn update(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
     expected: &Precondition,
     text: PartnershipTextPatch,
     status: Option<PartnershipStatus>,
-) -> Result<PartnershipRow, E>
-where
-    E: From<DbError> + From<diesel::result::Error> + From<domain::FieldErrors>,
-{
+) -> Result<PartnershipRow, StoreError> {
     write_tx(conn, |conn| {
         let mut row = lock(conn, partnership_id, viewer, Reach::Read)?;
         acting_party(conn, &row, &viewer.id)?;
@@ -643,15 +628,10 @@ where
         let mut current = row.text();
         text.apply(&mut current)?;
         if !expected.admits(row.version) {
-            return Err(DbError::StaleVersion.into());
+            return Err(StoreError::Stale);
         }
         if let Some(next) = status {
-            if !row.status().may_become(next) {
-                return Err(DbError::Refused(
-                    "a partnership cannot move to that status from its current one",
-                )
-                .into());
-            }
+            row.status().change_to(next)?;
         }
         row.title = current.title;
         row.description = current.description;
@@ -681,24 +661,16 @@ pub fn leave(
     partnership_id: &str,
     party_id: &str,
     viewer: &Viewer,
-) -> Result<PartnershipRow, DbError> {
+) -> Result<PartnershipRow, StoreError> {
     write_tx(conn, |conn| {
         let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
         let party = parties(conn, partnership_id)?
             .into_iter()
             .find(|p| p.id == party_id)
-            .ok_or(DbError::NotFound)?;
-        if !speaks_for(conn, &party, &viewer.id)? {
-            return Err(DbError::Forbidden("only the party itself may leave"));
-        }
-        if party.status() != PartyStatus::Accepted {
-            return Err(DbError::Refused("only an accepted party can leave"));
-        }
-        if crate::agreements::names_party_in_force(conn, party_id)? {
-            return Err(DbError::Refused(
-                "an active agreement names this party; it can leave once that agreement is terminated",
-            ));
-        }
+            .ok_or(StoreError::NotFound)?;
+        let speaks = speaks_for(conn, &party, &viewer.id)?;
+        let named = crate::agreements::names_party_in_force(conn, party_id)?;
+        party.status().leave(speaks, named)?;
         mark_left(conn, party_id)?;
         crate::agreements::activate_fully_signed(conn, partnership_id, &viewer.id)?;
         Ok(partnership)
@@ -706,7 +678,7 @@ pub fn leave(
 }
 
 /// Marks a party as having left, now.
-pub(crate) fn mark_left(conn: &mut AnyConnection, party_id: &str) -> Result<(), DbError> {
+pub(crate) fn mark_left(conn: &mut AnyConnection, party_id: &str) -> Result<(), StoreError> {
     set_party_status(conn, party_id, PartyStatus::Left)
 }
 
@@ -714,7 +686,7 @@ fn set_party_status(
     conn: &mut AnyConnection,
     party_id: &str,
     status: PartyStatus,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     let at = now();
     diesel::update(partnership_parties::table.find(party_id))
         .set((
@@ -741,7 +713,7 @@ pub enum PartyOwner {
 pub(crate) fn on_parties_gone(
     conn: &mut AnyConnection,
     owners: &[PartyOwner],
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<String>, StoreError> {
     let artisans: Vec<&str> = owners
         .iter()
         .filter_map(|o| match o {

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::reviews;
-use crate::{AnyConnection, DbError, Page};
+use crate::{AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct ReviewRow {
@@ -22,7 +22,7 @@ pub fn list_for_subject(
     subject_id: &str,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<ReviewRow>, DbError> {
+) -> Result<Page<ReviewRow>, StoreError> {
     let mut query = reviews::table
         .filter(reviews::subject_id.eq(subject_id.to_owned()))
         .into_boxed();
@@ -47,11 +47,12 @@ pub struct NewReview<'a> {
 
 /// Records a review and folds it into the subject's rating in the same
 /// transaction, so the profile's average and count always match the rows.
-/// A second review by the same reviewer of the same exchange →
-/// `Duplicate("review")`.
-pub fn insert(conn: &mut AnyConnection, review: NewReview<'_>) -> Result<ReviewRow, DbError> {
-    use crate::error::duplicate_as;
+/// A second review by the same reviewer of the same exchange is refused
+/// (`AlreadyReviewed`).
+pub fn insert(conn: &mut AnyConnection, review: NewReview<'_>) -> Result<ReviewRow, StoreError> {
+    use crate::error::unless_taken;
     use crate::schema::artisans;
+    use domain::refusal::ExchangeRefusal;
 
     let row = ReviewRow {
         id: domain::ids::ReviewId::new().to_string(),
@@ -74,7 +75,7 @@ pub fn insert(conn: &mut AnyConnection, review: NewReview<'_>) -> Result<ReviewR
                 reviews::created_at.eq(row.created_at),
             ))
             .execute(conn)
-            .map_err(duplicate_as("review"))?;
+            .map_err(unless_taken(ExchangeRefusal::AlreadyReviewed))?;
         diesel::update(artisans::table.find(&row.subject_id))
             .set((
                 artisans::rating_sum.eq(artisans::rating_sum + i64::from(row.rating)),

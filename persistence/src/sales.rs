@@ -11,15 +11,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use domain::agreement::{AgreementKind, AgreementStatus, Recipient, Terms};
-use domain::allocation::{allocate, refund as refund_lines, Cumulative};
 use domain::partnership::Reach;
-use domain::sale::{Channel, SaleFields};
-use domain::{FieldError, FieldErrors};
+use domain::sale::{decide_refund, decide_sale, Channel, SaleContext, SaleFields, Split};
 
 use crate::agreements::AgreementRow;
+use crate::db::read_tx;
 use crate::partnerships::{self, Viewer};
-use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales};
-use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, DbError, Page};
+use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
+use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = sales)]
@@ -86,7 +85,7 @@ pub fn in_force(
     conn: &mut AnyConnection,
     partnership_id: &str,
     day: NaiveDate,
-) -> Result<Option<AgreementRow>, DbError> {
+) -> Result<Option<AgreementRow>, StoreError> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
@@ -111,6 +110,20 @@ pub fn in_force(
         .optional()?)
 }
 
+/// The end of the partnership's last settled period, if any: nothing
+/// that occurred before it may be recorded any more.
+pub(crate) fn settled_until(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+) -> Result<Option<NaiveDate>, StoreError> {
+    Ok(settlements::table
+        .filter(settlements::partnership_id.eq(partnership_id))
+        .order(settlements::period_end.desc())
+        .select(settlements::period_end)
+        .first::<NaiveDate>(conn)
+        .optional()?)
+}
+
 /// A sale to record.
 #[derive(Debug, Clone)]
 pub struct NewSale {
@@ -128,10 +141,10 @@ fn insert_lines(
     refund_id: Option<&str>,
     terms: &Terms,
     amounts: &[i64],
-) -> Result<Vec<LineRow>, DbError> {
+) -> Result<Vec<LineRow>, StoreError> {
     let at = now();
     let mut out = Vec::with_capacity(amounts.len());
-    for (i, (&amount, share)) in amounts.iter().zip(&terms.revenue_split.shares).enumerate() {
+    for (i, (&amount, share)) in amounts.iter().zip(terms.shares()).enumerate() {
         if amount == 0 {
             continue;
         }
@@ -189,7 +202,7 @@ fn totals(
     conn: &mut AnyConnection,
     agreement_id: &str,
     shares: usize,
-) -> Result<Vec<i64>, DbError> {
+) -> Result<Vec<i64>, StoreError> {
     let mut held: Vec<(i32, i64)> = allocation_totals::table
         .filter(allocation_totals::agreement_id.eq(agreement_id))
         .order(allocation_totals::share_index.asc())
@@ -216,67 +229,41 @@ fn totals(
 
 /// An accepted party records a sale; it is split among the recipients of
 /// the agreement in force at `occurred_at`.
-pub fn record<E>(
+pub fn record(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
     sale: &NewSale,
-) -> Result<SaleView, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<SaleView, StoreError> {
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
-        // Ids in a body name what exists (SPEC §2). Market events open with
-        // SPEC §8; until then no event id names one.
-        if sale.fields.event_id.is_some() {
-            return Err(FieldErrors::from(FieldError::new(
-                "event_id",
-                "unknown",
-                "names no market event",
-            ))
-            .into());
-        }
         let day = sale.occurred_at.date();
-        if crate::settlements::settled_until(conn, partnership_id)?.is_some_and(|end| day < end) {
-            return Err(DbError::Refused(
-                "this sale is dated inside a settled period; settled periods do not change",
-            )
-            .into());
-        }
-        let Some(agreement) = in_force(conn, partnership_id, day)? else {
-            return Err(FieldErrors::from(FieldError::new(
-                "occurred_at",
-                "no_agreement",
-                format!("no agreement of this partnership is in force on {day}"),
-            ))
-            .into());
-        };
-        if agreement.currency != sale.fields.currency.code() {
-            return Err(FieldErrors::from(FieldError::new(
-                "currency",
-                "currency_mismatch",
-                format!(
-                    "the agreement in force on {day} splits revenue in {}",
-                    agreement.currency
-                ),
-            ))
-            .into());
-        }
-        let terms = agreement.terms()?;
+        let settled_until = settled_until(conn, partnership_id)?;
+        let agreement = in_force(conn, partnership_id, day)?;
+        let terms = agreement.as_ref().map(AgreementRow::terms).transpose()?;
         let bps: Vec<i64> = terms
-            .revenue_split
-            .shares
             .iter()
-            .map(|s| s.share_bps)
+            .flat_map(|t| t.shares().iter().map(|s| s.share_bps))
             .collect();
-        let held = totals(conn, &agreement.id, bps.len())?;
-        let before = Cumulative {
-            sales: held.iter().sum(),
-            held,
+        let held = match &agreement {
+            Some(a) => totals(conn, &a.id, bps.len())?,
+            None => Vec::new(),
         };
-        let amounts = allocate(sale.fields.amount_minor, &bps, &before);
+        let ctx = SaleContext {
+            // Market events open with SPEC §8; until then no event exists.
+            event_exists: sale.fields.event_id.as_ref().map(|_| false),
+            settled_until,
+            in_force: agreement.as_ref().map(|a| Split {
+                currency: &a.currency,
+                bps: &bps,
+                held: &held,
+            }),
+        };
+        let amounts = decide_sale(&sale.fields, day, &ctx)?;
+        let (Some(agreement), Some(terms)) = (agreement, terms) else {
+            return Err(StoreError::Corrupt("a sale was split without an agreement"));
+        };
         let row = SaleRow {
             id: uuid::Uuid::now_v7().to_string(),
             partnership_id: partnership_id.to_owned(),
@@ -322,17 +309,17 @@ where
     })
 }
 
-fn find_row(conn: &mut AnyConnection, id: &str) -> Result<SaleRow, DbError> {
+fn find_row(conn: &mut AnyConnection, id: &str) -> Result<SaleRow, StoreError> {
     sales::table
         .find(id)
         .first::<SaleRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 /// The sales with their lines, refunds and terms: three queries for the
 /// whole page, not three per sale.
-fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>, DbError> {
+fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>, StoreError> {
     let ids: Vec<&str> = sales.iter().map(|s| s.id.as_str()).collect();
     let mut lines = allocation_lines::table
         .filter(allocation_lines::sale_id.eq_any(&ids))
@@ -356,7 +343,7 @@ fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>,
         .load::<AgreementRow>(conn)?
         .into_iter()
         .map(|a| Ok((a.id.clone(), a.terms()?)))
-        .collect::<Result<Vec<(String, Terms)>, DbError>>()?;
+        .collect::<Result<Vec<(String, Terms)>, StoreError>>()?;
     sales
         .into_iter()
         .map(|sale| {
@@ -366,7 +353,7 @@ fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>,
                 .iter()
                 .find(|(id, _)| *id == sale.agreement_id)
                 .map(|(_, t)| t.clone())
-                .ok_or(DbError::NotFound)?;
+                .ok_or(StoreError::NotFound)?;
             Ok(SaleView {
                 sale,
                 lines: mine,
@@ -377,12 +364,12 @@ fn views(conn: &mut AnyConnection, sales: Vec<SaleRow>) -> Result<Vec<SaleView>,
         .collect()
 }
 
-fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, DbError> {
-    views(conn, vec![sale])?.pop().ok_or(DbError::NotFound)
+fn view(conn: &mut AnyConnection, sale: SaleRow) -> Result<SaleView, StoreError> {
+    views(conn, vec![sale])?.pop().ok_or(StoreError::NotFound)
 }
 
 /// A sale, if the viewer may see its partnership.
-pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<SaleView, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<SaleView, StoreError> {
     let sale = find_row(conn, id)?;
     partnerships::find_visible(conn, &sale.partnership_id, viewer, Reach::Money)?;
     view(conn, sale)
@@ -395,7 +382,7 @@ pub fn list(
     viewer: &Viewer,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<SaleView>, DbError> {
+) -> Result<Page<SaleView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let mut query = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
@@ -416,48 +403,39 @@ pub fn list(
 
 /// An accepted party refunds (part of) a sale: negative lines in
 /// proportion to what each recipient still holds from it.
-pub fn refund<E>(
+pub fn refund(
     conn: &mut AnyConnection,
     sale_id: &str,
     viewer: &Viewer,
     amount: i64,
     reason: &str,
-) -> Result<(RefundRow, SaleView), E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<(RefundRow, SaleView), StoreError> {
     write_tx(conn, |conn| {
         let partnership_id = find_row(conn, sale_id)?.partnership_id;
         let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let mut sale = find_row(conn, sale_id)?;
-        let left = sale.amount_minor - sale.refunded_minor;
-        if amount > left {
-            return Err(FieldErrors::from(FieldError::new(
-                "amount_minor",
-                "exceeds_unrefunded",
-                format!("at most {left} minor units of this sale are left to refund"),
-            ))
-            .into());
-        }
         let agreement = agreements::table
             .find(&sale.agreement_id)
             .first::<AgreementRow>(conn)?;
         let terms = agreement.terms()?;
-        let lines = allocation_lines::table
+        let lines: Vec<(usize, i64)> = allocation_lines::table
             .filter(allocation_lines::sale_id.eq(sale_id))
-            .load::<LineRow>(conn)?;
-        let shares = terms.revenue_split.shares.len();
-        let mut received = vec![0_i64; shares];
-        let mut given_back = vec![0_i64; shares];
-        for line in &lines {
-            let i = usize::try_from(line.share_index).unwrap_or(0);
-            match line.refund_id {
-                None => received[i] += line.amount_minor,
-                Some(_) => given_back[i] -= line.amount_minor,
-            }
-        }
-        let amounts = refund_lines(amount, &received, &given_back);
+            .select((
+                allocation_lines::share_index,
+                allocation_lines::amount_minor,
+            ))
+            .load::<(i32, i64)>(conn)?
+            .into_iter()
+            .map(|(share, amount)| (usize::try_from(share).unwrap_or(usize::MAX), amount))
+            .collect();
+        let amounts = decide_refund(
+            amount,
+            sale.amount_minor,
+            sale.refunded_minor,
+            terms.shares().len(),
+            &lines,
+        )?;
         let row = RefundRow {
             id: uuid::Uuid::now_v7().to_string(),
             sale_id: sale_id.to_owned(),
@@ -470,7 +448,10 @@ where
             .values(&row)
             .execute(conn)?;
         insert_lines(conn, &sale, Some(&row.id), &terms, &amounts)?;
-        sale.refunded_minor += amount;
+        sale.refunded_minor = sale
+            .refunded_minor
+            .checked_add(amount)
+            .ok_or(StoreError::Corrupt("refunded amount overflows"))?;
         diesel::update(sales::table.find(sale_id))
             .set(sales::refunded_minor.eq(sale.refunded_minor))
             .execute(conn)?;
@@ -490,6 +471,59 @@ pub struct Payout {
     pub refunded: i64,
 }
 
+impl Payout {
+    /// What the recipient is owed for the period: gross plus (negative)
+    /// refunds.
+    pub fn net(&self) -> Result<i64, StoreError> {
+        self.gross
+            .checked_add(self.refunded)
+            .ok_or(StoreError::Corrupt("a payout overflows"))
+    }
+}
+
+/// A period's payouts in one currency, and the net sales they sum to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyPayouts {
+    pub currency: String,
+    /// Sales in the period minus refunds recorded in it, from the sales
+    /// and refunds themselves (not their lines).
+    pub net_sales: i64,
+    pub recipients: Vec<Payout>,
+}
+
+/// The payouts of a period and the net sales they must sum to, read on
+/// one snapshot so that the two agree.
+pub fn payout_report(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CurrencyPayouts>, StoreError> {
+    read_tx(conn, |conn| {
+        let rows = payouts(conn, partnership_id, viewer, from, to)?;
+        let totals = net_sales(conn, partnership_id, from, to)?;
+        let mut out: Vec<CurrencyPayouts> = Vec::new();
+        for payout in rows {
+            if out.last().is_none_or(|c| c.currency != payout.currency) {
+                let net_sales = totals
+                    .iter()
+                    .find(|(c, _)| *c == payout.currency)
+                    .map_or(0, |(_, n)| *n);
+                out.push(CurrencyPayouts {
+                    currency: payout.currency.clone(),
+                    net_sales,
+                    recipients: Vec::new(),
+                });
+            }
+            if let Some(currency) = out.last_mut() {
+                currency.recipients.push(payout);
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// Per recipient and currency: what the partnership's sales that occurred
 /// in `[from, to)` gave them, and what refunds recorded in that period
 /// took back. The nets sum to the period's net sales.
@@ -499,7 +533,7 @@ pub fn payouts(
     viewer: &Viewer,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<Payout>, DbError> {
+) -> Result<Vec<Payout>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
@@ -549,11 +583,14 @@ pub fn payouts(
                     out.len() - 1
                 }
             };
-            if refunded {
-                out[at].refunded += amount;
+            let total = if refunded {
+                &mut out[at].refunded
             } else {
-                out[at].gross += amount;
-            }
+                &mut out[at].gross
+            };
+            *total = total
+                .checked_add(amount)
+                .ok_or(StoreError::Corrupt("a payout overflows"))?;
         }
     }
     out.sort_by(|a, b| {
@@ -569,12 +606,12 @@ pub fn payouts(
 /// Per currency: the amounts of sales that occurred in `[from, to)` minus
 /// the refunds recorded then, from the sales and refunds themselves (not
 /// their lines), to check the payouts against.
-pub fn net_sales(
+fn net_sales(
     conn: &mut AnyConnection,
     partnership_id: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<(String, i64)>, DbError> {
+) -> Result<Vec<(String, i64)>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
     let sold: Vec<(String, i64)> = sales::table
@@ -604,7 +641,11 @@ pub fn net_sales(
         .chain(refunded.into_iter().map(|(c, a)| (c, -a)))
     {
         match out.iter_mut().find(|(c, _)| *c == currency) {
-            Some((_, total)) => *total += amount,
+            Some((_, total)) => {
+                *total = total
+                    .checked_add(amount)
+                    .ok_or(StoreError::Corrupt("net sales overflow"))?;
+            }
             None => out.push((currency, amount)),
         }
     }
@@ -632,7 +673,7 @@ pub fn statement(
     from: NaiveDateTime,
     to: NaiveDateTime,
     currency: Option<&str>,
-) -> Result<Vec<StatementLine>, DbError> {
+) -> Result<Vec<StatementLine>, StoreError> {
     use crate::schema::partnership_parties;
     let mine = partnership_parties::table
         .filter(partnership_parties::artisan_id.eq(artisan.to_owned()))

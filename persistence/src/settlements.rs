@@ -10,14 +10,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::partnership::Reach;
+use domain::sale::{check_settlement, checked_sum, decide_payment, Owed};
 use domain::webhook::EventType;
-use domain::{FieldError, FieldErrors};
 use serde_json::json;
 
 use crate::partnerships::{self, Viewer};
-use crate::sales::payouts;
+use crate::sales::{payouts, settled_until};
 use crate::schema::{payments, settlement_lines, settlements};
-use crate::{now, outbox, take_rows, write_tx, AnyConnection, DbError, Page};
+use crate::{now, outbox, take_rows, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = settlements)]
@@ -61,26 +61,12 @@ pub struct SettlementView {
     pub payments: Vec<PaymentRow>,
 }
 
-/// The end of the partnership's last settled period, if any: nothing
-/// that occurred before it may be recorded any more.
-pub(crate) fn settled_until(
-    conn: &mut AnyConnection,
-    partnership_id: &str,
-) -> Result<Option<NaiveDate>, DbError> {
-    Ok(settlements::table
-        .filter(settlements::partnership_id.eq(partnership_id))
-        .order(settlements::period_end.desc())
-        .select(settlements::period_end)
-        .first::<NaiveDate>(conn)
-        .optional()?)
-}
-
 /// The settlements with their lines and payments: two queries for all of
 /// them.
 fn views(
     conn: &mut AnyConnection,
     settlements: Vec<SettlementRow>,
-) -> Result<Vec<SettlementView>, DbError> {
+) -> Result<Vec<SettlementView>, StoreError> {
     let ids: Vec<&str> = settlements.iter().map(|s| s.id.as_str()).collect();
     let mut lines: Vec<SettlementLineRow> = settlement_lines::table
         .filter(settlement_lines::settlement_id.eq_any(&ids))
@@ -100,49 +86,28 @@ fn views(
         .collect())
 }
 
-fn view(conn: &mut AnyConnection, settlement: SettlementRow) -> Result<SettlementView, DbError> {
+fn view(conn: &mut AnyConnection, settlement: SettlementRow) -> Result<SettlementView, StoreError> {
     views(conn, vec![settlement])?
         .pop()
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
 /// An accepted party settles the period from the previous settlement (or
 /// the beginning) up to `period_end` (exclusive, not after today).
-pub fn create<E>(
+pub fn create(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
     period_end: NaiveDate,
-) -> Result<SettlementView, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<SettlementView, StoreError> {
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
-        let today = now().date();
-        let previous = settled_until(conn, partnership_id)?;
-        let mut errors = FieldErrors::default();
-        if period_end > today {
-            errors.push(FieldError::new(
-                "period_end",
-                "in_future",
-                format!("must not be after today ({today}): sales may still come in"),
-            ));
-        }
-        if previous.is_some_and(|p| period_end <= p) {
-            errors.push(FieldError::new(
-                "period_end",
-                "already_settled",
-                format!(
-                    "must be after the end of the last settled period ({})",
-                    previous.unwrap_or(period_end)
-                ),
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(errors.into());
-        }
+        let previous = check_settlement(
+            period_end,
+            now().date(),
+            settled_until(conn, partnership_id)?,
+        )?;
         let start = previous.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default());
         let amounts = payouts(
             conn,
@@ -163,13 +128,14 @@ where
             .values(&row)
             .execute(conn)?;
         for p in amounts {
+            let amount_minor = p.net()?;
             let line = SettlementLineRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 settlement_id: row.id.clone(),
                 currency: p.currency,
                 party_id: p.party_id,
                 beneficiary_name: p.beneficiary_name,
-                amount_minor: p.gross + p.refunded,
+                amount_minor,
             };
             diesel::insert_into(settlement_lines::table)
                 .values(&line)
@@ -185,7 +151,7 @@ where
                 "period_end": row.period_end,
             }),
         )?;
-        Ok(view(conn, row)?)
+        view(conn, row)
     })
 }
 
@@ -193,12 +159,12 @@ pub fn find(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-) -> Result<SettlementView, DbError> {
+) -> Result<SettlementView, StoreError> {
     let row = settlements::table
         .find(id)
         .first::<SettlementRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
     partnerships::find_visible(conn, &row.partnership_id, viewer, Reach::Money)?;
     view(conn, row)
 }
@@ -210,7 +176,7 @@ pub fn list(
     viewer: &Viewer,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<SettlementView>, DbError> {
+) -> Result<Page<SettlementView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let mut query = settlements::table
         .filter(settlements::partnership_id.eq(partnership_id))
@@ -240,7 +206,7 @@ pub struct Payee {
 
 /// An accepted party records a payment made outside the platform; the
 /// recipient's payments may not exceed its settled amount.
-pub fn pay<E>(
+pub fn pay(
     conn: &mut AnyConnection,
     settlement_id: &str,
     viewer: &Viewer,
@@ -248,17 +214,14 @@ pub fn pay<E>(
     amount: i64,
     paid_at: NaiveDateTime,
     reference: &str,
-) -> Result<SettlementView, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<SettlementView, StoreError> {
     write_tx(conn, |conn| {
         let partnership_id = settlements::table
             .find(settlement_id)
             .select(settlements::partnership_id)
             .first::<String>(conn)
             .optional()?
-            .ok_or(DbError::NotFound)?;
+            .ok_or(StoreError::NotFound)?;
         let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, &viewer.id)?;
         let current = find(conn, settlement_id, viewer)?;
@@ -271,40 +234,25 @@ where
                     && payee.currency.as_ref().is_none_or(|c| *c == l.currency)
             })
             .collect();
-        let line = match matching.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(FieldErrors::from(FieldError::new(
-                    "recipient",
-                    "not_in_settlement",
-                    "has no amount in this settlement",
-                ))
-                .into())
-            }
-            _ => {
-                return Err(FieldErrors::from(FieldError::new(
-                    "currency",
-                    "required",
-                    "this recipient is owed in several currencies; name one",
-                ))
-                .into())
-            }
-        };
-        let paid: i64 = current
-            .payments
+        let owed: Vec<Owed> = matching
             .iter()
-            .filter(|p| p.line_id == line.id)
-            .map(|p| p.amount_minor)
-            .sum();
-        let outstanding = line.amount_minor - paid;
-        if amount > outstanding {
-            return Err(FieldErrors::from(FieldError::new(
-                "amount_minor",
-                "overpayment",
-                format!("at most {outstanding} minor units are outstanding for this recipient"),
-            ))
-            .into());
-        }
+            .map(|line| {
+                let paid: Vec<i64> = current
+                    .payments
+                    .iter()
+                    .filter(|p| p.line_id == line.id)
+                    .map(|p| p.amount_minor)
+                    .collect();
+                Ok(Owed {
+                    amount: line.amount_minor,
+                    paid: checked_sum(&paid)?,
+                })
+            })
+            .collect::<Result<_, domain::FieldError>>()?;
+        decide_payment(&owed, amount)?;
+        let Some(line) = matching.first() else {
+            return Err(StoreError::NotFound);
+        };
         let row = PaymentRow {
             id: uuid::Uuid::now_v7().to_string(),
             settlement_id: settlement_id.to_owned(),
@@ -318,6 +266,6 @@ where
         diesel::insert_into(payments::table)
             .values(&row)
             .execute(conn)?;
-        Ok(find(conn, settlement_id, viewer)?)
+        find(conn, settlement_id, viewer)
     })
 }

@@ -19,7 +19,7 @@ use domain::profile::ProfileFields;
 
 use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans, derived_indexes, skill_postings};
-use crate::{sql_text, write_tx, AnyConnection, DbError};
+use crate::{sql_text, write_tx, AnyConnection, StoreError};
 
 const NAME: &str = "skill_postings";
 /// The kind of the per-country bitmaps.
@@ -51,7 +51,7 @@ fn ordinal(value: i64) -> u64 {
 }
 
 /// The artisan's ordinal, if the index knows them.
-fn ordinal_of(conn: &mut AnyConnection, artisan_id: &str) -> Result<Option<u64>, DbError> {
+fn ordinal_of(conn: &mut AnyConnection, artisan_id: &str) -> Result<Option<u64>, StoreError> {
     Ok(artisan_ordinals::table
         .filter(artisan_ordinals::artisan_id.eq(artisan_id))
         .select(artisan_ordinals::ordinal)
@@ -63,14 +63,14 @@ fn ordinal_of(conn: &mut AnyConnection, artisan_id: &str) -> Result<Option<u64>,
 /// The ordinal of an artisan, given the next free one if they have none
 /// yet (a new profile, or one written by a version without the index);
 /// `true` when it is new, so no bitmap has it yet.
-fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<(u64, bool), DbError> {
+fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<(u64, bool), StoreError> {
     if let Some(known) = ordinal_of(conn, artisan_id)? {
         return Ok((known, false));
     }
     diesel::insert_into(artisan_ordinals::table)
         .values(artisan_ordinals::artisan_id.eq(artisan_id))
         .execute(conn)?;
-    let new = ordinal_of(conn, artisan_id)?.ok_or(DbError::NotFound)?;
+    let new = ordinal_of(conn, artisan_id)?.ok_or(StoreError::NotFound)?;
     Ok((new, true))
 }
 
@@ -78,7 +78,7 @@ fn ordinal_or_next(conn: &mut AnyConnection, artisan_id: &str) -> Result<(u64, b
 /// stays share-locked until the writer's transaction ends, so a rebuild
 /// (which locks it exclusively) waits for the writer, and the other way
 /// round. SQLite runs one write transaction at a time anyway.
-fn stale_for_writer(conn: &mut AnyConnection) -> Result<bool, DbError> {
+fn stale_for_writer(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     let flag = derived_indexes::table
         .find(NAME)
         .select(derived_indexes::stale);
@@ -96,7 +96,7 @@ pub(crate) fn reindex(
     artisan_id: &str,
     before: &Keys,
     after: &Keys,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     let (ordinal, new) = ordinal_or_next(conn, artisan_id)?;
     let none = Keys::new();
     let before = if new { &none } else { before };
@@ -114,7 +114,7 @@ fn set_bit(
     (kind, value): &(&'static str, String),
     ordinal: u64,
     on: bool,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     // The first artisan with a skill creates its row; a concurrent creator
     // of the same row is not an error.
     sql_text(
@@ -156,7 +156,7 @@ pub(crate) fn seeker_bitmaps(
     wanted: &[String],
     offered: Option<&[String]>,
     country: Option<&str>,
-) -> Result<SeekerBitmaps, DbError> {
+) -> Result<SeekerBitmaps, StoreError> {
     let (offered_kind, wanted_kind) = (
         TagKind::SkillOffered.as_str(),
         TagKind::SkillWanted.as_str(),
@@ -201,7 +201,7 @@ pub(crate) fn seeker_bitmaps(
 
 /// Marks the index stale: profile writes stop maintaining it until the
 /// next [`rebuild`] (used while demo data is loaded in bulk).
-pub fn mark_stale(conn: &mut AnyConnection) -> Result<(), DbError> {
+pub fn mark_stale(conn: &mut AnyConnection) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         diesel::update(derived_indexes::table.find(NAME))
             .set(derived_indexes::stale.eq(true))
@@ -212,7 +212,7 @@ pub fn mark_stale(conn: &mut AnyConnection) -> Result<(), DbError> {
 
 /// Rebuilds the index if it is marked stale (after the migration that
 /// created it, or an interrupted bulk load); returns whether it did.
-pub fn rebuild_if_stale(conn: &mut AnyConnection) -> Result<bool, DbError> {
+pub fn rebuild_if_stale(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     write_tx(conn, |conn| {
         if !lock_flag(conn)? {
             return Ok(false);
@@ -224,7 +224,7 @@ pub fn rebuild_if_stale(conn: &mut AnyConnection) -> Result<bool, DbError> {
 
 /// Recomputes every bitmap from the profiles and marks the index fresh;
 /// returns the number of bitmaps.
-pub fn rebuild(conn: &mut AnyConnection) -> Result<usize, DbError> {
+pub fn rebuild(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     write_tx(conn, |conn| {
         lock_flag(conn)?;
         rebuild_locked(conn)
@@ -233,7 +233,7 @@ pub fn rebuild(conn: &mut AnyConnection) -> Result<usize, DbError> {
 
 /// Locks the flag row exclusively (an `UPDATE` that changes nothing) and
 /// returns whether the index is stale.
-fn lock_flag(conn: &mut AnyConnection) -> Result<bool, DbError> {
+fn lock_flag(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     let flag = derived_indexes::table.find(NAME);
     diesel::update(flag)
         .set(derived_indexes::stale.eq(derived_indexes::stale))
@@ -241,7 +241,7 @@ fn lock_flag(conn: &mut AnyConnection) -> Result<bool, DbError> {
     Ok(flag.select(derived_indexes::stale).first(conn)?)
 }
 
-fn rebuild_locked(conn: &mut AnyConnection) -> Result<usize, DbError> {
+fn rebuild_locked(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     diesel::sql_query(
         "INSERT INTO artisan_ordinals (artisan_id) SELECT id FROM artisans \
          WHERE id NOT IN (SELECT artisan_id FROM artisan_ordinals) ORDER BY id",

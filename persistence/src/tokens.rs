@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use domain::ids::RefreshTokenId;
 
 use crate::schema::refresh_tokens;
-use crate::{now, write_tx, AnyConnection, DbError};
+use crate::{now, write_tx, AnyConnection, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
@@ -28,7 +28,7 @@ pub fn issue(
     user_id: &str,
     token_hash: &str,
     expires_at: NaiveDateTime,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     insert(
         conn,
         &RefreshTokenId::new().to_string(),
@@ -44,7 +44,7 @@ fn insert(
     user_id: &str,
     token_hash: &str,
     expires_at: NaiveDateTime,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     let row = RefreshTokenRow {
         id: RefreshTokenId::new().to_string(),
         family_id: family_id.to_owned(),
@@ -71,7 +71,7 @@ pub enum RefreshRefused {
     Reused,
 }
 
-fn revoke_family(conn: &mut AnyConnection, family_id: &str) -> Result<(), DbError> {
+fn revoke_family(conn: &mut AnyConnection, family_id: &str) -> Result<(), StoreError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -90,7 +90,7 @@ pub fn rotate(
     presented_hash: &str,
     new_hash: &str,
     new_expires_at: NaiveDateTime,
-) -> Result<Result<String, RefreshRefused>, DbError> {
+) -> Result<Result<String, RefreshRefused>, StoreError> {
     write_tx(conn, |conn| {
         let Some(token) = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(presented_hash))
@@ -131,7 +131,10 @@ pub fn rotate(
 /// Sign-out: revokes the family of the presented token. Unknown tokens are
 /// ignored (sign-out is idempotent and reveals nothing). Returns whether a
 /// family was found.
-pub fn revoke_family_of(conn: &mut AnyConnection, presented_hash: &str) -> Result<bool, DbError> {
+pub fn revoke_family_of(
+    conn: &mut AnyConnection,
+    presented_hash: &str,
+) -> Result<bool, StoreError> {
     write_tx(conn, |conn| {
         let family = refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(presented_hash))

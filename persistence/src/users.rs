@@ -9,9 +9,9 @@ use domain::profile::ProfileFields;
 use domain::text::Email;
 
 use crate::artisans::{self, ArtisanRow};
-use crate::error::duplicate_as;
+use crate::error::unless_taken;
 use crate::schema::{admin_audit_log, refresh_tokens, users};
-use crate::{now, write_tx, AnyConnection, DbError, Page};
+use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = users)]
@@ -50,7 +50,7 @@ pub struct NewAccount<'a> {
 pub fn create_account(
     conn: &mut AnyConnection,
     account: NewAccount<'_>,
-) -> Result<(UserRow, ArtisanRow), DbError> {
+) -> Result<(UserRow, ArtisanRow), StoreError> {
     let at = now();
     let user = UserRow {
         id: UserId::new().to_string(),
@@ -66,20 +66,23 @@ pub fn create_account(
         diesel::insert_into(users::table)
             .values(&user)
             .execute(conn)
-            .map_err(duplicate_as("email"))?;
+            .map_err(unless_taken(AccountRefusal::EmailTaken))?;
         let profile = artisans::insert_profile(conn, &user.id, &account.profile, at)?;
         Ok((user, profile))
     })
 }
 
-pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> Result<Option<UserRow>, DbError> {
+pub fn find_by_email(
+    conn: &mut AnyConnection,
+    email: &Email,
+) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
         .filter(users::email_key.eq(email.normalized()))
         .first::<UserRow>(conn)
         .optional()?)
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table.find(id).first::<UserRow>(conn).optional()?)
 }
 
@@ -89,7 +92,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbErr
 /// change that adds a person to shared work holds them first, before any
 /// other row: the same order as a closure, so the two never deadlock and
 /// never interleave.
-pub fn hold(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, DbError> {
+pub fn hold(conn: &mut AnyConnection, id: &str) -> Result<Option<UserRow>, StoreError> {
     let query = users::table.find(id);
     Ok(match conn {
         AnyConnection::Postgresql(pg) => query.for_share().first::<UserRow>(pg).optional()?,
@@ -103,36 +106,36 @@ pub fn hold_current(
     conn: &mut AnyConnection,
     id: &str,
     field: &'static str,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     match hold(conn, id)? {
         Some(user) if user.status() != AccountStatus::Closed => Ok(()),
-        _ => Err(DbError::UnknownReference(field)),
+        _ => Err(domain::FieldError::unknown(field).into()),
     }
 }
 
 /// [`hold`]s the acting account itself; one that closed meanwhile is
 /// refused.
-pub fn hold_actor(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+pub fn hold_actor(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     match hold(conn, id)? {
         Some(user) if user.status() != AccountStatus::Closed => Ok(()),
-        _ => Err(DbError::Refused("this account is closed")),
+        _ => Err(AccountRefusal::Closed.into()),
     }
 }
 
 /// Takes the account's row lock (a closure starts here).
-pub(crate) fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+pub(crate) fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     let touched = diesel::update(users::table.find(id))
         .set(users::updated_at.eq(users::updated_at))
         .execute(conn)?;
     if touched == 0 {
-        return Err(DbError::NotFound);
+        return Err(StoreError::NotFound);
     }
     Ok(())
 }
 
 /// The last step of closing an account: credentials and e-mail erased,
 /// status closed, every refresh token revoked.
-pub(crate) fn erase_credentials(conn: &mut AnyConnection, id: &str) -> Result<(), DbError> {
+pub(crate) fn erase_credentials(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     let at = now();
     diesel::update(users::table.find(id))
         .set((
@@ -150,7 +153,7 @@ fn revoke_refresh_tokens(
     conn: &mut AnyConnection,
     user_id: &str,
     at: NaiveDateTime,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -182,12 +185,6 @@ pub struct AuditRow {
     pub occurred_at: NaiveDateTime,
 }
 
-impl From<AccountRefusal> for DbError {
-    fn from(refusal: AccountRefusal) -> Self {
-        DbError::Refused(refusal.message())
-    }
-}
-
 /// Suspends or reinstates an account ([`AccountStatus::suspend`],
 /// [`AccountStatus::reinstate`]) and writes the audit log in the same
 /// transaction. Suspending revokes every refresh token; the next request
@@ -199,13 +196,13 @@ pub fn set_suspension(
     actor: AdminActor<'_>,
     action: AdminAction,
     reason: &str,
-) -> Result<(UserRow, AuditRow), DbError> {
+) -> Result<(UserRow, AuditRow), StoreError> {
     write_tx(conn, |conn| {
         // Touch first: two administrators acting at once take turns.
         diesel::update(users::table.find(target))
             .set(users::updated_at.eq(users::updated_at))
             .execute(conn)?;
-        let mut user = find(conn, target)?.ok_or(DbError::NotFound)?;
+        let mut user = find(conn, target)?.ok_or(StoreError::NotFound)?;
         let next = match action {
             AdminAction::Suspend => {
                 let own = matches!(actor, AdminActor::Admin(admin) if admin == target);
@@ -248,7 +245,7 @@ pub fn audit_log(
     target: Option<&str>,
     before_id: Option<&str>,
     limit: i64,
-) -> Result<Page<AuditRow>, DbError> {
+) -> Result<Page<AuditRow>, StoreError> {
     let mut query = admin_audit_log::table.into_boxed();
     if let Some(target) = target {
         query = query.filter(admin_audit_log::target_user_id.eq(target.to_owned()));

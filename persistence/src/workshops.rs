@@ -11,13 +11,15 @@ use diesel::prelude::*;
 use domain::exchange::{RegistrationStatus, WorkshopFields};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
-use domain::{FieldError, FieldErrors};
+use domain::workshop::{self as rules, WorkshopRefusal};
+use domain::{seats, FieldError};
 use serde_json::json;
 
+use crate::error::unless_taken;
 use crate::exchanges::{transfer, Reason};
 use crate::schema::{artisans, collective_members, collectives, workshop_registrations, workshops};
 use crate::users;
-use crate::{now, outbox, write_tx, AnyConnection, DbError, Page};
+use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = workshops)]
@@ -74,7 +76,7 @@ pub fn create(
     fields: &WorkshopFields,
     starts_at: NaiveDateTime,
     collective_id: Option<&str>,
-) -> Result<WorkshopRow, DbError> {
+) -> Result<WorkshopRow, StoreError> {
     write_tx(conn, |conn| {
         if let Some(collective) = collective_id {
             let known = collectives::table
@@ -82,16 +84,14 @@ pub fn create(
                 .count()
                 .get_result::<i64>(conn)?;
             if known == 0 {
-                return Err(DbError::UnknownReference("collective_id"));
+                return Err(FieldError::unknown("collective_id").into());
             }
             let member = collective_members::table
                 .find((collective, host))
                 .count()
                 .get_result::<i64>(conn)?;
             if member == 0 {
-                return Err(DbError::Forbidden(
-                    "only members of the collective may link a workshop to it",
-                ));
+                return Err(WorkshopRefusal::NotCollectiveMember.into());
             }
         }
         let country = artisans::table
@@ -134,15 +134,15 @@ pub fn create(
     })
 }
 
-pub fn find(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, DbError> {
+pub fn find(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, StoreError> {
     workshops::table
         .find(id)
         .first::<WorkshopRow>(conn)
         .optional()?
-        .ok_or(DbError::NotFound)
+        .ok_or(StoreError::NotFound)
 }
 
-fn lock(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, DbError> {
+fn lock(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, StoreError> {
     diesel::update(workshops::table.find(id))
         .set(workshops::updated_at.eq(workshops::updated_at))
         .execute(conn)?;
@@ -163,7 +163,7 @@ pub fn list(
     filter: &WorkshopFilter,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<Page<WorkshopRow>, DbError> {
+) -> Result<Page<WorkshopRow>, StoreError> {
     let mut query = workshops::table.into_boxed();
     if let Some(skill) = &filter.skill {
         query = query.filter(workshops::skill.eq(skill.clone()));
@@ -192,7 +192,7 @@ fn count(
     conn: &mut AnyConnection,
     workshop_id: &str,
     status: RegistrationStatus,
-) -> Result<i64, DbError> {
+) -> Result<i64, StoreError> {
     Ok(workshop_registrations::table
         .filter(workshop_registrations::workshop_id.eq(workshop_id))
         .filter(workshop_registrations::status.eq(status.as_str()))
@@ -204,7 +204,7 @@ fn count(
 pub fn views(
     conn: &mut AnyConnection,
     rows: Vec<WorkshopRow>,
-) -> Result<Vec<WorkshopView>, DbError> {
+) -> Result<Vec<WorkshopView>, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let counts: Vec<(String, String, i64)> = workshop_registrations::table
         .filter(workshop_registrations::workshop_id.eq_any(&ids))
@@ -239,24 +239,13 @@ pub fn register(
     conn: &mut AnyConnection,
     workshop_id: &str,
     artisan: &str,
-) -> Result<RegistrationRow, DbError> {
+) -> Result<RegistrationRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, artisan)?;
         let workshop = lock(conn, workshop_id)?;
-        if workshop.host_id == artisan {
-            return Err(DbError::Refused(
-                "the host does not register for their own workshop",
-            ));
-        }
-        if workshop.starts_at <= now() {
-            return Err(DbError::Refused("this workshop has already started"));
-        }
+        rules::may_register(workshop.host_id == artisan, workshop.starts_at <= now())?;
         let taken = count(conn, workshop_id, RegistrationStatus::Registered)?;
-        let status = if taken < workshop.capacity {
-            RegistrationStatus::Registered
-        } else {
-            RegistrationStatus::Waitlisted
-        };
+        let status = seats::assign(workshop.capacity, taken);
         let at = now();
         let row = RegistrationRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -271,12 +260,7 @@ pub fn register(
         diesel::insert_into(workshop_registrations::table)
             .values(&row)
             .execute(conn)
-            .map_err(|e| match crate::error::duplicate_as("registration")(e) {
-                DbError::Duplicate(_) => {
-                    DbError::Refused("you are already registered for this workshop")
-                }
-                other => other,
-            })?;
+            .map_err(unless_taken(WorkshopRefusal::AlreadyRegistered))?;
         Ok(row)
     })
 }
@@ -289,7 +273,7 @@ pub fn registrations(
     viewer: &str,
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Page<RegistrationRow>, DbError> {
+) -> Result<Page<RegistrationRow>, StoreError> {
     let workshop = find(conn, workshop_id)?;
     let mut query = workshop_registrations::table
         .filter(workshop_registrations::workshop_id.eq(workshop_id.to_owned()))
@@ -315,7 +299,7 @@ pub fn cancel(
     registration_id: &str,
     viewer: &str,
     expected: &Precondition,
-) -> Result<(), DbError> {
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         let workshop = lock(conn, workshop_id)?;
         let registration = workshop_registrations::table
@@ -324,23 +308,18 @@ pub fn cancel(
             .first::<RegistrationRow>(conn)
             .optional()?
             .filter(|r| r.artisan_id == viewer || workshop.host_id == viewer)
-            .ok_or(DbError::NotFound)?;
+            .ok_or(StoreError::NotFound)?;
         if !expected.admits(registration.version) {
-            return Err(DbError::StaleVersion);
+            return Err(StoreError::Stale);
         }
-        if registration.status() == RegistrationStatus::Cancelled {
-            return Err(DbError::Refused("this registration is already cancelled"));
-        }
-        if workshop.starts_at <= now() {
-            return Err(DbError::Refused("this workshop has already started"));
-        }
+        rules::may_cancel(registration.status(), workshop.starts_at <= now())?;
         release(conn, &registration)
     })
 }
 
 /// Cancels a registration (the workshop row is locked by the caller); a
 /// freed seat goes to the first on the waitlist.
-fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(), DbError> {
+fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(), StoreError> {
     let at = now();
     diesel::update(workshop_registrations::table.find(&registration.id))
         .set((
@@ -349,7 +328,7 @@ fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(
             workshop_registrations::version.eq(registration.version + 1),
         ))
         .execute(conn)?;
-    if registration.status() == RegistrationStatus::Registered {
+    if seats::frees_a_seat(registration.status()) {
         let first_waiting = workshop_registrations::table
             .filter(workshop_registrations::workshop_id.eq(&registration.workshop_id))
             .filter(workshop_registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
@@ -374,7 +353,10 @@ fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(
 /// transaction): the person's registrations for workshops that have not
 /// started are cancelled, each promoting the first on the waitlist.
 /// Registrations of past workshops are records and stay.
-pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> Result<(), DbError> {
+pub(crate) fn on_account_closed(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+) -> Result<(), StoreError> {
     let open = workshop_registrations::table
         .inner_join(workshops::table)
         .filter(workshop_registrations::artisan_id.eq(artisan_id))
@@ -399,45 +381,25 @@ pub(crate) fn on_account_closed(conn: &mut AnyConnection, artisan_id: &str) -> R
 /// After the start, the host marks who attended; each new attendee pays
 /// the workshop's duration to the host in the time ledger. Marking someone
 /// twice (in one request or in two) changes nothing.
-pub fn attendance<E>(
+pub fn attendance(
     conn: &mut AnyConnection,
     workshop_id: &str,
     viewer: &str,
     artisan_ids: &[String],
-) -> Result<Vec<RegistrationRow>, E>
-where
-    E: From<DbError> + From<FieldErrors> + From<diesel::result::Error>,
-{
+) -> Result<Vec<RegistrationRow>, StoreError> {
     write_tx(conn, |conn| {
         let workshop = lock(conn, workshop_id)?;
-        if workshop.host_id != viewer {
-            return Err(DbError::Forbidden("only the host records attendance").into());
-        }
-        if workshop.starts_at > now() {
-            return Err(
-                DbError::Refused("attendance is recorded once the workshop has started").into(),
-            );
-        }
+        rules::may_record_attendance(workshop.host_id == viewer, workshop.starts_at <= now())?;
         let registered = workshop_registrations::table
             .filter(workshop_registrations::workshop_id.eq(workshop_id))
             .filter(workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()))
+            .order(workshop_registrations::id.asc())
             .load::<RegistrationRow>(conn)?;
-        let mut errors = FieldErrors::default();
-        let mut marked = Vec::with_capacity(artisan_ids.len());
-        for (i, artisan) in artisan_ids.iter().enumerate() {
-            match registered.iter().find(|r| &r.artisan_id == artisan) {
-                Some(r) if marked.iter().any(|m: &RegistrationRow| m.id == r.id) => {}
-                Some(r) => marked.push(r.clone()),
-                None => errors.push(FieldError::new(
-                    format!("artisan_ids[{i}]"),
-                    "not_registered",
-                    "is not registered for this workshop",
-                )),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors.into());
-        }
+        let seated: Vec<&str> = registered.iter().map(|r| r.artisan_id.as_str()).collect();
+        let mut marked: Vec<RegistrationRow> = rules::attendees(&seated, artisan_ids)?
+            .into_iter()
+            .filter_map(|seat| registered.get(seat).cloned())
+            .collect();
         for registration in &mut marked {
             if registration.attended {
                 continue;

@@ -7,6 +7,7 @@ use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::{
     self as rules, AgreementKind as KindRule, AgreementStatus as StatusRule, EventKind, Terms,
+    TermsInput,
 };
 use domain::FieldErrors;
 use persistence::agreements::{self as store, Actor, AgreementView, Amendment, EventRow};
@@ -385,8 +386,8 @@ pub async fn create_agreement(
         &route,
         body.into_inner(),
         move |conn, request| {
-            let terms = convert::<_, Terms>(&request)?.validate()?;
-            let row = store::create::<ApiError>(conn, &partnership_id, &actor, &terms)?;
+            let terms = Terms::parse(convert::<_, TermsInput>(&request)?)?;
+            let row = store::create(conn, &partnership_id, &actor, &terms)?;
             one(conn, row)
         },
     )
@@ -502,8 +503,9 @@ pub struct AgreementChange {
 }
 
 impl AgreementChange {
-    fn apply(self, current: Terms) -> Result<Terms, FieldErrors> {
-        let mut terms: AgreementTerms = convert(&current).map_err(|_| FieldErrors::default())?;
+    fn apply(self, current: &Terms) -> Result<Terms, FieldErrors> {
+        let mut terms: AgreementTerms =
+            convert(&current.to_input()).map_err(|_| FieldErrors::default())?;
         if let Some(v) = self.commitments {
             terms.commitments = v;
         }
@@ -522,9 +524,7 @@ impl AgreementChange {
         if let Some(v) = self.effective_until {
             terms.effective_until = v;
         }
-        convert::<_, Terms>(&terms)
-            .map_err(|_| FieldErrors::default())?
-            .validate()
+        Terms::parse(convert::<_, TermsInput>(&terms).map_err(|_| FieldErrors::default())?)
     }
 }
 
@@ -559,7 +559,7 @@ pub async fn update_agreement(
     let id = id.to_string();
     let body = state
         .db(move |conn| {
-            let row = store::edit::<ApiError>(conn, &id, &actor, &if_match.0, |t| change.apply(t))?;
+            let row = store::edit(conn, &id, &actor, &if_match.0, |t| change.apply(t))?;
             one(conn, row)
         })
         .await?;
@@ -615,7 +615,7 @@ pub async fn sign_agreement(
         body.into_inner(),
         move |conn, request| {
             let actor = actor(&user, request.party_id);
-            let row = store::sign::<ApiError>(conn, &id, &actor, &request.content_hash)?;
+            let row = store::sign(conn, &id, &actor, &request.content_hash)?;
             one(conn, row)
         },
     )
@@ -669,7 +669,7 @@ pub async fn decline_agreement(
         move |conn, request| {
             let reason = rules::reason(&request.reason)?;
             let actor = actor(&user, request.party_id);
-            let row = store::decline::<ApiError>(conn, &id, &actor, &reason)?;
+            let row = store::decline(conn, &id, &actor, &reason)?;
             one(conn, row)
         },
     )
@@ -742,7 +742,7 @@ pub async fn amend_agreement(
                 effective_from: request.effective_from,
                 effective_until: request.effective_until,
             };
-            let row = store::amend::<ApiError>(conn, &id, &actor, &amendment)?;
+            let row = store::amend(conn, &id, &actor, &amendment)?;
             one(conn, row)
         },
     )

@@ -396,7 +396,7 @@ pub async fn update_partnership(
     let id = id.to_string();
     let body = state
         .db(move |conn| {
-            let row = store::update::<ApiError>(conn, &id, &viewer, &if_match.0, text, status)?;
+            let row = store::update(conn, &id, &viewer, &if_match.0, text, status)?;
             with_parties(conn, row)
         })
         .await?;

@@ -103,7 +103,7 @@ pub struct Sale {
 fn line(terms: &Terms, l: LineRow) -> Result<AllocationLine, ApiError> {
     let share = usize::try_from(l.share_index)
         .ok()
-        .and_then(|i| terms.revenue_split.shares.get(i))
+        .and_then(|i| terms.shares().get(i))
         .ok_or_else(|| ApiError::internal("allocation line without its share"))?;
     Ok(AllocationLine {
         share_index: l.share_index,
@@ -223,7 +223,7 @@ pub async fn record_sale(
             };
             let body = state
                 .db(move |conn| {
-                    let view = store::record::<ApiError>(conn, &partnership_id, &viewer, &new)?;
+                    let view = store::record(conn, &partnership_id, &viewer, &new)?;
                     sale(view)
                 })
                 .await?;
@@ -367,7 +367,7 @@ pub async fn refund_sale(
             let id = sale_id.clone();
             let body = state
                 .db(move |conn| {
-                    let (_, view) = store::refund::<ApiError>(conn, &id, &viewer, amount, &reason)?;
+                    let (_, view) = store::refund(conn, &id, &viewer, amount, &reason)?;
                     sale(view)
                 })
                 .await?;
@@ -462,36 +462,32 @@ pub async fn payouts(
     let PeriodQuery { from, to } = query.into_inner();
     let (start, end) = period(from, to)?;
     let id = id.to_string();
-    let (rows, totals) = state
-        .db(move |conn| {
-            let rows = store::payouts(conn, &id, &viewer, start, end)?;
-            Ok((rows, store::net_sales(conn, &id, start, end)?))
-        })
+    let report = state
+        .db(move |conn| Ok(store::payout_report(conn, &id, &viewer, start, end)?))
         .await?;
-    let mut currencies: Vec<CurrencyPayouts> = Vec::new();
-    for p in rows {
-        if currencies.last().is_none_or(|c| c.currency != p.currency) {
-            let net_sales_minor = totals
-                .iter()
-                .find(|(c, _)| *c == p.currency)
-                .map_or(0, |(_, n)| *n);
-            currencies.push(CurrencyPayouts {
-                currency: p.currency.clone(),
-                net_sales_minor,
-                recipients: Vec::new(),
-            });
-        }
-        if let Some(c) = currencies.last_mut() {
-            let net = p.gross + p.refunded;
-            c.recipients.push(RecipientPayout {
-                party_id: p.party_id,
-                beneficiary_name: p.beneficiary_name,
-                gross_minor: p.gross,
-                refunded_minor: p.refunded,
-                net_minor: net,
-            });
-        }
-    }
+    let currencies = report
+        .into_iter()
+        .map(|c| {
+            let recipients = c
+                .recipients
+                .into_iter()
+                .map(|p| {
+                    Ok(RecipientPayout {
+                        net_minor: p.net()?,
+                        party_id: p.party_id,
+                        beneficiary_name: p.beneficiary_name,
+                        gross_minor: p.gross,
+                        refunded_minor: p.refunded,
+                    })
+                })
+                .collect::<Result<_, ApiError>>()?;
+            Ok(CurrencyPayouts {
+                currency: c.currency,
+                net_sales_minor: c.net_sales,
+                recipients,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(HttpResponse::Ok().json(Payouts {
         from,
         to,

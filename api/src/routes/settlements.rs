@@ -179,13 +179,7 @@ pub async fn create_settlement(
         |request| async move {
             let body: Settlement = state
                 .db(move |conn| {
-                    Ok(store::create::<ApiError>(
-                        conn,
-                        &partnership_id,
-                        &viewer,
-                        request.period_end,
-                    )?
-                    .into())
+                    Ok(store::create(conn, &partnership_id, &viewer, request.period_end)?.into())
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{}", body.id)))
@@ -375,10 +369,7 @@ pub async fn record_payment(
             let id = settlement_id.clone();
             let body: Settlement = state
                 .db(move |conn| {
-                    Ok(store::pay::<ApiError>(
-                        conn, &id, &viewer, &payee, amount, paid_at, &reference,
-                    )?
-                    .into())
+                    Ok(store::pay(conn, &id, &viewer, &payee, amount, paid_at, &reference)?.into())
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{settlement_id}")))

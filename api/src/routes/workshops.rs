@@ -504,7 +504,7 @@ pub async fn record_attendance(
     }
     let id = id.to_string();
     let rows = state
-        .db(move |conn| store::attendance::<ApiError>(conn, &id, &user.id, &ids))
+        .db(move |conn| Ok(store::attendance(conn, &id, &user.id, &ids)?))
         .await?;
     let data: Vec<Registration> = rows.into_iter().map(Registration::from).collect();
     Ok(HttpResponse::Ok().json(data))

@@ -17,6 +17,10 @@ use crate::money::Currency;
 use crate::text::{self, limits};
 use crate::{canonical, FieldError, FieldErrors};
 
+mod lifecycle;
+
+pub use lifecycle::{draft, Agreement, AgreementEvent, Amended, Context, Governing};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AgreementKind {
     /// A partnership's own agreement, superseding nothing.
@@ -85,6 +89,24 @@ impl AgreementStatus {
     }
 }
 
+/// Why a change to an agreement is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreementRefusal {
+    /// Only a draft changes; an active agreement changes by amendment.
+    NotDraft,
+    /// Only an active agreement is amended or terminated.
+    NotActive,
+    /// The hash signed is not the current one (the terms changed).
+    HashNotCurrent,
+    AlreadySigned,
+    /// An amendment of this agreement is already open.
+    AmendmentOpen,
+    /// Another agreement of the partnership is in force on some of the dates.
+    OverlapsInForce,
+    /// The agreement an amendment amends is no longer active.
+    AmendedNoLongerActive,
+}
+
 /// Total of a split, in basis points.
 pub const FULL_SHARE_BPS: i64 = 10_000;
 pub const MAX_COMMITMENTS: usize = 50;
@@ -145,9 +167,11 @@ pub struct Attribution {
     pub credit_line: String,
 }
 
-/// The terms of an agreement.
+/// The terms of an agreement as a client writes them: any shape the
+/// schema allows, nothing checked yet. [`Terms::parse`] turns it into
+/// [`Terms`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Terms {
+pub struct TermsInput {
     pub commitments: Vec<Commitment>,
     pub revenue_split: RevenueSplit,
     pub promotion_plan: PromotionPlan,
@@ -223,20 +247,43 @@ fn line(e: &mut FieldErrors, field: String, value: &str, max: usize) -> String {
         .unwrap_or_default()
 }
 
+/// The terms of an agreement, valid by construction: [`Terms::parse`] is
+/// the only way to make one (parse, don't validate). Every rule that needs
+/// nothing but the terms themselves holds; party references are checked
+/// against the partnership by [`Terms::check_parties`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TermsInput", into = "TermsInput")]
+pub struct Terms(TermsInput);
+
+impl TryFrom<TermsInput> for Terms {
+    type Error = String;
+
+    fn try_from(input: TermsInput) -> Result<Self, String> {
+        Terms::parse(input).map_err(|e| format!("{:?}", e.0))
+    }
+}
+
+impl From<Terms> for TermsInput {
+    fn from(terms: Terms) -> Self {
+        terms.0
+    }
+}
+
 impl Terms {
-    /// Checks every rule that needs nothing but the terms themselves and
-    /// returns them with text trimmed. Party references are checked
-    /// against the partnership by [`Terms::check_parties`].
-    pub fn validate(self) -> Result<Terms, FieldErrors> {
+    /// Checks every rule that needs nothing but the terms themselves — all
+    /// problems reported at once — and returns the terms with text trimmed
+    /// and ids in canonical form.
+    pub fn parse(input: TermsInput) -> Result<Terms, FieldErrors> {
         let mut e = FieldErrors::default();
-        if self.commitments.len() > MAX_COMMITMENTS {
+        let this = input;
+        if this.commitments.len() > MAX_COMMITMENTS {
             e.push(FieldError::new(
                 "commitments",
                 "too_many",
                 format!("must have at most {MAX_COMMITMENTS} items"),
             ));
         }
-        let commitments = self
+        let commitments = this
             .commitments
             .into_iter()
             .enumerate()
@@ -254,13 +301,13 @@ impl Terms {
         let currency = e
             .take(Currency::parse(
                 "revenue_split.currency",
-                &self.revenue_split.currency,
+                &this.revenue_split.currency,
             ))
-            .map_or(self.revenue_split.currency, |c| c.code().to_owned());
-        for error in split_errors(&self.revenue_split.shares) {
+            .map_or(this.revenue_split.currency, |c| c.code().to_owned());
+        for error in split_errors(&this.revenue_split.shares) {
             e.push(error);
         }
-        let shares = self
+        let shares = this
             .revenue_split
             .shares
             .into_iter()
@@ -294,7 +341,7 @@ impl Terms {
         let summary = e
             .take(text::bounded(
                 "promotion_plan.summary",
-                &self.promotion_plan.summary,
+                &this.promotion_plan.summary,
                 0,
                 limits::DESCRIPTION,
                 true,
@@ -303,19 +350,19 @@ impl Terms {
         let channels = e
             .take(text::unique_list(
                 "promotion_plan.channels",
-                &self.promotion_plan.channels,
+                &this.promotion_plan.channels,
                 MAX_CHANNELS,
                 |f, s| text::bounded(f, s, 1, CHANNEL, false),
             ))
             .unwrap_or_default();
-        if self.cultural_attribution.len() > MAX_ATTRIBUTIONS {
+        if this.cultural_attribution.len() > MAX_ATTRIBUTIONS {
             e.push(FieldError::new(
                 "cultural_attribution",
                 "too_many",
                 format!("must have at most {MAX_ATTRIBUTIONS} items"),
             ));
         }
-        let cultural_attribution = self
+        let cultural_attribution = this
             .cultural_attribution
             .into_iter()
             .enumerate()
@@ -339,9 +386,9 @@ impl Terms {
                 ),
             })
             .collect();
-        if self
+        if this
             .effective_until
-            .is_some_and(|until| until < self.effective_from)
+            .is_some_and(|until| until < this.effective_from)
         {
             e.push(FieldError::new(
                 "effective_until",
@@ -349,14 +396,58 @@ impl Terms {
                 "must not be before effective_from",
             ));
         }
-        e.finish(|| Terms {
-            commitments,
-            revenue_split: RevenueSplit { currency, shares },
-            promotion_plan: PromotionPlan { summary, channels },
-            cultural_attribution,
-            effective_from: self.effective_from,
-            effective_until: self.effective_until,
+        e.finish(|| {
+            Terms(TermsInput {
+                commitments,
+                revenue_split: RevenueSplit { currency, shares },
+                promotion_plan: PromotionPlan { summary, channels },
+                cultural_attribution,
+                effective_from: this.effective_from,
+                effective_until: this.effective_until,
+            })
         })
+    }
+
+    /// The same terms with other dates (an amendment starts from a copy).
+    pub fn with_dates(
+        &self,
+        effective_from: NaiveDate,
+        effective_until: Option<NaiveDate>,
+    ) -> Result<Terms, FieldErrors> {
+        let mut input = self.0.clone();
+        input.effective_from = effective_from;
+        input.effective_until = effective_until;
+        Terms::parse(input)
+    }
+
+    /// The terms as a client would write them (to change and parse again).
+    pub fn to_input(&self) -> TermsInput {
+        self.0.clone()
+    }
+
+    pub fn commitments(&self) -> &[Commitment] {
+        &self.0.commitments
+    }
+
+    pub fn revenue_split(&self) -> &RevenueSplit {
+        &self.0.revenue_split
+    }
+
+    /// The currency of the split (a valid ISO 4217 code).
+    pub fn currency(&self) -> &str {
+        &self.0.revenue_split.currency
+    }
+
+    pub fn shares(&self) -> &[Share] {
+        &self.0.revenue_split.shares
+    }
+
+    pub fn effective_from(&self) -> NaiveDate {
+        self.0.effective_from
+    }
+
+    pub fn effective_until(&self) -> Option<NaiveDate> {
+        self.0.effective_until
     }
 
     /// Every `party_id` the terms name must be one of `accepted`.
@@ -371,15 +462,15 @@ impl Terms {
                 ));
             }
         };
-        for (i, c) in self.commitments.iter().enumerate() {
+        for (i, c) in self.0.commitments.iter().enumerate() {
             check(format!("commitments[{i}].party_id"), &c.party_id);
         }
-        for (i, s) in self.revenue_split.shares.iter().enumerate() {
+        for (i, s) in self.0.revenue_split.shares.iter().enumerate() {
             if let Recipient::PartyId(id) = &s.recipient {
                 check(format!("revenue_split.shares[{i}].recipient.party_id"), id);
             }
         }
-        for (i, a) in self.cultural_attribution.iter().enumerate() {
+        for (i, a) in self.0.cultural_attribution.iter().enumerate() {
             check(format!("cultural_attribution[{i}].party_id"), &a.party_id);
         }
         e.finish(|| ())
@@ -387,7 +478,8 @@ impl Terms {
 
     /// The beneficiaries of the split, with the path of each in a request.
     fn beneficiaries(&self) -> impl Iterator<Item = (String, &Beneficiary)> {
-        self.revenue_split
+        self.0
+            .revenue_split
             .shares
             .iter()
             .enumerate()
@@ -441,9 +533,11 @@ impl Terms {
         canonical::sha256_hex(&self.document(kind))
     }
 
-    /// Reads terms back from a stored document.
+    /// Reads terms back from a stored document (parsed again, so stored
+    /// terms are held to the same rules).
     pub fn from_document(text: &str) -> Option<Terms> {
-        serde_json::from_str(text).ok()
+        let input: TermsInput = serde_json::from_str(text).ok()?;
+        Terms::parse(input).ok()
     }
 }
 
@@ -491,14 +585,14 @@ pub fn check_amendment(
     terms: &Terms,
 ) -> Result<(), FieldErrors> {
     let mut e = FieldErrors::default();
-    if terms.effective_from <= amended_from {
+    if terms.effective_from() <= amended_from {
         e.push(FieldError::new(
             "effective_from",
             "not_after_amended",
             format!("must be after {amended_from}, when the amended agreement took effect"),
         ));
     }
-    if kind == AgreementKind::Termination && terms.effective_until.is_some() {
+    if kind == AgreementKind::Termination && terms.effective_until().is_some() {
         e.push(FieldError::new(
             "effective_until",
             "not_allowed",
@@ -619,7 +713,11 @@ mod tests {
 
     /// A fixed document whose hash is pinned below.
     fn sample() -> Terms {
-        Terms {
+        Terms::parse(sample_input()).expect("valid")
+    }
+
+    fn sample_input() -> TermsInput {
+        TermsInput {
             commitments: vec![Commitment {
                 party_id: "0190f7a8-0000-7000-8000-000000000001".into(),
                 description: "Weave 40 alpaca scarves in the Ñuñoa pattern".into(),
@@ -691,18 +789,17 @@ mod tests {
 
     #[test]
     fn validation_trims_and_collects_every_problem() {
-        let mut terms = sample();
+        let mut terms = sample_input();
         terms.commitments[0].description = "  Weave  ".into();
         assert_eq!(
-            terms.clone().validate().expect("valid").commitments[0].description,
+            Terms::parse(terms.clone()).expect("valid").commitments()[0].description,
             "Weave"
         );
         terms.revenue_split.currency = "XYZ".into();
         terms.revenue_split.shares[2].share_bps = 400;
         terms.effective_until = Some(date("2026-08-01"));
         terms.promotion_plan.channels = vec!["a".into(), "a".into()];
-        let fields: Vec<String> = terms
-            .validate()
+        let fields: Vec<String> = Terms::parse(terms)
             .expect_err("invalid")
             .0
             .into_iter()
@@ -769,12 +866,14 @@ mod tests {
 
     #[test]
     fn amendments_take_effect_later_and_terminations_have_no_end() {
-        let mut terms = sample();
+        let terms = sample();
         assert!(check_amendment(AgreementKind::Amendment, date("2026-09-01"), &terms).is_err());
-        terms.effective_from = date("2026-09-02");
-        assert!(check_amendment(AgreementKind::Amendment, date("2026-09-01"), &terms).is_ok());
-        terms.effective_until = Some(date("2027-01-01"));
-        assert!(check_amendment(AgreementKind::Termination, date("2026-09-01"), &terms).is_err());
+        let later = terms.with_dates(date("2026-09-02"), None).expect("valid");
+        assert!(check_amendment(AgreementKind::Amendment, date("2026-09-01"), &later).is_ok());
+        let ended = terms
+            .with_dates(date("2026-09-02"), Some(date("2027-01-01")))
+            .expect("valid");
+        assert!(check_amendment(AgreementKind::Termination, date("2026-09-01"), &ended).is_err());
     }
 
     #[test]

@@ -1,0 +1,70 @@
+//! Every way the domain refuses a request that is well-formed: the typed
+//! outcome of a decision, one enum per aggregate, gathered here so that
+//! storage can carry any of them (`persistence::StoreError::Refused`) and
+//! the API can give each its status and wording in one table
+//! (`api::error`). Nothing here is English for clients.
+
+pub use crate::account::AccountRefusal;
+pub use crate::agreement::AgreementRefusal;
+pub use crate::collective::MembershipRefusal;
+pub use crate::exchange::ExchangeRefusal;
+pub use crate::partnership::PartnershipRefusal;
+pub use crate::sale::RevenueRefusal;
+pub use crate::workshop::WorkshopRefusal;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Account(AccountRefusal),
+    Partnership(PartnershipRefusal),
+    Agreement(AgreementRefusal),
+    Membership(MembershipRefusal),
+    Exchange(ExchangeRefusal),
+    Workshop(WorkshopRefusal),
+    Revenue(RevenueRefusal),
+}
+
+macro_rules! wraps {
+    ($($variant:ident($inner:ty)),* $(,)?) => {
+        $(impl From<$inner> for Refusal {
+            fn from(refusal: $inner) -> Self {
+                Refusal::$variant(refusal)
+            }
+        })*
+    };
+}
+
+wraps!(
+    Account(AccountRefusal),
+    Partnership(PartnershipRefusal),
+    Agreement(AgreementRefusal),
+    Membership(MembershipRefusal),
+    Exchange(ExchangeRefusal),
+    Workshop(WorkshopRefusal),
+    Revenue(RevenueRefusal),
+);
+
+/// Why a decision says no: a refusal of the request as such, or fields of
+/// it that cannot be accepted in the current state (→ 422 naming them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    Refused(Refusal),
+    Invalid(crate::FieldErrors),
+}
+
+impl<R: Into<Refusal>> From<R> for Denied {
+    fn from(refusal: R) -> Self {
+        Denied::Refused(refusal.into())
+    }
+}
+
+impl From<crate::FieldError> for Denied {
+    fn from(error: crate::FieldError) -> Self {
+        Denied::Invalid(error.into())
+    }
+}
+
+impl From<crate::FieldErrors> for Denied {
+    fn from(errors: crate::FieldErrors) -> Self {
+        Denied::Invalid(errors)
+    }
+}
