@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod views;
 
 use std::sync::Arc;
 

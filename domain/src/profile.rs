@@ -200,6 +200,23 @@ impl ValidProfilePatch {
     }
 }
 
+/// The parts of a profile that are indexed as tags, for filters and
+/// matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagKind {
+    Craft,
+    SkillOffered,
+    SkillWanted,
+    Community,
+}
+
+crate::account::text_enum!(TagKind {
+    Craft => "craft",
+    SkillOffered => "skill_offered",
+    SkillWanted => "skill_wanted",
+    Community => "community",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use domain::profile::{OpenTo, OpenToKind, ProfileFields, ValidProfilePatch};
 use crate::schema::{artisan_tags, artisans};
 use crate::skill_index::{self, Keys};
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
+use domain::profile::TagKind;
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = artisans)]
@@ -121,26 +122,6 @@ impl ArtisanRow {
             discoverable_by_partners: self.discoverable_by_partners,
             communities: parse_json_list(&self.communities),
             links: parse_json_list(&self.links),
-        }
-    }
-}
-
-/// The tag kinds indexed in `artisan_tags`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagKind {
-    Craft,
-    SkillOffered,
-    SkillWanted,
-    Community,
-}
-
-impl TagKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            TagKind::Craft => "craft",
-            TagKind::SkillOffered => "skill_offered",
-            TagKind::SkillWanted => "skill_wanted",
-            TagKind::Community => "community",
         }
     }
 }

@@ -858,7 +858,7 @@ pub fn withdraw_application(
     })
 }
 
-/// Closing an account (part of `closure::close_account`, in its
+/// Closing an account (part of `departures::close_account`, in its
 /// transaction): every membership ends — a collective the person is alone
 /// in is archived, and being the last coordinator of one with other
 /// members refuses the closure (409 naming it) — and their pending

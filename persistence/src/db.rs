@@ -133,17 +133,12 @@ fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
     }
 }
 
-/// Applies pending migrations, then rebuilds derived indexes a migration
-/// (or an interrupted bulk load) left stale; returns how many migrations
-/// ran.
-pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
+/// Applies pending migrations; returns how many ran.
+pub(crate) fn apply_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
     let source = migrations_for(conn);
-    let applied = conn
-        .run_pending_migrations(source)
+    conn.run_pending_migrations(source)
         .map(|applied| applied.len())
-        .map_err(|e| e.to_string())?;
-    crate::skill_index::rebuild_if_stale(conn).map_err(|e| e.to_string())?;
-    Ok(applied)
+        .map_err(|e| e.to_string())
 }
 
 /// True when the database answers and every embedded migration is applied.
@@ -282,14 +277,4 @@ impl ConnectionLost for StoreError {
     }
 }
 
-pub(crate) fn is_connection_failure(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    matches!(
-        error,
-        Error::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _
-        ) | Error::BrokenTransactionManager
-    )
-}
 pub use diesel::result as diesel_error;

@@ -85,9 +85,7 @@ impl From<DieselError> for StoreError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => StoreError::NotFound,
-            lost if crate::db::is_connection_failure(&lost) => {
-                StoreError::Unavailable(lost.to_string())
-            }
+            lost if is_connection_failure(&lost) => StoreError::Unavailable(lost.to_string()),
             other => StoreError::Db(other),
         }
     }
@@ -104,4 +102,15 @@ pub(crate) fn unless_taken(
         }
         other => StoreError::from(other),
     }
+}
+
+pub(crate) fn is_connection_failure(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        error,
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | Error::BrokenTransactionManager
+    )
 }

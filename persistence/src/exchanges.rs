@@ -395,7 +395,7 @@ pub fn ledger(
     Ok((Page::from_overfetch(rows, limit), balance))
 }
 
-/// Closing an account (part of `closure::close_account`, in its
+/// Closing an account (part of `departures::close_account`, in its
 /// transaction): every open exchange of the person ends
 /// ([`ExchangeStatus::on_account_closed`]).
 pub(crate) fn on_account_closed(

@@ -11,9 +11,9 @@
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;
-pub mod closure;
 pub mod collectives;
 pub mod db;
+pub mod departures;
 pub mod error;
 pub mod exchanges;
 pub mod idempotency;
@@ -30,10 +30,19 @@ pub mod tokens;
 pub mod users;
 pub mod workshops;
 
-pub use db::{connect_pool, run_migrations, write_tx, AnyConnection, Pool, PoolOptions};
+pub use db::{connect_pool, write_tx, AnyConnection, Pool, PoolOptions};
 pub use error::StoreError;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
+
+/// Applies pending migrations, then rebuilds derived indexes a migration
+/// (or an interrupted bulk load) left stale; returns how many migrations
+/// ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<usize, String> {
+    let applied = db::apply_migrations(conn)?;
+    skill_index::rebuild_if_stale(conn).map_err(|e| e.to_string())?;
+    Ok(applied)
+}
 
 /// The current UTC time at microsecond precision, which both databases keep
 /// exactly (so a value read back equals the value written).

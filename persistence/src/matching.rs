@@ -14,10 +14,10 @@
 use diesel::prelude::*;
 use domain::matching::{tiers, Seeker, Tier};
 
-use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans};
 use crate::skill_index;
 use crate::{AnyConnection, Page, StoreError};
+use domain::profile::TagKind;
 
 pub use domain::matching::Mode;
 

@@ -653,28 +653,22 @@ pub fn update(
     })
 }
 
-/// A party leaves (the artisan, or a coordinator for a collective). Only
-/// accepted parties can leave, and only while no active agreement names
-/// them.
-pub fn leave(
+/// Locks the partnership and finds one of its parties, with whether the
+/// viewer speaks for it (the first step of a party leaving, in
+/// `departures::leave_partnership`).
+pub(crate) fn lock_party(
     conn: &mut AnyConnection,
     partnership_id: &str,
     party_id: &str,
     viewer: &Viewer,
-) -> Result<PartnershipRow, StoreError> {
-    write_tx(conn, |conn| {
-        let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
-        let party = parties(conn, partnership_id)?
-            .into_iter()
-            .find(|p| p.id == party_id)
-            .ok_or(StoreError::NotFound)?;
-        let speaks = speaks_for(conn, &party, &viewer.id)?;
-        let named = crate::agreements::names_party_in_force(conn, party_id)?;
-        party.status().leave(speaks, named)?;
-        mark_left(conn, party_id)?;
-        crate::agreements::activate_fully_signed(conn, partnership_id, &viewer.id)?;
-        Ok(partnership)
-    })
+) -> Result<(PartnershipRow, PartyRow, bool), StoreError> {
+    let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
+    let party = parties(conn, partnership_id)?
+        .into_iter()
+        .find(|p| p.id == party_id)
+        .ok_or(StoreError::NotFound)?;
+    let speaks = speaks_for(conn, &party, &viewer.id)?;
+    Ok((partnership, party, speaks))
 }
 
 /// Marks a party as having left, now.
@@ -705,7 +699,7 @@ pub enum PartyOwner {
     Collective(String),
 }
 
-/// Closing an account (part of `closure::close_account`, in its
+/// Closing an account (part of `departures::close_account`, in its
 /// transaction): the parties of the person, and of collectives archived by
 /// their departure, leave or decline ([`PartyStatus::on_account_closed`]),
 /// each under its partnership's lock (taken in id order), so no draft waits

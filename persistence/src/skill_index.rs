@@ -17,9 +17,9 @@ use diesel::prelude::*;
 use domain::matching::Bitmap;
 use domain::profile::ProfileFields;
 
-use crate::artisans::TagKind;
 use crate::schema::{artisan_ordinals, artisan_tags, artisans, derived_indexes, skill_postings};
 use crate::{sql_text, write_tx, AnyConnection, StoreError};
+use domain::profile::TagKind;
 
 const NAME: &str = "skill_postings";
 /// The kind of the per-country bitmaps.

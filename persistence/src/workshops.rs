@@ -349,7 +349,7 @@ fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(
     Ok(())
 }
 
-/// Closing an account (part of `closure::close_account`, in its
+/// Closing an account (part of `departures::close_account`, in its
 /// transaction): the person's registrations for workshops that have not
 /// started are cancelled, each promoting the first on the waitlist.
 /// Registrations of past workshops are records and stay.

@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod agreements;
+mod architecture;
 mod artisans;
 mod auth;
 mod collectives;

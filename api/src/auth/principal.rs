@@ -13,6 +13,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{web, FromRequest, HttpRequest};
 use domain::account::{AccountStatus, Role};
 use domain::api_key::{ApiKeySecret, Scope};
+use persistence::partnerships::Viewer;
 use persistence::{api_keys, now, users};
 
 use crate::error::ApiError;
@@ -25,6 +26,17 @@ pub const API_KEY_HEADER: &str = "X-API-Key";
 pub struct User {
     pub id: String,
     pub role: Role,
+}
+
+impl User {
+    /// Who is looking, as storage filters by it (admins read everything
+    /// they may see).
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            id: self.id.clone(),
+            admin: self.role == Role::Admin,
+        }
+    }
 }
 
 /// A partner organization calling with one of its API keys.

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod observe;
 pub mod pagination;
+pub mod params;
 pub mod rate_limit;
 pub mod request_context;
 

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 
@@ -111,6 +112,60 @@ pub fn next_link(req: &HttpRequest, next_cursor: Option<&str>) -> Option<String>
         req.path(),
         query.join("&")
     ))
+}
+
+/// The orderings of listings keyed on the time-ordered id.
+pub const NEWEST: &str = "newest";
+pub const OLDEST: &str = "oldest";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 1000)]
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// Validated limit and the id the previous page ended at (newest-first
+    /// listings keyed on the time-ordered id).
+    pub fn newest_first(&self) -> Result<(i64, Option<String>), ApiError> {
+        self.by_id(NEWEST)
+    }
+
+    /// The same for oldest-first listings.
+    pub fn oldest_first(&self) -> Result<(i64, Option<String>), ApiError> {
+        self.by_id(OLDEST)
+    }
+
+    fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
+        let limit = limit(self.limit)?;
+        let last = match &self.cursor {
+            Some(cursor) => decode_cursor(cursor, order, 1)?.pop(),
+            None => None,
+        };
+        Ok((limit, last))
+    }
+}
+
+/// The cursor after `last_id` in a newest-first listing.
+pub fn next_newest(has_more: bool, last_id: Option<&str>) -> Option<String> {
+    next_by_id(NEWEST, has_more, last_id)
+}
+
+/// The cursor after `last_id` in an oldest-first listing.
+pub fn next_oldest(has_more: bool, last_id: Option<&str>) -> Option<String> {
+    next_by_id(OLDEST, has_more, last_id)
+}
+
+fn next_by_id(order: &str, has_more: bool, last_id: Option<&str>) -> Option<String> {
+    has_more
+        .then_some(last_id)
+        .flatten()
+        .map(|id| encode_cursor(order, &[id]))
 }
 
 #[cfg(test)]

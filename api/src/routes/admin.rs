@@ -12,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, PageQuery};
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::pagination;
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::page_type;
 use crate::state::AppState;
 

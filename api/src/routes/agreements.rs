@@ -11,26 +11,23 @@ use domain::agreement::{
 };
 use domain::FieldErrors;
 use persistence::agreements::{self as store, Actor, AgreementView, Amendment, EventRow};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{Ref, RefOr};
-use utoipa::{IntoParams, PartialSchema, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, next_oldest, PageQuery};
-use super::partnerships::viewer;
+use super::convert;
 use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_newest, next_oldest, PageQuery};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
+use crate::views::Recipient;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_agreement)
@@ -57,67 +54,6 @@ pub struct Commitment {
     pub description: String,
     #[serde(default)]
     pub due_on: Option<NaiveDate>,
-}
-
-/// A charity or cause that receives a share but does not sign.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Beneficiary {
-    #[schema(value_type = crate::schema::OrganizationName)]
-    pub name: String,
-    #[serde(default)]
-    #[schema(value_type = Option<crate::schema::WebUrl>)]
-    pub url: Option<String>,
-    /// A partner organization of the platform, if the beneficiary is one.
-    #[serde(default)]
-    #[schema(format = Uuid)]
-    pub organization_id: Option<String>,
-    /// A giving-back campaign the share goes to.
-    #[serde(default)]
-    #[schema(format = Uuid)]
-    pub campaign_id: Option<String>,
-}
-
-/// `{"party_id": …}` (an artisan or collective party) or
-/// `{"beneficiary": {…}}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Recipient {
-    PartyId(String),
-    Beneficiary(Beneficiary),
-}
-
-/// Written by hand: each alternative is an object with exactly one
-/// member, which the derived schema of an externally tagged enum does not
-/// say.
-impl PartialSchema for Recipient {
-    fn schema() -> RefOr<Schema> {
-        let uuid = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
-            .description(Some(
-                "The receiving party (a `parties[].id` of the partnership).",
-            ))
-            .into();
-        crate::schema::one_member_of(
-            vec![
-                ("party_id", uuid),
-                ("beneficiary", Ref::from_schema_name("Beneficiary").into()),
-            ],
-            "`{\"party_id\": …}` (an artisan or collective party) or `{\"beneficiary\": {…}}`.",
-        )
-    }
-}
-
-impl ToSchema for Recipient {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Recipient")
-    }
-
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((Beneficiary::name().into_owned(), Beneficiary::schema()));
-        Beneficiary::schemas(schemas);
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -181,14 +117,6 @@ pub struct AgreementTerms {
     /// The last day the agreement governs (inclusive); `null` = open-ended.
     #[serde(default)]
     pub effective_until: Option<NaiveDate>,
-}
-
-/// The API and domain shapes of the terms are the same JSON; converting
-/// through it keeps them from drifting apart field by field.
-pub(crate) fn convert<T: Serialize, U: DeserializeOwned>(value: &T) -> Result<U, ApiError> {
-    serde_json::to_value(value)
-        .and_then(serde_json::from_value)
-        .map_err(ApiError::internal)
 }
 
 /// A signature that counts: on the current hash.
@@ -312,7 +240,7 @@ fn respond(body: &Agreement) -> HttpResponse {
 
 fn actor(user: &User, party_id: Option<Uuid>) -> Actor {
     Actor {
-        viewer: viewer(user),
+        viewer: user.viewer(),
         party_id: party_id.map(|p| p.to_string()),
     }
 }
@@ -429,7 +357,7 @@ pub async fn list_agreements(
     id: web::Path<Uuid>,
     query: web::Query<AgreementQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let query = query.into_inner();
     let (limit, before) = PageQuery {
         limit: query.limit,
@@ -470,7 +398,7 @@ pub async fn get_agreement(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let body = state
         .db(move |conn| {
@@ -814,7 +742,7 @@ pub async fn list_agreement_events(
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let (limit, after) = query.oldest_first()?;
     let id = id.to_string();
     let page = state

@@ -1,120 +1,38 @@
-//! Artisan profiles: search, read, owner edits, reviews. Profiles are
-//! visible to every signed-in person; e-mail is never part of a profile.
+//! Artisan profiles: search, read, owner edits, reviews, and the
+//! consent-based directory for partner organizations (only artisans who set
+//! `discoverable_by_partners`). Profiles are visible to every signed-in
+//! person; e-mail is never part of a profile.
 
 use actix_web::http::header;
 use actix_web::{get, patch, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
-use domain::country::CountryCode;
+use domain::api_key::Scope;
 use domain::profile::{OpenToKind, OpenToPatch, ProfilePatch};
-use domain::text::{limits, Slug};
+use domain::text::limits;
 use domain::FieldError;
 use persistence::artisans::{self as store, ArtisanAfter, ArtisanFilter, ArtisanOrder, ArtisanRow};
-use persistence::reviews::{self, ReviewRow};
-use serde::{Deserialize, Serialize};
+use persistence::reviews::{self};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IfMatch;
+use crate::http::pagination::{next_newest, PageQuery, NEWEST};
+use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
+use crate::views::{load, Artisan, ArtisanPage, Review};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_artisans)
+        .service(directory_artisans)
         .service(get_artisan)
         .service(update_artisan)
         .service(list_reviews);
 }
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OpenTo {
-    pub collaboration: bool,
-    pub mentoring: bool,
-    pub being_mentored: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Rating {
-    /// Mean of all review ratings (1–5), two decimals; `null` without reviews.
-    pub average: Option<f64>,
-    pub count: i64,
-}
-
-/// A public artisan profile.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Artisan {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub display_name: String,
-    pub bio: String,
-    pub crafts: Vec<String>,
-    pub skills_offered: Vec<String>,
-    pub skills_wanted: Vec<String>,
-    pub cultural_traditions: Vec<String>,
-    /// ISO 3166-1 alpha-2.
-    pub country: Option<String>,
-    pub region: Option<String>,
-    /// BCP 47 language tags.
-    pub languages: Vec<String>,
-    pub open_to: OpenTo,
-    /// Consent to appear in the partner organizations' directory.
-    pub discoverable_by_partners: bool,
-    /// Self-declared community slugs, shown only because the artisan chose to.
-    pub communities: Vec<String>,
-    pub links: Vec<String>,
-    pub rating: Rating,
-    /// True once the owner closed the account; personal fields are erased.
-    pub former_member: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
-}
-
-impl From<ArtisanRow> for Artisan {
-    fn from(row: ArtisanRow) -> Self {
-        let fields = row.fields();
-        let average = (row.rating_count > 0).then(|| {
-            // Two decimals, computed in integers to avoid float drift.
-            let hundredths = (row.rating_sum * 100 * 2 + row.rating_count) / (row.rating_count * 2);
-            hundredths as f64 / 100.0
-        });
-        Self {
-            id: row.id,
-            display_name: fields.display_name,
-            bio: fields.bio,
-            crafts: fields.crafts,
-            skills_offered: fields.skills_offered,
-            skills_wanted: fields.skills_wanted,
-            cultural_traditions: fields.cultural_traditions,
-            country: fields.country,
-            region: fields.region,
-            languages: fields.languages,
-            open_to: OpenTo {
-                collaboration: fields.open_to.collaboration,
-                mentoring: fields.open_to.mentoring,
-                being_mentored: fields.open_to.being_mentored,
-            },
-            discoverable_by_partners: fields.discoverable_by_partners,
-            communities: fields.communities,
-            links: fields.links,
-            rating: Rating {
-                average,
-                count: row.rating_count,
-            },
-            former_member: row.former_member,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
-            version: row.version,
-        }
-    }
-}
-
-page_type!(ArtisanPage, Artisan);
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -166,52 +84,6 @@ pub struct ArtisanQuery {
     pub cursor: Option<String>,
 }
 
-/// An optional slug filter (400 when malformed).
-pub(crate) fn slug_param(name: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
-    value
-        .as_deref()
-        .map(|v| Slug::parse(name, v).map(|s| s.as_str().to_owned()))
-        .transpose()
-        .map_err(param_error)
-}
-
-/// An optional ISO 3166-1 alpha-2 filter (400 when not a country code).
-pub(crate) fn country_param(
-    name: &str,
-    value: &Option<String>,
-) -> Result<Option<String>, ApiError> {
-    value
-        .as_deref()
-        .map(|c| CountryCode::parse(name, c).map(CountryCode::into_inner))
-        .transpose()
-        .map_err(param_error)
-}
-
-fn param_error(error: FieldError) -> ApiError {
-    ApiError::bad_param(&error.field, error.code, error.message)
-}
-
-/// A free-text filter of 1 to `max` characters; whitespace only means
-/// "no filter".
-pub(crate) fn text_param(
-    name: &str,
-    value: &Option<String>,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    match value.as_deref() {
-        Some(v) if v.is_empty() || v.chars().count() > max => Err(ApiError::bad_param(
-            name,
-            "length",
-            format!("must have 1 to {max} characters"),
-        )),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => Ok(Some(v.trim().to_owned())),
-        None => Ok(None),
-    }
-}
-
-const NEWEST: &str = "newest";
-const OLDEST: &str = "oldest";
 const NAME: &str = "name";
 
 /// Runs a validated search; shared by `/v1/artisans` and the partner
@@ -285,13 +157,6 @@ pub async fn list_artisans(
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     search(&state, &req, query.into_inner(), false).await
-}
-
-/// Loads a profile or 404.
-pub(crate) async fn load(state: &AppState, id: String) -> Result<ArtisanRow, ApiError> {
-    state
-        .db(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
-        .await
 }
 
 /// A profile with its `ETag`.
@@ -459,85 +324,7 @@ pub async fn update_artisan(
     Ok(with_etag(row))
 }
 
-/// A review of an artisan, left after a completed skill exchange.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Review {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(format = Uuid)]
-    pub exchange_id: String,
-    #[schema(format = Uuid)]
-    pub reviewer_id: String,
-    #[schema(minimum = 1, maximum = 5)]
-    pub rating: i16,
-    pub comment: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<ReviewRow> for Review {
-    fn from(row: ReviewRow) -> Self {
-        Self {
-            id: row.id,
-            exchange_id: row.exchange_id,
-            reviewer_id: row.reviewer_id,
-            rating: row.rating,
-            comment: row.comment,
-            created_at: utc(row.created_at),
-        }
-    }
-}
-
 page_type!(ReviewPage, Review);
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// Validated limit and the id the previous page ended at (newest-first
-    /// listings keyed on the time-ordered id).
-    pub fn newest_first(&self) -> Result<(i64, Option<String>), ApiError> {
-        self.by_id(NEWEST)
-    }
-
-    /// The same for oldest-first listings.
-    pub fn oldest_first(&self) -> Result<(i64, Option<String>), ApiError> {
-        self.by_id(OLDEST)
-    }
-
-    fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
-        let limit = pagination::limit(self.limit)?;
-        let last = match &self.cursor {
-            Some(cursor) => pagination::decode_cursor(cursor, order, 1)?.pop(),
-            None => None,
-        };
-        Ok((limit, last))
-    }
-}
-
-/// The cursor after `last_id` in a newest-first listing.
-pub fn next_newest(has_more: bool, last_id: Option<&str>) -> Option<String> {
-    next_by_id(NEWEST, has_more, last_id)
-}
-
-/// The cursor after `last_id` in an oldest-first listing.
-pub fn next_oldest(has_more: bool, last_id: Option<&str>) -> Option<String> {
-    next_by_id(OLDEST, has_more, last_id)
-}
-
-fn next_by_id(order: &str, has_more: bool, last_id: Option<&str>) -> Option<String> {
-    has_more
-        .then_some(last_id)
-        .flatten()
-        .map(|id| pagination::encode_cursor(order, &[id]))
-}
 
 /// Reviews of an artisan, newest first.
 #[utoipa::path(
@@ -576,4 +363,28 @@ pub async fn list_reviews(
     let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
     let data: Vec<Review> = page.rows.into_iter().map(Review::from).collect();
     Ok(pagination::respond(&req, data, next))
+}
+
+/// Artisans who consented to be shown to partners (scope `directory:read`).
+/// Same filters and paging as `GET /v1/artisans`.
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "listDirectoryArtisans",
+    params(ArtisanQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "One page of consenting profiles", body = ArtisanPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/directory/artisans")]
+pub async fn directory_artisans(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    query: web::Query<ArtisanQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.partner(Scope::DirectoryRead)?;
+    search(&state, &req, query.into_inner(), true).await
 }

@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::me::Me;
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
 use crate::auth::new_refresh_token;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
 use crate::state::AppState;
+use crate::views::Me;
 
 /// How long a refresh token lives if unused.
 const REFRESH_TOKEN_TTL_DAYS: i64 = 30;

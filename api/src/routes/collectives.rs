@@ -21,12 +21,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, PageQuery};
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::params;
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -244,9 +245,9 @@ pub async fn list_collectives(
     }
     .newest_first()?;
     let filter = CollectiveFilter {
-        craft: super::artisans::slug_param("craft", &query.craft)?,
-        country: super::artisans::country_param("country", &query.country)?,
-        q: super::artisans::text_param("q", &query.q, limits::SEARCH_QUERY)?,
+        craft: params::slug_param("craft", &query.craft)?,
+        country: params::country_param("country", &query.country)?,
+        q: params::text_param("q", &query.q, limits::SEARCH_QUERY)?,
     };
     let page = state
         .db(move |conn| Ok(store::list(conn, &filter, before.as_deref(), limit)?))

@@ -15,15 +15,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, PageQuery, Review};
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
+use crate::views::Review;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(skill_matches)

@@ -2,57 +2,18 @@
 
 use actix_web::http::header;
 use actix_web::{delete, get, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use persistence::artisans::ArtisanRow;
-use persistence::users::{self, UserRow};
-use serde::Serialize;
-use utoipa::ToSchema;
+use persistence::users;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::artisans::{load, Artisan};
-use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::etag;
 use crate::http::extract::IfMatch;
 use crate::state::AppState;
+use crate::views::{load, Me};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_me).service(delete_me);
-}
-
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RoleName {
-    Artisan,
-    Admin,
-}
-
-/// The signed-in account with its artisan profile.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Me {
-    #[schema(format = Uuid)]
-    pub id: String,
-    /// The sign-in address, as registered.
-    pub email: String,
-    pub role: RoleName,
-    pub created_at: DateTime<Utc>,
-    pub profile: Artisan,
-}
-
-impl Me {
-    pub fn new(user: UserRow, profile: ArtisanRow) -> Self {
-        Self {
-            role: match user.role() {
-                domain::account::Role::Artisan => RoleName::Artisan,
-                domain::account::Role::Admin => RoleName::Admin,
-            },
-            email: user.email.unwrap_or_default(),
-            created_at: utc(user.created_at),
-            id: user.id,
-            profile: profile.into(),
-        }
-    }
 }
 
 /// Your account and profile. The `ETag` is the profile's.
@@ -106,7 +67,7 @@ pub async fn delete_me(
     let expected = if_match.0;
     state
         .db(move |conn| {
-            Ok(persistence::closure::close_account(
+            Ok(persistence::departures::close_account(
                 conn, &user_id, &expected,
             )?)
         })

@@ -24,7 +24,6 @@ pub mod agreements;
 pub mod artisans;
 pub mod auth;
 pub mod collectives;
-pub mod directory;
 pub mod exchanges;
 pub mod health;
 pub mod me;
@@ -52,7 +51,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(me::configure)
                 .configure(artisans::configure)
                 .configure(collectives::configure)
-                .configure(directory::configure)
                 .configure(organizations::configure)
                 .configure(admin::configure)
                 .configure(partnerships::configure)
@@ -108,6 +106,16 @@ where
         .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
         .map(|f| f as i64)
         .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {number}")))
+}
+
+/// The API and domain shapes of the terms are the same JSON; converting
+/// through it keeps them from drifting apart field by field.
+pub(crate) fn convert<T: serde::Serialize, U: serde::de::DeserializeOwned>(
+    value: &T,
+) -> Result<U, ApiError> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(ApiError::internal)
 }
 
 /// RFC 3339 UTC for a stored timestamp.

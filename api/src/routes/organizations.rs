@@ -18,13 +18,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::artisans::{next_newest, PageQuery};
 use super::{utc, validation};
 use crate::auth::keys::Keyring;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;

@@ -8,26 +8,23 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use domain::account::Role;
 use domain::partnership::{
     PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus, MAX_INVITEES,
 };
 use domain::FieldError;
-use persistence::partnerships::{
-    self as store, Invitee, PartnershipRow, Party as PartyRecord, Viewer,
-};
+use persistence::partnerships::{self as store, Invitee, PartnershipRow, Party as PartyRecord};
 use persistence::AnyConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, PageQuery};
 use super::utc;
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -121,13 +118,6 @@ fn respond(body: Partnership) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(body.version)))
         .json(body)
-}
-
-pub(crate) fn viewer(user: &User) -> Viewer {
-    Viewer {
-        id: user.id.clone(),
-        admin: user.role == Role::Admin,
-    }
 }
 
 page_type!(PartnershipPage, Partnership);
@@ -289,7 +279,7 @@ pub async fn list_partnerships(
     }
     .newest_first()?;
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
-    let viewer = viewer(&user);
+    let viewer = user.viewer();
     let (page, parties) = state
         .db(move |conn| {
             let page = store::list(conn, &viewer, status, kind, before.as_deref(), limit)?;
@@ -335,7 +325,7 @@ pub async fn get_partnership(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let body = state
         .db(move |conn| {
@@ -385,7 +375,7 @@ pub async fn update_partnership(
     body: web::Json<PartnershipChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let change = body.into_inner();
     let text = PartnershipTextPatch {
         title: change.title,
@@ -409,7 +399,7 @@ async fn answer(
     path: (Uuid, Uuid),
     accept: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let (id, party) = (path.0.to_string(), path.1.to_string());
     let body = state
         .db(move |conn| {
@@ -492,7 +482,7 @@ pub async fn add_party(
     body: web::Json<PartyRef>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let route = format!("add-party:{id}");
     let state = &state;
@@ -540,12 +530,12 @@ pub async fn leave_partnership(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let (id, party) = path.into_inner();
     let body = state
         .db(move |conn| {
             let id = id.to_string();
-            store::leave(conn, &id, &party.to_string(), &viewer)?;
+            persistence::departures::leave_partnership(conn, &id, &party.to_string(), &viewer)?;
             let row = store::find(conn, &id, &viewer)?;
             with_parties(conn, row)
         })

@@ -12,17 +12,17 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::agreements::{convert, Recipient};
-use super::artisans::{next_newest, PageQuery};
-use super::partnerships::viewer;
+use super::convert;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
 use crate::http::pagination;
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::page_type;
 use crate::state::AppState;
+use crate::views::Recipient;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(record_sale)
@@ -196,7 +196,7 @@ pub async fn record_sale(
     body: web::Json<NewSaleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-sale:{partnership_id}");
     let state = &state;
@@ -255,7 +255,7 @@ pub async fn list_sales(
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let (limit, before) = query.newest_first()?;
     let id = id.to_string();
     let (data, has_more) = state
@@ -287,7 +287,7 @@ pub async fn get_sale(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let body = state
         .db(move |conn| {
@@ -336,7 +336,7 @@ pub async fn refund_sale(
     body: web::Json<NewRefund>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let sale_id = id.to_string();
     let route = format!("refund-sale:{sale_id}");
     let state = &state;
@@ -458,7 +458,7 @@ pub async fn payouts(
     id: web::Path<Uuid>,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let PeriodQuery { from, to } = query.into_inner();
     let (start, end) = period(from, to)?;
     let id = id.to_string();

@@ -14,14 +14,13 @@ use utoipa::{PartialSchema, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{next_newest, PageQuery};
-use super::partnerships::viewer;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
 use crate::http::pagination;
+use crate::http::pagination::{next_newest, PageQuery};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -165,7 +164,7 @@ pub async fn create_settlement(
     body: web::Json<NewSettlement>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-settlement:{partnership_id}");
     let state = &state;
@@ -210,7 +209,7 @@ pub async fn list_settlements(
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let (limit, before) = query.newest_first()?;
     let id = id.to_string();
     let page = state
@@ -238,7 +237,7 @@ pub async fn get_settlement(
     principal: Principal,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let body: Settlement = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?.into()))
@@ -325,7 +324,7 @@ pub async fn record_payment(
     body: web::Json<NewPayment>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
-    let viewer = viewer(&principal.user()?);
+    let viewer = principal.user()?.viewer();
     let settlement_id = id.to_string();
     let route = format!("record-payment:{settlement_id}");
     let state = &state;

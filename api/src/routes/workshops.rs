@@ -14,12 +14,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::artisans::{country_param, next_oldest, slug_param, PageQuery};
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::pagination::{next_oldest, PageQuery};
+use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;

@@ -1,4 +1,11 @@
-//! Closing an account: one saga in one transaction. The profile is erased
+//! Departures, each one saga in one transaction: a party leaving a
+//! partnership, and a person closing their account.
+//!
+//! A party leaves ([`leave_partnership`]) only while accepted and while no
+//! active agreement names it (`PartyStatus::leave`); drafts every remaining
+//! accepted party has signed then activate.
+//!
+//! Closing an account ([`close_account`]): The profile is erased
 //! first (a stale `If-Match` refuses before anything moves); then each
 //! aggregate the person takes part in decides, by its own domain rule, what
 //! their departure means for it:
@@ -23,7 +30,7 @@
 use domain::precondition::Precondition;
 use domain::profile::ProfileFields;
 
-use crate::partnerships::PartyOwner;
+use crate::partnerships::{PartnershipRow, PartyOwner, Viewer};
 use crate::{
     agreements, artisans, collectives, exchanges, partnerships, users, workshops, write_tx,
     AnyConnection, StoreError,
@@ -46,5 +53,22 @@ pub fn close_account(
         workshops::on_account_closed(conn, id)?;
         exchanges::on_account_closed(conn, id)?;
         users::erase_credentials(conn, id)
+    })
+}
+
+pub fn leave_partnership(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    party_id: &str,
+    viewer: &Viewer,
+) -> Result<PartnershipRow, StoreError> {
+    write_tx(conn, |conn| {
+        let (partnership, party, speaks) =
+            partnerships::lock_party(conn, partnership_id, party_id, viewer)?;
+        let named = agreements::names_party_in_force(conn, party_id)?;
+        party.status().leave(speaks, named)?;
+        partnerships::mark_left(conn, party_id)?;
+        agreements::activate_fully_signed(conn, partnership_id, &viewer.id)?;
+        Ok(partnership)
     })
 }
