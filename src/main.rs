@@ -9,13 +9,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use actix_web::{web, HttpServer};
-use api::auth::keys::Keyring;
+use api::auth::keys::{issue_api_key, Keyring};
 use api::auth::password::Passwords;
 use api::config::{AppEnv, Config, LogFormat};
-use api::routes::organizations::{issue_api_key, ApiKeyRequest, OrganizationRequest, ScopeName};
 use api::state::AppState;
 use clap::{Parser, Subcommand};
 use domain::account::{AdminAction, Role};
+use domain::api_key::{KeySpec, Scope};
+use domain::organization::OrganizationFields;
 use domain::profile::ProfileFields;
 use domain::text::{DisplayName, Email, Password};
 use persistence::{organizations, users, AnyConnection, Pool, PoolOptions};
@@ -175,16 +176,21 @@ fn run(command: Command) -> Result<(), String> {
             website,
             description,
         } => {
-            let new = OrganizationRequest {
-                name,
-                website,
-                country,
-                description,
-            }
-            .validate_all()
-            .map_err(|e| e.problem().detail)?;
+            let fields = OrganizationFields::parse(
+                &name,
+                website.as_deref(),
+                country.as_deref(),
+                &description,
+            )
+            .map_err(rule_broken)?;
+            let new = organizations::NewOrganization {
+                name: fields.name,
+                website: fields.website,
+                country: fields.country,
+                description: fields.description,
+            };
             let row = with_connection(&config, |conn| {
-                organizations::create(conn, new).map_err(|e| e.to_string())
+                organizations::create(conn, new).map_err(refused)
             })?;
             println!("{}", row.id);
             Ok(())
@@ -196,16 +202,11 @@ fn run(command: Command) -> Result<(), String> {
         } => {
             let scopes = scopes
                 .split(',')
-                .map(|s| serde_json::from_value::<ScopeName>(serde_json::Value::String(s.trim().to_owned())))
+                .map(|s| s.trim().parse::<Scope>())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| "--scopes must list directory:read, programs:write, impact:read or webhooks:manage".to_owned())?;
-            let spec = ApiKeyRequest {
-                name,
-                scopes,
-                expires_at: None,
-            }
-            .validate_all()
-            .map_err(|e| e.problem().detail)?;
+                .map_err(|e| format!("--scopes: {e}; use directory:read, programs:write, impact:read, webhooks:manage"))?;
+            let spec =
+                KeySpec::parse(&name, scopes, None, persistence::now()).map_err(rule_broken)?;
             let (_, secret) = with_connection(&config, |conn| {
                 let keys = Keyring::derive(config.jwt_secret.expose());
                 issue_api_key(conn, &keys, &organization, spec).map_err(|e| e.problem().detail)
@@ -214,8 +215,8 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::SuspendUser { email, reason } => {
-            let reason = api::routes::admin::reason(&reason)
-                .map_err(|e| format!("--reason: {}", e.problem().detail))?;
+            let reason =
+                domain::account::reason(&reason).map_err(|e| format!("--reason {}", e.message))?;
             set_suspension(&config, &email, AdminAction::Suspend, &reason)
         }
         Command::ReinstateUser { email, reason } => {
@@ -260,6 +261,16 @@ fn set_suspension(
     })?;
     println!("{} {}", user.id, user.status);
     Ok(())
+}
+
+/// Broken rules of a command's arguments, one per line.
+fn rule_broken(errors: domain::FieldErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| format!("--{} {}", e.field.replace('_', "-"), e.message))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A storage outcome in the words the API would use.

@@ -77,6 +77,12 @@ impl AccountStatus {
     }
 }
 
+/// The reason an administrator gives for suspending an account, for the
+/// audit log: 1–2000 characters once trimmed.
+pub fn reason(value: &str) -> Result<String, crate::FieldError> {
+    crate::text::bounded("reason", value, 1, crate::text::limits::DESCRIPTION, true)
+}
+
 /// What an administrator did, as the audit log records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminAction {

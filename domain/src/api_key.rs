@@ -9,7 +9,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chrono::{DateTime, NaiveDateTime};
 use sha2::{Digest, Sha256};
+
+use crate::text::{self, limits};
+use crate::{FieldError, FieldErrors};
 
 pub const KEY_PREFIX: &str = "ac_";
 const BODY_HEX: usize = 48;
@@ -110,6 +114,69 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A key to issue, validated: a name, 1 to 4 distinct scopes, an
+/// optional expiry in the future.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl KeySpec {
+    /// Checks the request (`expires_at` as RFC 3339, compared with `now`);
+    /// every problem is reported together.
+    pub fn parse(
+        name: &str,
+        mut scopes: Vec<Scope>,
+        expires_at: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Result<KeySpec, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.take(text::bounded("name", name, 1, limits::KEY_NAME, false));
+        scopes.sort_unstable();
+        if scopes.is_empty() || scopes.len() > Scope::ALL.len() {
+            errors.push(FieldError::new(
+                "scopes",
+                "size",
+                format!("must list 1 to {} scopes", Scope::ALL.len()),
+            ));
+        }
+        if scopes.windows(2).any(|w| w[0] == w[1]) {
+            errors.push(FieldError::new(
+                "scopes",
+                "duplicate",
+                "lists a scope more than once",
+            ));
+        }
+        let expires_at = expires_at.and_then(|t| {
+            errors.take(
+                DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.naive_utc())
+                    .map_err(|_| {
+                        FieldError::new(
+                            "expires_at",
+                            "invalid_time",
+                            "must be an RFC 3339 date-time",
+                        )
+                    }),
+            )
+        });
+        if expires_at.is_some_and(|t| t <= now) {
+            errors.push(FieldError::new(
+                "expires_at",
+                "in_past",
+                "must be in the future",
+            ));
+        }
+        errors.finish(|| KeySpec {
+            name: name.unwrap_or_default(),
+            scopes,
+            expires_at,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +208,36 @@ mod tests {
             assert_eq!(scope.as_str().parse::<Scope>(), Ok(scope));
         }
         assert!("admin".parse::<Scope>().is_err());
+    }
+
+    #[test]
+    fn a_key_spec_has_a_name_distinct_scopes_and_a_future_expiry() {
+        let now: NaiveDateTime = "2026-06-01T00:00:00".parse().expect("time");
+        let spec = KeySpec::parse(
+            "sync",
+            vec![Scope::ImpactRead, Scope::DirectoryRead],
+            None,
+            now,
+        )
+        .expect("valid");
+        assert_eq!(spec.scopes, [Scope::DirectoryRead, Scope::ImpactRead]);
+        let codes = |r: Result<KeySpec, FieldErrors>| {
+            r.err()
+                .map(|e| e.0.iter().map(|e| e.code).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            codes(KeySpec::parse(
+                "",
+                vec![Scope::ImpactRead, Scope::ImpactRead],
+                Some("2026-01-01T00:00:00Z"),
+                now
+            )),
+            ["too_short", "duplicate", "in_past"]
+        );
+        assert_eq!(
+            codes(KeySpec::parse("k", vec![], Some("tomorrow"), now)),
+            ["size", "invalid_time"]
+        );
     }
 }

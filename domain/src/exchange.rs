@@ -4,6 +4,8 @@
 //! Hours travel as JSON numbers in quarter-hour steps and are kept as
 //! integer minutes; no float is ever stored or summed.
 
+use chrono::NaiveDate;
+
 use crate::account::text_enum;
 use crate::refusal::Denied;
 use crate::text::{self, limits};
@@ -163,6 +165,18 @@ impl ExchangeStatus {
     pub fn holds_sessions(self) -> bool {
         self == ExchangeStatus::Accepted
     }
+}
+
+/// A session is recorded once it was held: `held_on` not after `today`.
+pub fn held_on(held_on: NaiveDate, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    if held_on > today {
+        return Err(FieldError::new(
+            "held_on",
+            "in_future",
+            "a session is recorded once it was held",
+        ));
+    }
+    Ok(held_on)
 }
 
 /// The shortest and longest session, and the step, in minutes.
@@ -534,6 +548,19 @@ mod tests {
         assert_eq!(
             Completed.may_confirm_session(false, SessionStatus::Pending),
             Err(ExchangeRefusal::NotAccepted)
+        );
+    }
+
+    #[test]
+    fn sessions_are_recorded_once_held() {
+        let day = |s: &str| s.parse::<NaiveDate>().expect("date");
+        assert_eq!(
+            held_on(day("2026-05-01"), day("2026-05-01")),
+            Ok(day("2026-05-01"))
+        );
+        assert_eq!(
+            held_on(day("2026-05-02"), day("2026-05-01")).map_err(|e| e.code),
+            Err("in_future")
         );
     }
 }

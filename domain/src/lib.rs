@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod ids;
 pub mod matching;
 pub mod money;
+pub mod organization;
 pub mod partnership;
 pub mod precondition;
 pub mod profile;

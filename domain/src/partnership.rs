@@ -276,6 +276,18 @@ impl PartyStatus {
     }
 }
 
+/// How many parties one request may invite: at most [`MAX_INVITEES`].
+pub fn check_invitees(count: usize) -> Result<(), FieldError> {
+    if count > MAX_INVITEES {
+        return Err(FieldError::new(
+            "invitees",
+            "too_many",
+            format!("must have at most {MAX_INVITEES} items"),
+        ));
+    }
+    Ok(())
+}
+
 /// The editable text of a partnership, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnershipText {
@@ -520,6 +532,15 @@ mod tests {
         assert_eq!(
             Forming.change_to(Completed),
             Err(PartnershipRefusal::StatusChangeNotAllowed)
+        );
+    }
+
+    #[test]
+    fn a_request_invites_at_most_twenty() {
+        assert_eq!(check_invitees(MAX_INVITEES), Ok(()));
+        assert_eq!(
+            check_invitees(MAX_INVITEES + 1).map_err(|e| e.code),
+            Err("too_many")
         );
     }
 }

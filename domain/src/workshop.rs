@@ -17,6 +17,19 @@ pub enum WorkshopRefusal {
     NotHost,
 }
 
+/// A new workshop starts in the future.
+pub fn starts_in_future<T: PartialOrd>(starts_at: T, now: T) -> Result<(), FieldError> {
+    if starts_at > now {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "starts_at",
+            "in_past",
+            "must be in the future",
+        ))
+    }
+}
+
 /// Whether an artisan may register: not the host, not after the start.
 pub fn may_register(is_host: bool, started: bool) -> Result<(), WorkshopRefusal> {
     if is_host {
@@ -112,5 +125,11 @@ mod tests {
             may_record_attendance(true, false),
             Err(WorkshopRefusal::NotStarted)
         );
+    }
+
+    #[test]
+    fn a_workshop_starts_in_the_future() {
+        assert_eq!(starts_in_future(2, 1), Ok(()));
+        assert_eq!(starts_in_future(1, 1).map_err(|e| e.code), Err("in_past"));
     }
 }

@@ -21,7 +21,11 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use domain::api_key::ApiKeySecret;
+use domain::api_key::{ApiKeySecret, KeySpec};
+use persistence::api_keys::{self, ApiKeyRow, NewApiKey};
+use persistence::AnyConnection;
+
+use crate::error::ApiError;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -130,6 +134,33 @@ impl Keyring {
         };
         self.seal.decrypt(&XNonce::from(nonce), payload).ok()
     }
+}
+
+/// Issues a key for an existing organization (used by the API and the
+/// CLI): CSPRNG randomness with a checksum, stored as a keyed
+/// fingerprint. The plaintext exists only in the returned value.
+pub fn issue_api_key(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    organization_id: &str,
+    spec: KeySpec,
+) -> Result<(ApiKeyRow, ApiKeySecret), ApiError> {
+    persistence::organizations::find(conn, organization_id)?.ok_or(ApiError::NotFound)?;
+    let mut random = [0u8; 24];
+    rand::rng().fill_bytes(&mut random);
+    let secret = ApiKeySecret::from_random(random);
+    let row = api_keys::create(
+        conn,
+        NewApiKey {
+            organization_id,
+            name: spec.name,
+            prefix: secret.display_prefix().to_owned(),
+            key_hash: keys.api_key(&secret),
+            scopes: spec.scopes,
+            expires_at: spec.expires_at,
+        },
+    )?;
+    Ok((row, secret))
 }
 
 #[cfg(test)]

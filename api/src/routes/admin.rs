@@ -5,7 +5,6 @@
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::account::{AccountStatus, AdminAction};
-use domain::text::{self, limits};
 use persistence::users::{self, AdminActor, AuditRow, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -97,17 +96,6 @@ pub struct SuspensionRequest {
     pub reason: String,
 }
 
-/// The reason an operator gives, trimmed and bounded.
-pub fn reason(value: &str) -> Result<String, ApiError> {
-    Ok(text::bounded(
-        "reason",
-        value,
-        1,
-        limits::DESCRIPTION,
-        true,
-    )?)
-}
-
 /// Suspend an account (admins): every refresh token is revoked and the
 /// next request with a live access token is refused (401). Already
 /// suspended, closed, or your own account → 409.
@@ -130,7 +118,7 @@ pub async fn suspend(
     body: web::Json<SuspensionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = principal.admin()?;
-    let why = reason(&body.reason)?;
+    let why = domain::account::reason(&body.reason)?;
     let target = id.to_string();
     let changed = state
         .db(move |conn| {

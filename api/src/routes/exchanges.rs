@@ -593,13 +593,7 @@ pub async fn record_session(
                 SESSION_MINUTES.0,
                 SESSION_MINUTES.1,
             ));
-            if request.held_on > Utc::now().date_naive() {
-                errors.push(FieldError::new(
-                    "held_on",
-                    "in_future",
-                    "a session is recorded once it was held",
-                ));
-            }
+            errors.take(rules::held_on(request.held_on, Utc::now().date_naive()));
             let skill = errors.take(domain::text::Slug::parse("skill", &request.skill));
             let (Some(minutes), Some(skill), true) = (minutes, skill, errors.is_empty()) else {
                 return Err(errors.into());

@@ -4,14 +4,11 @@
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use domain::api_key::{ApiKeySecret, Scope};
-use domain::country::CountryCode;
-use domain::text::{self, limits};
-use domain::{FieldError, FieldErrors};
-use persistence::api_keys::{self, ApiKeyRow, NewApiKey};
+use domain::api_key::{KeySpec, Scope};
+use domain::organization::OrganizationFields;
+use persistence::api_keys::{self, ApiKeyRow};
 use persistence::organizations::{self, NewOrganization, OrganizationRow};
 use persistence::AnyConnection;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,7 +16,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::{utc, validation};
-use crate::auth::keys::Keyring;
+use crate::auth::keys::issue_api_key;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
@@ -56,38 +53,20 @@ pub struct OrganizationRequest {
 
 impl OrganizationRequest {
     /// Checks every field; all problems are reported together.
-    pub fn validate_all(self) -> Result<NewOrganization, ApiError> {
+    fn validate_all(self) -> Result<NewOrganization, ApiError> {
         self.validate().map_err(validation)?;
-        let mut errors = FieldErrors::default();
-        let name = errors.take(text::bounded(
-            "name",
+        let fields = OrganizationFields::parse(
             &self.name,
-            1,
-            limits::ORG_NAME,
-            false,
-        ));
-        let website = self
-            .website
-            .as_deref()
-            .and_then(|w| errors.take(text::web_url("website", w)));
-        let country = self
-            .country
-            .as_deref()
-            .and_then(|c| errors.take(CountryCode::parse("country", c)))
-            .map(CountryCode::into_inner);
-        let description = errors.take(text::bounded(
-            "description",
+            self.website.as_deref(),
+            self.country.as_deref(),
             &self.description,
-            0,
-            limits::ORG_DESCRIPTION,
-            true,
-        ));
-        Ok(errors.finish(|| NewOrganization {
-            name: name.unwrap_or_default(),
-            website,
-            country,
-            description: description.unwrap_or_default(),
-        })?)
+        )?;
+        Ok(NewOrganization {
+            name: fields.name,
+            website: fields.website,
+            country: fields.country,
+            description: fields.description,
+        })
     }
 }
 
@@ -320,84 +299,17 @@ pub struct IssuedApiKey {
 
 page_type!(ApiKeyPage, ApiKey);
 
-/// A validated key request.
-pub struct KeySpec {
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    pub expires_at: Option<chrono::NaiveDateTime>,
-}
-
 impl ApiKeyRequest {
-    pub fn validate_all(self) -> Result<KeySpec, ApiError> {
+    fn validate_all(self) -> Result<KeySpec, ApiError> {
         self.validate().map_err(validation)?;
-        let mut errors = FieldErrors::default();
-        let name = errors.take(text::bounded(
-            "name",
+        let scopes = self.scopes.into_iter().map(Scope::from).collect();
+        Ok(KeySpec::parse(
             &self.name,
-            1,
-            limits::KEY_NAME,
-            false,
-        ));
-        let mut scopes: Vec<Scope> = self.scopes.into_iter().map(Scope::from).collect();
-        scopes.sort_unstable();
-        if scopes.windows(2).any(|w| w[0] == w[1]) {
-            errors.push(FieldError::new(
-                "scopes",
-                "duplicate",
-                "lists a scope more than once",
-            ));
-        }
-        let expires_at = self.expires_at.as_deref().and_then(|t| {
-            let parsed = DateTime::parse_from_rfc3339(t).map_err(|_| {
-                FieldError::new(
-                    "expires_at",
-                    "invalid_time",
-                    "must be an RFC 3339 date-time",
-                )
-            });
-            errors
-                .take(parsed)
-                .map(|t| persistence::truncate_micros(t.naive_utc()))
-        });
-        if expires_at.is_some_and(|t| t <= persistence::now()) {
-            errors.push(FieldError::new(
-                "expires_at",
-                "in_past",
-                "must be in the future",
-            ));
-        }
-        Ok(errors.finish(|| KeySpec {
-            name: name.unwrap_or_default(),
             scopes,
-            expires_at,
-        })?)
+            self.expires_at.as_deref(),
+            persistence::now(),
+        )?)
     }
-}
-
-/// Issues a key for an existing organization (used by the API and the
-/// CLI). The plaintext exists only in the returned value.
-pub fn issue_api_key(
-    conn: &mut AnyConnection,
-    keys: &Keyring,
-    organization_id: &str,
-    spec: KeySpec,
-) -> Result<(ApiKeyRow, ApiKeySecret), ApiError> {
-    find_organization(conn, organization_id)?;
-    let mut random = [0u8; 24];
-    rand::rng().fill_bytes(&mut random);
-    let secret = ApiKeySecret::from_random(random);
-    let row = api_keys::create(
-        conn,
-        NewApiKey {
-            organization_id,
-            name: spec.name,
-            prefix: secret.display_prefix().to_owned(),
-            key_hash: keys.api_key(&secret),
-            scopes: spec.scopes,
-            expires_at: spec.expires_at,
-        },
-    )?;
-    Ok((row, secret))
 }
 
 /// Issue an API key for an organization (admins). The response is the

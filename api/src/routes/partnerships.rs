@@ -9,9 +9,8 @@ use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::partnership::{
-    PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus, MAX_INVITEES,
+    check_invitees, PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus,
 };
-use domain::FieldError;
 use persistence::partnerships::{self as store, Invitee, PartnershipRow, Party as PartyRecord};
 use persistence::AnyConnection;
 use serde::{Deserialize, Serialize};
@@ -201,13 +200,7 @@ pub async fn create_partnership(
         body.into_inner(),
         |request| async move {
             let mut errors = domain::FieldErrors::default();
-            if request.invitees.len() > MAX_INVITEES {
-                errors.push(FieldError::new(
-                    "invitees",
-                    "too_many",
-                    format!("must have at most {MAX_INVITEES} items"),
-                ));
-            }
+            errors.take(check_invitees(request.invitees.len()));
             let invitees: Vec<Invitee> = request.invitees.iter().map(PartyRef::invitee).collect();
             let text = PartnershipTextPatch {
                 title: Some(request.title),

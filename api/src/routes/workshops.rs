@@ -7,6 +7,7 @@ use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::exchange::{self as rules, RegistrationStatus, WorkshopFields};
+use domain::workshop::starts_in_future;
 use domain::{FieldError, FieldErrors};
 use persistence::workshops::{self as store, RegistrationRow, WorkshopFilter, WorkshopView};
 use serde::{Deserialize, Serialize};
@@ -170,18 +171,12 @@ pub async fn create_workshop(
                 request.online_url.as_deref(),
             );
             let starts_at = persistence::truncate_micros(request.starts_at.naive_utc());
-            let in_future = starts_at > persistence::now();
-            let fields = match (fields, in_future) {
-                (Ok(f), true) => f,
-                (result, _) => {
+            let starts = starts_in_future(starts_at, persistence::now());
+            let fields = match (fields, starts) {
+                (Ok(f), Ok(())) => f,
+                (result, starts) => {
                     let mut errors = result.err().unwrap_or_default();
-                    if !in_future {
-                        errors.push(FieldError::new(
-                            "starts_at",
-                            "in_past",
-                            "must be in the future",
-                        ));
-                    }
+                    errors.take(starts);
                     return Err(errors.into());
                 }
             };
