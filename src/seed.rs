@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::account::Role;
 use domain::agreement::{
     AgreementKind, Attribution, Beneficiary, Commitment, PromotionPlan, Recipient, RevenueSplit,
-    Share, Terms, TermsInput,
+    Share, ShareBps, Terms, TermsInput,
 };
 use domain::collective::{CollectivePatch, MembershipPolicy};
 use domain::exchange::{Action, ExchangeKind, Proposal, WorkshopFields};
@@ -430,7 +430,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
     )?;
     let share = |party: &str, share_bps: i64| Share {
         recipient: Recipient::PartyId(party.to_owned()),
-        share_bps,
+        share_bps: ShareBps::new(share_bps),
     };
     let terms = Terms::parse(TermsInput {
         commitments: vec![
@@ -463,7 +463,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
                         organization_id: None,
                         campaign_id: None,
                     }),
-                    share_bps: 500,
+                    share_bps: ShareBps::new(500),
                 },
             ],
         },
@@ -517,8 +517,8 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         &domain::precondition::Precondition::exactly(amendment.version),
         |terms| {
             let mut input = terms.to_input();
-            input.revenue_split.shares[0].share_bps = 4500;
-            input.revenue_split.shares[2].share_bps = 2000;
+            input.revenue_split.shares[0].share_bps = ShareBps::new(4500);
+            input.revenue_split.shares[2].share_bps = ShareBps::new(2000);
             Terms::parse(input)
         },
     )?;

@@ -13,6 +13,9 @@
 //! same floor-then-largest-remainder method, never more from a recipient
 //! than it still holds from that sale.
 
+use crate::agreement::ShareBps;
+use crate::money::MinorUnits;
+
 /// The denominator of basis points.
 const FULL: i128 = 10_000;
 
@@ -21,27 +24,53 @@ const FULL: i128 = 10_000;
 /// order of the shares.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cumulative {
-    pub sales: i64,
-    pub held: Vec<i64>,
+    pub sales: MinorUnits,
+    pub held: Vec<MinorUnits>,
 }
 
 /// The lines of a sale of `amount` (> 0) under `bps` (summing to 10 000),
 /// given the agreement's state before it. The lines sum to `amount`, none
 /// is negative, and the result depends only on its inputs.
-pub fn allocate(amount: i64, bps: &[i64], before: &Cumulative) -> Vec<i64> {
+pub fn allocate(amount: MinorUnits, bps: &[ShareBps], before: &Cumulative) -> Vec<MinorUnits> {
+    let bps: Vec<i64> = bps.iter().map(|b| b.get()).collect();
+    let held: Vec<i64> = before.held.iter().map(|h| h.get()).collect();
+    allocate_raw(amount.get(), &bps, before.sales.get(), &held)
+        .into_iter()
+        .map(MinorUnits::new)
+        .collect()
+}
+
+/// The (negative) lines of a refund of `amount` from a sale whose lines
+/// are `received` and of which `refunded` (per line, as positive numbers)
+/// has already been given back. `amount` must not exceed what remains of
+/// the sale. Each line is at most what that recipient still holds from the
+/// sale; the lines sum to `-amount`.
+pub fn refund(
+    amount: MinorUnits,
+    received: &[MinorUnits],
+    refunded: &[MinorUnits],
+) -> Vec<MinorUnits> {
+    let raw = |v: &[MinorUnits]| v.iter().map(|m| m.get()).collect::<Vec<i64>>();
+    refund_raw(amount.get(), &raw(received), &raw(refunded))
+        .into_iter()
+        .map(MinorUnits::new)
+        .collect()
+}
+
+fn allocate_raw(amount: i64, bps: &[i64], sales_before: i64, held_before: &[i64]) -> Vec<i64> {
     let amount128 = i128::from(amount);
     let mut lines: Vec<i64> = bps
         .iter()
         .map(|&b| i64::try_from(amount128 * i128::from(b) / FULL).unwrap_or(0))
         .collect();
     let leftover = amount - lines.iter().sum::<i64>();
-    let total_after = i128::from(before.sales) + amount128;
+    let total_after = i128::from(sales_before) + amount128;
     // Shortfall × 10 000, exact: entitlement minus what they would hold.
     let mut order: Vec<(i128, usize)> = bps
         .iter()
         .enumerate()
         .map(|(i, &b)| {
-            let held = i128::from(before.held.get(i).copied().unwrap_or(0)) + i128::from(lines[i]);
+            let held = i128::from(held_before.get(i).copied().unwrap_or(0)) + i128::from(lines[i]);
             (total_after * i128::from(b) - held * FULL, i)
         })
         .collect();
@@ -52,12 +81,7 @@ pub fn allocate(amount: i64, bps: &[i64], before: &Cumulative) -> Vec<i64> {
     lines
 }
 
-/// The (negative) lines of a refund of `amount` from a sale whose lines
-/// are `received` and of which `refunded` (per line, as positive numbers)
-/// has already been given back. `amount` must not exceed what remains of
-/// the sale. Each line is at most what that recipient still holds from the
-/// sale; the lines sum to `-amount`.
-pub fn refund(amount: i64, received: &[i64], refunded: &[i64]) -> Vec<i64> {
+fn refund_raw(amount: i64, received: &[i64], refunded: &[i64]) -> Vec<i64> {
     let remaining: Vec<i64> = received
         .iter()
         .enumerate()
@@ -91,19 +115,34 @@ pub fn refund(amount: i64, received: &[i64], refunded: &[i64]) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The raw maths with the state as plain integers.
+    #[derive(Default)]
+    struct State {
+        sales: i64,
+        held: Vec<i64>,
+    }
+
+    fn alloc(amount: i64, bps: &[i64], state: &State) -> Vec<i64> {
+        allocate_raw(amount, bps, state.sales, &state.held)
+    }
+
+    fn refund(amount: i64, received: &[i64], refunded: &[i64]) -> Vec<i64> {
+        refund_raw(amount, received, refunded)
+    }
     use proptest::prelude::*;
 
     #[test]
     fn leftover_units_go_to_the_largest_shortfall() {
         // 3 recipients of a third each (3334, 3333, 3333): 1 unit.
         let bps = [3334, 3333, 3333];
-        let mut state = Cumulative {
+        let mut state = State {
             sales: 0,
             held: vec![0; 3],
         };
         let mut history = Vec::new();
         for _ in 0..6 {
-            let lines = allocate(1, &bps, &state);
+            let lines = alloc(1, &bps, &state);
             assert_eq!(lines.iter().sum::<i64>(), 1);
             state.sales += 1;
             for (h, l) in state.held.iter_mut().zip(&lines) {
@@ -125,8 +164,19 @@ mod tests {
     }
 
     #[test]
+    fn the_typed_functions_are_the_maths() {
+        let bps: Vec<ShareBps> = [6000, 3500, 500].into_iter().map(ShareBps::new).collect();
+        let lines = allocate(MinorUnits::new(1001), &bps, &Cumulative::default());
+        let raw: Vec<i64> = lines.iter().map(|l| l.get()).collect();
+        assert_eq!(raw, alloc(1001, &[6000, 3500, 500], &State::default()));
+        let back = super::refund(MinorUnits::new(7), &lines, &[MinorUnits::ZERO; 3]);
+        let raw_back: Vec<i64> = back.iter().map(|l| l.get()).collect();
+        assert_eq!(raw_back, refund(7, &raw, &[0, 0, 0]));
+    }
+
+    #[test]
     fn a_clean_split_needs_no_rounding() {
-        let lines = allocate(10_000, &[6000, 3500, 500], &Cumulative::default());
+        let lines = alloc(10_000, &[6000, 3500, 500], &State::default());
         assert_eq!(lines, [6000, 3500, 500]);
     }
 
@@ -176,10 +226,10 @@ mod tests {
         #[test]
         fn allocations_are_exact_and_do_not_drift(bps in shares(), sales in amounts()) {
             prop_assume!(bps.iter().all(|&b| b > 0));
-            let mut state = Cumulative { sales: 0, held: vec![0; bps.len()] };
+            let mut state = State { sales: 0, held: vec![0; bps.len()] };
             for amount in sales {
-                let lines = allocate(amount, &bps, &state);
-                prop_assert_eq!(&lines, &allocate(amount, &bps, &state));
+                let lines = alloc(amount, &bps, &state);
+                prop_assert_eq!(&lines, &alloc(amount, &bps, &state));
                 prop_assert_eq!(lines.iter().sum::<i64>(), amount);
                 prop_assert!(lines.iter().all(|&l| l >= 0));
                 state.sales += amount;
@@ -199,7 +249,7 @@ mod tests {
         #[test]
         fn refunds_are_exact_and_bounded(bps in shares(), amount in 1i64..10_000_000, parts in prop::collection::vec(1i64..1000, 1..6)) {
             prop_assume!(bps.iter().all(|&b| b > 0));
-            let received = allocate(amount, &bps, &Cumulative { sales: 0, held: vec![0; bps.len()] });
+            let received = alloc(amount, &bps, &State { sales: 0, held: vec![0; bps.len()] });
             let mut refunded = vec![0i64; received.len()];
             let mut left = amount;
             for part in parts {

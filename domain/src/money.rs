@@ -2,6 +2,8 @@
 //! Amounts are always integers of minor units; the exponent says what a
 //! minor unit is (JPY 0, USD 2, BHD 3).
 
+use serde::{Deserialize, Serialize};
+
 use crate::FieldError;
 
 /// Active ISO 4217 currency codes with their exponents (funds codes,
@@ -64,16 +66,57 @@ impl Currency {
     }
 }
 
-/// A positive number of minor units (a sale, refund or payment).
-pub fn positive_minor(field: &str, amount: i64) -> Result<i64, FieldError> {
-    if amount > 0 {
-        Ok(amount)
-    } else {
-        Err(FieldError::new(
-            field,
-            "not_positive",
-            "must be a positive number of minor units",
-        ))
+/// An amount of money in minor units of its currency (the currency's
+/// exponent says what one is). Never a float; sums are checked.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct MinorUnits(i64);
+
+impl MinorUnits {
+    pub const ZERO: MinorUnits = MinorUnits(0);
+
+    pub fn new(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// A positive amount (a sale, refund or payment).
+    pub fn positive(field: &str, amount: i64) -> Result<Self, FieldError> {
+        if amount > 0 {
+            Ok(Self(amount))
+        } else {
+            Err(FieldError::new(
+                field,
+                "not_positive",
+                "must be a positive number of minor units",
+            ))
+        }
+    }
+
+    pub fn checked_add(self, other: MinorUnits) -> Option<MinorUnits> {
+        self.0.checked_add(other.0).map(Self)
+    }
+
+    pub fn checked_sub(self, other: MinorUnits) -> Option<MinorUnits> {
+        self.0.checked_sub(other.0).map(Self)
+    }
+
+    /// The sum, or `None` if it does not fit.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = MinorUnits>) -> Option<MinorUnits> {
+        amounts
+            .into_iter()
+            .try_fold(MinorUnits::ZERO, MinorUnits::checked_add)
+    }
+}
+
+impl std::fmt::Display for MinorUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -103,5 +146,29 @@ mod tests {
         assert_eq!(exponent("BHD"), Ok(3));
         assert_eq!(exponent("usd").map_err(|e| e.code), Err("unknown_currency"));
         assert!(Currency::parse("currency", "XXX").is_err());
+    }
+
+    #[test]
+    fn amounts_are_positive_and_sums_are_checked() {
+        assert_eq!(
+            MinorUnits::positive("amount_minor", 1).map(MinorUnits::get),
+            Ok(1)
+        );
+        assert_eq!(
+            MinorUnits::positive("amount_minor", 0).map_err(|e| e.code),
+            Err("not_positive")
+        );
+        let max = MinorUnits::new(i64::MAX);
+        assert_eq!(MinorUnits::checked_sum([max, MinorUnits::new(1)]), None);
+        assert_eq!(
+            MinorUnits::checked_sum([MinorUnits::new(2), MinorUnits::new(-3)]),
+            Some(MinorUnits::new(-1))
+        );
+        assert_eq!(
+            serde_json::to_string(&MinorUnits::new(1250))
+                .ok()
+                .as_deref(),
+            Some("1250")
+        );
     }
 }

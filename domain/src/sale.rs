@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 
 use crate::account::text_enum;
+use crate::agreement::ShareBps;
 use crate::allocation::{allocate, refund as refund_lines, Cumulative};
-use crate::money::Currency;
+use crate::money::{Currency, MinorUnits};
 use crate::refusal::Denied;
 use crate::text;
 use crate::{FieldError, FieldErrors};
@@ -30,11 +31,29 @@ pub const DESCRIPTION: usize = 500;
 pub const SKU: usize = 64;
 pub const EXTERNAL_REF: usize = 200;
 pub const REASON: usize = 1000;
+pub const REFERENCE: usize = 1000;
+
+/// A positive amount with the text that accounts for it: a refund's
+/// `reason` or a payment's `reference` (1 to `max` characters).
+pub fn accounted_amount(
+    amount_minor: i64,
+    field: &str,
+    text: &str,
+    max: usize,
+) -> Result<(MinorUnits, String), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let amount = errors.take(MinorUnits::positive("amount_minor", amount_minor));
+    let text = errors.take(text::bounded(field, text, 1, max, true));
+    match (amount, text, errors.is_empty()) {
+        (Some(amount), Some(text), true) => Ok((amount, text)),
+        _ => Err(errors),
+    }
+}
 
 /// A sale's own fields, validated (the agreement rules come later).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleFields {
-    pub amount_minor: i64,
+    pub amount_minor: MinorUnits,
     pub currency: Currency,
     pub description: String,
     pub event_id: Option<String>,
@@ -52,7 +71,7 @@ impl SaleFields {
         external_ref: Option<&str>,
     ) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::default();
-        e.take(crate::money::positive_minor("amount_minor", amount_minor));
+        let amount = e.take(MinorUnits::positive("amount_minor", amount_minor));
         let currency = e.take(Currency::parse("currency", currency));
         let description = e
             .take(text::bounded(
@@ -73,8 +92,8 @@ impl SaleFields {
         let item_sku = item_sku.and_then(|s| e.take(text::bounded("item_sku", s, 1, SKU, false)));
         let external_ref = external_ref
             .and_then(|s| e.take(text::bounded("external_ref", s, 1, EXTERNAL_REF, false)));
-        match (currency, e.is_empty()) {
-            (Some(currency), true) => Ok(SaleFields {
+        match (amount, currency, e.is_empty()) {
+            (Some(amount_minor), Some(currency), true) => Ok(SaleFields {
                 amount_minor,
                 currency,
                 description,
@@ -91,10 +110,10 @@ impl SaleFields {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split<'a> {
     pub currency: &'a str,
-    /// The shares, in basis points, in the agreement's order.
-    pub bps: &'a [i64],
+    /// The shares, in the agreement's order.
+    pub bps: &'a [ShareBps],
     /// What each share holds from the agreement's earlier sales.
-    pub held: &'a [i64],
+    pub held: &'a [MinorUnits],
 }
 
 /// What recording a sale needs beyond the sale, read under the
@@ -118,7 +137,7 @@ pub fn decide_sale(
     fields: &SaleFields,
     day: NaiveDate,
     ctx: &SaleContext<'_>,
-) -> Result<Vec<i64>, Denied> {
+) -> Result<Vec<MinorUnits>, Denied> {
     if ctx.event_exists == Some(false) {
         return Err(FieldError::unknown("event_id").into());
     }
@@ -153,10 +172,8 @@ pub fn decide_sale(
 
 /// A sum of minor units that must not overflow (it never does for real
 /// money; if stored data said otherwise, refusing beats wrapping).
-pub fn checked_sum(amounts: &[i64]) -> Result<i64, FieldError> {
-    amounts
-        .iter()
-        .try_fold(0_i64, |total, a| total.checked_add(*a))
+pub fn checked_sum(amounts: &[MinorUnits]) -> Result<MinorUnits, FieldError> {
+    MinorUnits::checked_sum(amounts.iter().copied())
         .ok_or_else(|| FieldError::new("amount_minor", "overflow", "the total is too large"))
 }
 
@@ -166,13 +183,13 @@ pub fn checked_sum(amounts: &[i64]) -> Result<i64, FieldError> {
 /// ([`crate::allocation::refund`]); `lines` are the sale's allocation
 /// lines so far as (share index, amount — negative for refund lines).
 pub fn decide_refund(
-    amount: i64,
-    sold: i64,
-    refunded: i64,
+    amount: MinorUnits,
+    sold: MinorUnits,
+    refunded: MinorUnits,
     shares: usize,
-    lines: &[(usize, i64)],
-) -> Result<Vec<i64>, FieldError> {
-    let left = sold.checked_sub(refunded).unwrap_or(0);
+    lines: &[(usize, MinorUnits)],
+) -> Result<Vec<MinorUnits>, FieldError> {
+    let left = sold.checked_sub(refunded).unwrap_or(MinorUnits::ZERO);
     if amount > left {
         return Err(FieldError::new(
             "amount_minor",
@@ -180,16 +197,17 @@ pub fn decide_refund(
             format!("at most {left} minor units of this sale are left to refund"),
         ));
     }
-    let mut received = vec![0_i64; shares];
-    let mut given_back = vec![0_i64; shares];
+    let mut received = vec![MinorUnits::ZERO; shares];
+    let mut given_back = vec![MinorUnits::ZERO; shares];
+    let overflow = || FieldError::new("amount_minor", "overflow", "the total is too large");
     for &(share, line) in lines {
         let (Some(r), Some(g)) = (received.get_mut(share), given_back.get_mut(share)) else {
             continue;
         };
-        if line >= 0 {
-            *r = r.saturating_add(line);
+        if line >= MinorUnits::ZERO {
+            *r = r.checked_add(line).ok_or_else(overflow)?;
         } else {
-            *g = g.saturating_sub(line);
+            *g = g.checked_sub(line).ok_or_else(overflow)?;
         }
     }
     Ok(refund_lines(amount, &received, &given_back))
@@ -225,14 +243,14 @@ pub fn check_settlement(
 /// been paid against it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owed {
-    pub amount: i64,
-    pub paid: i64,
+    pub amount: MinorUnits,
+    pub paid: MinorUnits,
 }
 
 /// A payment against a settlement: `matching` are the lines of the named
 /// recipient (in the named currency, if one was named). Exactly one must
 /// match, and the payment must not exceed what is outstanding on it.
-pub fn decide_payment(matching: &[Owed], amount: i64) -> Result<(), FieldError> {
+pub fn decide_payment(matching: &[Owed], amount: MinorUnits) -> Result<(), FieldError> {
     let owed = match matching {
         [one] => *one,
         [] => {
@@ -250,7 +268,10 @@ pub fn decide_payment(matching: &[Owed], amount: i64) -> Result<(), FieldError> 
             ))
         }
     };
-    let outstanding = owed.amount.checked_sub(owed.paid).unwrap_or(0);
+    let outstanding = owed
+        .amount
+        .checked_sub(owed.paid)
+        .unwrap_or(MinorUnits::ZERO);
     if amount > outstanding {
         return Err(FieldError::new(
             "amount_minor",
@@ -283,7 +304,11 @@ mod tests {
         );
     }
 
-    fn split<'a>(bps: &'a [i64], held: &'a [i64]) -> Option<Split<'a>> {
+    fn units(values: &[i64]) -> Vec<MinorUnits> {
+        values.iter().copied().map(MinorUnits::new).collect()
+    }
+
+    fn split<'a>(bps: &'a [ShareBps], held: &'a [MinorUnits]) -> Option<Split<'a>> {
         Some(Split {
             currency: "PEN",
             bps,
@@ -303,11 +328,11 @@ mod tests {
             settled_until: settled.map(day),
             in_force,
         };
-        let bps = [6000, 4000];
-        let held = [0, 0];
+        let bps = [ShareBps::new(6000), ShareBps::new(4000)];
+        let held = units(&[0, 0]);
         assert_eq!(
             decide_sale(&fields, day("2026-03-01"), &ctx(None, split(&bps, &held))),
-            Ok(vec![600, 400])
+            Ok(units(&[600, 400]))
         );
         assert_eq!(
             decide_sale(
@@ -317,7 +342,7 @@ mod tests {
             ),
             Err(RevenueRefusal::SettledPeriod.into())
         );
-        let field = |r: Result<Vec<i64>, Denied>| match r {
+        let field = |r: Result<Vec<MinorUnits>, Denied>| match r {
             Err(Denied::Invalid(e)) => e.0[0].field.clone(),
             _ => String::new(),
         };
@@ -346,12 +371,13 @@ mod tests {
 
     #[test]
     fn refunds_settlements_and_payments_stay_within_what_is_there() {
+        let m = MinorUnits::new;
         assert_eq!(
-            decide_refund(300, 1000, 0, 2, &[(0, 600), (1, 400)]),
-            Ok(vec![-180, -120])
+            decide_refund(m(300), m(1000), m(0), 2, &[(0, m(600)), (1, m(400))]),
+            Ok(vec![m(-180), m(-120)])
         );
         assert_eq!(
-            decide_refund(301, 1000, 700, 2, &[]).map_err(|e| e.code),
+            decide_refund(m(301), m(1000), m(700), 2, &[]).map_err(|e| e.code),
             Err("exceeds_unrefunded")
         );
         assert_eq!(
@@ -371,20 +397,20 @@ mod tests {
             Some(vec!["in_future", "already_settled"])
         );
         let owed = Owed {
-            amount: 500,
-            paid: 200,
+            amount: m(500),
+            paid: m(200),
         };
-        assert_eq!(decide_payment(&[owed], 300), Ok(()));
+        assert_eq!(decide_payment(&[owed], m(300)), Ok(()));
         assert_eq!(
-            decide_payment(&[owed], 301).map_err(|e| e.code),
+            decide_payment(&[owed], m(301)).map_err(|e| e.code),
             Err("overpayment")
         );
         assert_eq!(
-            decide_payment(&[], 1).map_err(|e| e.field),
+            decide_payment(&[], m(1)).map_err(|e| e.field),
             Err("recipient".into())
         );
         assert_eq!(
-            decide_payment(&[owed, owed], 1).map_err(|e| e.field),
+            decide_payment(&[owed, owed], m(1)).map_err(|e| e.field),
             Err("currency".into())
         );
     }

@@ -10,7 +10,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
-use domain::agreement::{AgreementKind, AgreementStatus, Recipient, Terms};
+use domain::agreement::{AgreementKind, AgreementStatus, Recipient, ShareBps, Terms};
+use domain::money::MinorUnits;
 use domain::partnership::Reach;
 use domain::sale::{decide_refund, decide_sale, Channel, SaleContext, SaleFields, Split};
 
@@ -140,12 +141,12 @@ fn insert_lines(
     sale: &SaleRow,
     refund_id: Option<&str>,
     terms: &Terms,
-    amounts: &[i64],
+    amounts: &[MinorUnits],
 ) -> Result<Vec<LineRow>, StoreError> {
     let at = now();
     let mut out = Vec::with_capacity(amounts.len());
     for (i, (&amount, share)) in amounts.iter().zip(terms.shares()).enumerate() {
-        if amount == 0 {
+        if amount == MinorUnits::ZERO {
             continue;
         }
         let (party_id, beneficiary_name) = match &share.recipient {
@@ -161,7 +162,7 @@ fn insert_lines(
             share_index: i32::try_from(i).unwrap_or(i32::MAX),
             party_id,
             beneficiary_name,
-            amount_minor: amount,
+            amount_minor: amount.get(),
             currency: sale.currency.clone(),
             created_at: at,
         });
@@ -202,7 +203,7 @@ fn totals(
     conn: &mut AnyConnection,
     agreement_id: &str,
     shares: usize,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<MinorUnits>, StoreError> {
     let mut held: Vec<(i32, i64)> = allocation_totals::table
         .filter(allocation_totals::agreement_id.eq(agreement_id))
         .order(allocation_totals::share_index.asc())
@@ -224,7 +225,7 @@ fn totals(
             held.push((index, 0));
         }
     }
-    Ok(held.into_iter().map(|(_, h)| h).collect())
+    Ok(held.into_iter().map(|(_, h)| MinorUnits::new(h)).collect())
 }
 
 /// An accepted party records a sale; it is split among the recipients of
@@ -242,7 +243,7 @@ pub fn record(
         let settled_until = settled_until(conn, partnership_id)?;
         let agreement = in_force(conn, partnership_id, day)?;
         let terms = agreement.as_ref().map(AgreementRow::terms).transpose()?;
-        let bps: Vec<i64> = terms
+        let bps: Vec<ShareBps> = terms
             .iter()
             .flat_map(|t| t.shares().iter().map(|s| s.share_bps))
             .collect();
@@ -269,7 +270,7 @@ pub fn record(
             partnership_id: partnership_id.to_owned(),
             agreement_id: agreement.id.clone(),
             content_hash: agreement.content_hash.clone(),
-            amount_minor: sale.fields.amount_minor,
+            amount_minor: sale.fields.amount_minor.get(),
             refunded_minor: 0,
             currency: agreement.currency.clone(),
             occurred_at: sale.occurred_at,
@@ -289,7 +290,7 @@ pub fn record(
         let cases: String = amounts
             .iter()
             .enumerate()
-            .filter(|(_, a)| **a != 0)
+            .filter(|(_, a)| **a != MinorUnits::ZERO)
             .map(|(i, a)| format!(" WHEN {i} THEN {a}"))
             .collect();
         if !cases.is_empty() {
@@ -407,7 +408,7 @@ pub fn refund(
     conn: &mut AnyConnection,
     sale_id: &str,
     viewer: &Viewer,
-    amount: i64,
+    amount: MinorUnits,
     reason: &str,
 ) -> Result<(RefundRow, SaleView), StoreError> {
     write_tx(conn, |conn| {
@@ -419,7 +420,7 @@ pub fn refund(
             .find(&sale.agreement_id)
             .first::<AgreementRow>(conn)?;
         let terms = agreement.terms()?;
-        let lines: Vec<(usize, i64)> = allocation_lines::table
+        let lines: Vec<(usize, MinorUnits)> = allocation_lines::table
             .filter(allocation_lines::sale_id.eq(sale_id))
             .select((
                 allocation_lines::share_index,
@@ -427,19 +428,24 @@ pub fn refund(
             ))
             .load::<(i32, i64)>(conn)?
             .into_iter()
-            .map(|(share, amount)| (usize::try_from(share).unwrap_or(usize::MAX), amount))
+            .map(|(share, amount)| {
+                (
+                    usize::try_from(share).unwrap_or(usize::MAX),
+                    MinorUnits::new(amount),
+                )
+            })
             .collect();
         let amounts = decide_refund(
             amount,
-            sale.amount_minor,
-            sale.refunded_minor,
+            MinorUnits::new(sale.amount_minor),
+            MinorUnits::new(sale.refunded_minor),
             terms.shares().len(),
             &lines,
         )?;
         let row = RefundRow {
             id: uuid::Uuid::now_v7().to_string(),
             sale_id: sale_id.to_owned(),
-            amount_minor: amount,
+            amount_minor: amount.get(),
             reason: reason.to_owned(),
             recorded_by: viewer.id.clone(),
             created_at: now(),
@@ -450,7 +456,7 @@ pub fn refund(
         insert_lines(conn, &sale, Some(&row.id), &terms, &amounts)?;
         sale.refunded_minor = sale
             .refunded_minor
-            .checked_add(amount)
+            .checked_add(amount.get())
             .ok_or(StoreError::Corrupt("refunded amount overflows"))?;
         diesel::update(sales::table.find(sale_id))
             .set(sales::refunded_minor.eq(sale.refunded_minor))

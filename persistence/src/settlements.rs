@@ -9,6 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::money::MinorUnits;
 use domain::partnership::Reach;
 use domain::sale::{check_settlement, checked_sum, decide_payment, Owed};
 use domain::webhook::EventType;
@@ -211,7 +212,7 @@ pub fn pay(
     settlement_id: &str,
     viewer: &Viewer,
     payee: &Payee,
-    amount: i64,
+    amount: MinorUnits,
     paid_at: NaiveDateTime,
     reference: &str,
 ) -> Result<SettlementView, StoreError> {
@@ -237,14 +238,14 @@ pub fn pay(
         let owed: Vec<Owed> = matching
             .iter()
             .map(|line| {
-                let paid: Vec<i64> = current
+                let paid: Vec<MinorUnits> = current
                     .payments
                     .iter()
                     .filter(|p| p.line_id == line.id)
-                    .map(|p| p.amount_minor)
+                    .map(|p| MinorUnits::new(p.amount_minor))
                     .collect();
                 Ok(Owed {
-                    amount: line.amount_minor,
+                    amount: MinorUnits::new(line.amount_minor),
                     paid: checked_sum(&paid)?,
                 })
             })
@@ -257,7 +258,7 @@ pub fn pay(
             id: uuid::Uuid::now_v7().to_string(),
             settlement_id: settlement_id.to_owned(),
             line_id: line.id.clone(),
-            amount_minor: amount,
+            amount_minor: amount.get(),
             paid_at,
             reference: reference.to_owned(),
             recorded_by: viewer.id.clone(),

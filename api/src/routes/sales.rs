@@ -5,7 +5,7 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Terms;
-use domain::sale::{Channel as ChannelRule, SaleFields, REASON};
+use domain::sale::{accounted_amount, Channel as ChannelRule, SaleFields, REASON};
 use persistence::sales::{self as store, LineRow, NewSale, RefundRow, SaleView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -348,22 +348,8 @@ pub async fn refund_sale(
         &route,
         body.into_inner(),
         |request| async move {
-            let mut errors = domain::FieldErrors::default();
-            errors.take(domain::money::positive_minor(
-                "amount_minor",
-                request.amount_minor,
-            ));
-            let reason = errors.take(domain::text::bounded(
-                "reason",
-                &request.reason,
-                1,
-                REASON,
-                true,
-            ));
-            let (Some(reason), true) = (reason, errors.is_empty()) else {
-                return Err(errors.into());
-            };
-            let amount = request.amount_minor;
+            let (amount, reason) =
+                accounted_amount(request.amount_minor, "reason", &request.reason, REASON)?;
             let id = sale_id.clone();
             let body = state
                 .db(move |conn| {

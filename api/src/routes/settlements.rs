@@ -4,6 +4,7 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::sale::{accounted_amount, REFERENCE};
 use persistence::settlements::{self as store, Payee, SettlementView};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -336,21 +337,12 @@ pub async fn record_payment(
         &route,
         body.into_inner(),
         |request| async move {
-            let mut errors = domain::FieldErrors::default();
-            errors.take(domain::money::positive_minor(
-                "amount_minor",
+            let (amount, reference) = accounted_amount(
                 request.amount_minor,
-            ));
-            let reference = errors.take(domain::text::bounded(
                 "reference",
                 &request.reference,
-                1,
-                1000,
-                true,
-            ));
-            let (Some(reference), true) = (reference, errors.is_empty()) else {
-                return Err(errors.into());
-            };
+                REFERENCE,
+            )?;
             let payee = match request.recipient {
                 PaymentRecipient::PartyId(p) => Payee {
                     party_id: Some(p.to_string()),
@@ -363,7 +355,6 @@ pub async fn record_payment(
                     currency: request.currency,
                 },
             };
-            let amount = request.amount_minor;
             let paid_at = persistence::truncate_micros(request.paid_at.naive_utc());
             let id = settlement_id.clone();
             let body: Settlement = state

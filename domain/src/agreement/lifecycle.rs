@@ -270,7 +270,7 @@ impl Agreement {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Recipient, RevenueSplit, Share, TermsInput};
+    use super::super::{Recipient, RevenueSplit, Share, ShareBps, TermsInput};
     use super::*;
     use crate::agreement::PromotionPlan;
     use crate::refusal::Refusal;
@@ -285,7 +285,7 @@ mod tests {
     fn terms(from: &str, until: Option<&str>) -> Terms {
         let share = |p: &str| Share {
             recipient: Recipient::PartyId(p.to_owned()),
-            share_bps: 5000,
+            share_bps: ShareBps::new(5000),
         };
         Terms::parse(TermsInput {
             commitments: Vec::new(),

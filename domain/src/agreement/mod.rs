@@ -142,10 +142,26 @@ pub enum Recipient {
     Beneficiary(Beneficiary),
 }
 
+/// A share of a split in basis points (1 bp = 0.01 %); a valid split's
+/// shares are each 1–10 000 and sum to exactly 10 000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ShareBps(i64);
+
+impl ShareBps {
+    pub fn new(value: i64) -> Self {
+        Self(value)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {
     pub recipient: Recipient,
-    pub share_bps: i64,
+    pub share_bps: ShareBps,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,14 +213,14 @@ pub fn split_errors(shares: &[Share]) -> Vec<FieldError> {
     let mut seen: Vec<String> = Vec::with_capacity(shares.len());
     let mut total: i64 = 0;
     for (i, share) in shares.iter().enumerate() {
-        if share.share_bps <= 0 || share.share_bps > FULL_SHARE_BPS {
+        if share.share_bps.get() <= 0 || share.share_bps.get() > FULL_SHARE_BPS {
             errors.push(FieldError::new(
                 format!("{field}[{i}].share_bps"),
                 "out_of_range",
                 format!("must be between 1 and {FULL_SHARE_BPS} basis points"),
             ));
         }
-        total = total.saturating_add(share.share_bps);
+        total = total.saturating_add(share.share_bps.get());
         let identity = match &share.recipient {
             Recipient::PartyId(id) => format!("party:{id}"),
             Recipient::Beneficiary(b) => format!("beneficiary:{}", b.name.trim().to_lowercase()),
@@ -691,7 +707,7 @@ mod tests {
     fn party(id: &str, bps: i64) -> Share {
         Share {
             recipient: Recipient::PartyId(id.to_owned()),
-            share_bps: bps,
+            share_bps: ShareBps::new(bps),
         }
     }
 
@@ -703,7 +719,7 @@ mod tests {
                 organization_id: None,
                 campaign_id: None,
             }),
-            share_bps: bps,
+            share_bps: ShareBps::new(bps),
         }
     }
 
@@ -735,7 +751,7 @@ mod tests {
                             organization_id: None,
                             campaign_id: None,
                         }),
-                        share_bps: 500,
+                        share_bps: ShareBps::new(500),
                     },
                 ],
             },
@@ -796,7 +812,7 @@ mod tests {
             "Weave"
         );
         terms.revenue_split.currency = "XYZ".into();
-        terms.revenue_split.shares[2].share_bps = 400;
+        terms.revenue_split.shares[2].share_bps = ShareBps::new(400);
         terms.effective_until = Some(date("2026-08-01"));
         terms.promotion_plan.channels = vec!["a".into(), "a".into()];
         let fields: Vec<String> = Terms::parse(terms)
