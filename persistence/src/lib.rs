@@ -71,6 +71,23 @@ impl<T> Page<T> {
         rows.truncate(limit);
         Self { rows, has_more }
     }
+
+    /// The same page with each row turned into something else.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        self.try_map_rows(|rows| rows.into_iter().map(f).collect())
+    }
+
+    /// The same page with all its rows turned into something else at
+    /// once (one query for the whole page).
+    pub fn try_map_rows<U, E>(
+        self,
+        f: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>,
+    ) -> Result<Page<U>, E> {
+        Ok(Page {
+            rows: f(self.rows)?,
+            has_more: self.has_more,
+        })
+    }
 }
 
 /// The backend type of [`AnyConnection`].

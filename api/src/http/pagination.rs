@@ -10,13 +10,15 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use persistence::Page;
+
 use crate::error::ApiError;
 
-pub const DEFAULT_LIMIT: i64 = 20;
-pub const MAX_LIMIT: i64 = 100;
+const DEFAULT_LIMIT: i64 = 20;
+const MAX_LIMIT: i64 = 100;
 
 /// Validates `?limit=`: out of range → 400 naming the parameter.
-pub fn limit(value: Option<i64>) -> Result<i64, ApiError> {
+fn limit(value: Option<i64>) -> Result<i64, ApiError> {
     match value {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
@@ -37,30 +39,33 @@ struct CursorData {
 }
 
 /// An opaque cursor for the row with sort `keys` under `order`.
-pub fn encode_cursor(order: &str, keys: &[&str]) -> String {
+fn encode_cursor(order: &str, keys: &[impl AsRef<str>]) -> String {
     let data = CursorData {
         o: order.to_owned(),
-        k: keys.iter().map(|k| (*k).to_owned()).collect(),
+        k: keys.iter().map(|k| k.as_ref().to_owned()).collect(),
     };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
 }
 
 /// Decodes a cursor made by [`encode_cursor`] for the same `order` with
 /// `arity` keys; anything else → 400.
-pub fn decode_cursor(cursor: &str, order: &str, arity: usize) -> Result<Vec<String>, ApiError> {
+fn decode_cursor(cursor: &str, order: &str, arity: usize) -> Result<Vec<String>, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<CursorData>(&bytes).ok())
         .filter(|data| data.o == order && data.k.len() == arity)
         .map(|data| data.k)
-        .ok_or_else(|| {
-            ApiError::bad_param(
-                "cursor",
-                "invalid",
-                "is not a cursor of this listing; start again without it",
-            )
-        })
+        .ok_or_else(invalid_cursor)
+}
+
+/// The 400 for a cursor this listing did not issue.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_param(
+        "cursor",
+        "invalid",
+        "is not a cursor of this listing; start again without it",
+    )
 }
 
 /// Declares a concrete page type (`{data: [Item], next_cursor}`) for the
@@ -84,7 +89,7 @@ struct PageBody<T> {
 }
 
 /// The response for one page, with a `Link` header when more follow.
-pub fn respond<T: Serialize>(
+fn respond<T: Serialize>(
     req: &HttpRequest,
     data: Vec<T>,
     next_cursor: Option<String>,
@@ -141,31 +146,73 @@ impl PageQuery {
         self.by_id(OLDEST)
     }
 
-    fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
+    /// Validated limit and the `arity` sort keys the previous page ended
+    /// at, for a listing in `order`.
+    pub fn keyed(&self, order: &str, arity: usize) -> Result<(i64, Option<Vec<String>>), ApiError> {
         let limit = limit(self.limit)?;
-        let last = match &self.cursor {
-            Some(cursor) => decode_cursor(cursor, order, 1)?.pop(),
-            None => None,
-        };
-        Ok((limit, last))
+        let after = self
+            .cursor
+            .as_deref()
+            .map(|cursor| decode_cursor(cursor, order, arity))
+            .transpose()?;
+        Ok((limit, after))
     }
+
+    fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
+        let (limit, keys) = self.keyed(order, 1)?;
+        Ok((limit, keys.and_then(|mut keys| keys.pop())))
+    }
+}
+
+/// One page of a newest-first listing keyed on the time-ordered `id` of
+/// its rows, each shown through `view`.
+pub fn newest<R, T: Serialize>(
+    req: &HttpRequest,
+    page: Page<R>,
+    id: impl Fn(&R) -> &str,
+    view: impl FnMut(R) -> T,
+) -> HttpResponse {
+    keyed(req, NEWEST, page, |row| vec![id(row).to_owned()], view)
+}
+
+/// The same for oldest-first listings.
+pub fn oldest<R, T: Serialize>(
+    req: &HttpRequest,
+    page: Page<R>,
+    id: impl Fn(&R) -> &str,
+    view: impl FnMut(R) -> T,
+) -> HttpResponse {
+    keyed(req, OLDEST, page, |row| vec![id(row).to_owned()], view)
+}
+
+/// One page of a listing in `order`: the next cursor holds the sort `keys`
+/// of its last row; each row is shown through `view`.
+pub fn keyed<R, T: Serialize>(
+    req: &HttpRequest,
+    order: &str,
+    page: Page<R>,
+    keys: impl FnOnce(&R) -> Vec<String>,
+    view: impl FnMut(R) -> T,
+) -> HttpResponse {
+    let next = next_after(order, page.has_more, page.rows.last(), keys);
+    respond(req, page.rows.into_iter().map(view).collect(), next)
+}
+
+/// The cursor after `last` in `order` when more rows follow, from that
+/// row's sort `keys`.
+fn next_after<R: ?Sized>(
+    order: &str,
+    has_more: bool,
+    last: Option<&R>,
+    keys: impl FnOnce(&R) -> Vec<String>,
+) -> Option<String> {
+    let keys = keys(last.filter(|_| has_more)?);
+    Some(encode_cursor(order, &keys))
 }
 
 /// The cursor after `last_id` in a newest-first listing.
 pub fn next_newest(has_more: bool, last_id: Option<&str>) -> Option<String> {
-    next_by_id(NEWEST, has_more, last_id)
-}
-
-/// The cursor after `last_id` in an oldest-first listing.
-pub fn next_oldest(has_more: bool, last_id: Option<&str>) -> Option<String> {
-    next_by_id(OLDEST, has_more, last_id)
-}
-
-fn next_by_id(order: &str, has_more: bool, last_id: Option<&str>) -> Option<String> {
-    has_more
-        .then_some(last_id)
-        .flatten()
-        .map(|id| encode_cursor(order, &[id]))
+    next_after(NEWEST, has_more, last_id, |id| vec![id.to_string()])
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::pagination;
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -172,19 +172,13 @@ pub async fn reinstate(
 pub struct AuditQuery {
     /// Only entries about this account.
     pub target_user_id: Option<Uuid>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 /// The admin audit log, newest first (admins).
 #[utoipa::path(
     tag = "admin",
     operation_id = "listAuditLog",
-    params(AuditQuery),
+    params(AuditQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of the audit log", body = AuditPage,
@@ -197,15 +191,12 @@ pub async fn audit_log(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.admin()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let target = query.target_user_id.map(|id| id.to_string());
     let page = state
         .db(move |conn| {
@@ -217,7 +208,10 @@ pub async fn audit_log(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<AuditEntry> = page.rows.into_iter().map(AuditEntry::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        AuditEntry::from,
+    ))
 }

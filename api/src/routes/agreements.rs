@@ -2,6 +2,8 @@
 //! audit trail. An agreement is visible exactly when its partnership is;
 //! only accepted parties act on it.
 
+use std::convert::identity;
+
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,7 +25,7 @@ use crate::auth::principal::{Principal, User};
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
-use crate::http::pagination::{next_newest, next_oldest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -327,12 +329,6 @@ pub async fn create_agreement(
 pub struct AgreementQuery {
     #[param(inline)]
     pub status: Option<AgreementStatus>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 page_type!(AgreementPage, Agreement);
@@ -341,7 +337,7 @@ page_type!(AgreementPage, Agreement);
 #[utoipa::path(
     tag = "agreements",
     operation_id = "listAgreements",
-    params(("id" = Uuid, Path, description = "Partnership id"), AgreementQuery),
+    params(("id" = Uuid, Path, description = "Partnership id"), AgreementQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of agreements", body = AgreementPage,
@@ -355,29 +351,22 @@ pub async fn list_agreements(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
+    paging: web::Query<PageQuery>,
     query: web::Query<AgreementQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
     let id = id.to_string();
-    let (views, has_more) = state
+    let page = state
         .db(move |conn| {
             let page = store::list(conn, &id, &viewer, status, before.as_deref(), limit)?;
-            Ok((store::views_for(conn, page.rows, &viewer)?, page.has_more))
+            Ok(page.try_map_rows(|rows| store::views_for(conn, rows, &viewer))?)
         })
-        .await?;
-    let next = next_newest(has_more, views.last().map(|v| v.row.id.as_str()));
-    let data = views
-        .into_iter()
-        .map(agreement)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(pagination::respond(&req, data, next))
+        .await?
+        .try_map(agreement)?;
+    Ok(pagination::newest(&req, page, |a| a.id.as_str(), identity))
 }
 
 /// Read an agreement of a partnership you take part in.
@@ -748,7 +737,10 @@ pub async fn list_agreement_events(
     let page = state
         .db(move |conn| Ok(store::events(conn, &id, &viewer, after.as_deref(), limit)?))
         .await?;
-    let next = next_oldest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<AgreementEvent> = page.rows.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::oldest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        AgreementEvent::from,
+    ))
 }

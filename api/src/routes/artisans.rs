@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IfMatch;
-use crate::http::pagination::{next_newest, PageQuery, NEWEST};
+use crate::http::pagination::{PageQuery, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -76,12 +76,6 @@ pub struct ArtisanQuery {
     pub q: Option<String>,
     #[param(inline)]
     pub sort: Option<ArtisanSort>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 const NAME: &str = "name";
@@ -91,6 +85,7 @@ const NAME: &str = "name";
 pub(crate) async fn search(
     state: &AppState,
     req: &HttpRequest,
+    paging: &PageQuery,
     query: ArtisanQuery,
     discoverable_only: bool,
 ) -> Result<HttpResponse, ApiError> {
@@ -109,38 +104,32 @@ pub(crate) async fn search(
         q: text_param("q", &query.q, limits::SEARCH_QUERY)?,
         discoverable_only,
     };
-    let limit = pagination::limit(query.limit)?;
     let (order, tag) = match query.sort.unwrap_or_default() {
         ArtisanSort::Newest => (ArtisanOrder::Newest, NEWEST),
         ArtisanSort::Name => (ArtisanOrder::Name, NAME),
     };
-    let after = match &query.cursor {
-        Some(cursor) => {
-            let keys = pagination::decode_cursor(cursor, tag, 2)?;
-            Some(ArtisanAfter {
-                name_key: keys[0].clone(),
-                id: keys[1].clone(),
-            })
-        }
-        None => None,
-    };
+    let (limit, after) = paging.keyed(tag, 2)?;
+    let after = after.map(|keys| ArtisanAfter {
+        name_key: keys[0].clone(),
+        id: keys[1].clone(),
+    });
     let page = state
         .db(move |conn| Ok(store::list(conn, &filter, order, after.as_ref(), limit)?))
         .await?;
-    let next = page
-        .has_more
-        .then(|| page.rows.last())
-        .flatten()
-        .map(|last| pagination::encode_cursor(tag, &[&last.name_key, &last.id]));
-    let data: Vec<Artisan> = page.rows.into_iter().map(Artisan::from).collect();
-    Ok(pagination::respond(req, data, next))
+    Ok(pagination::keyed(
+        req,
+        tag,
+        page,
+        |last| vec![last.name_key.clone(), last.id.clone()],
+        Artisan::from,
+    ))
 }
 
 /// Search artisans.
 #[utoipa::path(
     tag = "artisans",
     operation_id = "listArtisans",
-    params(ArtisanQuery),
+    params(ArtisanQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of profiles", body = ArtisanPage,
@@ -153,10 +142,11 @@ pub async fn list_artisans(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<ArtisanQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
-    search(&state, &req, query.into_inner(), false).await
+    search(&state, &req, &paging, query.into_inner(), false).await
 }
 
 /// A profile with its `ETag`.
@@ -360,9 +350,12 @@ pub async fn list_reviews(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Review> = page.rows.into_iter().map(Review::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Review::from,
+    ))
 }
 
 /// Artisans who consented to be shown to partners (scope `directory:read`).
@@ -370,7 +363,7 @@ pub async fn list_reviews(
 #[utoipa::path(
     tag = "directory",
     operation_id = "listDirectoryArtisans",
-    params(ArtisanQuery),
+    params(ArtisanQuery, PageQuery),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "One page of consenting profiles", body = ArtisanPage,
@@ -383,8 +376,9 @@ pub async fn directory_artisans(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<ArtisanQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.partner(Scope::DirectoryRead)?;
-    search(&state, &req, query.into_inner(), true).await
+    search(&state, &req, &paging, query.into_inner(), true).await
 }

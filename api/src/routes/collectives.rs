@@ -26,7 +26,7 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::params;
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -210,19 +210,13 @@ pub struct CollectiveQuery {
     /// Case-insensitive text in the name or description.
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 /// Find collectives, newest first.
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectives",
-    params(CollectiveQuery),
+    params(CollectiveQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of collectives", body = CollectivePage,
@@ -235,15 +229,12 @@ pub async fn list_collectives(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<CollectiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor.clone(),
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let filter = CollectiveFilter {
         craft: params::slug_param("craft", &query.craft)?,
         country: params::country_param("country", &query.country)?,
@@ -252,9 +243,12 @@ pub async fn list_collectives(
     let page = state
         .db(move |conn| Ok(store::list(conn, &filter, before.as_deref(), limit)?))
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Collective> = page.rows.into_iter().map(Collective::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Collective::from,
+    ))
 }
 
 /// Read a collective.
@@ -434,19 +428,13 @@ pub async fn apply(
 pub struct ApplicationQuery {
     #[param(inline)]
     pub status: Option<ApplicationState>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 /// A collective's applications, newest first (coordinators).
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectiveApplications",
-    params(("id" = Uuid, Path, description = "Collective id"), ApplicationQuery),
+    params(("id" = Uuid, Path, description = "Collective id"), ApplicationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of applications", body = ApplicationPage,
@@ -460,15 +448,12 @@ pub async fn list_applications(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
+    paging: web::Query<PageQuery>,
     query: web::Query<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
     let id = id.to_string();
     let page = state
@@ -483,9 +468,12 @@ pub async fn list_applications(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Application> = page.rows.into_iter().map(Application::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Application::from,
+    ))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -593,26 +581,19 @@ pub async fn list_members(
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     const ORDER: &str = "member";
-    let limit = pagination::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(cursor) => pagination::decode_cursor(cursor, ORDER, 1)?.pop(),
-        None => None,
-    };
+    let (limit, after) = query.keyed(ORDER, 1)?;
+    let after = after.and_then(|mut keys| keys.pop());
     let id = id.to_string();
     let page = state
         .db(move |conn| Ok(store::list_members(conn, &id, after.as_deref(), limit)?))
         .await?;
-    let next = page
-        .has_more
-        .then(|| page.rows.last())
-        .flatten()
-        .map(|(m, _)| pagination::encode_cursor(ORDER, &[&m.artisan_id]));
-    let data: Vec<Member> = page
-        .rows
-        .into_iter()
-        .map(|(row, name): MemberWithName| member(row, name))
-        .collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::keyed(
+        &req,
+        ORDER,
+        page,
+        |(last, _)| vec![last.artisan_id.clone()],
+        |(row, name): MemberWithName| member(row, name),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -826,25 +807,16 @@ pub async fn invite(
 pub struct InvitationQuery {
     #[param(inline)]
     pub status: Option<CollectiveInvitationStatus>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 async fn invitations_page(
     state: &AppState,
     req: &HttpRequest,
+    paging: &PageQuery,
     query: InvitationQuery,
     of: InvitationsOf,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
     let page = state
         .db(move |conn| {
@@ -857,16 +829,19 @@ async fn invitations_page(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|(r, _)| r.id.as_str()));
-    let data: Vec<CollectiveInvitation> = page.rows.into_iter().map(Into::into).collect();
-    Ok(pagination::respond(req, data, next))
+    Ok(pagination::newest(
+        req,
+        page,
+        |(r, _)| r.id.as_str(),
+        CollectiveInvitation::from,
+    ))
 }
 
 /// A collective's invitations, newest first (coordinators).
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectiveInvitations",
-    params(("id" = Uuid, Path, description = "Collective id"), InvitationQuery),
+    params(("id" = Uuid, Path, description = "Collective id"), InvitationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of invitations", body = CollectiveInvitationPage,
@@ -880,6 +855,7 @@ pub async fn list_invitations(
     principal: Principal,
     req: HttpRequest,
     id: web::Path<Uuid>,
+    paging: web::Query<PageQuery>,
     query: web::Query<InvitationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
@@ -887,14 +863,14 @@ pub async fn list_invitations(
         id: id.to_string(),
         actor: user.id,
     };
-    invitations_page(&state, &req, query.into_inner(), of).await
+    invitations_page(&state, &req, &paging, query.into_inner(), of).await
 }
 
 /// Your invitations to collectives, newest first.
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listMyCollectiveInvitations",
-    params(InvitationQuery),
+    params(InvitationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of invitations", body = CollectiveInvitationPage,
@@ -907,12 +883,14 @@ pub async fn my_invitations(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<InvitationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     invitations_page(
         &state,
         &req,
+        &paging,
         query.into_inner(),
         InvitationsOf::Invitee(user.id),
     )
@@ -1023,7 +1001,7 @@ pub async fn withdraw_invitation(
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listMyCollectiveApplications",
-    params(ApplicationQuery),
+    params(ApplicationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of applications", body = ApplicationPage,
@@ -1036,15 +1014,12 @@ pub async fn my_applications(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
     let page = state
         .db(move |conn| {
@@ -1057,9 +1032,12 @@ pub async fn my_applications(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Application> = page.rows.into_iter().map(Application::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Application::from,
+    ))
 }
 
 /// Withdraw your pending application (its `If-Match`). A decided one is a

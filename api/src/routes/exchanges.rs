@@ -60,12 +60,6 @@ pub struct MatchQuery {
     /// something you teach; `learn`: they teach something you want.
     #[param(inline)]
     pub mode: Option<MatchMode>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,7 +111,7 @@ fn mode_tag(mode: Mode) -> &'static str {
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "listSkillMatches",
-    params(MatchQuery),
+    params(MatchQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of matches", body = SkillMatchPage,
@@ -130,6 +124,7 @@ pub async fn skill_matches(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<MatchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
@@ -138,20 +133,16 @@ pub async fn skill_matches(
         MatchMode::Reciprocal => Mode::Reciprocal,
         MatchMode::Learn => Mode::Learn,
     };
-    let limit = pagination::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(cursor) => {
-            let parts = pagination::decode_cursor(cursor, mode_tag(mode), 3)?;
-            let bad =
-                || ApiError::bad_param("cursor", "invalid", "is not a cursor this server issued");
-            Some(After {
-                score: parts[0].parse().map_err(|_| bad())?,
+    let (limit, after) = paging.keyed(mode_tag(mode), 3)?;
+    let after = after
+        .map(|parts| {
+            Ok::<_, ApiError>(After {
+                score: parts[0].parse().map_err(|_| pagination::invalid_cursor())?,
                 same_country: parts[1] == "1",
                 id: parts[2].clone(),
             })
-        }
-        None => None,
-    };
+        })
+        .transpose()?;
     let page = state
         .db(move |conn| {
             Ok(matching::matches(
@@ -163,18 +154,20 @@ pub async fn skill_matches(
             )?)
         })
         .await?;
-    let next = page.has_more.then(|| page.rows.last()).flatten().map(|m| {
-        pagination::encode_cursor(
-            mode_tag(mode),
-            &[
-                &m.score.to_string(),
-                if m.same_country { "1" } else { "0" },
-                &m.artisan_id,
-            ],
-        )
-    });
-    let data: Vec<SkillMatch> = page.rows.into_iter().map(SkillMatch::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::keyed(
+        &req,
+        mode_tag(mode),
+        page,
+        |last| {
+            let same_country = if last.same_country { "1" } else { "0" };
+            vec![
+                last.score.to_string(),
+                same_country.to_owned(),
+                last.artisan_id.clone(),
+            ]
+        },
+        SkillMatch::from,
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -367,12 +360,6 @@ pub async fn propose_exchange(
 pub struct ExchangeQuery {
     #[param(inline)]
     pub status: Option<ExchangeState>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 page_type!(ExchangePage, Exchange);
@@ -381,7 +368,7 @@ page_type!(ExchangePage, Exchange);
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "listExchanges",
-    params(ExchangeQuery),
+    params(ExchangeQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of exchanges", body = ExchangePage,
@@ -394,15 +381,12 @@ pub async fn list_exchanges(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<ExchangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
     let (page, sessions) = state
         .db(move |conn| {
@@ -411,13 +395,12 @@ pub async fn list_exchanges(
             Ok((page, store::sessions_of(conn, &ids)?))
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Exchange> = page
-        .rows
-        .into_iter()
-        .map(|row| exchange(row, sessions.clone()))
-        .collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        |row| exchange(row, sessions.clone()),
+    ))
 }
 
 /// Read one of your exchanges, with its sessions.

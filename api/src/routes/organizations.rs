@@ -21,7 +21,7 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -168,9 +168,12 @@ pub async fn list_organizations(
     let page = state
         .db(move |conn| Ok(organizations::list(conn, before.as_deref(), limit)?))
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Organization> = page.rows.into_iter().map(Organization::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Organization::from,
+    ))
 }
 
 fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationRow, ApiError> {
@@ -400,9 +403,12 @@ pub async fn list_api_keys(
             )?)
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<ApiKey> = page.rows.into_iter().map(ApiKey::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        ApiKey::from,
+    ))
 }
 
 /// Revoke an API key at once (admins). Revoking twice is harmless.

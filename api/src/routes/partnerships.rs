@@ -23,7 +23,7 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -237,19 +237,13 @@ pub struct PartnershipQuery {
     pub status: Option<Status>,
     #[param(inline)]
     pub kind: Option<Kind>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 /// Your partnerships (as an artisan or through your collectives), newest first.
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "listPartnerships",
-    params(PartnershipQuery),
+    params(PartnershipQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of partnerships", body = PartnershipPage,
@@ -262,15 +256,12 @@ pub async fn list_partnerships(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<PartnershipQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    }
-    .newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
     let viewer = user.viewer();
     let (page, parties) = state
@@ -281,7 +272,6 @@ pub async fn list_partnerships(
             Ok((page, parties))
         })
         .await?;
-    let next = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
     let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
     for party in parties {
         by_partnership
@@ -289,15 +279,15 @@ pub async fn list_partnerships(
             .or_default()
             .push(party);
     }
-    let data: Vec<Partnership> = page
-        .rows
-        .into_iter()
-        .map(|row| {
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        |row| {
             let own = by_partnership.remove(&row.id).unwrap_or_default();
             partnership(row, own)
-        })
-        .collect();
-    Ok(pagination::respond(&req, data, next))
+        },
+    ))
 }
 
 /// Read a partnership you take part in.

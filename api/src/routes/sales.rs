@@ -2,6 +2,8 @@
 //! admins); recorded by accepted parties only, always under an
 //! `Idempotency-Key` (these are money endpoints).
 
+use std::convert::identity;
+
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Terms;
@@ -19,7 +21,7 @@ use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
 use crate::http::pagination;
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
@@ -258,19 +260,10 @@ pub async fn list_sales(
     let viewer = principal.user()?.viewer();
     let (limit, before) = query.newest_first()?;
     let id = id.to_string();
-    let (data, has_more) = state
-        .db(move |conn| {
-            let page = store::list(conn, &id, &viewer, before.as_deref(), limit)?;
-            let data = page
-                .rows
-                .into_iter()
-                .map(sale)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((data, page.has_more))
-        })
+    let page = state
+        .db(move |conn| store::list(conn, &id, &viewer, before.as_deref(), limit)?.try_map(sale))
         .await?;
-    let next = next_newest(has_more, data.last().map(|s| s.id.as_str()));
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(&req, page, |s| s.id.as_str(), identity))
 }
 
 /// A sale with its lines and refunds.

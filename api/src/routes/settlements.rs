@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
 use crate::http::idempotency::{self, Created, KeyPolicy};
 use crate::http::pagination;
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -216,12 +216,12 @@ pub async fn list_settlements(
     let page = state
         .db(move |conn| Ok(store::list(conn, &id, &viewer, before.as_deref(), limit)?))
         .await?;
-    let next = next_newest(
-        page.has_more,
-        page.rows.last().map(|r| r.settlement.id.as_str()),
-    );
-    let data: Vec<Settlement> = page.rows.into_iter().map(Settlement::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::newest(
+        &req,
+        page,
+        |r| r.settlement.id.as_str(),
+        Settlement::from,
+    ))
 }
 
 /// A settlement with paid and outstanding amounts per recipient.

@@ -20,7 +20,7 @@ use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
 use crate::http::idempotency::{self, Created, KeyPolicy};
-use crate::http::pagination::{next_oldest, PageQuery};
+use crate::http::pagination::PageQuery;
 use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -206,12 +206,6 @@ pub struct WorkshopQuery {
     pub country: Option<String>,
     /// Only workshops starting at or after this time.
     pub from: Option<DateTime<Utc>>,
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 1000)]
-    pub cursor: Option<String>,
 }
 
 page_type!(WorkshopPage, Workshop);
@@ -222,7 +216,7 @@ const BY_START: &str = "workshops-by-start";
 #[utoipa::path(
     tag = "workshops",
     operation_id = "listWorkshops",
-    params(WorkshopQuery),
+    params(WorkshopQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of workshops", body = WorkshopPage,
@@ -235,42 +229,38 @@ pub async fn list_workshops(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
+    paging: web::Query<PageQuery>,
     query: web::Query<WorkshopQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     let query = query.into_inner();
-    let limit = pagination::limit(query.limit)?;
-    let after = match &query.cursor {
-        Some(cursor) => {
-            let parts = pagination::decode_cursor(cursor, BY_START, 2)?;
+    let (limit, after) = paging.keyed(BY_START, 2)?;
+    let after = after
+        .map(|parts| {
             let starts_at = DateTime::parse_from_rfc3339(&parts[0])
-                .map_err(|_| {
-                    ApiError::bad_param("cursor", "invalid", "is not a cursor this server issued")
-                })?
+                .map_err(|_| pagination::invalid_cursor())?
                 .naive_utc();
-            Some((starts_at, parts[1].clone()))
-        }
-        None => None,
-    };
+            Ok::<_, ApiError>((starts_at, parts[1].clone()))
+        })
+        .transpose()?;
     let filter = WorkshopFilter {
         skill: slug_param("skill", &query.skill)?,
         country: country_param("country", &query.country)?,
         from: query.from.map(|f| f.naive_utc()),
     };
-    let (page, data) = state
+    let page = state
         .db(move |conn| {
             let page = store::list(conn, &filter, after, limit)?;
-            let views = store::views(conn, page.rows.clone())?;
-            Ok((page, views))
+            Ok(page.try_map_rows(|rows| store::views(conn, rows))?)
         })
         .await?;
-    let next = page
-        .has_more
-        .then(|| page.rows.last())
-        .flatten()
-        .map(|w| pagination::encode_cursor(BY_START, &[&utc(w.starts_at).to_rfc3339(), &w.id]));
-    let data: Vec<Workshop> = data.into_iter().map(Workshop::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::keyed(
+        &req,
+        BY_START,
+        page,
+        |last| vec![utc(last.row.starts_at).to_rfc3339(), last.row.id.clone()],
+        Workshop::from,
+    ))
 }
 
 /// Read a workshop.
@@ -418,9 +408,12 @@ pub async fn list_registrations(
             )?)
         })
         .await?;
-    let next = next_oldest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
-    let data: Vec<Registration> = page.rows.into_iter().map(Registration::from).collect();
-    Ok(pagination::respond(&req, data, next))
+    Ok(pagination::oldest(
+        &req,
+        page,
+        |r| r.id.as_str(),
+        Registration::from,
+    ))
 }
 
 /// Cancel a registration (your own, or any as the host) before the
