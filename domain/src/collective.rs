@@ -225,7 +225,7 @@ pub enum Decision {
 impl Decision {
     pub fn new(approve: bool, note: Option<&str>) -> Result<Self, FieldError> {
         let note = note
-            .map(|n| text::bounded("note", n, 0, limits::DESCRIPTION, true))
+            .map(|n| text::prose("note", n))
             .transpose()?
             .filter(|n| !n.is_empty());
         match (approve, note) {
@@ -286,18 +286,10 @@ impl CollectivePatch {
     /// Validates the change and applies it to `fields`.
     pub fn apply(self, fields: &mut CollectiveFields) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
-        let name = self
-            .name
-            .and_then(|v| e.take(text::bounded("name", &v, 1, limits::ORG_NAME, false)));
-        let description = self.description.and_then(|v| {
-            e.take(text::bounded(
-                "description",
-                &v,
-                0,
-                limits::DESCRIPTION,
-                true,
-            ))
-        });
+        let name = self.name.and_then(|v| e.take(text::title("name", &v)));
+        let description = self
+            .description
+            .and_then(|v| e.take(text::prose("description", &v)));
         let crafts = self.crafts.and_then(|v| {
             e.take(
                 text::unique_list("crafts", &v, limits::SLUG_LIST, Slug::parse)

@@ -331,21 +331,13 @@ impl WorkshopFields {
         online_url: Option<&str>,
     ) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::default();
-        let title = e
-            .take(text::bounded("title", title, 1, limits::ORG_NAME, false))
-            .unwrap_or_default();
+        let title = e.take(text::title("title", title)).unwrap_or_default();
         let skill = e
             .take(text::Slug::parse("skill", skill))
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default();
         let description = e
-            .take(text::bounded(
-                "description",
-                description,
-                0,
-                limits::DESCRIPTION,
-                true,
-            ))
+            .take(text::prose("description", description))
             .unwrap_or_default();
         if !(1..=WORKSHOP_CAPACITY).contains(&capacity) {
             e.push(FieldError::new(

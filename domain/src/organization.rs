@@ -22,7 +22,7 @@ impl OrganizationFields {
         description: &str,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let name = errors.take(text::bounded("name", name, 1, limits::ORG_NAME, false));
+        let name = errors.take(text::title("name", name));
         let website = website.and_then(|w| errors.take(text::web_url("website", w)));
         let country = country
             .and_then(|c| errors.take(CountryCode::parse("country", c)))

@@ -2,7 +2,7 @@
 //! partnership moves from forming to active to its end.
 
 use crate::account::text_enum;
-use crate::text::{self, limits};
+use crate::text;
 use crate::{FieldError, FieldErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,18 +310,10 @@ pub struct PartnershipTextPatch {
 impl PartnershipTextPatch {
     pub fn apply(self, current: &mut PartnershipText) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
-        let title = self
-            .title
-            .and_then(|v| e.take(text::bounded("title", &v, 1, limits::ORG_NAME, false)));
-        let description = self.description.and_then(|v| {
-            e.take(text::bounded(
-                "description",
-                &v,
-                0,
-                limits::DESCRIPTION,
-                true,
-            ))
-        });
+        let title = self.title.and_then(|v| e.take(text::title("title", &v)));
+        let description = self
+            .description
+            .and_then(|v| e.take(text::prose("description", &v)));
         let goals = self.shared_goals.and_then(|v| {
             e.take(text::unique_list("shared_goals", &v, MAX_GOALS, |f, s| {
                 text::bounded(f, s, 1, GOAL, false)

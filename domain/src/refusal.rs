@@ -12,19 +12,16 @@ pub use crate::partnership::PartnershipRefusal;
 pub use crate::sale::RevenueRefusal;
 pub use crate::workshop::WorkshopRefusal;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    Account(AccountRefusal),
-    Partnership(PartnershipRefusal),
-    Agreement(AgreementRefusal),
-    Membership(MembershipRefusal),
-    Exchange(ExchangeRefusal),
-    Workshop(WorkshopRefusal),
-    Revenue(RevenueRefusal),
-}
-
-macro_rules! wraps {
+/// Declares [`Refusal`] with one variant per aggregate's enum, each
+/// convertible into it.
+macro_rules! refusals {
     ($($variant:ident($inner:ty)),* $(,)?) => {
+        /// A refusal by any aggregate.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Refusal {
+            $($variant($inner),)*
+        }
+
         $(impl From<$inner> for Refusal {
             fn from(refusal: $inner) -> Self {
                 Refusal::$variant(refusal)
@@ -33,7 +30,7 @@ macro_rules! wraps {
     };
 }
 
-wraps!(
+refusals!(
     Account(AccountRefusal),
     Partnership(PartnershipRefusal),
     Agreement(AgreementRefusal),

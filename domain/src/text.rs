@@ -40,6 +40,17 @@ fn has_control(s: &str, allow_newlines: bool) -> bool {
         .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')))
 }
 
+/// A name or title: one line of 1 to [`limits::ORG_NAME`] characters.
+pub fn title(field: &str, value: &str) -> Result<String, FieldError> {
+    bounded(field, value, 1, limits::ORG_NAME, false)
+}
+
+/// Prose that may be empty: up to [`limits::DESCRIPTION`] characters,
+/// over several lines.
+pub fn prose(field: &str, value: &str) -> Result<String, FieldError> {
+    bounded(field, value, 0, limits::DESCRIPTION, true)
+}
+
 /// Free text with a maximum length; optionally required to be non-blank.
 pub fn bounded(
     field: &str,

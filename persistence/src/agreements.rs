@@ -591,11 +591,25 @@ pub fn sign(
     actor: &Actor,
     content_hash: &str,
 ) -> Result<AgreementRow, StoreError> {
+    party_action(conn, id, actor, |agreement, party, ctx| {
+        Ok(agreement.sign(party, content_hash, ctx)?)
+    })
+}
+
+/// An accepted party's action on an agreement, load → decide → save:
+/// `decide` turns the aggregate into events, given the acting party's id
+/// and the agreement's context.
+fn party_action(
+    conn: &mut AnyConnection,
+    id: &str,
+    actor: &Actor,
+    decide: impl FnOnce(Agreement, &str, &Context) -> Result<Vec<AgreementEvent>, StoreError>,
+) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
         let party = acting_party(conn, &row.partnership_id, actor)?;
         let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
-        let events = aggregate(conn, &row)?.sign(&party.id, content_hash, &ctx)?;
+        let events = decide(aggregate(conn, &row)?, &party.id, &ctx)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
     })
@@ -634,12 +648,8 @@ pub fn decline(
     actor: &Actor,
     reason: &str,
 ) -> Result<AgreementRow, StoreError> {
-    write_tx(conn, |conn| {
-        let (mut row, _) = lock(conn, id, &actor.viewer)?;
-        let party = acting_party(conn, &row.partnership_id, actor)?;
-        let events = aggregate(conn, &row)?.decline(&party.id, reason)?;
-        save(conn, &mut row, events, &actor.viewer.id)?;
-        Ok(row)
+    party_action(conn, id, actor, |agreement, party, _| {
+        Ok(agreement.decline(party, reason)?)
     })
 }
 

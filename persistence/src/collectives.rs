@@ -294,6 +294,17 @@ fn require_coordinator(
     }
 }
 
+/// Not found unless the collective exists; refused unless `actor`
+/// coordinates it.
+fn require_coordinator_of(
+    conn: &mut AnyConnection,
+    collective_id: &str,
+    actor: &str,
+) -> Result<(), StoreError> {
+    find(conn, collective_id)?.ok_or(StoreError::NotFound)?;
+    require_coordinator(conn, collective_id, actor)
+}
+
 /// Edits a collective: coordinators only, under optimistic concurrency.
 /// `change` validates and applies the edit to the current fields.
 pub fn update<E>(
@@ -432,20 +443,25 @@ pub fn apply(
     })
 }
 
-/// A collective's applications (coordinators only), newest first.
+/// Applications, newest first, optionally of one status (a collective's
+/// to its coordinators, or an artisan's own with their decision notes).
 pub fn list_applications(
     conn: &mut AnyConnection,
-    collective_id: &str,
-    actor: &str,
+    of: &ListOf,
     status: Option<ApplicationStatus>,
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<ApplicationRow>, StoreError> {
-    find(conn, collective_id)?.ok_or(StoreError::NotFound)?;
-    require_coordinator(conn, collective_id, actor)?;
-    let mut query = collective_applications::table
-        .filter(collective_applications::collective_id.eq(collective_id.to_owned()))
-        .into_boxed();
+    let mut query = collective_applications::table.into_boxed();
+    match of {
+        ListOf::Collective { id, actor } => {
+            require_coordinator_of(conn, id, actor)?;
+            query = query.filter(collective_applications::collective_id.eq(id.clone()));
+        }
+        ListOf::Artisan(artisan) => {
+            query = query.filter(collective_applications::artisan_id.eq(artisan.clone()));
+        }
+    }
     if let Some(status) = status {
         query = query.filter(collective_applications::status.eq(status.as_str()));
     }
@@ -664,31 +680,30 @@ fn with_collective_names(
         .collect())
 }
 
-/// Which invitations a listing shows.
+/// Whose invitations or applications a listing shows.
 #[derive(Debug, Clone)]
-pub enum InvitationsOf {
+pub enum ListOf {
     /// A collective's (its coordinators look).
     Collective { id: String, actor: String },
     /// An artisan's own.
-    Invitee(String),
+    Artisan(String),
 }
 
 /// Invitations, newest first, optionally of one status.
 pub fn list_invitations(
     conn: &mut AnyConnection,
-    of: &InvitationsOf,
+    of: &ListOf,
     status: Option<InvitationStatus>,
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<InvitationWithName>, StoreError> {
     let mut query = collective_invitations::table.into_boxed();
     match of {
-        InvitationsOf::Collective { id, actor } => {
-            find(conn, id)?.ok_or(StoreError::NotFound)?;
-            require_coordinator(conn, id, actor)?;
+        ListOf::Collective { id, actor } => {
+            require_coordinator_of(conn, id, actor)?;
             query = query.filter(collective_invitations::collective_id.eq(id.clone()));
         }
-        InvitationsOf::Invitee(artisan) => {
+        ListOf::Artisan(artisan) => {
             query = query.filter(collective_invitations::artisan_id.eq(artisan.clone()));
         }
     }
@@ -702,11 +717,7 @@ pub fn list_invitations(
         .order(collective_invitations::id.desc())
         .limit(limit + 1)
         .load::<InvitationRow>(conn)?;
-    let page = Page::from_overfetch(rows, limit);
-    Ok(Page {
-        has_more: page.has_more,
-        rows: with_collective_names(conn, page.rows)?,
-    })
+    Page::from_overfetch(rows, limit).try_map_rows(|rows| with_collective_names(conn, rows))
 }
 
 fn load_invitation(
@@ -795,30 +806,6 @@ pub fn withdraw_invitation(
         let next = row.status().withdraw()?;
         save_invitation(conn, &mut row, next)
     })
-}
-
-/// The artisan's own applications, newest first.
-pub fn my_applications(
-    conn: &mut AnyConnection,
-    artisan_id: &str,
-    status: Option<ApplicationStatus>,
-    before_id: Option<&str>,
-    limit: i64,
-) -> Result<Page<ApplicationRow>, StoreError> {
-    let mut query = collective_applications::table
-        .filter(collective_applications::artisan_id.eq(artisan_id.to_owned()))
-        .into_boxed();
-    if let Some(status) = status {
-        query = query.filter(collective_applications::status.eq(status.as_str()));
-    }
-    if let Some(id) = before_id {
-        query = query.filter(collective_applications::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(collective_applications::id.desc())
-        .limit(limit + 1)
-        .load::<ApplicationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
 }
 
 /// The applicant withdraws a pending application (`If-Match` on it).

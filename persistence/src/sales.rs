@@ -395,11 +395,7 @@ pub fn list(
         .order(sales::id.desc())
         .limit(limit + 1)
         .load::<SaleRow>(conn)?;
-    let page = Page::from_overfetch(rows, limit);
-    Ok(Page {
-        rows: views(conn, page.rows)?,
-        has_more: page.has_more,
-    })
+    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 
 /// An accepted party refunds (part of) a sale: negative lines in

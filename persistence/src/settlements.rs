@@ -189,11 +189,7 @@ pub fn list(
         .order(settlements::id.desc())
         .limit(limit + 1)
         .load::<SettlementRow>(conn)?;
-    let page = Page::from_overfetch(rows, limit);
-    Ok(Page {
-        rows: views(conn, page.rows)?,
-        has_more: page.has_more,
-    })
+    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 
 /// Who a payment is for: a party or a beneficiary, optionally with the

@@ -13,8 +13,8 @@ use domain::collective::{
 };
 use domain::text::{self, limits};
 use persistence::collectives::{
-    self as store, ApplicationRow, CollectiveFilter, CollectiveRow, InvitationWithName,
-    InvitationsOf, MemberRow, MemberWithName,
+    self as store, ApplicationRow, CollectiveFilter, CollectiveRow, InvitationWithName, ListOf,
+    MemberRow, MemberWithName,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -411,7 +411,7 @@ pub async fn apply(
         &route,
         body.into_inner(),
         |request| async move {
-            let message = text::bounded("message", &request.message, 0, limits::DESCRIPTION, true)?;
+            let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
             let row = state
                 .db(move |conn| Ok(store::apply(conn, &collective, &user.id, &message)?))
@@ -452,16 +452,27 @@ pub async fn list_applications(
     query: web::Query<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let query = query.into_inner();
+    let of = ListOf::Collective {
+        id: id.to_string(),
+        actor: user.id,
+    };
+    applications_page(&state, &req, &paging, query.into_inner(), of).await
+}
+
+async fn applications_page(
+    state: &AppState,
+    req: &HttpRequest,
+    paging: &PageQuery,
+    query: ApplicationQuery,
+    of: ListOf,
+) -> Result<HttpResponse, ApiError> {
     let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
-    let id = id.to_string();
     let page = state
         .db(move |conn| {
             Ok(store::list_applications(
                 conn,
-                &id,
-                &user.id,
+                &of,
                 status,
                 before.as_deref(),
                 limit,
@@ -469,7 +480,7 @@ pub async fn list_applications(
         })
         .await?;
     Ok(pagination::newest(
-        &req,
+        req,
         page,
         |r| r.id.as_str(),
         Application::from,
@@ -783,7 +794,7 @@ pub async fn invite(
         &route,
         body.into_inner(),
         |request| async move {
-            let message = text::bounded("message", &request.message, 0, limits::DESCRIPTION, true)?;
+            let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
             let artisan = request.artisan_id.to_string();
             let invitation = state
@@ -814,7 +825,7 @@ async fn invitations_page(
     req: &HttpRequest,
     paging: &PageQuery,
     query: InvitationQuery,
-    of: InvitationsOf,
+    of: ListOf,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
@@ -859,7 +870,7 @@ pub async fn list_invitations(
     query: web::Query<InvitationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let of = InvitationsOf::Collective {
+    let of = ListOf::Collective {
         id: id.to_string(),
         actor: user.id,
     };
@@ -892,7 +903,7 @@ pub async fn my_invitations(
         &req,
         &paging,
         query.into_inner(),
-        InvitationsOf::Invitee(user.id),
+        ListOf::Artisan(user.id),
     )
     .await
 }
@@ -1018,26 +1029,14 @@ pub async fn my_applications(
     query: web::Query<ApplicationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
-    let status = query.status.map(Into::into);
-    let page = state
-        .db(move |conn| {
-            Ok(store::my_applications(
-                conn,
-                &user.id,
-                status,
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    applications_page(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        Application::from,
-    ))
+        &paging,
+        query.into_inner(),
+        ListOf::Artisan(user.id),
+    )
+    .await
 }
 
 /// Withdraw your pending application (its `If-Match`). A decided one is a

@@ -692,13 +692,7 @@ pub async fn review_exchange(
             if rating.is_none() {
                 errors.push(FieldError::new("rating", "out_of_range", "must be 1 to 5"));
             }
-            let comment = errors.take(domain::text::bounded(
-                "comment",
-                &request.comment,
-                0,
-                domain::text::limits::DESCRIPTION,
-                true,
-            ));
+            let comment = errors.take(domain::text::prose("comment", &request.comment));
             let (Some(rating), Some(comment)) = (rating, comment) else {
                 return Err(errors.into());
             };

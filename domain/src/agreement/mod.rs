@@ -355,12 +355,9 @@ impl Terms {
             })
             .collect();
         let summary = e
-            .take(text::bounded(
+            .take(text::prose(
                 "promotion_plan.summary",
                 &this.promotion_plan.summary,
-                0,
-                limits::DESCRIPTION,
-                true,
             ))
             .unwrap_or_default();
         let channels = e
