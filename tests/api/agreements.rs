@@ -23,9 +23,9 @@ async fn partnership(
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     let id = res.id();
-    let mut parties = vec![party_of(&res, "artisan_id", &creator.id)];
+    let mut parties = vec![res.party("artisan_id", &creator.id)];
     for other in others {
-        let party = party_of(&res, "artisan_id", &other.id);
+        let party = res.party("artisan_id", &other.id);
         let accepted = app
             .post(&format!("/v1/partnerships/{id}/invitations/{party}/accept"))
             .bearer(&other.token)
@@ -35,17 +35,6 @@ async fn partnership(
         parties.push(party);
     }
     (id, parties)
-}
-
-fn party_of(res: &Resp, key: &str, id: &str) -> String {
-    res.body["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p[key] == id)
-        .and_then(|p| p["id"].as_str())
-        .expect("party")
-        .to_owned()
 }
 
 /// Terms splitting evenly-ish among `parties` (the first takes the rest).
@@ -608,8 +597,8 @@ async fn a_collective_signs_through_a_coordinator() {
         .send()
         .await;
     let pid = created.id();
-    let rosa_party = party_of(&created, "artisan_id", &rosa.id);
-    let weavers = party_of(&created, "collective_id", &collective);
+    let rosa_party = created.party("artisan_id", &rosa.id);
+    let weavers = created.party("collective_id", &collective);
     let accepted = app
         .post(&format!(
             "/v1/partnerships/{pid}/invitations/{weavers}/accept"
@@ -852,7 +841,7 @@ async fn agreements_need_an_active_partnership_and_hold_their_parties() {
         .json(json!({"title": "Solo", "kind": "other", "invitees": [{"artisan_id": kwame.id}]}))
         .send()
         .await;
-    let rosa_only = vec![party_of(&forming, "artisan_id", &rosa.id)];
+    let rosa_only = vec![forming.party("artisan_id", &rosa.id)];
     app.post(&format!("/v1/partnerships/{}/agreements", forming.id()))
         .bearer(&rosa.token)
         .json(terms(&rosa_only, "2026-09-01"))

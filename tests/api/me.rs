@@ -87,21 +87,7 @@ async fn closing_an_account_erases_personal_data_and_keeps_the_id() {
     assert_eq!(res.status, 204, "{}", res.text);
 
     // Credentials are gone: the token, the refresh token and the password.
-    app.get("/v1/me")
-        .bearer(&rosa.token)
-        .send()
-        .await
-        .assert_problem(401, "unauthenticated");
-    app.post("/v1/auth/refresh")
-        .json(json!({"refresh_token": rosa.refresh}))
-        .send()
-        .await
-        .assert_problem(401, "unauthenticated");
-    app.post("/v1/auth/login")
-        .json(json!({"email": rosa.email, "password": PASSWORD}))
-        .send()
-        .await
-        .assert_problem(401, "unauthenticated");
+    app.assert_shut_out(&rosa).await;
 
     // Others still find the id, shown as a former member with nothing personal.
     let profile = app

@@ -20,28 +20,6 @@ async fn create(app: &TestApp, who: &Account, invitees: Value) -> Resp {
     res
 }
 
-fn party_id(res: &Resp, key: &str, id: &str) -> String {
-    res.body["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p[key] == id)
-        .and_then(|p| p["id"].as_str())
-        .expect("party")
-        .to_owned()
-}
-
-fn party_status(res: &Resp, key: &str, id: &str) -> String {
-    res.body["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p[key] == id)
-        .and_then(|p| p["status"].as_str())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 async fn answer(app: &TestApp, who: &Account, id: &str, party: &str, verb: &str) -> Resp {
     app.post(&format!("/v1/partnerships/{id}/invitations/{party}/{verb}"))
         .bearer(&who.token)
@@ -67,11 +45,19 @@ async fn invitations_make_a_partnership_active() {
         Some(format!("/v1/partnerships/{id}"))
     );
     assert_eq!(res.body["status"], "forming");
-    assert_eq!(party_status(&res, "artisan_id", &rosa.id), "accepted");
-    assert_eq!(party_status(&res, "artisan_id", &kwame.id), "invited");
+    assert_eq!(
+        res.party_field("artisan_id", &rosa.id, "status")
+            .unwrap_or_default(),
+        "accepted"
+    );
+    assert_eq!(
+        res.party_field("artisan_id", &kwame.id, "status")
+            .unwrap_or_default(),
+        "invited"
+    );
     assert_eq!(res.body["parties"][1]["display_name"], "Kwame");
-    let kwame_party = party_id(&res, "artisan_id", &kwame.id);
-    let mei_party = party_id(&res, "artisan_id", &mei.id);
+    let kwame_party = res.party("artisan_id", &kwame.id);
+    let mei_party = res.party("artisan_id", &mei.id);
 
     // Only the invited artisan answers for themself.
     answer(&app, &mei, &id, &kwame_party, "accept")
@@ -84,7 +70,12 @@ async fn invitations_make_a_partnership_active() {
         .await
         .assert_problem(409, "conflict");
     let declined = answer(&app, &mei, &id, &mei_party, "decline").await;
-    assert_eq!(party_status(&declined, "artisan_id", &mei.id), "declined");
+    assert_eq!(
+        declined
+            .party_field("artisan_id", &mei.id, "status")
+            .unwrap_or_default(),
+        "declined"
+    );
     assert_eq!(declined.body["status"], "active");
 }
 
@@ -174,7 +165,7 @@ async fn a_collective_party_answers_through_a_coordinator() {
         .await;
     let res = create(&app, &rosa, json!([{"collective_id": collective}])).await;
     let id = res.id();
-    let party = party_id(&res, "collective_id", &collective);
+    let party = res.party("collective_id", &collective);
     assert_eq!(res.body["parties"][1]["display_name"], "Puno Weavers");
     // While the collective is only invited, its coordinators read the
     // partnership (to decide) and plain members do not; only a coordinator
@@ -242,7 +233,12 @@ async fn accepted_parties_add_parties_and_ids_are_checked() {
         .assert_problem(403, "forbidden");
     let added = add(&rosa, json!({"artisan_id": mei.id})).await;
     assert_eq!(added.status, 201, "{}", added.text);
-    assert_eq!(party_status(&added, "artisan_id", &mei.id), "invited");
+    assert_eq!(
+        added
+            .party_field("artisan_id", &mei.id, "status")
+            .unwrap_or_default(),
+        "invited"
+    );
     add(&rosa, json!({"artisan_id": mei.id}))
         .await
         .assert_problem(409, "conflict");
@@ -285,7 +281,7 @@ async fn edits_endings_and_leaving() {
     let kwame = app.artisan("Kwame").await;
     let res = create(&app, &rosa, json!([{"artisan_id": kwame.id}])).await;
     let id = res.id();
-    let kwame_party = party_id(&res, "artisan_id", &kwame.id);
+    let kwame_party = res.party("artisan_id", &kwame.id);
     let edit = |who: &Account, version: &str, body: Value| {
         app.patch(&format!("/v1/partnerships/{id}"))
             .bearer(&who.token)
@@ -326,7 +322,11 @@ async fn edits_endings_and_leaving() {
         .send()
         .await;
     assert_eq!(left.status, 200, "{}", left.text);
-    assert_eq!(party_status(&left, "artisan_id", &kwame.id), "left");
+    assert_eq!(
+        left.party_field("artisan_id", &kwame.id, "status")
+            .unwrap_or_default(),
+        "left"
+    );
     app.post(&format!(
         "/v1/partnerships/{id}/parties/{kwame_party}/leave"
     ))
@@ -368,7 +368,7 @@ async fn simultaneous_acceptances_are_all_counted() {
     let res = create(&app, &rosa, json!(list)).await;
     let id = res.id();
     let answers = invitees.iter().map(|a| {
-        let party = party_id(&res, "artisan_id", &a.id);
+        let party = res.party("artisan_id", &a.id);
         let (app, id) = (&app, id.clone());
         async move { answer(app, a, &id, &party, "accept").await.status }
     });

@@ -32,17 +32,10 @@ async fn setup_with_beneficiary(
         .send()
         .await;
     let pid = created.id();
-    let party = |who: &Account| {
-        created.body["parties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["artisan_id"] == who.id.as_str())
-            .and_then(|p| p["id"].as_str())
-            .expect("party")
-            .to_owned()
-    };
-    let parties = vec![party(a), party(b)];
+    let parties = vec![
+        created.party("artisan_id", &a.id),
+        created.party("artisan_id", &b.id),
+    ];
     app.post(&format!(
         "/v1/partnerships/{pid}/invitations/{}/accept",
         parties[1]

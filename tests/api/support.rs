@@ -252,6 +252,26 @@ impl TestApp {
         res.body
     }
 
+    /// Asserts that none of `who`'s credentials work any more: the access
+    /// token, the refresh token and the password are all refused (401).
+    pub async fn assert_shut_out(&self, who: &Account) {
+        self.get("/v1/me")
+            .bearer(&who.token)
+            .send()
+            .await
+            .assert_problem(401, "unauthenticated");
+        self.post("/v1/auth/refresh")
+            .json(json!({"refresh_token": who.refresh}))
+            .send()
+            .await
+            .assert_problem(401, "unauthenticated");
+        self.post("/v1/auth/login")
+            .json(json!({"email": who.email, "password": PASSWORD}))
+            .send()
+            .await
+            .assert_problem(401, "unauthenticated");
+    }
+
     /// `artisan` joins `collective` the way everyone does: a coordinator
     /// invites, the artisan accepts. Returns the membership's ETag.
     pub async fn join_by_invitation(
@@ -459,6 +479,23 @@ impl Resp {
 
     pub fn id(&self) -> String {
         self.body["id"].as_str().expect("id in body").to_owned()
+    }
+
+    /// `field` of the party whose `key` (`artisan_id`, `collective_id`,
+    /// `id`) is `value`, in a partnership body.
+    pub fn party_field(&self, key: &str, value: &str, field: &str) -> Option<String> {
+        self.body["parties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p[key] == value)
+            .and_then(|p| p[field].as_str())
+            .map(str::to_owned)
+    }
+
+    /// The id of the party whose `key` is `value`, in a partnership body.
+    pub fn party(&self, key: &str, value: &str) -> String {
+        self.party_field(key, value, "id").expect("party")
     }
 
     /// Asserts an RFC 9457 problem of the given status and type slug.

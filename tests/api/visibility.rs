@@ -33,17 +33,6 @@ struct World {
     party_of_kwame: String,
 }
 
-fn party_of(created: &Resp, key: &str, id: &str) -> String {
-    created.body["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p[key] == id)
-        .and_then(|p| p["id"].as_str())
-        .expect("party")
-        .to_owned()
-}
-
 async fn ok(res: Resp) -> Resp {
     assert!(res.status < 300, "{} {}", res.status, res.text);
     res
@@ -135,19 +124,15 @@ async fn build(
         .await)
     .await;
     let pid = created.id();
-    let rosa_party = party_of(&created, "artisan_id", &rosa.id);
-    let kwame_party = party_of(&created, "artisan_id", &kwame.id);
-    let lena_party = party_of(&created, "artisan_id", &lena.id);
-    let collective_party = party_of(&created, "collective_id", &collective);
+    let rosa_party = created.party("artisan_id", &rosa.id);
+    let kwame_party = created.party("artisan_id", &kwame.id);
+    let lena_party = created.party("artisan_id", &lena.id);
+    let collective_party = created.party("collective_id", &collective);
     for (who, party, answer) in [
         (kwame, &kwame_party, "accept"),
         (lena, &lena_party, "accept"),
         (cora, &collective_party, "accept"),
-        (
-            dario,
-            &party_of(&created, "artisan_id", &dario.id),
-            "decline",
-        ),
+        (dario, &created.party("artisan_id", &dario.id), "decline"),
     ] {
         ok(app
             .post(&format!(
