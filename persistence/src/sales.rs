@@ -287,19 +287,27 @@ pub fn record(
             .execute(conn)?;
         let lines = insert_lines(conn, &row, None, &terms, &amounts)?;
         // All shares' totals advance in one statement.
-        let cases: String = amounts
+        let moved: Vec<(i32, i64)> = amounts
             .iter()
             .enumerate()
             .filter(|(_, a)| **a != MinorUnits::ZERO)
-            .map(|(i, a)| format!(" WHEN {i} THEN {a}"))
+            .map(|(i, a)| (i32::try_from(i).unwrap_or(i32::MAX), a.get()))
             .collect();
-        if !cases.is_empty() {
-            sql_text(format!(
+        if !moved.is_empty() {
+            // SQLite numbers `$n` parameters in order of appearance, so
+            // they appear in the order they are bound.
+            let cases: String = (0..moved.len())
+                .map(|n| format!(" WHEN ${} THEN ${}", 2 * n + 1, 2 * n + 2))
+                .collect();
+            let last = 2 * moved.len() + 1;
+            let mut update = sql_text(format!(
                 "UPDATE allocation_totals SET held_minor = held_minor + CASE share_index{cases} ELSE 0 END \
-                 WHERE agreement_id = $1"
-            ))
-            .bind::<Text, _>(agreement.id.clone())
-            .execute(conn)?;
+                 WHERE agreement_id = ${last}"
+            ));
+            for (index, amount) in moved {
+                update = update.bind::<Integer, _>(index).bind::<BigInt, _>(amount);
+            }
+            update.bind::<Text, _>(agreement.id.clone()).execute(conn)?;
         }
         Ok(SaleView {
             sale: row,
