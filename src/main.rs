@@ -207,11 +207,11 @@ fn run(command: Command) -> Result<(), String> {
                 .map_err(|e| format!("--scopes: {e}; use directory:read, programs:write, impact:read, webhooks:manage"))?;
             let spec =
                 KeySpec::parse(&name, scopes, None, persistence::now()).map_err(rule_broken)?;
-            let (_, secret) = with_connection(&config, |conn| {
-                let keys = Keyring::derive(config.jwt_secret.expose());
-                issue_api_key(conn, &keys, &organization, spec).map_err(|e| e.problem().detail)
+            let minted = Keyring::derive(config.jwt_secret.expose()).mint_api_key();
+            with_connection(&config, |conn| {
+                issue_api_key(conn, &organization, &minted, spec).map_err(|e| e.problem().detail)
             })?;
-            println!("{}", secret.expose());
+            println!("{}", minted.secret.expose());
             Ok(())
         }
         Command::SuspendUser { email, reason } => {

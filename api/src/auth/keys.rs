@@ -136,31 +136,46 @@ impl Keyring {
     }
 }
 
-/// Issues a key for an existing organization (used by the API and the
-/// CLI): CSPRNG randomness with a checksum, stored as a keyed
-/// fingerprint. The plaintext exists only in the returned value.
+/// A new API key: CSPRNG randomness with a checksum, and the keyed
+/// fingerprint that is all the database will hold of it.
+pub struct MintedKey {
+    pub secret: ApiKeySecret,
+    fingerprint: String,
+}
+
+impl Keyring {
+    pub fn mint_api_key(&self) -> MintedKey {
+        let mut random = [0u8; 24];
+        rand::rng().fill_bytes(&mut random);
+        let secret = ApiKeySecret::from_random(random);
+        let fingerprint = self.api_key(&secret);
+        MintedKey {
+            secret,
+            fingerprint,
+        }
+    }
+}
+
+/// Stores a minted key for an existing organization (used by the API and
+/// the CLI). The plaintext exists only in the minted value.
 pub fn issue_api_key(
     conn: &mut AnyConnection,
-    keys: &Keyring,
     organization_id: &str,
+    minted: &MintedKey,
     spec: KeySpec,
-) -> Result<(ApiKeyRow, ApiKeySecret), ApiError> {
+) -> Result<ApiKeyRow, ApiError> {
     persistence::organizations::find(conn, organization_id)?.ok_or(ApiError::NotFound)?;
-    let mut random = [0u8; 24];
-    rand::rng().fill_bytes(&mut random);
-    let secret = ApiKeySecret::from_random(random);
-    let row = api_keys::create(
+    Ok(api_keys::create(
         conn,
         NewApiKey {
             organization_id,
             name: spec.name,
-            prefix: secret.display_prefix().to_owned(),
-            key_hash: keys.api_key(&secret),
+            prefix: minted.secret.display_prefix().to_owned(),
+            key_hash: minted.fingerprint.clone(),
             scopes: spec.scopes,
             expires_at: spec.expires_at,
         },
-    )?;
-    Ok((row, secret))
+    )?)
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ impl Created {
 
 /// Whether the endpoint insists on a key (money endpoints do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyPolicy {
+enum KeyPolicy {
     Optional,
     Required,
 }
@@ -132,11 +132,79 @@ fn seal_context(principal: &str, key: &str) -> Vec<u8> {
     [principal.as_bytes(), &[0], key.as_bytes()].concat()
 }
 
-/// Runs `operation(request)` at most once per (`principal`, key,
-/// request). `route` names the operation so one key cannot be replayed
-/// across endpoints; `request` is the parsed body that must match on a
-/// repeat.
-pub async fn run<T, F, Fut>(
+/// A create that runs at most once per (caller, `Idempotency-Key`,
+/// request): `owner` is the caller's scope (`Principal::key`, or
+/// [`anonymous_scope`]), `route` names the operation so one key cannot be
+/// replayed across endpoints.
+pub struct Once<'a> {
+    state: &'a AppState,
+    owner: String,
+    key: IdempotencyKey,
+    policy: KeyPolicy,
+    route: String,
+}
+
+impl<'a> Once<'a> {
+    /// A create where the key is optional: without one it simply runs.
+    pub fn optional(
+        state: &'a AppState,
+        owner: String,
+        key: IdempotencyKey,
+        route: impl Into<String>,
+    ) -> Self {
+        Self::new(state, owner, key, KeyPolicy::Optional, route)
+    }
+
+    /// A create that refuses to run without a key (money endpoints).
+    pub fn required(
+        state: &'a AppState,
+        owner: String,
+        key: IdempotencyKey,
+        route: impl Into<String>,
+    ) -> Self {
+        Self::new(state, owner, key, KeyPolicy::Required, route)
+    }
+
+    fn new(
+        state: &'a AppState,
+        owner: String,
+        key: IdempotencyKey,
+        policy: KeyPolicy,
+        route: impl Into<String>,
+    ) -> Self {
+        Self {
+            state,
+            owner,
+            key,
+            policy,
+            route: route.into(),
+        }
+    }
+
+    /// Runs `operation(state, request)` unless this key already did (the
+    /// stored response is replayed) or is doing so (409); `request` is the
+    /// parsed body, which a repeat must match (else 422).
+    pub async fn run<T, F, Fut>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce(&'a AppState, T) -> Fut,
+        Fut: Future<Output = Result<Created, ApiError>>,
+    {
+        let state = self.state;
+        run(
+            state,
+            &self.owner,
+            self.key,
+            self.policy,
+            &self.route,
+            request,
+            |request| operation(state, request),
+        )
+        .await
+    }
+}
+
+async fn run<T, F, Fut>(
     state: &AppState,
     principal: &str,
     key: IdempotencyKey,

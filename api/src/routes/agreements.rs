@@ -24,7 +24,7 @@ use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -247,36 +247,21 @@ fn actor(user: &User, party_id: Option<Uuid>) -> Actor {
     }
 }
 
-/// Runs a create-style operation (201, `Location`, `ETag`) under the
-/// optional Idempotency-Key.
-async fn created<B, F>(
-    state: &AppState,
-    owner: &str,
-    key: IdempotencyKey,
-    route: &str,
-    body: B,
-    operation: F,
-) -> Result<HttpResponse, ApiError>
+/// Runs a create-style operation on an agreement (201, `Location`,
+/// `ETag`) once per Idempotency-Key.
+async fn created<B, F>(once: Once<'_>, body: B, operation: F) -> Result<HttpResponse, ApiError>
 where
     B: Serialize,
     F: FnOnce(&mut persistence::AnyConnection, B) -> Result<Agreement, ApiError> + Send + 'static,
     B: Send + 'static,
 {
-    idempotency::run(
-        state,
-        owner,
-        key,
-        KeyPolicy::Optional,
-        route,
-        body,
-        |request| async move {
-            let body = state.db(move |conn| operation(conn, request)).await?;
-            let version = body.version;
-            Ok(Created::new(&body)?
-                .location(format!("/v1/agreements/{}", body.id))
-                .etag(version))
-        },
-    )
+    once.run(body, |state, request| async move {
+        let body = state.db(move |conn| operation(conn, request)).await?;
+        let version = body.version;
+        Ok(Created::new(&body)?
+            .location(format!("/v1/agreements/{}", body.id))
+            .etag(version))
+    })
     .await
 }
 
@@ -308,12 +293,13 @@ pub async fn create_agreement(
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);
     let partnership_id = id.to_string();
-    let route = format!("create-agreement:{partnership_id}");
     created(
-        &state,
-        &owner,
-        key,
-        &route,
+        Once::optional(
+            &state,
+            owner,
+            key,
+            format!("create-agreement:{partnership_id}"),
+        ),
         body.into_inner(),
         move |conn, request| {
             let terms = Terms::parse(convert::<_, TermsInput>(&request)?)?;
@@ -523,12 +509,8 @@ pub async fn sign_agreement(
     let owner = principal.key();
     let user = principal.user()?;
     let id = id.to_string();
-    let route = format!("sign-agreement:{id}");
     created(
-        &state,
-        &owner,
-        key,
-        &route,
+        Once::optional(&state, owner, key, format!("sign-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let actor = actor(&user, request.party_id);
@@ -576,12 +558,8 @@ pub async fn decline_agreement(
     let owner = principal.key();
     let user = principal.user()?;
     let id = id.to_string();
-    let route = format!("decline-agreement:{id}");
     created(
-        &state,
-        &owner,
-        key,
-        &route,
+        Once::optional(&state, owner, key, format!("decline-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let reason = rules::reason(&request.reason)?;
@@ -643,12 +621,8 @@ pub async fn amend_agreement(
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);
     let id = id.to_string();
-    let route = format!("amend-agreement:{id}");
     created(
-        &state,
-        &owner,
-        key,
-        &route,
+        Once::optional(&state, owner, key, format!("amend-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let amendment = Amendment {

@@ -14,7 +14,7 @@ use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
 use crate::auth::new_refresh_token;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{anonymous_scope, Created, Once};
 use crate::state::AppState;
 use crate::views::Me;
 
@@ -126,7 +126,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let state = &state;
-    let scope = idempotency::anonymous_scope(
+    let scope = anonymous_scope(
         &state.keys,
         "register",
         &[
@@ -134,14 +134,8 @@ pub async fn register(
             request.password.as_bytes(),
         ],
     );
-    idempotency::run(
-        state,
-        &scope,
-        key,
-        KeyPolicy::Optional,
-        "register",
-        request,
-        |request| async move {
+    Once::optional(state, scope, key, "register")
+        .run(request, |state, request| async move {
             let mut errors = FieldErrors::default();
             let email = errors.take(Email::parse("email", &request.email));
             let password = errors.take(Password::parse("password", &request.password));
@@ -173,9 +167,8 @@ pub async fn register(
             Ok(Created::new(&Me::new(user, profile))?
                 .location(location)
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 const BAD_LOGIN: &str = "The e-mail or password is wrong.";

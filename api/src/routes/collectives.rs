@@ -25,7 +25,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params;
 use crate::http::{etag, pagination};
@@ -169,15 +169,8 @@ pub async fn create_collective(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        "create-collective",
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, "create-collective")
+        .run(body.into_inner(), |state, request| async move {
             let fields = CollectivePatch {
                 name: Some(request.name),
                 description: Some(request.description),
@@ -195,9 +188,8 @@ pub async fn create_collective(
             Ok(Created::new(&Collective::from(row))?
                 .location(location)
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -402,15 +394,8 @@ pub async fn apply(
     let user = principal.user()?;
     let collective_id = id.to_string();
     let route = format!("apply:{collective_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
             let row = state
@@ -418,9 +403,8 @@ pub async fn apply(
                 .await?;
             Ok(Created::new(&Application::from(row))?
                 .location(format!("/v1/collectives/{collective_id}/applications")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -785,15 +769,8 @@ pub async fn invite(
     let user = principal.user()?;
     let collective_id = id.to_string();
     let route = format!("invite:{collective_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
             let artisan = request.artisan_id.to_string();
@@ -808,9 +785,8 @@ pub async fn invite(
                 .await?;
             Ok(Created::new(&CollectiveInvitation::from(invitation))?
                 .location(format!("/v1/collectives/{collective_id}/invitations")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -19,7 +19,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -309,15 +309,8 @@ pub async fn propose_exchange(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        "propose-exchange",
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, "propose-exchange")
+        .run(body.into_inner(), |state, request| async move {
             let proposal = Proposal::new(
                 request.kind.into(),
                 &request.i_teach,
@@ -350,9 +343,8 @@ pub async fn propose_exchange(
             Ok(Created::new(&body)?
                 .location(format!("/v1/exchanges/{}", body.id))
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -560,15 +552,8 @@ pub async fn record_session(
     let user = principal.user()?;
     let id = id.to_string();
     let route = format!("record-session:{id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let mut errors = FieldErrors::default();
             let minutes = errors.take(rules::minutes(
                 "hours",
@@ -598,9 +583,8 @@ pub async fn record_session(
                 })
                 .await?;
             Ok(Created::new(&Session::from(session))?.location(format!("/v1/exchanges/{id}")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Confirm a session the other party recorded; its hours move in the time
@@ -676,15 +660,8 @@ pub async fn review_exchange(
     let user = principal.user()?;
     let id = id.to_string();
     let route = format!("review-exchange:{id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let mut errors = FieldErrors::default();
             let rating = i16::try_from(request.rating)
                 .ok()
@@ -701,9 +678,8 @@ pub async fn review_exchange(
                 .await?;
             let location = format!("/v1/artisans/{}/reviews", review.subject_id);
             Ok(Created::new(&Review::from(review))?.location(location))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// One side of a time transfer.

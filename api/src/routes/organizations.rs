@@ -20,7 +20,7 @@ use crate::auth::keys::issue_api_key;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -122,14 +122,8 @@ pub async fn create_organization(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let request = body.into_inner();
-    idempotency::run(
-        &state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        "create-organization",
-        request,
-        |request| async {
+    Once::optional(&state, owner, key, "create-organization")
+        .run(request, |state, request| async move {
             let new = request.validate_all()?;
             let row = state
                 .db(move |conn| Ok(organizations::create(conn, new)?))
@@ -139,9 +133,8 @@ pub async fn create_organization(
             Ok(Created::new(&Organization::from(row))?
                 .location(location)
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// List partner organizations, newest first (admins).
@@ -344,29 +337,22 @@ pub async fn create_api_key(
     let organization_id = id.to_string();
     let request = body.into_inner();
     let route = format!("create-api-key:{organization_id}");
-    idempotency::run(
-        &state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        request,
-        |request| async {
+    Once::optional(&state, owner, key, route)
+        .run(request, |state, request| async move {
             let spec = request.validate_all()?;
             let org = organization_id.clone();
-            let shared = state.clone();
-            let (row, secret) = state
-                .db(move |conn| issue_api_key(conn, &shared.keys, &org, spec))
+            let minted = state.keys.mint_api_key();
+            let (row, minted) = state
+                .db(move |conn| Ok((issue_api_key(conn, &org, &minted, spec)?, minted)))
                 .await?;
             let issued = IssuedApiKey {
-                key: secret.expose().to_owned(),
+                key: minted.secret.expose().to_owned(),
                 api_key: row.into(),
             };
             Ok(Created::new(&issued)?
                 .location(format!("/v1/organizations/{organization_id}/api-keys")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// An organization's keys, newest first (admins). Secrets are never listed.

@@ -22,7 +22,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -190,15 +190,8 @@ pub async fn create_partnership(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        "create-partnership",
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, "create-partnership")
+        .run(body.into_inner(), |state, request| async move {
             let mut errors = domain::FieldErrors::default();
             errors.take(check_invitees(request.invitees.len()));
             let invitees: Vec<Invitee> = request.invitees.iter().map(PartyRef::invitee).collect();
@@ -225,9 +218,8 @@ pub async fn create_partnership(
             let location = format!("/v1/partnerships/{}", body.id);
             let version = body.version;
             Ok(Created::new(&body)?.location(location).etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -468,15 +460,8 @@ pub async fn add_party(
     let viewer = principal.user()?.viewer();
     let id = id.to_string();
     let route = format!("add-party:{id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let invitee = request.invitee();
             let partnership_id = id.clone();
             let body = state
@@ -487,9 +472,8 @@ pub async fn add_party(
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/partnerships/{id}")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Leave a partnership (the party itself, or a coordinator for a

@@ -19,7 +19,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
 use crate::page_type;
@@ -201,15 +201,8 @@ pub async fn record_sale(
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-sale:{partnership_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Required,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::required(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let fields = SaleFields::new(
                 request.amount_minor,
                 &request.currency,
@@ -230,9 +223,8 @@ pub async fn record_sale(
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{}", body.id)))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 page_type!(SalePage, Sale);
@@ -332,15 +324,8 @@ pub async fn refund_sale(
     let viewer = principal.user()?.viewer();
     let sale_id = id.to_string();
     let route = format!("refund-sale:{sale_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Required,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::required(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let (amount, reason) =
                 accounted_amount(request.amount_minor, "reason", &request.reason, REASON)?;
             let id = sale_id.clone();
@@ -351,9 +336,8 @@ pub async fn refund_sale(
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{sale_id}")))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// `[from 00:00, the day after to 00:00)`; open ends stay inside what

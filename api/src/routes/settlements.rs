@@ -19,7 +19,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::IdempotencyKey;
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
 use crate::page_type;
@@ -168,24 +168,16 @@ pub async fn create_settlement(
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-settlement:{partnership_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Required,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::required(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let body: Settlement = state
                 .db(move |conn| {
                     Ok(store::create(conn, &partnership_id, &viewer, request.period_end)?.into())
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{}", body.id)))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 page_type!(SettlementPage, Settlement);
@@ -328,15 +320,8 @@ pub async fn record_payment(
     let viewer = principal.user()?.viewer();
     let settlement_id = id.to_string();
     let route = format!("record-payment:{settlement_id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Required,
-        &route,
-        body.into_inner(),
-        |request| async move {
+    Once::required(&state, owner, key, route)
+        .run(body.into_inner(), |state, request| async move {
             let (amount, reference) = accounted_amount(
                 request.amount_minor,
                 "reference",
@@ -363,7 +348,6 @@ pub async fn record_payment(
                 })
                 .await?;
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{settlement_id}")))
-        },
-    )
-    .await
+        })
+        .await
 }

@@ -19,7 +19,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::extract::{IdempotencyKey, IfMatch};
-use crate::http::idempotency::{self, Created, KeyPolicy};
+use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
@@ -152,15 +152,8 @@ pub async fn create_workshop(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        "create-workshop",
-        body.into_inner(),
-        |request| async move {
+    Once::optional(&state, owner, key, "create-workshop")
+        .run(body.into_inner(), |state, request| async move {
             let fields = WorkshopFields::new(
                 &request.title,
                 &request.skill,
@@ -192,9 +185,8 @@ pub async fn create_workshop(
             Ok(Created::new(&body)?
                 .location(format!("/v1/workshops/{}", body.id))
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -352,15 +344,8 @@ pub async fn register(
     let user = principal.user()?;
     let id = id.to_string();
     let route = format!("register-workshop:{id}");
-    let state = &state;
-    idempotency::run(
-        state,
-        &owner,
-        key,
-        KeyPolicy::Optional,
-        &route,
-        (),
-        |()| async move {
+    Once::optional(&state, owner, key, route)
+        .run((), |state, ()| async move {
             let workshop = id.clone();
             let row = state
                 .db(move |conn| Ok(store::register(conn, &workshop, &user.id)?))
@@ -369,9 +354,8 @@ pub async fn register(
             Ok(Created::new(&Registration::from(row))?
                 .location(format!("/v1/workshops/{id}/registrations"))
                 .etag(version))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// The host sees every registration; anyone else sees their own.
