@@ -370,6 +370,28 @@ mod tests {
     }
 
     #[test]
+    fn refunds_and_payments_carry_a_positive_amount_and_their_reason() {
+        let codes = |r: Result<(MinorUnits, String), FieldErrors>| {
+            r.err().map(|e| {
+                e.0.iter()
+                    .map(|e| (e.field.clone(), e.code))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            accounted_amount(250, "reason", "  damaged in transit ", REASON),
+            Ok((MinorUnits::new(250), "damaged in transit".to_owned()))
+        );
+        assert_eq!(
+            codes(accounted_amount(0, "reference", " ", REFERENCE)),
+            Some(vec![
+                ("amount_minor".to_owned(), "not_positive"),
+                ("reference".to_owned(), "too_short"),
+            ])
+        );
+    }
+
+    #[test]
     fn refunds_settlements_and_payments_stay_within_what_is_there() {
         let m = MinorUnits::new;
         assert_eq!(

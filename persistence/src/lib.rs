@@ -73,6 +73,15 @@ impl<T> Page<T> {
     }
 
     /// The same page with each row turned into something else.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            rows: self.rows.into_iter().map(f).collect(),
+            has_more: self.has_more,
+        }
+    }
+
+    /// The same page with each row turned into something else, or the
+    /// first failure.
     pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         self.try_map_rows(|rows| rows.into_iter().map(f).collect())
     }

@@ -10,9 +10,12 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
-use persistence::Page;
+use std::convert::identity;
+
+use persistence::{AnyConnection, Page};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 100;
@@ -135,17 +138,6 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    /// Validated limit and the id the previous page ended at (newest-first
-    /// listings keyed on the time-ordered id).
-    pub fn newest_first(&self) -> Result<(i64, Option<String>), ApiError> {
-        self.by_id(NEWEST)
-    }
-
-    /// The same for oldest-first listings.
-    pub fn oldest_first(&self) -> Result<(i64, Option<String>), ApiError> {
-        self.by_id(OLDEST)
-    }
-
     /// Validated limit and the `arity` sort keys the previous page ended
     /// at, for a listing in `order`.
     pub fn keyed(&self, order: &str, arity: usize) -> Result<(i64, Option<Vec<String>>), ApiError> {
@@ -158,31 +150,68 @@ impl PageQuery {
         Ok((limit, after))
     }
 
+    /// Validated limit and the id the previous page ended at, for a
+    /// newest-first listing that answers in its own shape (see [`newest`]
+    /// for the usual one).
+    pub fn newest_first(&self) -> Result<(i64, Option<String>), ApiError> {
+        self.by_id(NEWEST)
+    }
+
     fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
         let (limit, keys) = self.keyed(order, 1)?;
         Ok((limit, keys.and_then(|mut keys| keys.pop())))
     }
 }
 
-/// One page of a newest-first listing keyed on the time-ordered `id` of
-/// its rows, each shown through `view`.
-pub fn newest<R, T: Serialize>(
+/// A newest-first listing keyed on the time-ordered `id` of its items:
+/// validates `limit` and `cursor`, loads the page after the cursor with
+/// `load(conn, before_id, limit)` and answers it (`next_cursor`, `Link`).
+pub async fn newest<T: Serialize + Send + 'static>(
+    state: &AppState,
     req: &HttpRequest,
-    page: Page<R>,
-    id: impl Fn(&R) -> &str,
-    view: impl FnMut(R) -> T,
-) -> HttpResponse {
-    keyed(req, NEWEST, page, |row| vec![id(row).to_owned()], view)
+    paging: &PageQuery,
+    id: fn(&T) -> &str,
+    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
+    by_id(state, req, paging, NEWEST, id, load).await
 }
 
-/// The same for oldest-first listings.
-pub fn oldest<R, T: Serialize>(
+/// The same for oldest-first listings (`load` gets the id to start after).
+pub async fn oldest<T: Serialize + Send + 'static>(
+    state: &AppState,
     req: &HttpRequest,
-    page: Page<R>,
-    id: impl Fn(&R) -> &str,
-    view: impl FnMut(R) -> T,
-) -> HttpResponse {
-    keyed(req, OLDEST, page, |row| vec![id(row).to_owned()], view)
+    paging: &PageQuery,
+    id: fn(&T) -> &str,
+    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
+    by_id(state, req, paging, OLDEST, id, load).await
+}
+
+async fn by_id<T: Serialize + Send + 'static>(
+    state: &AppState,
+    req: &HttpRequest,
+    paging: &PageQuery,
+    order: &'static str,
+    id: fn(&T) -> &str,
+    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, last) = paging.by_id(order)?;
+    let page = state
+        .db(move |conn| load(conn, last.as_deref(), limit))
+        .await?;
+    Ok(keyed(
+        req,
+        order,
+        page,
+        |item| vec![id(item).to_owned()],
+        identity,
+    ))
 }
 
 /// One page of a listing in `order`: the next cursor holds the sort `keys`

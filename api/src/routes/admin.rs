@@ -195,23 +195,15 @@ pub async fn audit_log(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.admin()?;
-    let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
-    let target = query.target_user_id.map(|id| id.to_string());
-    let page = state
-        .db(move |conn| {
-            Ok(users::audit_log(
-                conn,
-                target.as_deref(),
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    let target = query.into_inner().target_user_id.map(|id| id.to_string());
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        AuditEntry::from,
-    ))
+        &paging,
+        |e: &AuditEntry| e.id.as_str(),
+        move |conn, before, limit| {
+            Ok(users::audit_log(conn, target.as_deref(), before, limit)?.map(AuditEntry::from))
+        },
+    )
+    .await
 }

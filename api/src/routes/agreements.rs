@@ -2,8 +2,6 @@
 //! audit trail. An agreement is visible exactly when its partnership is;
 //! only accepted parties act on it.
 
-use std::convert::identity;
-
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -341,18 +339,20 @@ pub async fn list_agreements(
     query: web::Query<AgreementQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
-    let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
-    let status = query.status.map(Into::into);
+    let status = query.into_inner().status.map(Into::into);
     let id = id.to_string();
-    let page = state
-        .db(move |conn| {
-            let page = store::list(conn, &id, &viewer, status, before.as_deref(), limit)?;
-            Ok(page.try_map_rows(|rows| store::views_for(conn, rows, &viewer))?)
-        })
-        .await?
-        .try_map(agreement)?;
-    Ok(pagination::newest(&req, page, |a| a.id.as_str(), identity))
+    pagination::newest(
+        &state,
+        &req,
+        &paging,
+        |a: &Agreement| a.id.as_str(),
+        move |conn, before, limit| {
+            store::list(conn, &id, &viewer, status, before, limit)?
+                .try_map_rows(|rows| store::views_for(conn, rows, &viewer))?
+                .try_map(agreement)
+        },
+    )
+    .await
 }
 
 /// Read an agreement of a partnership you take part in.
@@ -706,15 +706,15 @@ pub async fn list_agreement_events(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
-    let (limit, after) = query.oldest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| Ok(store::events(conn, &id, &viewer, after.as_deref(), limit)?))
-        .await?;
-    Ok(pagination::oldest(
+    pagination::oldest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        AgreementEvent::from,
-    ))
+        &query,
+        |e: &AgreementEvent| e.id.as_str(),
+        move |conn, after, limit| {
+            Ok(store::events(conn, &id, &viewer, after, limit)?.map(AgreementEvent::from))
+        },
+    )
+    .await
 }

@@ -337,25 +337,18 @@ pub async fn list_reviews(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
-    let (limit, before) = query.newest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| {
-            store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            Ok(reviews::list_for_subject(
-                conn,
-                &id,
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        Review::from,
-    ))
+        &query,
+        |r: &Review| r.id.as_str(),
+        move |conn, before, limit| {
+            store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            Ok(reviews::list_for_subject(conn, &id, before, limit)?.map(Review::from))
+        },
+    )
+    .await
 }
 
 /// Artisans who consented to be shown to partners (scope `directory:read`).

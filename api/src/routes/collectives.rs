@@ -226,21 +226,21 @@ pub async fn list_collectives(
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
     let filter = CollectiveFilter {
         craft: params::slug_param("craft", &query.craft)?,
         country: params::country_param("country", &query.country)?,
         q: params::text_param("q", &query.q, limits::SEARCH_QUERY)?,
     };
-    let page = state
-        .db(move |conn| Ok(store::list(conn, &filter, before.as_deref(), limit)?))
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        Collective::from,
-    ))
+        &paging,
+        |c: &Collective| c.id.as_str(),
+        move |conn, before, limit| {
+            Ok(store::list(conn, &filter, before, limit)?.map(Collective::from))
+        },
+    )
+    .await
 }
 
 /// Read a collective.
@@ -450,25 +450,17 @@ async fn applications_page(
     query: ApplicationQuery,
     of: ListOf,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
-    let page = state
-        .db(move |conn| {
-            Ok(store::list_applications(
-                conn,
-                &of,
-                status,
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        state,
         req,
-        page,
-        |r| r.id.as_str(),
-        Application::from,
-    ))
+        paging,
+        |a: &Application| a.id.as_str(),
+        move |conn, before, limit| {
+            Ok(store::list_applications(conn, &of, status, before, limit)?.map(Application::from))
+        },
+    )
+    .await
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -803,25 +795,18 @@ async fn invitations_page(
     query: InvitationQuery,
     of: ListOf,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, before) = paging.newest_first()?;
     let status = query.status.map(Into::into);
-    let page = state
-        .db(move |conn| {
-            Ok(store::list_invitations(
-                conn,
-                &of,
-                status,
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        state,
         req,
-        page,
-        |(r, _)| r.id.as_str(),
-        CollectiveInvitation::from,
-    ))
+        paging,
+        |i: &CollectiveInvitation| i.id.as_str(),
+        move |conn, before, limit| {
+            Ok(store::list_invitations(conn, &of, status, before, limit)?
+                .map(CollectiveInvitation::from))
+        },
+    )
+    .await
 }
 
 /// A collective's invitations, newest first (coordinators).

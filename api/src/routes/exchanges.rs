@@ -377,22 +377,20 @@ pub async fn list_exchanges(
     query: web::Query<ExchangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
-    let status = query.status.map(Into::into);
-    let (page, sessions) = state
-        .db(move |conn| {
-            let page = store::list(conn, &user.id, status, before.as_deref(), limit)?;
-            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            Ok((page, store::sessions_of(conn, &ids)?))
-        })
-        .await?;
-    Ok(pagination::newest(
+    let status = query.into_inner().status.map(Into::into);
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        |row| exchange(row, sessions.clone()),
-    ))
+        &paging,
+        |e: &Exchange| e.id.as_str(),
+        move |conn, before, limit| {
+            let page = store::list(conn, &user.id, status, before, limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+            let sessions = store::sessions_of(conn, &ids)?;
+            Ok(page.map(|row| exchange(row, sessions.clone())))
+        },
+    )
+    .await
 }
 
 /// Read one of your exchanges, with its sessions.

@@ -157,16 +157,14 @@ pub async fn list_organizations(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.admin()?;
-    let (limit, before) = query.newest_first()?;
-    let page = state
-        .db(move |conn| Ok(organizations::list(conn, before.as_deref(), limit)?))
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        Organization::from,
-    ))
+        &query,
+        |o: &Organization| o.id.as_str(),
+        |conn, before, limit| Ok(organizations::list(conn, before, limit)?.map(Organization::from)),
+    )
+    .await
 }
 
 fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationRow, ApiError> {
@@ -376,25 +374,18 @@ pub async fn list_api_keys(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.admin()?;
-    let (limit, before) = query.newest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| {
-            find_organization(conn, &id)?;
-            Ok(api_keys::list_for_organization(
-                conn,
-                &id,
-                before.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        ApiKey::from,
-    ))
+        &query,
+        |k: &ApiKey| k.id.as_str(),
+        move |conn, before, limit| {
+            find_organization(conn, &id)?;
+            Ok(api_keys::list_for_organization(conn, &id, before, limit)?.map(ApiKey::from))
+        },
+    )
+    .await
 }
 
 /// Revoke an API key at once (admins). Revoking twice is harmless.

@@ -251,35 +251,31 @@ pub async fn list_partnerships(
     paging: web::Query<PageQuery>,
     query: web::Query<PartnershipQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = principal.user()?;
+    let viewer = principal.user()?.viewer();
     let query = query.into_inner();
-    let (limit, before) = paging.newest_first()?;
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
-    let viewer = user.viewer();
-    let (page, parties) = state
-        .db(move |conn| {
-            let page = store::list(conn, &viewer, status, kind, before.as_deref(), limit)?;
-            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            let parties = store::parties_seen_by(conn, &ids, &viewer)?;
-            Ok((page, parties))
-        })
-        .await?;
-    let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
-    for party in parties {
-        by_partnership
-            .entry(party.row.partnership_id.clone())
-            .or_default()
-            .push(party);
-    }
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        |row| {
-            let own = by_partnership.remove(&row.id).unwrap_or_default();
-            partnership(row, own)
+        &paging,
+        |p: &Partnership| p.id.as_str(),
+        move |conn, before, limit| {
+            let page = store::list(conn, &viewer, status, kind, before, limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+            let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
+            for party in store::parties_seen_by(conn, &ids, &viewer)? {
+                by_partnership
+                    .entry(party.row.partnership_id.clone())
+                    .or_default()
+                    .push(party);
+            }
+            Ok(page.map(|row| {
+                let own = by_partnership.remove(&row.id).unwrap_or_default();
+                partnership(row, own)
+            }))
         },
-    ))
+    )
+    .await
 }
 
 /// Read a partnership you take part in.

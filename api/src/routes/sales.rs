@@ -2,8 +2,6 @@
 //! admins); recorded by accepted parties only, always under an
 //! `Idempotency-Key` (these are money endpoints).
 
-use std::convert::identity;
-
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Terms;
@@ -250,12 +248,15 @@ pub async fn list_sales(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
-    let (limit, before) = query.newest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| store::list(conn, &id, &viewer, before.as_deref(), limit)?.try_map(sale))
-        .await?;
-    Ok(pagination::newest(&req, page, |s| s.id.as_str(), identity))
+    pagination::newest(
+        &state,
+        &req,
+        &query,
+        |s: &Sale| s.id.as_str(),
+        move |conn, before, limit| store::list(conn, &id, &viewer, before, limit)?.try_map(sale),
+    )
+    .await
 }
 
 /// A sale with its lines and refunds.

@@ -203,17 +203,17 @@ pub async fn list_settlements(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
-    let (limit, before) = query.newest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| Ok(store::list(conn, &id, &viewer, before.as_deref(), limit)?))
-        .await?;
-    Ok(pagination::newest(
+    pagination::newest(
+        &state,
         &req,
-        page,
-        |r| r.settlement.id.as_str(),
-        Settlement::from,
-    ))
+        &query,
+        |s: &Settlement| s.id.as_str(),
+        move |conn, before, limit| {
+            Ok(store::list(conn, &id, &viewer, before, limit)?.map(Settlement::from))
+        },
+    )
+    .await
 }
 
 /// A settlement with paid and outstanding amounts per recipient.

@@ -379,25 +379,17 @@ pub async fn list_registrations(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let (limit, after) = query.oldest_first()?;
     let id = id.to_string();
-    let page = state
-        .db(move |conn| {
-            Ok(store::registrations(
-                conn,
-                &id,
-                &user.id,
-                after.as_deref(),
-                limit,
-            )?)
-        })
-        .await?;
-    Ok(pagination::oldest(
+    pagination::oldest(
+        &state,
         &req,
-        page,
-        |r| r.id.as_str(),
-        Registration::from,
-    ))
+        &query,
+        |r: &Registration| r.id.as_str(),
+        move |conn, after, limit| {
+            Ok(store::registrations(conn, &id, &user.id, after, limit)?.map(Registration::from))
+        },
+    )
+    .await
 }
 
 /// Cancel a registration (your own, or any as the host) before the
