@@ -219,13 +219,19 @@ fn context(
         .filter(agreements::partnership_id.eq(&partnership.id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
-        .load::<AgreementRow>(conn)?
+        .select((
+            agreements::id,
+            agreements::effective_from,
+            agreements::effective_until,
+            agreements::superseded_from,
+        ))
+        .load::<(String, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>(conn)?
         .into_iter()
-        .map(|a| Governing {
-            id: a.id,
-            effective_from: a.effective_from,
-            effective_until: a.effective_until,
-            superseded_from: a.superseded_from,
+        .map(|(id, effective_from, effective_until, superseded_from)| Governing {
+            id,
+            effective_from,
+            effective_until,
+            superseded_from,
         })
         .collect();
     let amended = supersedes
