@@ -62,6 +62,11 @@ impl AgreementRow {
         AgreementStatus::parse(&self.status).unwrap_or(AgreementStatus::Declined)
     }
 
+    /// The dates it is meant to govern.
+    pub fn dates(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.effective_from, self.effective_until)
+    }
+
     /// The stored terms. The column holds the canonical document this
     /// crate wrote, so it always parses; a corrupt value would be a bug.
     pub fn terms(&self) -> Result<Terms, StoreError> {
@@ -203,22 +208,39 @@ fn acting_party(
 }
 
 /// What the decisions on agreements of this partnership need, read under
-/// its lock: its status, accepted parties and governing agreements, and
-/// the agreement `supersedes` names, if any.
+/// its lock: its status, accepted parties, the governing agreements whose
+/// dates can meet `from`–`until` (the dates being decided on; the exact
+/// check is the domain's), and the agreement `supersedes` names, if any.
 fn context(
     conn: &mut AnyConnection,
     partnership: &PartnershipRow,
     supersedes: Option<&str>,
+    (from, until): (NaiveDate, Option<NaiveDate>),
 ) -> Result<Context, StoreError> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
         AgreementStatus::Terminated.as_str(),
     ];
-    let governing = agreements::table
+    let mut governing = agreements::table
         .filter(agreements::partnership_id.eq(&partnership.id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
+        .filter(
+            agreements::effective_until
+                .is_null()
+                .or(agreements::effective_until.ge(from)),
+        )
+        .filter(
+            agreements::superseded_from
+                .is_null()
+                .or(agreements::superseded_from.gt(from)),
+        )
+        .into_boxed();
+    if let Some(until) = until {
+        governing = governing.filter(agreements::effective_from.le(until));
+    }
+    let governing = governing
         .select((
             agreements::id,
             agreements::effective_from,
@@ -227,12 +249,14 @@ fn context(
         ))
         .load::<(String, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>(conn)?
         .into_iter()
-        .map(|(id, effective_from, effective_until, superseded_from)| Governing {
-            id,
-            effective_from,
-            effective_until,
-            superseded_from,
-        })
+        .map(
+            |(id, effective_from, effective_until, superseded_from)| Governing {
+                id,
+                effective_from,
+                effective_until,
+                superseded_from,
+            },
+        )
         .collect();
     let amended = supersedes
         .map(|id| find_row(conn, id))
@@ -248,6 +272,10 @@ fn context(
         governing,
         amended,
     })
+}
+
+fn dates(terms: &Terms) -> (NaiveDate, Option<NaiveDate>) {
+    (terms.effective_from(), terms.effective_until())
 }
 
 /// The agreement as its decisions see it.
@@ -549,7 +577,7 @@ pub fn create(
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, &actor.viewer, Reach::Read)?;
         acting_party(conn, partnership_id, actor)?;
-        let ctx = context(conn, &partnership, None)?;
+        let ctx = context(conn, &partnership, None, dates(terms))?;
         draft(AgreementKind::Original, terms, &ctx)?;
         check_references(conn, terms)?;
         insert(
@@ -581,7 +609,7 @@ pub fn edit(
         if !expected.admits(row.version) {
             return Err(StoreError::Stale);
         }
-        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        let ctx = context(conn, &partnership, row.supersedes.as_deref(), dates(&terms))?;
         let events = aggregate(conn, &row)?.edit(terms.clone(), &ctx)?;
         check_references(conn, &terms)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
@@ -614,7 +642,7 @@ fn party_action(
     write_tx(conn, |conn| {
         let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
         let party = acting_party(conn, &row.partnership_id, actor)?;
-        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        let ctx = context(conn, &partnership, row.supersedes.as_deref(), row.dates())?;
         let events = decide(aggregate(conn, &row)?, &party.id, &ctx)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
@@ -638,7 +666,7 @@ pub(crate) fn activate_fully_signed(
         .order(agreements::id.asc())
         .load::<AgreementRow>(conn)?;
     for mut row in drafts {
-        let ctx = context(conn, &partnership, row.supersedes.as_deref())?;
+        let ctx = context(conn, &partnership, row.supersedes.as_deref(), row.dates())?;
         if let Ok(events) = aggregate(conn, &row)?.activate_if_complete(&ctx) {
             save(conn, &mut row, events, actor)?;
         }
@@ -680,7 +708,8 @@ pub fn amend(
     write_tx(conn, |conn| {
         let (row, partnership) = lock(conn, id, &actor.viewer)?;
         acting_party(conn, &row.partnership_id, actor)?;
-        let ctx = context(conn, &partnership, Some(&row.id))?;
+        let dates = (amendment.effective_from, amendment.effective_until);
+        let ctx = context(conn, &partnership, Some(&row.id), dates)?;
         let terms = aggregate(conn, &row)?.amend(
             amendment.kind,
             amendment.effective_from,
