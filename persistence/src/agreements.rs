@@ -26,7 +26,7 @@ use domain::{FieldError, FieldErrors};
 use serde_json::json;
 
 use crate::error::unless_taken;
-use crate::partnerships::{self, PartnershipRow, PartyRow, Viewer};
+use crate::partnerships::{self, PartnershipRow, PartyRow, Roster, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
 use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
 
@@ -152,50 +152,59 @@ fn find_with_horizon(
     Ok((row, horizon))
 }
 
-/// Locks the agreement's partnership (visibility checked) and reads the
-/// agreement afresh under that lock.
+/// An agreement's partnership, locked, with its roster.
+struct Locked {
+    partnership: PartnershipRow,
+    roster: Roster,
+}
+
+/// Locks the partnership (visibility checked) and reads its roster under
+/// that lock.
+fn lock_partnership(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+) -> Result<Locked, StoreError> {
+    let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Read)?;
+    let roster = Roster::load(conn, partnership_id, viewer)?;
+    Ok(Locked {
+        partnership,
+        roster,
+    })
+}
+
+/// Locks the agreement's partnership and reads the agreement afresh under
+/// that lock.
 fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-) -> Result<(AgreementRow, PartnershipRow), StoreError> {
+) -> Result<(AgreementRow, Locked), StoreError> {
     let partnership_id = find_row(conn, id)?.partnership_id;
-    let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Read)?;
+    let locked = lock_partnership(conn, &partnership_id, viewer)?;
     let row = find_row(conn, id)?;
     // A party that left does not see agreements made after it left, on
     // write paths either (a 403 would tell that they exist).
-    if partnerships::horizon(conn, &partnership_id, viewer)?
+    if locked
+        .roster
+        .horizon()?
         .is_some_and(|until| row.created_at > until)
     {
         return Err(StoreError::NotFound);
     }
-    Ok((row, partnership))
-}
-
-fn accepted_parties(
-    conn: &mut AnyConnection,
-    partnership_id: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(partnerships::parties(conn, partnership_id)?
-        .into_iter()
-        .filter(|p| p.status() == PartyStatus::Accepted)
-        .map(|p| p.id)
-        .collect())
+    Ok((row, locked))
 }
 
 /// The accepted party the actor acts for: the one named, or the only one
 /// they speak for.
-fn acting_party(
-    conn: &mut AnyConnection,
-    partnership_id: &str,
-    actor: &Actor,
-) -> Result<PartyRow, StoreError> {
-    let mut spoken = partnerships::spoken_for(conn, partnership_id, &actor.viewer.id)?;
+fn acting_party(roster: &Roster, actor: &Actor) -> Result<PartyRow, StoreError> {
+    let mut spoken = roster.spoken_for();
     let not_a_party = || StoreError::from(PartnershipRefusal::NotAcceptedParty);
     match &actor.party_id {
         Some(id) => spoken
             .into_iter()
             .find(|p| &p.id == id)
+            .cloned()
             .ok_or_else(not_a_party),
         None if spoken.len() > 1 => Err(FieldError::new(
             "party_id",
@@ -203,7 +212,7 @@ fn acting_party(
             "you speak for several parties of this partnership; name the one you act for",
         )
         .into()),
-        None => spoken.pop().ok_or_else(not_a_party),
+        None => spoken.pop().cloned().ok_or_else(not_a_party),
     }
 }
 
@@ -214,6 +223,7 @@ fn acting_party(
 fn context(
     conn: &mut AnyConnection,
     partnership: &PartnershipRow,
+    accepted_parties: Vec<String>,
     supersedes: Option<&str>,
     (from, until): (NaiveDate, Option<NaiveDate>),
 ) -> Result<Context, StoreError> {
@@ -268,7 +278,7 @@ fn context(
         });
     Ok(Context {
         partnership: partnership.status(),
-        accepted_parties: accepted_parties(conn, &partnership.id)?,
+        accepted_parties,
         governing,
         amended,
     })
@@ -441,7 +451,7 @@ fn save(
                     .values(&signature)
                     .execute(conn)
                     .map_err(unless_taken(AgreementRefusal::AlreadySigned))?;
-                bump(conn, row)?;
+                bump_version(conn, row)?;
                 record(
                     conn,
                     row,
@@ -529,6 +539,20 @@ fn save(
     Ok(())
 }
 
+/// Bumps the version of a row whose columns stay as they are (a
+/// signature: the signatures that count are rows of their own).
+fn bump_version(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreError> {
+    row.version += 1;
+    row.updated_at = now();
+    diesel::update(agreements::table.find(&row.id))
+        .set((
+            agreements::version.eq(row.version),
+            agreements::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Writes the row's changed columns and bumps its version.
 fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreError> {
     row.version += 1;
@@ -575,9 +599,15 @@ pub fn create(
     terms: &Terms,
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
-        let partnership = partnerships::lock(conn, partnership_id, &actor.viewer, Reach::Read)?;
-        acting_party(conn, partnership_id, actor)?;
-        let ctx = context(conn, &partnership, None, dates(terms))?;
+        let locked = lock_partnership(conn, partnership_id, &actor.viewer)?;
+        acting_party(&locked.roster, actor)?;
+        let ctx = context(
+            conn,
+            &locked.partnership,
+            locked.roster.accepted(),
+            None,
+            dates(terms),
+        )?;
         draft(AgreementKind::Original, terms, &ctx)?;
         check_references(conn, terms)?;
         insert(
@@ -602,14 +632,20 @@ pub fn edit(
     change: impl FnOnce(&Terms) -> Result<Terms, FieldErrors>,
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
-        let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
-        acting_party(conn, &row.partnership_id, actor)?;
+        let (mut row, locked) = lock(conn, id, &actor.viewer)?;
+        acting_party(&locked.roster, actor)?;
         // A broken body is reported before a stale version (422 before 412).
         let terms = change(&row.terms()?)?;
         if !expected.admits(row.version) {
             return Err(StoreError::Stale);
         }
-        let ctx = context(conn, &partnership, row.supersedes.as_deref(), dates(&terms))?;
+        let ctx = context(
+            conn,
+            &locked.partnership,
+            locked.roster.accepted(),
+            row.supersedes.as_deref(),
+            dates(&terms),
+        )?;
         let events = aggregate(conn, &row)?.edit(terms.clone(), &ctx)?;
         check_references(conn, &terms)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
@@ -640,9 +676,15 @@ fn party_action(
     decide: impl FnOnce(Agreement, &str, &Context) -> Result<Vec<AgreementEvent>, StoreError>,
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
-        let (mut row, partnership) = lock(conn, id, &actor.viewer)?;
-        let party = acting_party(conn, &row.partnership_id, actor)?;
-        let ctx = context(conn, &partnership, row.supersedes.as_deref(), row.dates())?;
+        let (mut row, locked) = lock(conn, id, &actor.viewer)?;
+        let party = acting_party(&locked.roster, actor)?;
+        let ctx = context(
+            conn,
+            &locked.partnership,
+            locked.roster.accepted(),
+            row.supersedes.as_deref(),
+            row.dates(),
+        )?;
         let events = decide(aggregate(conn, &row)?, &party.id, &ctx)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
@@ -660,13 +702,20 @@ pub(crate) fn activate_fully_signed(
     actor: &str,
 ) -> Result<(), StoreError> {
     let partnership = partnerships::find_row(conn, partnership_id)?;
+    let accepted = partnerships::accepted_among(&partnerships::parties(conn, partnership_id)?);
     let drafts = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
         .filter(agreements::status.eq(AgreementStatus::Draft.as_str()))
         .order(agreements::id.asc())
         .load::<AgreementRow>(conn)?;
     for mut row in drafts {
-        let ctx = context(conn, &partnership, row.supersedes.as_deref(), row.dates())?;
+        let ctx = context(
+            conn,
+            &partnership,
+            accepted.clone(),
+            row.supersedes.as_deref(),
+            row.dates(),
+        )?;
         if let Ok(events) = aggregate(conn, &row)?.activate_if_complete(&ctx) {
             save(conn, &mut row, events, actor)?;
         }
@@ -706,10 +755,16 @@ pub fn amend(
     amendment: &Amendment,
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
-        let (row, partnership) = lock(conn, id, &actor.viewer)?;
-        acting_party(conn, &row.partnership_id, actor)?;
+        let (row, locked) = lock(conn, id, &actor.viewer)?;
+        acting_party(&locked.roster, actor)?;
         let dates = (amendment.effective_from, amendment.effective_until);
-        let ctx = context(conn, &partnership, Some(&row.id), dates)?;
+        let ctx = context(
+            conn,
+            &locked.partnership,
+            locked.roster.accepted(),
+            Some(&row.id),
+            dates,
+        )?;
         let terms = aggregate(conn, &row)?.amend(
             amendment.kind,
             amendment.effective_from,
@@ -742,7 +797,8 @@ pub fn views(
     partnership_ids.dedup();
     let mut accepted = Vec::with_capacity(partnership_ids.len());
     for pid in partnership_ids {
-        accepted.push((pid.to_owned(), accepted_parties(conn, pid)?));
+        let parties = partnerships::parties(conn, pid)?;
+        accepted.push((pid.to_owned(), partnerships::accepted_among(&parties)));
     }
     Ok(rows
         .into_iter()

@@ -224,10 +224,8 @@ fn horizon_among<'a>(
     }))
 }
 
-/// How much of the partnership's history the viewer reads (see
-/// [`domain::partnership::read_horizon`]): `Ok(None)` — all of it;
-/// `Ok(Some(t))` — up to `t`, for a reader whose parties all left;
-/// `NotFound` for someone who does not read it at all.
+/// How much of the partnership's history the viewer reads: see
+/// [`Roster::horizon`].
 pub fn horizon(
     conn: &mut AnyConnection,
     partnership_id: &str,
@@ -236,9 +234,69 @@ pub fn horizon(
     if viewer.admin {
         return Ok(None);
     }
-    let memberships = memberships_of(conn, viewer)?;
-    let parties = parties(conn, partnership_id)?;
-    horizon_among(&parties, viewer, &memberships).ok_or(StoreError::NotFound)
+    Roster::load(conn, partnership_id, viewer)?.horizon()
+}
+
+/// One partnership's parties and the viewer's collective memberships, read
+/// once (two queries): enough to tell how far back the viewer reads, which
+/// accepted parties they speak for, and who must sign.
+pub(crate) struct Roster {
+    pub(crate) parties: Vec<PartyRow>,
+    memberships: Vec<(String, MemberRole)>,
+    viewer: Viewer,
+}
+
+impl Roster {
+    pub(crate) fn load(
+        conn: &mut AnyConnection,
+        partnership_id: &str,
+        viewer: &Viewer,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            parties: parties(conn, partnership_id)?,
+            memberships: memberships_of(conn, viewer)?,
+            viewer: viewer.clone(),
+        })
+    }
+
+    /// See [`domain::partnership::read_horizon`]: `Ok(None)` — all of the
+    /// history; `Ok(Some(t))` — up to `t`, for a reader whose parties all
+    /// left; `NotFound` for someone who does not read it at all.
+    pub(crate) fn horizon(&self) -> Result<Option<NaiveDateTime>, StoreError> {
+        if self.viewer.admin {
+            return Ok(None);
+        }
+        horizon_among(&self.parties, &self.viewer, &self.memberships).ok_or(StoreError::NotFound)
+    }
+
+    /// The accepted parties the viewer speaks for (their own, and those
+    /// of the collectives they coordinate), oldest first.
+    pub(crate) fn spoken_for(&self) -> Vec<&PartyRow> {
+        self.parties
+            .iter()
+            .filter(|party| {
+                party.status() == PartyStatus::Accepted
+                    && matches!(
+                        standing(party, &self.viewer, &self.memberships),
+                        Some(Standing::Artisan | Standing::Coordinator)
+                    )
+            })
+            .collect()
+    }
+
+    /// The ids of the accepted parties: who must sign.
+    pub(crate) fn accepted(&self) -> Vec<String> {
+        accepted_among(&self.parties)
+    }
+}
+
+/// The ids of the accepted parties among `parties`.
+pub(crate) fn accepted_among(parties: &[PartyRow]) -> Vec<String> {
+    parties
+        .iter()
+        .filter(|p| p.status() == PartyStatus::Accepted)
+        .map(|p| p.id.clone())
+        .collect()
 }
 
 /// The parties of the given partnerships as the viewer sees them: as they
@@ -341,33 +399,17 @@ pub(crate) fn parties(
         .load::<PartyRow>(conn)?)
 }
 
-/// The accepted parties the actor speaks for (their own, and those of
-/// the collectives they coordinate), oldest first.
-pub(crate) fn spoken_for(
-    conn: &mut AnyConnection,
-    partnership_id: &str,
-    actor: &str,
-) -> Result<Vec<PartyRow>, StoreError> {
-    let mut out = Vec::new();
-    for party in parties(conn, partnership_id)? {
-        if party.status() == PartyStatus::Accepted && speaks_for(conn, &party, actor)? {
-            out.push(party);
-        }
-    }
-    Ok(out)
-}
-
-/// Finds the accepted party the actor speaks for, or refuses: 404 when
-/// the actor cannot see the partnership, 403 when they can but are not an
-/// accepted party.
+/// Finds the first accepted party the viewer speaks for, or refuses (403:
+/// they see the partnership but are not an accepted party).
 pub(crate) fn acting_party(
     conn: &mut AnyConnection,
     partnership: &PartnershipRow,
-    actor: &str,
+    viewer: &Viewer,
 ) -> Result<PartyRow, StoreError> {
-    spoken_for(conn, &partnership.id, actor)?
-        .into_iter()
-        .next()
+    Roster::load(conn, &partnership.id, viewer)?
+        .spoken_for()
+        .first()
+        .map(|party| (*party).clone())
         .ok_or(PartnershipRefusal::NotAcceptedParty.into())
 }
 
@@ -600,7 +642,7 @@ pub fn add_party(
         // The invitee before the partnership: the order a closure takes.
         hold_invitee(conn, invitee)?;
         let partnership = lock(conn, partnership_id, viewer, Reach::Read)?;
-        acting_party(conn, &partnership, &viewer.id)?;
+        acting_party(conn, &partnership, viewer)?;
         partnership.status().require_open()?;
         insert_party(
             conn,
@@ -623,7 +665,7 @@ pub fn update(
 ) -> Result<PartnershipRow, StoreError> {
     write_tx(conn, |conn| {
         let mut row = lock(conn, partnership_id, viewer, Reach::Read)?;
-        acting_party(conn, &row, &viewer.id)?;
+        acting_party(conn, &row, viewer)?;
         // A broken body is reported before a stale version (422 before 412).
         let mut current = row.text();
         text.apply(&mut current)?;

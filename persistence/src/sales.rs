@@ -238,7 +238,7 @@ pub fn record(
 ) -> Result<SaleView, StoreError> {
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
-        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        partnerships::acting_party(conn, &partnership, viewer)?;
         let day = sale.occurred_at.date();
         let settled_until = settled_until(conn, partnership_id)?;
         let agreement = in_force(conn, partnership_id, day)?;
@@ -418,7 +418,7 @@ pub fn refund(
     write_tx(conn, |conn| {
         let partnership_id = find_row(conn, sale_id)?.partnership_id;
         let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
-        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        partnerships::acting_party(conn, &partnership, viewer)?;
         let mut sale = find_row(conn, sale_id)?;
         let agreement = agreements::table
             .find(&sale.agreement_id)

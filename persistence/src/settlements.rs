@@ -103,7 +103,7 @@ pub fn create(
 ) -> Result<SettlementView, StoreError> {
     write_tx(conn, |conn| {
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
-        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        partnerships::acting_party(conn, &partnership, viewer)?;
         let previous = check_settlement(
             period_end,
             now().date(),
@@ -220,7 +220,7 @@ pub fn pay(
             .optional()?
             .ok_or(StoreError::NotFound)?;
         let partnership = partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
-        partnerships::acting_party(conn, &partnership, &viewer.id)?;
+        partnerships::acting_party(conn, &partnership, viewer)?;
         let current = find(conn, settlement_id, viewer)?;
         let matching: Vec<&SettlementLineRow> = current
             .lines
