@@ -9,8 +9,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{
-    self as rules, ApplicationStatus, CollectiveFields, CollectiveStatus, Decision, Departure,
-    InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
+    self as rules, ApplicationStatus, CollectiveFields, CollectivePatch, CollectiveStatus,
+    Decision, Departure, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
 };
 use domain::precondition::Precondition;
 
@@ -306,26 +306,23 @@ fn require_coordinator_of(
 }
 
 /// Edits a collective: coordinators only, under optimistic concurrency.
-/// `change` validates and applies the edit to the current fields.
-pub fn update<E>(
+/// The domain validates `patch` against the current fields and applies it.
+pub fn update(
     conn: &mut AnyConnection,
     id: &str,
     actor: &str,
     expected: &Precondition,
-    change: impl FnOnce(&mut CollectiveFields) -> Result<(), E>,
-) -> Result<CollectiveRow, E>
-where
-    E: From<StoreError> + From<diesel::result::Error>,
-{
+    patch: CollectivePatch,
+) -> Result<CollectiveRow, StoreError> {
     write_tx(conn, |conn| {
         let mut row = find(conn, id)?.ok_or(StoreError::NotFound)?;
         require_coordinator(conn, id, actor)?;
         row.status().require_active().map_err(StoreError::from)?;
         // A broken body is reported before a stale version (422 before 412).
         let mut fields = row.fields();
-        change(&mut fields)?;
+        patch.apply(&mut fields).map_err(StoreError::Invalid)?;
         if !expected.admits(row.version) {
-            return Err(StoreError::Stale.into());
+            return Err(StoreError::Stale);
         }
         let read_version = row.version;
         row.set_fields(&fields);
@@ -349,7 +346,7 @@ where
         ))
         .execute(conn)?;
         if changed == 0 {
-            return Err(StoreError::Stale.into());
+            return Err(StoreError::Stale);
         }
         write_crafts(conn, id, &fields.crafts)?;
         Ok(row)

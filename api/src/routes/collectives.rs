@@ -305,11 +305,7 @@ pub async fn update_collective(
     };
     let id = id.to_string();
     let row = state
-        .db(move |conn| {
-            store::update(conn, &id, &user.id, &if_match.0, |fields| {
-                patch.apply(fields).map_err(ApiError::from)
-            })
-        })
+        .db(move |conn| Ok(store::update(conn, &id, &user.id, &if_match.0, patch)?))
         .await?;
     Ok(with_etag(row))
 }
