@@ -2,6 +2,7 @@
 //! partnership moves from forming to active to its end.
 
 use crate::account::text_enum;
+use crate::refusal::Denied;
 use crate::text;
 use crate::{FieldError, FieldErrors};
 
@@ -349,10 +350,46 @@ impl PartnershipTextPatch {
     }
 }
 
+/// Which party a caller acts for, among the accepted parties they speak
+/// for (`spoken_for`, by id), as an index into it: the one they name, or
+/// the only one. Naming one they do not speak for, or speaking for none,
+/// is refused; speaking for several without naming one asks for
+/// `party_id`.
+pub fn acting_party(spoken_for: &[&str], named: Option<&str>) -> Result<usize, Denied> {
+    let chosen = match (named, spoken_for) {
+        (Some(named), _) => spoken_for.iter().position(|id| *id == named),
+        (None, [_]) => Some(0),
+        (None, [_, _, ..]) => {
+            return Err(FieldError::new(
+                "party_id",
+                "required",
+                "you speak for several parties of this partnership; name the one you act for",
+            )
+            .into())
+        }
+        (None, []) => None,
+    };
+    chosen.ok_or(PartnershipRefusal::NotAcceptedParty.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use PartnershipStatus::*;
+
+    #[test]
+    fn a_caller_acts_for_the_party_they_name_or_their_only_one() {
+        let refused = Err(Denied::from(PartnershipRefusal::NotAcceptedParty));
+        assert_eq!(acting_party(&["a"], None), Ok(0));
+        assert_eq!(acting_party(&["a", "b"], Some("b")), Ok(1));
+        assert_eq!(acting_party(&["a"], Some("c")), refused);
+        assert_eq!(acting_party(&[], None), refused);
+        assert_eq!(acting_party(&[], Some("a")), refused);
+        match acting_party(&["a", "b"], None) {
+            Err(Denied::Invalid(errors)) => assert_eq!(errors.0[0].field, "party_id"),
+            other => panic!("expected party_id to be asked for, got {other:?}"),
+        }
+    }
 
     #[test]
     fn two_accepted_parties_activate_a_forming_partnership() {

@@ -19,7 +19,7 @@ use domain::agreement::{
     draft, replay, Agreement, AgreementEvent, AgreementKind, AgreementRefusal, AgreementStatus,
     Amended, Context, EventKind, Governing, Recorded, Terms,
 };
-use domain::partnership::{party_status_at, PartnershipRefusal, PartyStatus, Reach};
+use domain::partnership::{party_status_at, PartyStatus, Reach};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::{FieldError, FieldErrors};
@@ -195,25 +195,13 @@ fn lock(
     Ok((row, locked))
 }
 
-/// The accepted party the actor acts for: the one named, or the only one
-/// they speak for.
+/// The accepted party the actor acts for (the domain chooses among those
+/// they speak for).
 fn acting_party(roster: &Roster, actor: &Actor) -> Result<PartyRow, StoreError> {
-    let mut spoken = roster.spoken_for();
-    let not_a_party = || StoreError::from(PartnershipRefusal::NotAcceptedParty);
-    match &actor.party_id {
-        Some(id) => spoken
-            .into_iter()
-            .find(|p| &p.id == id)
-            .cloned()
-            .ok_or_else(not_a_party),
-        None if spoken.len() > 1 => Err(FieldError::new(
-            "party_id",
-            "required",
-            "you speak for several parties of this partnership; name the one you act for",
-        )
-        .into()),
-        None => spoken.pop().cloned().ok_or_else(not_a_party),
-    }
+    let spoken = roster.spoken_for();
+    let ids: Vec<&str> = spoken.iter().map(|party| party.id.as_str()).collect();
+    let chosen = domain::partnership::acting_party(&ids, actor.party_id.as_deref())?;
+    Ok(spoken[chosen].clone())
 }
 
 /// What the decisions on agreements of this partnership need, read under
