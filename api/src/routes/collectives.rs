@@ -11,11 +11,13 @@ use domain::collective::{
     ApplicationStatus, CollectivePatch, CollectiveStatus as DomainCollectiveStatus, Decision,
     InvitationStatus, MemberRole, MembershipPolicy,
 };
+use domain::precondition::Precondition;
 use domain::text::{self, limits};
 use persistence::collectives::{
     self as store, ApplicationRow, CollectiveFilter, CollectiveRow, InvitationWithName, ListOf,
     MemberRow, MemberWithName,
 };
+use persistence::{AnyConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -949,17 +951,27 @@ pub async fn withdraw_invitation(
     iid: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
+    withdraw(
+        &state,
+        principal,
+        iid.into_inner(),
+        if_match,
+        store::withdraw_invitation,
+    )
+    .await
+}
+
+/// Withdraws an invitation or an application under its `If-Match`.
+async fn withdraw(
+    state: &AppState,
+    principal: Principal,
+    id: Uuid,
+    if_match: IfMatch,
+    op: fn(&mut AnyConnection, &str, &str, &Precondition) -> Result<(), StoreError>,
+) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
-    let invitation = iid.to_string();
     state
-        .db(move |conn| {
-            Ok(store::withdraw_invitation(
-                conn,
-                &invitation,
-                &user.id,
-                &if_match.0,
-            )?)
-        })
+        .db(move |conn| Ok(op(conn, &id.to_string(), &user.id, &if_match.0)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -1018,17 +1030,12 @@ pub async fn withdraw_application(
     aid: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let user = principal.user()?;
-    let application = aid.to_string();
-    state
-        .db(move |conn| {
-            Ok(store::withdraw_application(
-                conn,
-                &application,
-                &user.id,
-                &if_match.0,
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    withdraw(
+        &state,
+        principal,
+        aid.into_inner(),
+        if_match,
+        store::withdraw_application,
+    )
+    .await
 }
