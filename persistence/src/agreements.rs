@@ -649,31 +649,50 @@ pub fn sign(
     actor: &Actor,
     content_hash: &str,
 ) -> Result<AgreementRow, StoreError> {
-    party_action(conn, id, actor, |agreement, party, ctx| {
-        Ok(agreement.sign(party, content_hash, ctx)?)
-    })
+    party_action(
+        conn,
+        id,
+        actor,
+        Agreement::completed_by,
+        |agreement, party, ctx| Ok(agreement.sign(party, content_hash, ctx)?),
+    )
 }
 
 /// An accepted party's action on an agreement, load → decide → save:
 /// `decide` turns the aggregate into events, given the acting party's id
-/// and the agreement's context.
+/// and the agreement's context. The governing agreements and the amended
+/// one are read only when `activates` says the action may activate the
+/// agreement (the domain's answer; the other decisions do not look at
+/// them).
 fn party_action(
     conn: &mut AnyConnection,
     id: &str,
     actor: &Actor,
+    activates: fn(&Agreement, &str, &[String]) -> bool,
     decide: impl FnOnce(Agreement, &str, &Context) -> Result<Vec<AgreementEvent>, StoreError>,
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (mut row, locked) = lock(conn, id, &actor.viewer)?;
         let party = acting_party(&locked.roster, actor)?;
-        let ctx = context(
-            conn,
-            &locked.partnership,
-            locked.roster.accepted(),
-            row.supersedes.as_deref(),
-            row.dates(),
-        )?;
-        let events = decide(aggregate(conn, &row)?, &party.id, &ctx)?;
+        let agreement = aggregate(conn, &row)?;
+        let accepted_parties = locked.roster.accepted();
+        let ctx = if activates(&agreement, &party.id, &accepted_parties) {
+            context(
+                conn,
+                &locked.partnership,
+                accepted_parties,
+                row.supersedes.as_deref(),
+                row.dates(),
+            )?
+        } else {
+            Context {
+                partnership: locked.partnership.status(),
+                accepted_parties,
+                governing: Vec::new(),
+                amended: None,
+            }
+        };
+        let events = decide(agreement, &party.id, &ctx)?;
         save(conn, &mut row, events, &actor.viewer.id)?;
         Ok(row)
     })
@@ -719,9 +738,13 @@ pub fn decline(
     actor: &Actor,
     reason: &str,
 ) -> Result<AgreementRow, StoreError> {
-    party_action(conn, id, actor, |agreement, party, _| {
-        Ok(agreement.decline(party, reason)?)
-    })
+    party_action(
+        conn,
+        id,
+        actor,
+        |_, _, _| false,
+        |agreement, party, _| Ok(agreement.decline(party, reason)?),
+    )
 }
 
 /// What an amendment changes up front: its kind and dates. The rest of

@@ -194,12 +194,20 @@ impl Agreement {
         let mut events = vec![AgreementEvent::Signed {
             party: party.to_owned(),
         }];
-        let mut signed = self.signed.clone();
-        signed.push(party.to_owned());
-        if fully_signed(&ctx.accepted_parties, &signed) {
+        if self.completed_by(party, &ctx.accepted_parties) {
             events.extend(self.activation(ctx)?);
         }
         Ok(events)
+    }
+
+    /// Whether `party`'s signature would be the last one needed: the only
+    /// signature whose decision checks the activation rules, and so the
+    /// only one that needs the partnership's governing agreements and the
+    /// amended agreement in its [`Context`].
+    pub fn completed_by(&self, party: &str, accepted_parties: &[String]) -> bool {
+        let mut signed = self.signed.clone();
+        signed.push(party.to_owned());
+        self.status == AgreementStatus::Draft && fully_signed(accepted_parties, &signed)
     }
 
     /// Activates a draft every accepted party has signed (after a party
@@ -351,6 +359,7 @@ mod tests {
     fn the_last_signature_activates_and_only_the_current_hash_counts() {
         let mut agreement = draft_of(AgreementKind::Original, terms("2026-01-01", None));
         let hash = agreement.content_hash.clone();
+        assert!(!agreement.completed_by(A, &ctx().accepted_parties));
         assert_eq!(
             agreement.sign(A, &hash, &ctx()),
             Ok(vec![AgreementEvent::Signed { party: A.into() }])
@@ -364,6 +373,7 @@ mod tests {
             refused(agreement.sign(A, &hash, &ctx())),
             Some(AgreementRefusal::AlreadySigned.into())
         );
+        assert!(agreement.completed_by(B, &ctx().accepted_parties));
         assert_eq!(
             agreement.sign(B, &hash, &ctx()),
             Ok(vec![
