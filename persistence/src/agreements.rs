@@ -530,21 +530,16 @@ fn save(
 /// Bumps the version of a row whose columns stay as they are (a
 /// signature: the signatures that count are rows of their own).
 fn bump_version(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreError> {
-    row.version += 1;
-    row.updated_at = now();
+    let version = next_version(row);
     diesel::update(agreements::table.find(&row.id))
-        .set((
-            agreements::version.eq(row.version),
-            agreements::updated_at.eq(row.updated_at),
-        ))
+        .set(version)
         .execute(conn)?;
     Ok(())
 }
 
 /// Writes the row's changed columns and bumps its version.
 fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreError> {
-    row.version += 1;
-    row.updated_at = now();
+    let version = next_version(row);
     diesel::update(agreements::table.find(&row.id))
         .set((
             agreements::status.eq(&row.status),
@@ -557,11 +552,25 @@ fn bump(conn: &mut AnyConnection, row: &mut AgreementRow) -> Result<(), StoreErr
             agreements::superseded_from.eq(row.superseded_from),
             agreements::superseded_by.eq(&row.superseded_by),
             agreements::activated_at.eq(row.activated_at),
-            agreements::version.eq(row.version),
-            agreements::updated_at.eq(row.updated_at),
+            version,
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Advances the row's version and `updated_at`; the columns to write.
+fn next_version(
+    row: &mut AgreementRow,
+) -> (
+    diesel::dsl::Eq<agreements::version, i64>,
+    diesel::dsl::Eq<agreements::updated_at, NaiveDateTime>,
+) {
+    row.version += 1;
+    row.updated_at = now();
+    (
+        agreements::version.eq(row.version),
+        agreements::updated_at.eq(row.updated_at),
+    )
 }
 
 /// The signatures that count for `row`: those on its current revision
