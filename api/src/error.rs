@@ -9,8 +9,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::refusal::{
-    AccountRefusal, AgreementRefusal, ExchangeRefusal, MembershipRefusal, PartnershipRefusal,
-    Refusal, RevenueRefusal, WorkshopRefusal,
+    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, MembershipRefusal,
+    PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
 };
 use domain::{FieldError, FieldErrors};
 use persistence::db::diesel_error;
@@ -384,6 +384,7 @@ impl From<StoreError> for ApiError {
 fn refused(refusal: &Refusal) -> ApiError {
     use AccountRefusal as Ac;
     use AgreementRefusal as Ag;
+    use EventRefusal as Ev;
     use ExchangeRefusal as Ex;
     use MembershipRefusal as Me;
     use PartnershipRefusal as Pa;
@@ -501,6 +502,15 @@ fn refused(refusal: &Refusal) -> ApiError {
             Wo::AlreadyRegistered => conflict("You are already registered for this workshop."),
             Wo::AlreadyCancelled => conflict("This registration is already cancelled."),
             Wo::NotHost => ApiError::Forbidden("Only the host records attendance."),
+        },
+        Refusal::Event(r) => match r {
+            Ev::NotOrganizer => ApiError::Forbidden(
+                "Only the organiser's accepted parties or coordinators may do this.",
+            ),
+            Ev::Cancelled => conflict("This event is cancelled."),
+            Ev::Started => conflict("This event has already started."),
+            Ev::AlreadyParticipating => conflict("You already take part in or wait for this event."),
+            Ev::AlreadyLeft => conflict("This participant has already left."),
         },
         Refusal::Revenue(r) => match r {
             Re::SettledPeriod => conflict(

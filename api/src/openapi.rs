@@ -159,6 +159,7 @@ impl Modify for SecuritySchemes {
         (name = "revenue", description = "Sales, exact allocations and refunds"),
         (name = "skill-exchange", description = "Skill matches, swaps and mentorships, sessions, reviews, the time ledger"),
         (name = "workshops", description = "Group skill sharing: seats, waitlist, attendance"),
+        (name = "events", description = "Shared market events: organise together, take part, split the booth"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "admin", description = "Account suspension and the admin audit log (admins)"),

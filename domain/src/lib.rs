@@ -14,6 +14,7 @@ pub mod country;
 pub mod error;
 pub mod exchange;
 pub mod ids;
+pub mod market_event;
 pub mod matching;
 pub mod money;
 pub mod organization;

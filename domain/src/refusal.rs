@@ -8,6 +8,7 @@ pub use crate::account::AccountRefusal;
 pub use crate::agreement::AgreementRefusal;
 pub use crate::collective::MembershipRefusal;
 pub use crate::exchange::ExchangeRefusal;
+pub use crate::market_event::EventRefusal;
 pub use crate::partnership::PartnershipRefusal;
 pub use crate::sale::RevenueRefusal;
 pub use crate::workshop::WorkshopRefusal;
@@ -37,6 +38,7 @@ refusals!(
     Membership(MembershipRefusal),
     Exchange(ExchangeRefusal),
     Workshop(WorkshopRefusal),
+    Event(EventRefusal),
     Revenue(RevenueRefusal),
 );
 

@@ -120,9 +120,9 @@ pub struct Split<'a> {
 /// partnership's lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleContext<'a> {
-    /// Whether the market event the sale names exists (`None`: it names
-    /// none).
-    pub event_exists: Option<bool>,
+    /// How the partnership stands to the market event the sale names
+    /// (`None`: it names none).
+    pub event: Option<crate::market_event::SaleTie>,
     /// The end of the last settled period (exclusive), if any.
     pub settled_until: Option<NaiveDate>,
     /// The agreement in force on the sale's day, if any.
@@ -138,8 +138,8 @@ pub fn decide_sale(
     day: NaiveDate,
     ctx: &SaleContext<'_>,
 ) -> Result<Vec<MinorUnits>, Denied> {
-    if ctx.event_exists == Some(false) {
-        return Err(FieldError::unknown("event_id").into());
+    if let Some(tie) = ctx.event {
+        tie.admits_sale()?;
     }
     if ctx.settled_until.is_some_and(|end| day < end) {
         return Err(RevenueRefusal::SettledPeriod.into());
@@ -285,6 +285,7 @@ pub fn decide_payment(matching: &[Owed], amount: MinorUnits) -> Result<(), Field
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market_event::SaleTie;
 
     #[test]
     fn sales_are_positive_in_a_known_currency() {
@@ -324,7 +325,7 @@ mod tests {
     fn a_sale_needs_an_open_period_and_an_agreement_in_its_currency() {
         let fields = SaleFields::new(1000, "PEN", "", None, None, None).expect("valid");
         let ctx = |settled: Option<&str>, in_force| SaleContext {
-            event_exists: None,
+            event: None,
             settled_until: settled.map(day),
             in_force,
         };
@@ -359,14 +360,21 @@ mod tests {
             )),
             "currency"
         );
-        let unknown_event = SaleContext {
-            event_exists: Some(false),
+        for tie in [SaleTie::Unknown, SaleTie::Unrelated] {
+            let elsewhere = SaleContext {
+                event: Some(tie),
+                ..ctx(None, split(&bps, &held))
+            };
+            assert_eq!(
+                field(decide_sale(&fields, day("2026-03-01"), &elsewhere)),
+                "event_id"
+            );
+        }
+        let at_the_fair = SaleContext {
+            event: Some(SaleTie::Related),
             ..ctx(None, split(&bps, &held))
         };
-        assert_eq!(
-            field(decide_sale(&fields, day("2026-03-01"), &unknown_event)),
-            "event_id"
-        );
+        assert!(decide_sale(&fields, day("2026-03-01"), &at_the_fair).is_ok());
     }
 
     #[test]

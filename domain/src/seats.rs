@@ -1,16 +1,32 @@
-//! Seats with a waitlist (workshop registrations; market events later): a
+//! Seats with a waitlist (workshop registrations, market event participants): a
 //! newcomer takes a seat while one is free and waits otherwise; a freed seat
 //! goes to whoever has waited longest. Callers count seats under a lock on
 //! the thing being booked, so the capacity holds under concurrency.
 
 use crate::exchange::RegistrationStatus;
 
+/// Where a newcomer lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seat {
+    Seated,
+    Waiting,
+}
+
 /// Where a newcomer lands, given the capacity and the seats taken now.
-pub fn assign(capacity: i64, taken: i64) -> RegistrationStatus {
+pub fn assign(capacity: i64, taken: i64) -> Seat {
     if taken < capacity {
-        RegistrationStatus::Registered
+        Seat::Seated
     } else {
-        RegistrationStatus::Waitlisted
+        Seat::Waiting
+    }
+}
+
+impl From<Seat> for RegistrationStatus {
+    fn from(seat: Seat) -> Self {
+        match seat {
+            Seat::Seated => RegistrationStatus::Registered,
+            Seat::Waiting => RegistrationStatus::Waitlisted,
+        }
     }
 }
 
@@ -36,7 +52,7 @@ mod tests {
                     .filter(|(_, s)| *s == RegistrationStatus::Registered)
                     .count();
                 let taken = i64::try_from(taken).unwrap_or(i64::MAX);
-                active.push((arrival, assign(capacity, taken)));
+                active.push((arrival, assign(capacity, taken).into()));
             } else if !active.is_empty() {
                 let (_, status) = active.remove(pick % active.len());
                 if frees_a_seat(status) {

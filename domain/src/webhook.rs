@@ -10,6 +10,7 @@ pub enum EventType {
     AgreementSuperseded,
     SettlementCreated,
     WorkshopCreated,
+    EventCreated,
 }
 
 text_enum!(EventType {
@@ -18,4 +19,5 @@ text_enum!(EventType {
     AgreementSuperseded => "agreement.superseded",
     SettlementCreated => "settlement.created",
     WorkshopCreated => "workshop.created",
+    EventCreated => "event.created",
 });

@@ -260,7 +260,7 @@ pub fn membership(
         .optional()?)
 }
 
-fn is_coordinator(
+pub(crate) fn is_coordinator(
     conn: &mut AnyConnection,
     collective_id: &str,
     artisan_id: &str,

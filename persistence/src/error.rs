@@ -4,8 +4,8 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::refusal::{
-    AccountRefusal, AgreementRefusal, ExchangeRefusal, MembershipRefusal, PartnershipRefusal,
-    Refusal, RevenueRefusal, WorkshopRefusal,
+    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, MembershipRefusal,
+    PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
 };
 use domain::FieldErrors;
 
@@ -79,6 +79,7 @@ refusals!(
     PartnershipRefusal,
     RevenueRefusal,
     WorkshopRefusal,
+    EventRefusal,
 );
 
 impl From<DieselError> for StoreError {

@@ -17,6 +17,7 @@ pub mod departures;
 pub mod error;
 pub mod exchanges;
 pub mod idempotency;
+pub mod market_events;
 pub mod matching;
 pub mod organizations;
 pub mod outbox;

@@ -17,6 +17,7 @@ use domain::sale::{decide_refund, decide_sale, Channel, SaleContext, SaleFields,
 
 use crate::agreements::AgreementRow;
 use crate::db::read_tx;
+use crate::market_events;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
@@ -252,8 +253,12 @@ pub fn record(
             None => Vec::new(),
         };
         let ctx = SaleContext {
-            // Market events open with SPEC §8; until then no event exists.
-            event_exists: sale.fields.event_id.as_ref().map(|_| false),
+            event: sale
+                .fields
+                .event_id
+                .as_deref()
+                .map(|event| market_events::tie_to_sale(conn, event, partnership_id))
+                .transpose()?,
             settled_until,
             in_force: agreement.as_ref().map(|a| Split {
                 currency: &a.currency,

@@ -392,6 +392,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    market_events (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        venue -> Text,
+        city -> Text,
+        country -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        organizer_partnership_id -> Nullable<Text>,
+        organizer_collective_id -> Nullable<Text>,
+        booth_cost_minor -> Nullable<BigInt>,
+        booth_currency -> Nullable<Text>,
+        capacity -> Nullable<BigInt>,
+        description -> Text,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    event_participants (id) {
+        id -> Text,
+        event_id -> Text,
+        artisan_id -> Text,
+        arrival -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(event_participants -> market_events (event_id));
+diesel::allow_tables_to_appear_in_same_query!(market_events, event_participants);
+diesel::allow_tables_to_appear_in_same_query!(event_participants, partnership_parties);
+
 diesel::joinable!(workshop_registrations -> workshops (workshop_id));
 diesel::allow_tables_to_appear_in_same_query!(workshops, workshop_registrations);
 diesel::allow_tables_to_appear_in_same_query!(workshops, collective_members);

@@ -245,7 +245,7 @@ pub fn register(
         let workshop = lock(conn, workshop_id)?;
         rules::may_register(workshop.host_id == artisan, workshop.starts_at <= now())?;
         let taken = count(conn, workshop_id, RegistrationStatus::Registered)?;
-        let status = seats::assign(workshop.capacity, taken);
+        let status = RegistrationStatus::from(seats::assign(workshop.capacity, taken));
         let at = now();
         let row = RegistrationRow {
             id: uuid::Uuid::now_v7().to_string(),

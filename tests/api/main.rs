@@ -11,6 +11,7 @@ mod auth;
 mod collectives;
 mod conventions;
 mod directory;
+mod events;
 mod exchanges;
 mod matching;
 mod me;

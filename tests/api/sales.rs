@@ -94,26 +94,72 @@ fn amounts(res: &Resp) -> Vec<i64> {
         .collect()
 }
 
-/// An id in the body names something that exists (SPEC §2): no market
-/// event exists before SPEC §8 opens them, so any `event_id` is a 422
-/// naming it, and nothing is recorded.
+/// A sale may name a market event only if its partnership organises it or
+/// one of its accepted parties takes part (SPEC §8); an unknown event or an
+/// unrelated one is a 422 naming `event_id`, and nothing is recorded.
 #[actix_web::test]
-async fn a_sale_naming_an_unknown_event_is_refused() {
+async fn a_sale_names_only_an_event_its_partnership_is_part_of() {
     let app = TestApp::spawn().await;
     let rosa = app.artisan("Rosa").await;
     let kwame = app.artisan("Kwame").await;
+    let nia = app.artisan("Nia").await;
     let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
-    let mut body = sale(500, "2026-03-01T10:00:00Z");
-    body["event_id"] = json!("01900000-0000-7000-8000-000000000000");
-    let res = sell(&app, &rosa, &pid, "e-1", body).await;
-    res.assert_problem(422, "validation");
-    assert_eq!(res.error_fields(), ["event_id"]);
+    let (other, _, _) = setup(&app, &nia, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let starts = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let ends = (chrono::Utc::now() + chrono::Duration::days(31)).to_rfc3339();
+    let event = |organizer: &str| {
+        json!({"name": "Feria", "kind": "fair", "venue": "Plaza", "city": "Lima", "country": "PE",
+               "starts_at": starts, "ends_at": ends, "organizer": {"partnership_id": organizer}})
+    };
+    let elsewhere = app
+        .post("/v1/events")
+        .bearer(&nia.token)
+        .json(event(&other))
+        .send()
+        .await
+        .id();
+    let ours = app
+        .post("/v1/events")
+        .bearer(&rosa.token)
+        .json(event(&pid))
+        .send()
+        .await
+        .id();
+    let with_event = |event_id: &str| {
+        let mut body = sale(500, "2026-03-01T10:00:00Z");
+        body["event_id"] = json!(event_id);
+        body
+    };
+    for (key, event_id) in [
+        ("e-1", "01900000-0000-7000-8000-000000000000"),
+        ("e-2", elsewhere.as_str()),
+    ] {
+        let res = sell(&app, &rosa, &pid, key, with_event(event_id)).await;
+        res.assert_problem(422, "validation");
+        assert_eq!(res.error_fields(), ["event_id"]);
+    }
     let listed = app
         .get(&format!("/v1/partnerships/{pid}/sales"))
         .bearer(&rosa.token)
         .send()
         .await;
     assert_eq!(listed.body["data"], json!([]));
+    // Its own event; then the other partnership's once Rosa takes part.
+    assert_eq!(
+        sell(&app, &rosa, &pid, "e-3", with_event(&ours))
+            .await
+            .status,
+        201
+    );
+    let joined = app
+        .post(&format!("/v1/events/{elsewhere}/participants"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(joined.status, 201, "{}", joined.text);
+    let res = sell(&app, &rosa, &pid, "e-4", with_event(&elsewhere)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(res.body["event_id"], elsewhere.as_str());
 }
 
 /// User text reaches the few statements written as SQL text only as bind

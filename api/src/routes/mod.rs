@@ -24,6 +24,7 @@ pub mod agreements;
 pub mod artisans;
 pub mod auth;
 pub mod collectives;
+pub mod events;
 pub mod exchanges;
 pub mod health;
 pub mod me;
@@ -58,7 +59,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(sales::configure)
                 .configure(settlements::configure)
                 .configure(exchanges::configure)
-                .configure(workshops::configure),
+                .configure(workshops::configure)
+                .configure(events::configure),
         );
 }
 
