@@ -23,7 +23,8 @@ use serde_json::json;
 
 use crate::error::unless_taken;
 use crate::partnerships::{self, Viewer};
-use crate::schema::{event_participants, market_events, partnership_parties};
+use crate::schema::partnerships as partnerships_table;
+use crate::schema::{event_participants, market_events, partnership_parties, sales};
 use crate::{collectives, outbox, users};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
@@ -645,6 +646,67 @@ pub fn cost_shares(
             booth_cost,
             shares,
         })
+    })
+}
+
+/// Sales recorded against an event by one partnership in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesTotal {
+    pub partnership_id: String,
+    pub title: String,
+    pub currency: String,
+    pub sales: i64,
+    pub gross: i64,
+    pub refunded: i64,
+}
+
+/// The event's sales per partnership and currency, summed in the database
+/// (the organiser's accepted parties or coordinators; anyone else: not
+/// found).
+pub fn sales_summary(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    viewer: &Viewer,
+) -> Result<Vec<SalesTotal>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    crate::db::read_tx(conn, |conn| {
+        let event = find_row(conn, event_id)?;
+        require_organizer_unseen(conn, &event.organizer(), viewer)?;
+        let totals: Vec<(String, String, i64, i64, i64)> = sales::table
+            .filter(sales::event_id.eq(event_id))
+            .group_by((sales::partnership_id, sales::currency))
+            .select((
+                sales::partnership_id,
+                sales::currency,
+                diesel::dsl::count_star(),
+                sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
+                sql::<BigInt>("CAST(SUM(sales.refunded_minor) AS BIGINT)"),
+            ))
+            .order((sales::currency.asc(), sales::partnership_id.asc()))
+            .load(conn)?;
+        let ids: Vec<&str> = totals.iter().map(|t| t.0.as_str()).collect();
+        let titles: Vec<(String, String)> = partnerships_table::table
+            .filter(partnerships_table::id.eq_any(&ids))
+            .select((partnerships_table::id, partnerships_table::title))
+            .load(conn)?;
+        Ok(totals
+            .into_iter()
+            .map(
+                |(partnership_id, currency, sales, gross, refunded)| SalesTotal {
+                    title: titles
+                        .iter()
+                        .find(|(id, _)| *id == partnership_id)
+                        .map(|(_, title)| title.clone())
+                        .unwrap_or_default(),
+                    partnership_id,
+                    currency,
+                    sales,
+                    gross,
+                    refunded,
+                },
+            )
+            .collect())
     })
 }
 

@@ -160,6 +160,40 @@ async fn a_sale_names_only_an_event_its_partnership_is_part_of() {
     let res = sell(&app, &rosa, &pid, "e-4", with_event(&elsewhere)).await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.body["event_id"], elsewhere.as_str());
+
+    // The organiser's parties see what every partnership sold there, net
+    // of refunds; a participant who does not organise it does not.
+    let refund = app
+        .post(&format!("/v1/sales/{}/refunds", res.id()))
+        .bearer(&rosa.token)
+        .header("Idempotency-Key", "r-1")
+        .json(json!({"amount_minor": 200, "reason": "Damaged"}))
+        .send()
+        .await;
+    assert_eq!(refund.status, 201, "{}", refund.text);
+    let mut theirs = with_event(&elsewhere);
+    theirs["amount_minor"] = json!(700);
+    assert_eq!(sell(&app, &nia, &other, "e-5", theirs).await.status, 201);
+    let path = format!("/v1/events/{elsewhere}/sales-summary");
+    app.get(&path)
+        .bearer(&rosa.token)
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+    let summary = app.get(&path).bearer(&kwame.token).send().await;
+    assert_eq!(summary.status, 200, "{}", summary.text);
+    assert_eq!(
+        summary.body["currencies"],
+        json!([{"currency": "PEN", "sales": 2, "gross_minor": 1200, "refunded_minor": 200, "net_minor": 1000}])
+    );
+    let mut expected = vec![
+        json!({"partnership_id": pid, "title": "Stall", "currency": "PEN", "sales": 1,
+               "gross_minor": 500, "refunded_minor": 200, "net_minor": 300}),
+        json!({"partnership_id": other, "title": "Stall", "currency": "PEN", "sales": 1,
+               "gross_minor": 700, "refunded_minor": 0, "net_minor": 700}),
+    ];
+    expected.sort_by_key(|p| p["partnership_id"].to_string());
+    assert_eq!(summary.body["partnerships"], json!(expected));
 }
 
 /// User text reaches the few statements written as SQL text only as bind

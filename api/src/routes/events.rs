@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use domain::market_event::{
     self as rules, EventFields, EventInput, EventKind, EventPatch, EventStatus, ParticipantStatus,
 };
+use domain::money::MinorUnits;
 use domain::FieldError;
 use persistence::market_events::{
-    self as store, CostShares, EventFilter, EventView, Organizer, ParticipantRow,
+    self as store, CostShares, EventFilter, EventView, Organizer, ParticipantRow, SalesTotal,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -37,7 +38,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(join_event)
         .service(list_participants)
         .service(leave_event)
-        .service(cost_shares);
+        .service(cost_shares)
+        .service(sales_summary);
 }
 
 mirror_enum!(MarketEventKind <=> EventKind { PopUp, Festival, Exhibition, Fair });
@@ -700,4 +702,129 @@ pub async fn cost_shares(
         .db(move |conn| Ok(store::cost_shares(conn, &id, &viewer)?))
         .await?;
     Ok(HttpResponse::Ok().json(EventCostShares::from(shares)))
+}
+
+/// Sales recorded against the event: their count, gross, refunded and net
+/// amounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SalesFigures {
+    pub currency: String,
+    pub sales: i64,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+    pub net_minor: i64,
+}
+
+/// One partnership's sales at the event, in one currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnershipSales {
+    #[schema(format = Uuid)]
+    pub partnership_id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub figures: SalesFigures,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventSalesSummary {
+    #[schema(format = Uuid)]
+    pub event_id: String,
+    /// Totals per currency (the sums of `partnerships`).
+    pub currencies: Vec<SalesFigures>,
+    /// Per partnership and currency, by currency then partnership id.
+    pub partnerships: Vec<PartnershipSales>,
+}
+
+fn out_of_range() -> ApiError {
+    ApiError::Internal("an event's sales summary is out of range".to_owned())
+}
+
+fn figures(
+    currency: String,
+    sales: i64,
+    gross: MinorUnits,
+    refunded: MinorUnits,
+) -> Result<SalesFigures, ApiError> {
+    let net = gross.checked_sub(refunded).ok_or_else(out_of_range)?;
+    Ok(SalesFigures {
+        currency,
+        sales,
+        gross_minor: gross.get(),
+        refunded_minor: refunded.get(),
+        net_minor: net.get(),
+    })
+}
+
+impl TryFrom<(String, Vec<SalesTotal>)> for EventSalesSummary {
+    type Error = ApiError;
+
+    fn try_from((event_id, totals): (String, Vec<SalesTotal>)) -> Result<Self, ApiError> {
+        let mut currencies: Vec<SalesFigures> = Vec::new();
+        for currency in totals.iter().map(|t| t.currency.as_str()) {
+            if currencies.iter().any(|c| c.currency == currency) {
+                continue;
+            }
+            let of: Vec<&SalesTotal> = totals.iter().filter(|t| t.currency == currency).collect();
+            let sum = |amount: fn(&SalesTotal) -> i64| {
+                MinorUnits::checked_sum(of.iter().map(|t| MinorUnits::new(amount(t))))
+                    .ok_or_else(out_of_range)
+            };
+            currencies.push(figures(
+                currency.to_owned(),
+                sum(|t| t.sales)?.get(),
+                sum(|t| t.gross)?,
+                sum(|t| t.refunded)?,
+            )?);
+        }
+        let partnerships = totals
+            .into_iter()
+            .map(|t| {
+                Ok(PartnershipSales {
+                    figures: figures(
+                        t.currency,
+                        t.sales,
+                        MinorUnits::new(t.gross),
+                        MinorUnits::new(t.refunded),
+                    )?,
+                    partnership_id: t.partnership_id,
+                    title: t.title,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Self {
+            event_id,
+            currencies,
+            partnerships,
+        })
+    }
+}
+
+/// Gross and net sales recorded against the event (sales naming it, net
+/// of their refunds), per currency and per partnership, summed in the
+/// database. For the organiser's accepted parties or coordinators (anyone
+/// else: 404).
+#[utoipa::path(
+    tag = "events",
+    operation_id = "getEventSalesSummary",
+    params(("id" = Uuid, Path, description = "Event id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The summary", body = EventSalesSummary),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/events/{id}/sales-summary")]
+pub async fn sales_summary(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = principal.user()?;
+    let id = id.to_string();
+    let viewer = user.viewer();
+    let event = id.clone();
+    let totals = state
+        .db(move |conn| Ok(store::sales_summary(conn, &event, &viewer)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(EventSalesSummary::try_from((id, totals))?))
 }

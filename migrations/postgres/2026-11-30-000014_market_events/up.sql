@@ -53,3 +53,6 @@ CREATE UNIQUE INDEX event_participants_arrival ON event_participants (event_id, 
 CREATE UNIQUE INDEX event_participants_once
     ON event_participants (event_id, artisan_id) WHERE status <> 'left';
 CREATE INDEX event_participants_artisan ON event_participants (artisan_id, event_id);
+
+-- An event's sales summary reads the sales naming it.
+CREATE INDEX sales_event ON sales (event_id, partnership_id, currency) WHERE event_id IS NOT NULL;
