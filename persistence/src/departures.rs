@@ -20,10 +20,12 @@
 //!   activate, as a last signature would (`agreements::activate_fully_signed`);
 //! - workshops: registrations for workshops to come are cancelled,
 //!   promoting the waitlist;
+//! - market events: participations in events to come end, promoting the
+//!   waitlist;
 //! - exchanges: open ones end.
 //!
 //! Locks are taken in one order — the account, collectives, partnerships,
-//! workshops, exchanges, each by id — and every change that adds a person
+//! workshops, market events, exchanges, each by id — and every change that adds a person
 //! to shared work holds that person's account first (`users::hold`), so a
 //! closure and such a change never deadlock and never interleave.
 
@@ -32,8 +34,8 @@ use domain::profile::ProfileFields;
 
 use crate::partnerships::{PartnershipRow, PartyOwner, Viewer};
 use crate::{
-    agreements, artisans, collectives, exchanges, partnerships, users, workshops, write_tx,
-    AnyConnection, StoreError,
+    agreements, artisans, collectives, exchanges, market_events, partnerships, users, workshops,
+    write_tx, AnyConnection, StoreError,
 };
 
 pub fn close_account(
@@ -51,6 +53,7 @@ pub fn close_account(
             agreements::activate_fully_signed(conn, &partnership, id)?;
         }
         workshops::on_account_closed(conn, id)?;
+        market_events::on_account_closed(conn, id)?;
         exchanges::on_account_closed(conn, id)?;
         users::erase_credentials(conn, id)
     })

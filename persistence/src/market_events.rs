@@ -567,19 +567,55 @@ pub fn leave(
         if !expected.admits(participant.version) {
             return Err(StoreError::Stale);
         }
-        let frees = event.aggregate().leave(now(), participant.status())?;
-        diesel::update(event_participants::table.find(&participant.id))
-            .set((
-                event_participants::status.eq(ParticipantStatus::Left.as_str()),
-                event_participants::updated_at.eq(now()),
-                event_participants::version.eq(participant.version + 1),
-            ))
-            .execute(conn)?;
-        if frees && event.status() == EventStatus::Scheduled {
-            promote(conn, event_id, 1)?;
-        }
-        Ok(())
+        release(conn, &event, &participant)
     })
+}
+
+/// Closing an account (part of `departures::close_account`, in its
+/// transaction): the person's participations in events that have not
+/// started end, each freed place going to the first on the waitlist.
+/// Participations in past events are records and stay.
+pub(crate) fn on_account_closed(
+    conn: &mut AnyConnection,
+    artisan_id: &str,
+) -> Result<(), StoreError> {
+    let open: Vec<String> = event_participants::table
+        .inner_join(market_events::table)
+        .filter(event_participants::artisan_id.eq(artisan_id))
+        .filter(event_participants::status.ne(ParticipantStatus::Left.as_str()))
+        .filter(market_events::starts_at.gt(now()))
+        .order(event_participants::event_id.asc())
+        .select(event_participants::event_id)
+        .load(conn)?;
+    for event_id in open {
+        let event = lock(conn, &event_id)?;
+        // Read again under the lock: leaving may have come first.
+        if let Some(participant) = participation(conn, &event_id, artisan_id)? {
+            release(conn, &event, &participant)?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends a participation (the event row is locked by the caller); a freed
+/// place goes to the first on the waitlist.
+fn release(
+    conn: &mut AnyConnection,
+    event: &EventRow,
+    participant: &ParticipantRow,
+) -> Result<(), StoreError> {
+    let frees = event.aggregate().leave(now(), participant.status())?;
+    diesel::update(event_participants::table.find(&participant.id))
+        .set((
+            event_participants::status.eq(ParticipantStatus::Left.as_str()),
+            event_participants::updated_at.eq(now()),
+            event_participants::version.eq(participant.version + 1),
+        ))
+        .execute(conn)?;
+    if frees && event.status() == EventStatus::Scheduled {
+        promote(conn, &event.id, 1)?;
+    }
+    Ok(())
 }
 
 /// The event's participants and waitlist in arrival order (those who left

@@ -582,3 +582,32 @@ async fn events_are_listed_by_start_with_filters() {
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+#[actix_web::test]
+async fn closing_an_account_gives_its_place_to_the_first_waiting() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let amaru = app.artisan("Amaru").await;
+    let ana = app.artisan("Ana").await;
+    let bo = app.artisan("Bo").await;
+    let pid = partnership(&app, &rosa, &amaru).await;
+    let id = create(
+        &app,
+        &rosa,
+        event(json!({"partnership_id": pid}), Some(1), None),
+    )
+    .await
+    .id();
+    join(&app, &ana, &id).await;
+    assert_eq!(join(&app, &bo, &id).await.body["status"], "waitlisted");
+    let me = app.get("/v1/me").bearer(&ana.token).send().await;
+    let closed = app
+        .delete("/v1/me")
+        .bearer(&ana.token)
+        .header("If-Match", &me.header("etag").expect("etag"))
+        .send()
+        .await;
+    assert_eq!(closed.status, 204, "{}", closed.text);
+    let listed = participants(&app, &rosa, &id).await;
+    assert_eq!(listed, [(bo.id.clone(), "participating".to_owned(), 2)]);
+}
