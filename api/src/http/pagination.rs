@@ -157,6 +157,25 @@ impl PageQuery {
         self.by_id(NEWEST)
     }
 
+    /// Validated limit and the `(start, id)` the previous page ended at,
+    /// for listings ordered by a start time and then the id (cursor keys
+    /// from [`start_keys`]).
+    pub fn by_start(
+        &self,
+        order: &str,
+    ) -> Result<(i64, Option<(chrono::NaiveDateTime, String)>), ApiError> {
+        let (limit, keys) = self.keyed(order, 2)?;
+        let after = keys
+            .map(|parts| {
+                let starts_at = chrono::DateTime::parse_from_rfc3339(&parts[0])
+                    .map_err(|_| invalid_cursor())?
+                    .naive_utc();
+                Ok::<_, ApiError>((starts_at, parts[1].clone()))
+            })
+            .transpose()?;
+        Ok((limit, after))
+    }
+
     fn by_id(&self, order: &str) -> Result<(i64, Option<String>), ApiError> {
         let (limit, keys) = self.keyed(order, 1)?;
         Ok((limit, keys.and_then(|mut keys| keys.pop())))
@@ -237,6 +256,12 @@ fn next_after<R: ?Sized>(
 ) -> Option<String> {
     let keys = keys(last.filter(|_| has_more)?);
     Some(encode_cursor(order, &keys))
+}
+
+/// The cursor keys of a row in a listing by start time, then id (see
+/// [`PageQuery::by_start`]).
+pub fn start_keys(starts_at: chrono::NaiveDateTime, id: &str) -> Vec<String> {
+    vec![starts_at.and_utc().to_rfc3339(), id.to_owned()]
 }
 
 /// The cursor after `last_id` in a newest-first listing.

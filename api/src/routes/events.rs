@@ -307,15 +307,7 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     let query = query.into_inner();
-    let (limit, after) = paging.keyed(BY_START, 2)?;
-    let after = after
-        .map(|parts| {
-            let starts_at = DateTime::parse_from_rfc3339(&parts[0])
-                .map_err(|_| pagination::invalid_cursor())?
-                .naive_utc();
-            Ok::<_, ApiError>((starts_at, parts[1].clone()))
-        })
-        .transpose()?;
+    let (limit, after) = paging.by_start(BY_START)?;
     let organizer = match (
         query.organizer_partnership_id,
         query.organizer_collective_id,
@@ -346,7 +338,7 @@ pub async fn list_events(
         &req,
         BY_START,
         page,
-        |last| vec![utc(last.row.starts_at).to_rfc3339(), last.row.id.clone()],
+        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
         Event::from,
     ))
 }

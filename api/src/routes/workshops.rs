@@ -226,15 +226,7 @@ pub async fn list_workshops(
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
     let query = query.into_inner();
-    let (limit, after) = paging.keyed(BY_START, 2)?;
-    let after = after
-        .map(|parts| {
-            let starts_at = DateTime::parse_from_rfc3339(&parts[0])
-                .map_err(|_| pagination::invalid_cursor())?
-                .naive_utc();
-            Ok::<_, ApiError>((starts_at, parts[1].clone()))
-        })
-        .transpose()?;
+    let (limit, after) = paging.by_start(BY_START)?;
     let filter = WorkshopFilter {
         skill: slug_param("skill", &query.skill)?,
         country: country_param("country", &query.country)?,
@@ -250,7 +242,7 @@ pub async fn list_workshops(
         &req,
         BY_START,
         page,
-        |last| vec![utc(last.row.starts_at).to_rfc3339(), last.row.id.clone()],
+        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
         Workshop::from,
     ))
 }
