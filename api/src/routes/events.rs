@@ -183,7 +183,7 @@ pub struct NewEvent {
     pub organizer: OrganizerRef,
     #[serde(default)]
     pub booth_cost: Option<Money>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::optional_whole_number")]
     #[schema(minimum = 1, maximum = 10000)]
     pub capacity: Option<i64>,
     #[serde(default)]
@@ -266,7 +266,7 @@ pub async fn create_event(
 pub struct EventQuery {
     #[param(value_type = Option<crate::schema::CountryCode>)]
     pub country: Option<String>,
-    #[param(value_type = Option<crate::schema::Region>)]
+    #[param(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     #[param(inline)]
     pub kind: Option<MarketEventKind>,
@@ -390,7 +390,7 @@ pub struct EventChange {
     pub booth_cost: Option<Option<Money>>,
     /// `null` removes the limit; a larger capacity seats the first on the
     /// waitlist; one below those taking part is a 422.
-    #[serde(default, deserialize_with = "super::present")]
+    #[serde(default, deserialize_with = "super::present_whole_number")]
     #[schema(minimum = 1, maximum = 10000, nullable)]
     pub capacity: Option<Option<i64>>,
     #[schema(value_type = Option<crate::schema::Description>)]

@@ -98,8 +98,30 @@ pub(crate) fn whole_number<'de, D>(d: D) -> Result<i64, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    use serde::de::Error;
-    let number = serde_json::Number::deserialize(d)?;
+    whole(serde_json::Number::deserialize(d)?)
+}
+
+/// The same for an optional field (absent with `#[serde(default)]`, or
+/// `null`: `None`).
+pub(crate) fn optional_whole_number<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<serde_json::Number>::deserialize(d)?
+        .map(whole)
+        .transpose()
+}
+
+/// The same for a field of a change where `null` clears the value (absent
+/// with `#[serde(default)]`: `None`; `null`: `Some(None)`).
+pub(crate) fn present_whole_number<'de, D>(d: D) -> Result<Option<Option<i64>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    optional_whole_number(d).map(Some)
+}
+
+fn whole<E: serde::de::Error>(number: serde_json::Number) -> Result<i64, E> {
     if let Some(i) = number.as_i64() {
         return Ok(i);
     }
@@ -107,7 +129,7 @@ where
         .as_f64()
         .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
         .map(|f| f as i64)
-        .ok_or_else(|| D::Error::custom(format!("expected a whole number, got {number}")))
+        .ok_or_else(|| E::custom(format!("expected a whole number, got {number}")))
 }
 
 /// The API and domain shapes of the terms are the same JSON; converting
