@@ -9,8 +9,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::refusal::{
-    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, MembershipRefusal,
-    PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
+    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, ExpenseRefusal,
+    MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
 };
 use domain::{FieldError, FieldErrors};
 use persistence::db::diesel_error;
@@ -386,6 +386,7 @@ fn refused(refusal: &Refusal) -> ApiError {
     use AgreementRefusal as Ag;
     use EventRefusal as Ev;
     use ExchangeRefusal as Ex;
+    use ExpenseRefusal as Xp;
     use MembershipRefusal as Me;
     use PartnershipRefusal as Pa;
     use RevenueRefusal as Re;
@@ -511,6 +512,12 @@ fn refused(refusal: &Refusal) -> ApiError {
             Ev::Started => conflict("This event has already started."),
             Ev::AlreadyParticipating => conflict("You already take part in or wait for this event."),
             Ev::AlreadyLeft => conflict("This participant has already left."),
+        },
+        Refusal::Expense(r) => match r {
+            Xp::OwnExpense => ApiError::Forbidden(
+                "Another accepted party decides on an expense, not the party that paid it.",
+            ),
+            Xp::AlreadyDecided => conflict("This expense has already been decided."),
         },
         Refusal::Revenue(r) => match r {
             Re::SettledPeriod => conflict(

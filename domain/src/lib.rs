@@ -13,6 +13,7 @@ pub mod collective;
 pub mod country;
 pub mod error;
 pub mod exchange;
+pub mod expense;
 pub mod ids;
 pub mod market_event;
 pub mod matching;

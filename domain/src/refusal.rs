@@ -8,6 +8,7 @@ pub use crate::account::AccountRefusal;
 pub use crate::agreement::AgreementRefusal;
 pub use crate::collective::MembershipRefusal;
 pub use crate::exchange::ExchangeRefusal;
+pub use crate::expense::ExpenseRefusal;
 pub use crate::market_event::EventRefusal;
 pub use crate::partnership::PartnershipRefusal;
 pub use crate::sale::RevenueRefusal;
@@ -39,6 +40,7 @@ refusals!(
     Exchange(ExchangeRefusal),
     Workshop(WorkshopRefusal),
     Event(EventRefusal),
+    Expense(ExpenseRefusal),
     Revenue(RevenueRefusal),
 );
 

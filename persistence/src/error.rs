@@ -4,8 +4,8 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::refusal::{
-    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, MembershipRefusal,
-    PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
+    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, ExpenseRefusal,
+    MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
 };
 use domain::FieldErrors;
 
@@ -80,6 +80,7 @@ refusals!(
     RevenueRefusal,
     WorkshopRefusal,
     EventRefusal,
+    ExpenseRefusal,
 );
 
 impl From<DieselError> for StoreError {

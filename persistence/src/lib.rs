@@ -16,6 +16,7 @@ pub mod db;
 pub mod departures;
 pub mod error;
 pub mod exchanges;
+pub mod expenses;
 pub mod idempotency;
 pub mod market_events;
 pub mod matching;

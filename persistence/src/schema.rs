@@ -434,6 +434,30 @@ diesel::joinable!(event_participants -> market_events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(market_events, event_participants);
 diesel::allow_tables_to_appear_in_same_query!(event_participants, partnership_parties);
 
+diesel::table! {
+    expenses (id) {
+        id -> Text,
+        partnership_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        description -> Text,
+        category -> Text,
+        incurred_on -> Date,
+        paid_by -> Text,
+        receipt_url -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        deciding_party -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(workshop_registrations -> workshops (workshop_id));
 diesel::allow_tables_to_appear_in_same_query!(workshops, workshop_registrations);
 diesel::allow_tables_to_appear_in_same_query!(workshops, collective_members);

@@ -126,3 +126,64 @@ fn the_cycle_finder_finds_cycles() {
     graph.insert("b".to_owned(), BTreeSet::new());
     assert_eq!(cycle(&graph), None);
 }
+
+/// Every schema in the OpenAPI document is named after its Rust type alone,
+/// so two types of one name in different modules would silently replace
+/// each other there: each name is declared once in the API crate.
+#[test]
+fn schema_names_are_unique() {
+    fn sources(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("source folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(std::fs::read_to_string(&path).expect("read"));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("api/src"),
+        &mut files,
+    );
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for text in &files {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let line = line.trim();
+            let macro_name = ["mirror_enum!(", "page_type!("]
+                .iter()
+                .find_map(|m| line.strip_prefix(m));
+            let name = if let Some(rest) = macro_name {
+                rest.split(|c: char| !c.is_alphanumeric()).next()
+            } else if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                lines[i + 1..]
+                    .iter()
+                    .map(|l| l.trim())
+                    .find(|l| l.starts_with("pub struct ") || l.starts_with("pub enum "))
+                    .and_then(|l| l.split_whitespace().nth(2))
+                    .map(|n| n.trim_end_matches(|c: char| !c.is_alphanumeric()))
+            } else {
+                None
+            };
+            if let Some(name) = name.filter(|n| !n.is_empty() && *n != "$name" && *n != "$api") {
+                *seen.entry(name.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    assert!(
+        seen.len() > 50,
+        "the scan finds the schema types ({})",
+        seen.len()
+    );
+    let twice: Vec<&String> = seen
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "schema names declared more than once: {twice:?}"
+    );
+}

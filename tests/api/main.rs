@@ -13,6 +13,7 @@ mod conventions;
 mod directory;
 mod events;
 mod exchanges;
+mod expenses;
 mod matching;
 mod me;
 mod openapi;

@@ -7,7 +7,7 @@ use crate::support::{Account, Resp, TestApp};
 
 /// An active partnership of the two with an active agreement from
 /// `from`, splitting `bps` among [creator, other, a charity].
-async fn setup(
+pub(crate) async fn setup(
     app: &TestApp,
     a: &Account,
     b: &Account,

@@ -26,6 +26,7 @@ pub mod auth;
 pub mod collectives;
 pub mod events;
 pub mod exchanges;
+pub mod expenses;
 pub mod health;
 pub mod me;
 pub mod organizations;
@@ -60,7 +61,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(settlements::configure)
                 .configure(exchanges::configure)
                 .configure(workshops::configure)
-                .configure(events::configure),
+                .configure(events::configure)
+                .configure(expenses::configure),
         );
 }
 

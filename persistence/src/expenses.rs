@@ -1,0 +1,198 @@
+//! Shared costs: recorded by an accepted party under the partnership's lock
+//! (like sales, so an expense and a settlement never interleave), decided
+//! by another. The rules are the domain's ([`domain::expense`]).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use domain::expense::{
+    self as rules, ExpenseCategory, ExpenseContext, ExpenseFields, ExpenseStatus,
+};
+use domain::partnership::Reach;
+use domain::refusal::PartnershipRefusal;
+
+use crate::partnerships::{self, Roster, Viewer};
+use crate::schema::expenses;
+use crate::{market_events, sales};
+use crate::{now, write_tx, AnyConnection, Page, StoreError};
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = expenses)]
+pub struct ExpenseRow {
+    pub id: String,
+    pub partnership_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub description: String,
+    pub category: String,
+    pub incurred_on: NaiveDate,
+    pub paid_by: String,
+    pub receipt_url: Option<String>,
+    pub event_id: Option<String>,
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub deciding_party: Option<String>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+}
+
+impl ExpenseRow {
+    pub fn status(&self) -> ExpenseStatus {
+        ExpenseStatus::parse(&self.status).unwrap_or(ExpenseStatus::Rejected)
+    }
+
+    pub fn category(&self) -> ExpenseCategory {
+        ExpenseCategory::parse(&self.category).unwrap_or(ExpenseCategory::Other)
+    }
+}
+
+/// An expense to record.
+#[derive(Debug, Clone)]
+pub struct NewExpense {
+    pub fields: ExpenseFields,
+    /// The accepted party that paid.
+    pub paid_by: String,
+    pub event_id: Option<String>,
+}
+
+/// An accepted party records what `paid_by` paid: approved at once in a
+/// partnership with a single accepted party, pending otherwise.
+pub fn record(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    new: &NewExpense,
+) -> Result<ExpenseRow, StoreError> {
+    write_tx(conn, |conn| {
+        let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
+        partnerships::acting_party(conn, &partnership, viewer)?;
+        let accepted = partnerships::accepted_among(&partnerships::parties(conn, partnership_id)?);
+        let day = new.fields.incurred_on();
+        let agreement = sales::in_force(conn, partnership_id, day)?;
+        let event = new
+            .event_id
+            .as_deref()
+            .map(|event| market_events::tie_to_sale(conn, event, partnership_id))
+            .transpose()?;
+        let ctx = ExpenseContext {
+            settled_until: sales::settled_until(conn, partnership_id)?,
+            in_force: agreement.as_ref().map(|a| a.currency.as_str()),
+            payer_accepted: accepted.contains(&new.paid_by),
+            event,
+            accepted_parties: accepted.len(),
+        };
+        let status = rules::record(&new.fields, &ctx)?;
+        let at = now();
+        let decided = status != ExpenseStatus::Pending;
+        let row = ExpenseRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            partnership_id: partnership_id.to_owned(),
+            amount_minor: new.fields.amount().get(),
+            currency: new.fields.currency().code().to_owned(),
+            description: new.fields.description().to_owned(),
+            category: new.fields.category().as_str().to_owned(),
+            incurred_on: day,
+            paid_by: new.paid_by.clone(),
+            receipt_url: new.fields.receipt_url().map(str::to_owned),
+            event_id: new.event_id.clone(),
+            status: status.as_str().to_owned(),
+            decided_by: decided.then(|| viewer.id.clone()),
+            deciding_party: decided.then(|| new.paid_by.clone()),
+            decision_note: None,
+            decided_at: decided.then_some(at),
+            recorded_by: viewer.id.clone(),
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        };
+        diesel::insert_into(expenses::table)
+            .values(&row)
+            .execute(conn)?;
+        Ok(row)
+    })
+}
+
+fn find_row(conn: &mut AnyConnection, id: &str) -> Result<ExpenseRow, StoreError> {
+    expenses::table
+        .find(id)
+        .first::<ExpenseRow>(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+/// An expense, for those who see the partnership's money.
+pub fn find(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<ExpenseRow, StoreError> {
+    let row = find_row(conn, id)?;
+    partnerships::find_visible(conn, &row.partnership_id, viewer, Reach::Money)?;
+    Ok(row)
+}
+
+/// A partnership's expenses, newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    viewer: &Viewer,
+    before_id: Option<&str>,
+    limit: i64,
+) -> Result<Page<ExpenseRow>, StoreError> {
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
+    let mut query = expenses::table
+        .filter(expenses::partnership_id.eq(partnership_id))
+        .into_boxed();
+    if let Some(id) = before_id {
+        query = query.filter(expenses::id.lt(id.to_owned()));
+    }
+    let rows = query
+        .order(expenses::id.desc())
+        .limit(limit + 1)
+        .load::<ExpenseRow>(conn)?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// Another accepted party approves or rejects a pending expense.
+pub fn decide(
+    conn: &mut AnyConnection,
+    id: &str,
+    viewer: &Viewer,
+    approve: bool,
+    note: &str,
+) -> Result<ExpenseRow, StoreError> {
+    write_tx(conn, |conn| {
+        let partnership_id = find_row(conn, id)?.partnership_id;
+        partnerships::lock(conn, &partnership_id, viewer, Reach::Money)?;
+        let mut row = find_row(conn, id)?;
+        let roster = Roster::load(conn, &partnership_id, viewer)?;
+        let deciders: Vec<&str> = roster
+            .spoken_for()
+            .into_iter()
+            .map(|party| party.id.as_str())
+            .collect();
+        if deciders.is_empty() {
+            return Err(PartnershipRefusal::NotAcceptedParty.into());
+        }
+        let (party, status) = rules::decide(row.status(), &row.paid_by, &deciders, approve)?;
+        let at = now();
+        row.status = status.as_str().to_owned();
+        row.decided_by = Some(viewer.id.clone());
+        row.deciding_party = Some(party.to_owned());
+        row.decision_note = Some(note.to_owned());
+        row.decided_at = Some(at);
+        row.updated_at = at;
+        row.version += 1;
+        diesel::update(expenses::table.find(id))
+            .set((
+                expenses::status.eq(&row.status),
+                expenses::decided_by.eq(&row.decided_by),
+                expenses::deciding_party.eq(&row.deciding_party),
+                expenses::decision_note.eq(&row.decision_note),
+                expenses::decided_at.eq(row.decided_at),
+                expenses::updated_at.eq(row.updated_at),
+                expenses::version.eq(row.version),
+            ))
+            .execute(conn)?;
+        Ok(row)
+    })
+}
