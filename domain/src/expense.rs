@@ -6,6 +6,8 @@
 use chrono::NaiveDate;
 
 use crate::account::text_enum;
+use crate::agreement::ShareBps;
+use crate::allocation::{allocate, Cumulative};
 use crate::market_event::SaleTie;
 use crate::money::{Currency, MinorUnits};
 use crate::refusal::Denied;
@@ -209,9 +211,88 @@ pub fn note(value: &str) -> Result<String, FieldError> {
     text::bounded("note", value, 0, NOTE, true)
 }
 
+/// One approved expense as a settlement nets it: its amount, the
+/// recipient that paid it (`payer`), and the recipients and shares of the
+/// agreement in force on the day it was incurred, in the agreement's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Netted<K> {
+    pub amount: MinorUnits,
+    pub payer: K,
+    pub recipients: Vec<K>,
+    pub bps: Vec<ShareBps>,
+}
+
+/// One recipient's line of a settlement that nets expenses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetLine<K> {
+    pub recipient: K,
+    /// From sales and refunds, as payouts compute it.
+    pub allocated: MinorUnits,
+    /// Its part of the approved expenses.
+    pub expenses_share: MinorUnits,
+    /// What it laid out.
+    pub reimbursed: MinorUnits,
+    /// `allocated − expenses_share + reimbursed`; negative when it owes
+    /// the others.
+    pub amount: MinorUnits,
+}
+
+/// Nets approved expenses into a settlement's allocations. Each expense is
+/// split by its agreement's shares with the allocation method (floor, then
+/// the remaining units to the largest remainders, ties to the earlier
+/// share), charged to each recipient and reimbursed to its payer; so the
+/// amounts sum to the same total as the allocations. Recipients appear in
+/// the order first met (allocations, then expenses). `None` on overflow.
+pub fn net<K: Clone + PartialEq>(
+    allocated: &[(K, MinorUnits)],
+    expenses: &[Netted<K>],
+) -> Option<Vec<NetLine<K>>> {
+    let mut lines: Vec<NetLine<K>> = Vec::new();
+    fn line<'l, K: Clone + PartialEq>(
+        lines: &'l mut Vec<NetLine<K>>,
+        key: &K,
+    ) -> &'l mut NetLine<K> {
+        let at = match lines.iter().position(|l| &l.recipient == key) {
+            Some(at) => at,
+            None => {
+                lines.push(NetLine {
+                    recipient: key.clone(),
+                    allocated: MinorUnits::ZERO,
+                    expenses_share: MinorUnits::ZERO,
+                    reimbursed: MinorUnits::ZERO,
+                    amount: MinorUnits::ZERO,
+                });
+                lines.len() - 1
+            }
+        };
+        &mut lines[at]
+    }
+    for (key, amount) in allocated {
+        let l = line(&mut lines, key);
+        l.allocated = l.allocated.checked_add(*amount)?;
+    }
+    for expense in expenses {
+        let parts = allocate(expense.amount, &expense.bps, &Cumulative::default());
+        for (key, part) in expense.recipients.iter().zip(parts) {
+            let l = line(&mut lines, key);
+            l.expenses_share = l.expenses_share.checked_add(part)?;
+        }
+        let l = line(&mut lines, &expense.payer);
+        l.reimbursed = l.reimbursed.checked_add(expense.amount)?;
+    }
+    for l in &mut lines {
+        l.amount = l
+            .allocated
+            .checked_sub(l.expenses_share)?
+            .checked_add(l.reimbursed)?;
+    }
+    Some(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().expect("date")
@@ -291,6 +372,75 @@ mod tests {
             ..ctx()
         };
         assert!(matches!(record(&fields(), &none), Err(Denied::Invalid(_))));
+    }
+
+    fn bps(values: &[i64]) -> Vec<ShareBps> {
+        values.iter().map(|b| ShareBps::new(*b)).collect()
+    }
+
+    #[test]
+    fn a_booth_fee_paid_by_one_is_shared_by_the_split() {
+        let allocated = [("a", MinorUnits::new(6000)), ("b", MinorUnits::new(4000))];
+        let fee = Netted {
+            amount: MinorUnits::new(1001),
+            payer: "a",
+            recipients: vec!["a", "b", "charity"],
+            bps: bps(&[5000, 4000, 1000]),
+        };
+        let lines = net(&allocated, &[fee]).expect("no overflow");
+        let got: Vec<(&str, i64, i64, i64, i64)> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l.recipient,
+                    l.allocated.get(),
+                    l.expenses_share.get(),
+                    l.reimbursed.get(),
+                    l.amount.get(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", 6000, 501, 1001, 6500),
+                ("b", 4000, 400, 0, 3600),
+                ("charity", 0, 100, 0, -100)
+            ]
+        );
+    }
+
+    proptest! {
+        /// The amounts sum to the allocations' total, each payer is
+        /// reimbursed exactly what it laid out, and the shares of each
+        /// expense sum to it.
+        #[test]
+        fn netting_keeps_the_total_and_reimburses_each_payer(
+            allocated in proptest::collection::vec(0i64..1_000_000, 3),
+            expenses in proptest::collection::vec((1i64..1_000_000, 0usize..3, 0i64..=10_000), 0..20),
+        ) {
+            let keys = [0usize, 1, 2];
+            let allocated: Vec<(usize, MinorUnits)> =
+                keys.iter().map(|k| (*k, MinorUnits::new(allocated[*k]))).collect();
+            let netted: Vec<Netted<usize>> = expenses
+                .iter()
+                .map(|(amount, payer, first)| Netted {
+                    amount: MinorUnits::new(*amount),
+                    payer: *payer,
+                    recipients: keys.to_vec(),
+                    bps: bps(&[*first, (10_000 - first) / 2, 10_000 - first - (10_000 - first) / 2]),
+                })
+                .collect();
+            let lines = net(&allocated, &netted).expect("no overflow");
+            let total = |f: fn(&NetLine<usize>) -> i64| lines.iter().map(f).sum::<i64>();
+            prop_assert_eq!(total(|l| l.amount.get()), total(|l| l.allocated.get()));
+            let laid_out: i64 = expenses.iter().map(|e| e.0).sum();
+            prop_assert_eq!(total(|l| l.expenses_share.get()), laid_out);
+            for line in &lines {
+                let paid: i64 = expenses.iter().filter(|e| e.1 == line.recipient).map(|e| e.0).sum();
+                prop_assert_eq!(line.reimbursed.get(), paid);
+            }
+        }
     }
 
     #[test]

@@ -268,6 +268,13 @@ pub fn decide_payment(matching: &[Owed], amount: MinorUnits) -> Result<(), Field
             ))
         }
     };
+    if owed.amount < MinorUnits::ZERO {
+        return Err(FieldError::new(
+            "recipient",
+            "owes_others",
+            "this recipient owes the others in this settlement; nothing is paid to it",
+        ));
+    }
     let outstanding = owed
         .amount
         .checked_sub(owed.paid)

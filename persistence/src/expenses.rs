@@ -4,9 +4,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::agreement::{Recipient as ShareRecipient, ShareBps};
 use domain::expense::{
-    self as rules, ExpenseCategory, ExpenseContext, ExpenseFields, ExpenseStatus,
+    self as rules, ExpenseCategory, ExpenseContext, ExpenseFields, ExpenseStatus, Netted,
 };
+use domain::money::MinorUnits;
 use domain::partnership::Reach;
 use domain::refusal::PartnershipRefusal;
 
@@ -150,6 +152,74 @@ pub fn list(
         .limit(limit + 1)
         .load::<ExpenseRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
+}
+
+/// A settlement line's recipient: currency, party or beneficiary name.
+pub(crate) type Recipient = (String, Option<String>, Option<String>);
+
+/// How an agreement splits: each share's party or beneficiary name, and
+/// its basis points, in the agreement's order.
+type Split = (Vec<(Option<String>, Option<String>)>, Vec<ShareBps>);
+
+/// The approved expenses incurred in `[from, to)` (from the beginning when
+/// `from` is `None`), oldest first, each with the recipients and shares of
+/// the agreement in force on its day. An expense whose day no agreement
+/// governs any more (a termination dated before it, activated after it was
+/// recorded) is left out: shared by nobody, it nets to nothing.
+pub(crate) fn approved_in(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+) -> Result<Vec<Netted<Recipient>>, StoreError> {
+    let mut query = expenses::table
+        .filter(expenses::partnership_id.eq(partnership_id))
+        .filter(expenses::status.eq(ExpenseStatus::Approved.as_str()))
+        .filter(expenses::incurred_on.lt(to))
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(expenses::incurred_on.ge(from));
+    }
+    let rows = query
+        .order((expenses::incurred_on.asc(), expenses::id.asc()))
+        .load::<ExpenseRow>(conn)?;
+    // Expenses come by day; the agreement in force is read once per day.
+    let mut splits: Vec<(NaiveDate, Option<Split>)> = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if splits.last().is_none_or(|(day, _)| *day != row.incurred_on) {
+            let split = sales::in_force(conn, partnership_id, row.incurred_on)?
+                .map(|agreement| {
+                    let terms = agreement.terms()?;
+                    let recipients = terms
+                        .shares()
+                        .iter()
+                        .map(|share| match &share.recipient {
+                            ShareRecipient::PartyId(id) => (Some(id.clone()), None),
+                            ShareRecipient::Beneficiary(b) => (None, Some(b.name.clone())),
+                        })
+                        .collect();
+                    let bps = terms.shares().iter().map(|s| s.share_bps).collect();
+                    Ok::<Split, StoreError>((recipients, bps))
+                })
+                .transpose()?;
+            splits.push((row.incurred_on, split));
+        }
+        let Some((_, Some((recipients, bps)))) = splits.last() else {
+            continue;
+        };
+        let currency = row.currency.clone();
+        out.push(Netted {
+            amount: MinorUnits::new(row.amount_minor),
+            payer: (currency.clone(), Some(row.paid_by.clone()), None),
+            recipients: recipients
+                .iter()
+                .map(|(party, beneficiary)| (currency.clone(), party.clone(), beneficiary.clone()))
+                .collect(),
+            bps: bps.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// Another accepted party approves or rejects a pending expense.

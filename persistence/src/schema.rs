@@ -541,6 +541,9 @@ diesel::table! {
         party_id -> Nullable<Text>,
         beneficiary_name -> Nullable<Text>,
         amount_minor -> BigInt,
+        allocated_minor -> BigInt,
+        expenses_share_minor -> BigInt,
+        reimbursed_minor -> BigInt,
     }
 }
 

@@ -9,12 +9,14 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use domain::expense::net;
 use domain::money::MinorUnits;
 use domain::partnership::Reach;
 use domain::sale::{check_settlement, checked_sum, decide_payment, Owed};
 use domain::webhook::EventType;
 use serde_json::json;
 
+use crate::expenses;
 use crate::partnerships::{self, Viewer};
 use crate::sales::{payouts, settled_until};
 use crate::schema::{payments, settlement_lines, settlements};
@@ -40,6 +42,9 @@ pub struct SettlementLineRow {
     pub party_id: Option<String>,
     pub beneficiary_name: Option<String>,
     pub amount_minor: i64,
+    pub allocated_minor: i64,
+    pub expenses_share_minor: i64,
+    pub reimbursed_minor: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -128,15 +133,32 @@ pub fn create(
         diesel::insert_into(settlements::table)
             .values(&row)
             .execute(conn)?;
-        for p in amounts {
-            let amount_minor = p.net()?;
+        let allocated = amounts
+            .iter()
+            .map(|p| {
+                let key = (
+                    p.currency.clone(),
+                    p.party_id.clone(),
+                    p.beneficiary_name.clone(),
+                );
+                Ok((key, MinorUnits::new(p.net()?)))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let expenses = expenses::approved_in(conn, partnership_id, previous, period_end)?;
+        let netted =
+            net(&allocated, &expenses).ok_or(StoreError::Corrupt("a settlement overflows"))?;
+        for l in netted {
+            let (currency, party_id, beneficiary_name) = l.recipient;
             let line = SettlementLineRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 settlement_id: row.id.clone(),
-                currency: p.currency,
-                party_id: p.party_id,
-                beneficiary_name: p.beneficiary_name,
-                amount_minor,
+                currency,
+                party_id,
+                beneficiary_name,
+                amount_minor: l.amount.get(),
+                allocated_minor: l.allocated.get(),
+                expenses_share_minor: l.expenses_share.get(),
+                reimbursed_minor: l.reimbursed.get(),
             };
             diesel::insert_into(settlement_lines::table)
                 .values(&line)

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::sales::setup;
+use crate::sales::{sale, sell, setup};
 use crate::support::{Account, Resp, TestApp};
 
 fn expense(amount: i64, paid_by: &str, on: &str) -> Value {
@@ -195,4 +195,149 @@ async fn an_expense_inside_a_settled_period_or_for_an_unrelated_event_is_refused
         .send()
         .await;
     assert_eq!(listed.body["data"], json!([]));
+}
+
+/// `(party_id or beneficiary_name, allocated, share, reimbursed, amount)`
+/// of each line of a settlement.
+fn lines(res: &Resp) -> Vec<(String, i64, i64, i64, i64)> {
+    let mut out: Vec<(String, i64, i64, i64, i64)> = res.body["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let who = l["party_id"].as_str().or(l["beneficiary_name"].as_str());
+            let n = |f: &str| l[f].as_i64().unwrap_or(i64::MIN);
+            (
+                who.unwrap_or_default().to_owned(),
+                n("allocated_minor"),
+                n("expenses_share_minor"),
+                n("reimbursed_minor"),
+                n("amount_minor"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[actix_web::test]
+async fn a_settlement_nets_approved_expenses_by_the_split() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, parties, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    assert_eq!(
+        sell(
+            &app,
+            &rosa,
+            &pid,
+            "s-1",
+            sale(10_000, "2026-03-01T10:00:00Z")
+        )
+        .await
+        .status,
+        201
+    );
+    let booth = record(
+        &app,
+        &rosa,
+        &pid,
+        "x-1",
+        expense(1_001, &parties[0], "2026-03-02"),
+    )
+    .await;
+    assert_eq!(
+        decide(&app, &kwame, &booth.id(), "approve").await.status,
+        200
+    );
+    let wool = record(
+        &app,
+        &rosa,
+        &pid,
+        "x-2",
+        expense(20_000, &parties[0], "2026-03-03"),
+    )
+    .await;
+    assert_eq!(
+        decide(&app, &kwame, &wool.id(), "approve").await.status,
+        200
+    );
+    // Rejected, pending and later expenses are not netted.
+    let travel = record(
+        &app,
+        &kwame,
+        &pid,
+        "x-3",
+        expense(500, &parties[1], "2026-03-04"),
+    )
+    .await;
+    assert_eq!(
+        decide(&app, &rosa, &travel.id(), "reject").await.status,
+        200
+    );
+    record(
+        &app,
+        &kwame,
+        &pid,
+        "x-4",
+        expense(700, &parties[1], "2026-03-05"),
+    )
+    .await;
+    let later = record(
+        &app,
+        &kwame,
+        &pid,
+        "x-5",
+        expense(900, &parties[1], "2026-04-02"),
+    )
+    .await;
+    assert_eq!(
+        decide(&app, &rosa, &later.id(), "approve").await.status,
+        200
+    );
+
+    let settled = app
+        .post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&kwame.token)
+        .header("Idempotency-Key", "st-1")
+        .json(json!({"period_end": "2026-04-01"}))
+        .send()
+        .await;
+    assert_eq!(settled.status, 201, "{}", settled.text);
+    // 21 001 laid out by Rosa, split 50/40/10 each (1 001 → 501/400/100).
+    let mut expected = vec![
+        (parties[0].clone(), 5_000, 10_501, 21_001, 15_500),
+        (parties[1].clone(), 4_000, 8_400, 0, -4_400),
+        ("Escuela Taller".to_owned(), 1_000, 2_100, 0, -1_100),
+    ];
+    expected.sort();
+    assert_eq!(lines(&settled), expected);
+    assert_eq!(
+        lines(&settled).iter().map(|l| l.4).sum::<i64>(),
+        10_000,
+        "net sales"
+    );
+    // Nothing is paid to a recipient that owes the others.
+    let res = app
+        .post(&format!("/v1/settlements/{}/payments", settled.id()))
+        .bearer(&rosa.token)
+        .header("Idempotency-Key", "p-1")
+        .json(
+            json!({"recipient": {"party_id": parties[1]}, "amount_minor": 1,
+                     "paid_at": "2026-04-02T10:00:00Z", "reference": "x"}),
+        )
+        .send()
+        .await;
+    res.assert_problem(422, "validation");
+    assert_eq!(res.error_fields(), ["recipient"]);
+    // An expense dated in the settled period is refused from now on.
+    record(
+        &app,
+        &kwame,
+        &pid,
+        "x-6",
+        expense(100, &parties[1], "2026-03-20"),
+    )
+    .await
+    .assert_problem(409, "conflict");
 }

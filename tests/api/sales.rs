@@ -70,7 +70,7 @@ async fn setup_with_beneficiary(
     (pid, parties, id)
 }
 
-async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, body: Value) -> Resp {
+pub(crate) async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, body: Value) -> Resp {
     app.post(&format!("/v1/partnerships/{pid}/sales"))
         .bearer(&who.token)
         .header("Idempotency-Key", key)
@@ -79,7 +79,7 @@ async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, body: Value) -
         .await
 }
 
-fn sale(amount: i64, at: &str) -> Value {
+pub(crate) fn sale(amount: i64, at: &str) -> Value {
     json!({"amount_minor": amount, "currency": "PEN", "occurred_at": at, "channel": "market_event",
            "description": "Two scarves", "item_sku": "SCARF-01"})
 }

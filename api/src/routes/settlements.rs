@@ -39,9 +39,20 @@ pub struct SettlementLine {
     #[schema(format = Uuid)]
     pub party_id: Option<String>,
     pub beneficiary_name: Option<String>,
-    /// Net for the period (sales minus refunds); never changes.
+    /// What the recipient is owed for the period: `allocated_minor −
+    /// expenses_share_minor + reimbursed_minor`; negative when it owes the
+    /// others (nothing is paid to it then). Never changes; the amounts of
+    /// a settlement sum exactly to the period's net sales.
     pub amount_minor: i64,
+    /// From the period's sales minus its refunds.
+    pub allocated_minor: i64,
+    /// Its part of the period's approved expenses (split by the agreement
+    /// in force on each expense's day).
+    pub expenses_share_minor: i64,
+    /// The approved expenses of the period it paid.
+    pub reimbursed_minor: i64,
     pub paid_minor: i64,
+    /// `amount_minor − paid_minor` (negative: it owes the others).
     pub outstanding_minor: i64,
 }
 
@@ -94,6 +105,9 @@ impl From<SettlementView> for Settlement {
                     party_id: l.party_id.clone(),
                     beneficiary_name: l.beneficiary_name.clone(),
                     amount_minor: l.amount_minor,
+                    allocated_minor: l.allocated_minor,
+                    expenses_share_minor: l.expenses_share_minor,
+                    reimbursed_minor: l.reimbursed_minor,
                     paid_minor: paid,
                     outstanding_minor: l.amount_minor - paid,
                 }

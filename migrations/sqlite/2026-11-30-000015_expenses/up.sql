@@ -24,3 +24,12 @@ CREATE TABLE expenses (
 CREATE INDEX expenses_partnership ON expenses (partnership_id, id);
 -- Settlements read the approved expenses of a period.
 CREATE INDEX expenses_settling ON expenses (partnership_id, status, incurred_on);
+
+-- A settlement line shows how its amount comes about: the allocations of
+-- the period, minus the recipient's part of the approved expenses, plus
+-- what it laid out (amount_minor = allocated − share + reimbursed).
+-- Settlements made before expenses existed held allocations only.
+ALTER TABLE settlement_lines ADD COLUMN allocated_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE settlement_lines ADD COLUMN expenses_share_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE settlement_lines ADD COLUMN reimbursed_minor BIGINT NOT NULL DEFAULT 0;
+UPDATE settlement_lines SET allocated_minor = amount_minor;
