@@ -238,63 +238,23 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
         .status,
         201
     );
-    let booth = record(
-        &app,
-        &rosa,
-        &pid,
-        "x-1",
-        expense(1_001, &parties[0], "2026-03-02"),
-    )
-    .await;
-    assert_eq!(
-        decide(&app, &kwame, &booth.id(), "approve").await.status,
-        200
-    );
-    let wool = record(
-        &app,
-        &rosa,
-        &pid,
-        "x-2",
-        expense(20_000, &parties[0], "2026-03-03"),
-    )
-    .await;
-    assert_eq!(
-        decide(&app, &kwame, &wool.id(), "approve").await.status,
-        200
-    );
-    // Rejected, pending and later expenses are not netted.
-    let travel = record(
-        &app,
-        &kwame,
-        &pid,
-        "x-3",
-        expense(500, &parties[1], "2026-03-04"),
-    )
-    .await;
-    assert_eq!(
-        decide(&app, &rosa, &travel.id(), "reject").await.status,
-        200
-    );
-    record(
-        &app,
-        &kwame,
-        &pid,
-        "x-4",
-        expense(700, &parties[1], "2026-03-05"),
-    )
-    .await;
-    let later = record(
-        &app,
-        &kwame,
-        &pid,
-        "x-5",
-        expense(900, &parties[1], "2026-04-02"),
-    )
-    .await;
-    assert_eq!(
-        decide(&app, &rosa, &later.id(), "approve").await.status,
-        200
-    );
+    // Approved ones are netted; rejected, pending and later ones are not.
+    let plan = [
+        (&rosa, &kwame, 1_001, 0, "2026-03-02", Some("approve")),
+        (&rosa, &kwame, 20_000, 0, "2026-03-03", Some("approve")),
+        (&kwame, &rosa, 500, 1, "2026-03-04", Some("reject")),
+        (&kwame, &rosa, 700, 1, "2026-03-05", None),
+        (&kwame, &rosa, 900, 1, "2026-04-02", Some("approve")),
+    ];
+    for (i, (payer, decider, amount, party, day, decision)) in plan.into_iter().enumerate() {
+        let body = expense(amount, &parties[party], day);
+        let recorded = record(&app, payer, &pid, &format!("x-{i}"), body).await;
+        assert_eq!(recorded.status, 201, "{}", recorded.text);
+        if let Some(decision) = decision {
+            let decided = decide(&app, decider, &recorded.id(), decision).await;
+            assert_eq!(decided.status, 200, "{}", decided.text);
+        }
+    }
 
     let settled = app
         .post(&format!("/v1/partnerships/{pid}/settlements"))
