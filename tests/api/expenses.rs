@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::sales::{sale, sell, setup};
+use crate::sales::{amounts, sale, sell, setup};
 use crate::support::{Account, Resp, TestApp};
 
 fn expense(amount: i64, paid_by: &str, on: &str) -> Value {
@@ -300,4 +300,167 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
     )
     .await
     .assert_problem(409, "conflict");
+}
+
+/// A small deterministic generator (the same sequence on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// `amount` split by `bps`: floor each, then one unit each to the largest
+/// remainders, ties to the earlier share (written out independently of
+/// the domain's allocation).
+fn split(amount: i64, bps: &[i64]) -> Vec<i64> {
+    let mut parts: Vec<i64> = bps.iter().map(|b| amount * b / 10_000).collect();
+    let mut order: Vec<usize> = (0..bps.len()).collect();
+    order.sort_by_key(|i| (std::cmp::Reverse(amount * bps[*i] % 10_000), *i));
+    let left = amount - parts.iter().sum::<i64>();
+    for i in order.into_iter().take(usize::try_from(left).unwrap_or(0)) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// Random sales, refunds and expenses on both sides of an amendment that
+/// changes the split: the settlement's amounts sum to the period's net
+/// sales, each payer is reimbursed what it laid out, and each expense is
+/// shared by the split in force on its day.
+#[actix_web::test]
+async fn settlements_net_random_expenses_by_the_split_in_force_on_their_day() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, parties, original) =
+        setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let amendment = app
+        .post(&format!("/v1/agreements/{original}/amendments"))
+        .bearer(&kwame.token)
+        .json(json!({"kind": "amendment", "effective_from": "2026-03-01"}))
+        .send()
+        .await;
+    assert_eq!(amendment.status, 201, "{}", amendment.text);
+    let mut split_b = amendment.body["revenue_split"].clone();
+    for (i, bps) in [3000, 6000, 1000].into_iter().enumerate() {
+        split_b["shares"][i]["share_bps"] = json!(bps);
+    }
+    let edited = app
+        .patch(&format!("/v1/agreements/{}", amendment.id()))
+        .bearer(&rosa.token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"revenue_split": split_b}))
+        .send()
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    for who in [&rosa, &kwame] {
+        let signed = app
+            .post(&format!("/v1/agreements/{}/signatures", amendment.id()))
+            .bearer(&who.token)
+            .json(json!({"content_hash": edited.body["content_hash"]}))
+            .send()
+            .await;
+        assert_eq!(signed.status, 201, "{}", signed.text);
+    }
+    let in_force = |day: u64| {
+        if day < 59 {
+            [5000, 4000, 1000]
+        } else {
+            [3000, 6000, 1000]
+        }
+    };
+    let date = |day: u64| {
+        (chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
+            + chrono::Duration::days(i64::try_from(day).unwrap_or(0)))
+        .to_string()
+    };
+    let mut rng = Lcg(2026);
+    let mut allocated = [0i64; 3];
+    let mut net_sales = 0;
+    for n in 0..12 {
+        let amount = i64::try_from(100 + rng.below(50_000)).unwrap_or(100);
+        let at = format!("{}T12:00:00Z", date(rng.below(115)));
+        let sold = sell(&app, &rosa, &pid, &format!("s-{n}"), sale(amount, &at)).await;
+        assert_eq!(sold.status, 201, "{}", sold.text);
+        for (total, line) in allocated.iter_mut().zip(amounts(&sold)) {
+            *total += line;
+        }
+        net_sales += amount;
+        if rng.below(3) == 0 {
+            // Refunds are dated when recorded (today), after the period.
+            let refund = app
+                .post(&format!("/v1/sales/{}/refunds", sold.id()))
+                .bearer(&kwame.token)
+                .header("Idempotency-Key", &format!("r-{n}"))
+                .json(json!({"amount_minor": 1 + amount / 3, "reason": "Returned"}))
+                .send()
+                .await;
+            assert_eq!(refund.status, 201, "{}", refund.text);
+        }
+    }
+    let mut shares = [0i64; 3];
+    let mut reimbursed = [0i64; 3];
+    for n in 0..10 {
+        let payer = usize::try_from(rng.below(2)).unwrap_or(0);
+        let amount = i64::try_from(1 + rng.below(30_000)).unwrap_or(1);
+        let day = rng.below(115);
+        let (who, other) = if payer == 0 {
+            (&rosa, &kwame)
+        } else {
+            (&kwame, &rosa)
+        };
+        let body = expense(amount, &parties[payer], &date(day));
+        let recorded = record(&app, who, &pid, &format!("x-{n}"), body).await;
+        assert_eq!(recorded.status, 201, "{}", recorded.text);
+        let approve = rng.below(4) != 0;
+        let decided = decide(
+            &app,
+            other,
+            &recorded.id(),
+            if approve { "approve" } else { "reject" },
+        )
+        .await;
+        assert_eq!(decided.status, 200, "{}", decided.text);
+        if approve {
+            for (total, part) in shares.iter_mut().zip(split(amount, &in_force(day))) {
+                *total += part;
+            }
+            reimbursed[payer] += amount;
+        }
+    }
+    let settled = app
+        .post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&kwame.token)
+        .header("Idempotency-Key", "st-1")
+        .json(json!({"period_end": "2026-05-01"}))
+        .send()
+        .await;
+    assert_eq!(settled.status, 201, "{}", settled.text);
+    let recipients = [
+        parties[0].clone(),
+        parties[1].clone(),
+        "Escuela Taller".to_owned(),
+    ];
+    let mut expected: Vec<(String, i64, i64, i64, i64)> = (0..3)
+        .map(|i| {
+            let amount = allocated[i] - shares[i] + reimbursed[i];
+            (
+                recipients[i].clone(),
+                allocated[i],
+                shares[i],
+                reimbursed[i],
+                amount,
+            )
+        })
+        .collect();
+    expected.sort();
+    let got = lines(&settled);
+    assert_eq!(got, expected);
+    assert_eq!(got.iter().map(|l| l.4).sum::<i64>(), net_sales);
 }

@@ -84,7 +84,7 @@ pub(crate) fn sale(amount: i64, at: &str) -> Value {
            "description": "Two scarves", "item_sku": "SCARF-01"})
 }
 
-fn amounts(res: &Resp) -> Vec<i64> {
+pub(crate) fn amounts(res: &Resp) -> Vec<i64> {
     res.body["lines"]
         .as_array()
         .into_iter()
