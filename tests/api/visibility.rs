@@ -1,6 +1,7 @@
 //! Who sees a partnership (SPEC §2): one partnership with a party in every
 //! standing of the visibility table, and every route family read — and
-//! acted on — by each of them.
+//! acted on — by each of them (money: sales, payouts, settlements and
+//! expenses).
 //!
 //! | caller | partnership, parties, agreements, events | money | acting |
 //! |---|---|---|---|
@@ -30,6 +31,8 @@ struct World {
     early_sale: String,
     late_sale: String,
     settlement: String,
+    /// An expense Rosa paid, under the second agreement.
+    expense: String,
     party_of_kwame: String,
 }
 
@@ -230,6 +233,18 @@ async fn build(
         .await)
     .await
     .id();
+    let expense = ok(app
+        .post(&format!("/v1/partnerships/{pid}/expenses"))
+        .bearer(&rosa.token)
+        .header("Idempotency-Key", "expense")
+        .json(
+            json!({"amount_minor": 500, "currency": "PEN", "description": "Booth",
+                     "category": "booth", "incurred_on": "2026-07-01", "paid_by": rosa_party}),
+        )
+        .send()
+        .await)
+    .await
+    .id();
     World {
         pid,
         first,
@@ -239,6 +254,7 @@ async fn build(
         early_sale,
         late_sale,
         settlement,
+        expense,
         party_of_kwame: kwame_party,
     }
 }
@@ -350,6 +366,8 @@ async fn the_visibility_table_holds_for_every_route_family() {
             format!("/v1/partnerships/{}/payouts", w.pid),
             format!("/v1/partnerships/{}/settlements", w.pid),
             format!("/v1/settlements/{}", w.settlement),
+            format!("/v1/partnerships/{}/expenses", w.pid),
+            format!("/v1/expenses/{}", w.expense),
         ] {
             let res = get(path.clone()).await;
             assert_eq!(res.status, code, "{row}: {path} {}", res.text);
