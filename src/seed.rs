@@ -12,14 +12,21 @@ use domain::agreement::{
 };
 use domain::collective::{CollectivePatch, MembershipPolicy};
 use domain::exchange::{Action, ExchangeKind, Proposal, WorkshopFields};
+use domain::expense::{ExpenseCategory, ExpenseFields};
+use domain::market_event::{EventFields, EventInput, EventKind};
 use domain::partnership::{PartnershipKind, PartnershipText};
 use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
+use domain::sale::{Channel, SaleFields};
 use domain::text::{DisplayName, Email};
 use domain::FieldErrors;
 use persistence::agreements::{self, Actor, Amendment};
 use persistence::db::diesel_error;
 use persistence::exchanges::{self, NewSession};
+use persistence::expenses::{self, NewExpense};
+use persistence::market_events::{self, Organizer};
 use persistence::partnerships::{self, Invitee, Viewer};
+use persistence::sales::{self, NewSale};
+use persistence::settlements;
 use persistence::workshops;
 use persistence::{collectives, skill_index, users, write_tx, AnyConnection, StoreError};
 
@@ -523,6 +530,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         },
     )?;
     sign_all(conn, &amendment.id, &signers)?;
+    seed_market_events(conn, &textile.id, (&rosa, &rosa_party), &kwame)?;
 
     let (kenji, ximena) = (id_of(conn, 9)?, id_of(conn, 4)?);
     let market = partnerships::create(
@@ -570,6 +578,124 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         &[Invitee::Artisan(aiyana)],
     )?;
     Ok(3)
+}
+
+/// The textile partnership at market events: a festival it organised in
+/// October (recorded afterwards, so nobody joined it through the API), with
+/// a booth fee Rosa paid and Kwame approved, sales at it and a settlement
+/// that nets the fee; and a fair it organises in March with a booth cost,
+/// four places and a waitlist.
+fn seed_market_events(
+    conn: &mut AnyConnection,
+    partnership: &str,
+    (rosa, rosa_party): (&str, &str),
+    kwame: &str,
+) -> Result<(), SeedError> {
+    let organizer = Organizer::Partnership(partnership.to_owned());
+    let at = |text: &str| -> Result<chrono::NaiveDateTime, SeedError> {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+            .map_err(|e| SeedError(format!("demo date {text}: {e}")))
+    };
+    let event = |name: &str, kind, city: &str, from: &str, to: &str, booth: i64, capacity| {
+        Ok::<_, SeedError>(
+            EventFields::parse(EventInput {
+                name: name.to_owned(),
+                kind,
+                venue: "Plaza principal".into(),
+                city: city.to_owned(),
+                country: "PE".into(),
+                starts_at: at(from)?,
+                ends_at: at(to)?,
+                booth_cost: Some((booth, "USD".into())),
+                capacity,
+                description: "Weaving, kente and photography side by side.".into(),
+            })
+            .map_err(|e| SeedError(format!("demo event is invalid: {e:?}")))?,
+        )
+    };
+    let festival = market_events::create(
+        conn,
+        &viewer(rosa),
+        &organizer,
+        &event(
+            "Festival de Tejidos de Chinchero",
+            EventKind::Festival,
+            "Chinchero",
+            "2026-10-10 09:00",
+            "2026-10-11 18:00",
+            60_000,
+            None,
+        )?,
+    )?;
+    let fee = ExpenseFields::parse(
+        60_000,
+        "USD",
+        "Festival booth, two days",
+        ExpenseCategory::Booth,
+        date("2026-10-09")?,
+        None,
+    )
+    .map_err(|e| SeedError(format!("demo expense is invalid: {e:?}")))?;
+    let fee = expenses::record(
+        conn,
+        partnership,
+        &viewer(rosa),
+        &NewExpense {
+            fields: fee,
+            paid_by: rosa_party.to_owned(),
+            event_id: Some(festival.row.id.clone()),
+        },
+    )?;
+    expenses::decide(conn, &fee.id, &viewer(kwame), true, "Receipt checked")?;
+    for (n, (amount, when)) in [
+        (18_500, "2026-10-10 11:30"),
+        (42_000, "2026-10-10 16:05"),
+        (27_250, "2026-10-11 12:40"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let fields = SaleFields::new(
+            amount,
+            "USD",
+            &format!("Festival sale {}", n + 1),
+            Some(&festival.row.id),
+            None,
+            None,
+        )
+        .map_err(|e| SeedError(format!("demo sale is invalid: {e:?}")))?;
+        sales::record(
+            conn,
+            partnership,
+            &viewer(kwame),
+            &NewSale {
+                fields,
+                channel: Channel::MarketEvent,
+                occurred_at: at(when)?,
+            },
+        )?;
+    }
+    settlements::create(conn, partnership, &viewer(rosa), date("2026-11-01")?)?;
+
+    let fair = market_events::create(
+        conn,
+        &viewer(kwame),
+        &organizer,
+        &event(
+            "Feria de Artesanía de Cusco",
+            EventKind::Fair,
+            "Cusco",
+            "2027-03-20 09:00",
+            "2027-03-22 18:00",
+            90_001,
+            Some(4),
+        )?,
+    )?;
+    for n in [2, 5, 3, 6, 4] {
+        let artisan = id_of(conn, n)?;
+        market_events::join(conn, &fair.row.id, &artisan)?;
+    }
+    Ok(())
 }
 
 /// A swap with confirmed sessions (and one awaiting confirmation), a

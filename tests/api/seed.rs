@@ -64,6 +64,74 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         .flatten()
         .any(|s| s["recipient"]["beneficiary"]["name"].is_string()));
 
+    // Market events: the October festival's booth fee netted in the
+    // settlement, sales at it summed for the organiser, and a March fair
+    // with four places taken and one waiting.
+    let events = app.get("/v1/events").bearer(token).send().await;
+    let names: Vec<&str> = events.body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Festival de Tejidos de Chinchero",
+            "Feria de Artesanía de Cusco"
+        ]
+    );
+    let festival = events.body["data"][0]["id"].as_str().expect("festival");
+    let summary = app
+        .get(&format!("/v1/events/{festival}/sales-summary"))
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(
+        summary.body["currencies"][0]["gross_minor"], 87_750,
+        "{}",
+        summary.text
+    );
+    let fair = &events.body["data"][1];
+    assert_eq!(
+        (fair["participants"].clone(), fair["waitlisted"].clone()),
+        (4.into(), 1.into())
+    );
+    let shares = app
+        .get(&format!(
+            "/v1/events/{}/cost-shares",
+            fair["id"].as_str().expect("fair")
+        ))
+        .bearer(token)
+        .send()
+        .await;
+    let amounts: Vec<i64> = shares.body["shares"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["amount_minor"].as_i64())
+        .collect();
+    assert_eq!(amounts, [22_501, 22_500, 22_500, 22_500]);
+    let settlements = app
+        .get(&format!("/v1/partnerships/{id}/settlements"))
+        .bearer(token)
+        .send()
+        .await;
+    let lines = settlements.body["data"][0]["lines"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let total = |field: &str| lines.iter().filter_map(|l| l[field].as_i64()).sum::<i64>();
+    assert_eq!(
+        total("amount_minor"),
+        87_750,
+        "the amounts sum to net sales"
+    );
+    assert_eq!(
+        (total("expenses_share_minor"), total("reimbursed_minor")),
+        (60_000, 60_000)
+    );
+
     // A swap with hours in the ledger, and a workshop to join.
     let ledger = app.get("/v1/me/time-ledger").bearer(token).send().await;
     assert_eq!(
