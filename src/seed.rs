@@ -597,21 +597,19 @@ fn seed_market_events(
             .map_err(|e| SeedError(format!("demo date {text}: {e}")))
     };
     let event = |name: &str, kind, city: &str, from: &str, to: &str, booth: i64, capacity| {
-        Ok::<_, SeedError>(
-            EventFields::parse(EventInput {
-                name: name.to_owned(),
-                kind,
-                venue: "Plaza principal".into(),
-                city: city.to_owned(),
-                country: "PE".into(),
-                starts_at: at(from)?,
-                ends_at: at(to)?,
-                booth_cost: Some((booth, "USD".into())),
-                capacity,
-                description: "Weaving, kente and photography side by side.".into(),
-            })
-            .map_err(|e| SeedError(format!("demo event is invalid: {e:?}")))?,
-        )
+        EventFields::parse(EventInput {
+            name: name.to_owned(),
+            kind,
+            venue: "Plaza principal".into(),
+            city: city.to_owned(),
+            country: "PE".into(),
+            starts_at: at(from)?,
+            ends_at: at(to)?,
+            booth_cost: Some((booth, "USD".into())),
+            capacity,
+            description: "Weaving, kente and photography side by side.".into(),
+        })
+        .map_err(|e| SeedError(format!("demo event is invalid: {e:?}")))
     };
     let festival = market_events::create(
         conn,
