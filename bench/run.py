@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue]
-                         [--artisans 100000] [--duration 20] [--agreements 12000]
+    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue|events]
+                         [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500]
 
 Builds the release binary, seeds N demo artisans into a fresh database
 (SQLite in a temporary directory, or the PostgreSQL database
@@ -26,7 +26,13 @@ for revenue (suite `revenue`):
   * on PostgreSQL, pgbench running the same database work by hand
     (bench/sale.pgbench), 8 clients
   * on PostgreSQL, payouts and a settlement over 1 000 000 sales, against
-    the hand-written SUM ... GROUP BY in psql
+    the hand-written SUM ... GROUP BY in psql; the settlement also nets
+    10 000 approved expenses, against the same figures written by hand
+
+for market events (suite `events`, needs --artisans above 100 + --participants):
+
+  * GET /v1/events/{id}/cost-shares for a fair that --participants
+    artisans joined through the API, 8 conns
 
 and, for partnerships and agreements (suite `agreements`):
 
@@ -403,11 +409,64 @@ GROUP BY l.currency, l.party_id, l.beneficiary_name;"""
     api = http_ms(f"/v1/partnerships/{pid2}/payouts?from=2026-01-01&to=2026-12-31", c)
     print(f"  payouts over 1 000 000 sales: API {api:.0f} ms (median of 5), hand-written SUM ... GROUP BY "
           f"{by_hand:.0f} ms; ratio {api / by_hand:.2f}")
+    # 10 000 approved expenses over the same period, paid by either party.
+    sh("psql", PG_BENCH, "-qc", f"""
+INSERT INTO expenses (id, partnership_id, amount_minor, currency, description, category, incurred_on,
+                      paid_by, status, decided_by, recorded_by, created_at, updated_at, version)
+SELECT 'bulk-x-' || g, '{pid2}', 500 + g % 4999, 'PEN', 'bulk', 'materials',
+       date '2026-01-02' + (g % 200), CASE WHEN g % 2 = 0 THEN '{q0}' ELSE '{q1}' END,
+       'approved', '{uid}', '{uid}', now(), now(), 1
+FROM generate_series(1, 10000) g;""")
+    sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE expenses")
+    # The same figures by hand: allocations per recipient, expenses per
+    # payer, and each recipient's part of them (floor only).
+    netting = f"""WITH alloc AS (
+  SELECT l.party_id, l.beneficiary_name, SUM(l.amount_minor) AS allocated
+  FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
+  WHERE s.partnership_id = '{pid2}' AND l.refund_id IS NULL AND s.occurred_at < now()
+  GROUP BY l.party_id, l.beneficiary_name),
+paid AS (
+  SELECT paid_by, SUM(amount_minor) AS reimbursed FROM expenses
+  WHERE partnership_id = '{pid2}' AND status = 'approved' AND incurred_on < current_date GROUP BY paid_by),
+total AS (
+  SELECT SUM(amount_minor) AS spent FROM expenses
+  WHERE partnership_id = '{pid2}' AND status = 'approved' AND incurred_on < current_date)
+SELECT a.party_id, a.beneficiary_name, a.allocated,
+       COALESCE(p.reimbursed, 0) - (SELECT spent FROM total) * v.bps / 10000
+FROM alloc a LEFT JOIN paid p ON p.paid_by = a.party_id
+JOIN (VALUES ('{q0}', 6000), ('{q1}', 3500)) AS v(party, bps) ON v.party = a.party_id;"""
+    by_hand = psql_ms(netting)
     t0 = time.time()
-    call("POST", f"/v1/partnerships/{pid2}/settlements", {"period_end": time.strftime("%Y-%m-%d")}, c,
-         headers={"Idempotency-Key": f"bench-settle-{time.time()}"})
-    print(f"  settlement over 1 000 000 sales: {(time.time() - t0) * 1000:.0f} ms (one run)")
+    settled = call("POST", f"/v1/partnerships/{pid2}/settlements", {"period_end": time.strftime("%Y-%m-%d")}, c,
+                   headers={"Idempotency-Key": f"bench-settle-{time.time()}"})
+    took = (time.time() - t0) * 1000
+    spent = sum(500 + g % 4999 for g in range(1, 10001))
+    assert sum(l["reimbursed_minor"] for l in settled["lines"]) == spent, "every expense was netted"
+    assert sum(l["expenses_share_minor"] for l in settled["lines"]) == spent
+    print(f"  settlement over 1 000 000 sales netting 10 000 expenses: {took:.0f} ms (one run); "
+          f"the same figures by hand {by_hand:.0f} ms (median of 5); ratio {took / by_hand:.2f}")
     return results
+
+
+def events_suite(here, d, participants):
+    """A fair with `participants` taking part: its cost shares at 8 conns."""
+    login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
+    a, b = login(16), login(17)
+    pid = active_partnership(a, b, 16)[0]
+    event = call("POST", "/v1/events", {
+        "name": "Bench fair", "kind": "fair", "venue": "Plaza", "city": "Lima", "country": "PE",
+        "starts_at": "2099-01-01T10:00:00Z", "ends_at": "2099-01-02T10:00:00Z",
+        "organizer": {"partnership_id": pid}, "booth_cost": {"amount_minor": 1_000_003, "currency": "PEN"}}, a)
+    t0 = time.time()
+    tokens = call_all([("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})
+                       for n in range(100, 100 + participants)], workers=4)
+    call_all([("POST", f"/v1/events/{event['id']}/participants", None, t["access_token"]) for t in tokens])
+    print(f"  {participants} artisans signed in and joined in {time.time() - t0:.0f} s")
+    shares = call("GET", f"/v1/events/{event['id']}/cost-shares", token=a)["shares"]
+    assert len(shares) == participants and sum(s["amount_minor"] for s in shares) == 1_000_003
+    return [wrk(os.path.join(here, "get_path.lua"), 8, d,
+                {"TOKEN": a, "BENCH_PATH": f"/v1/events/{event['id']}/cost-shares"},
+                f"GET /v1/events/{{id}}/cost-shares ({participants} participants), 8 conns")]
 
 
 def peak_rss_mb(pid):
@@ -423,7 +482,9 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue"], default="all")
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events"],
+                    default="all")
+    ap.add_argument("--participants", type=int, default=500, help="artisans joining the events suite's fair")
     ap.add_argument("--agreements", type=int, default=20000,
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
@@ -472,6 +533,8 @@ def main():
             revenue_suite(work, here, d, opts.backend)
         if opts.suite in ("all", "agreements"):
             agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
+        if opts.suite in ("all", "events"):
+            events_suite(here, d, opts.participants)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
