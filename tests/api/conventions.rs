@@ -263,3 +263,20 @@ async fn cors_allows_only_configured_origins() {
         .await;
     assert!(res.header("access-control-allow-origin").is_none());
 }
+
+/// A body is a JSON object: an array of the fields' values (which serde
+/// would read as a struct) is a 400, whatever the endpoint.
+#[actix_web::test]
+async fn a_body_must_be_a_json_object() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    for (path, body) in [
+        ("/v1/auth/logout", json!(["a-refresh-token"])),
+        ("/v1/collectives", json!(["Puno Weavers", "", [], null, null, "open"])),
+    ] {
+        let res = app.post(path).bearer(&rosa.token).json(body).send().await;
+        res.assert_problem(400, "bad-request");
+    }
+    let listed = app.get("/v1/collectives").bearer(&rosa.token).send().await;
+    assert_eq!(listed.body["data"], json!([]), "nothing was created");
+}

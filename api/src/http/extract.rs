@@ -41,6 +41,45 @@ fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
 }
 
+/// A JSON request body that must be a JSON object. `web::Json` alone would
+/// also read a struct from a JSON array of its field values (serde's
+/// sequence form), which no schema of this API allows: the body is read as
+/// an object first (with the app's size limit and errors), then as `T`.
+pub struct Body<T>(pub T);
+
+impl<T> Body<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Body<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let object =
+            web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        Box::pin(async move {
+            let object = object.await?.into_inner();
+            serde_json::from_value(serde_json::Value::Object(object))
+                .map(Body)
+                .map_err(|e| {
+                    ApiError::bad_request(format!("The JSON body does not match the schema: {e}"))
+                        .into()
+                })
+        })
+    }
+}
+
 /// Body, query and path extractor settings for the whole app.
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     cfg.app_data(

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
+use crate::http::extract::Body;
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
 use crate::page_type;
@@ -115,7 +116,7 @@ pub async fn suspend(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<SuspensionRequest>,
+    body: Body<SuspensionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = principal.admin()?;
     let why = domain::account::reason(&body.reason)?;

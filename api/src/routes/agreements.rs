@@ -21,7 +21,7 @@ use super::convert;
 use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::ApiError;
-use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -286,7 +286,7 @@ pub async fn create_agreement(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<AgreementTerms>,
+    body: Body<AgreementTerms>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);
@@ -454,7 +454,7 @@ pub async fn update_agreement(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<AgreementChange>,
+    body: Body<AgreementChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&principal.user()?, None);
@@ -504,7 +504,7 @@ pub async fn sign_agreement(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewSignature>,
+    body: Body<NewSignature>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -553,7 +553,7 @@ pub async fn decline_agreement(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewDecline>,
+    body: Body<NewDecline>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -616,7 +616,7 @@ pub async fn amend_agreement(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewAmendment>,
+    body: Body<NewAmendment>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);

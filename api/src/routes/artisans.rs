@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IfMatch;
+use crate::http::extract::{Body, IfMatch};
 use crate::http::pagination::{PageQuery, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
@@ -296,7 +296,7 @@ pub async fn update_artisan(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<serde_json::Value>,
+    body: Body<serde_json::Value>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;

@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
 use crate::auth::new_refresh_token;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{anonymous_scope, Created, Once};
 use crate::state::AppState;
 use crate::views::Me;
@@ -122,7 +122,7 @@ fn refresh_expiry() -> chrono::NaiveDateTime {
 pub async fn register(
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<RegisterRequest>,
+    body: Body<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner();
     let state = &state;
@@ -187,7 +187,7 @@ const BAD_LOGIN: &str = "The e-mail or password is wrong.";
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Body<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let LoginRequest { email, password } = body.into_inner();
     let user = match Email::parse("email", &email) {
@@ -232,7 +232,7 @@ pub async fn login(
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Body<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let presented = body.token_hash(&state)?;
     let next_token = new_refresh_token();
@@ -272,7 +272,7 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Body<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.token_hash(&state)?;
     state

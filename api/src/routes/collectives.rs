@@ -26,7 +26,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params;
@@ -167,7 +167,7 @@ pub async fn create_collective(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<NewCollective>,
+    body: Body<NewCollective>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -292,7 +292,7 @@ pub async fn update_collective(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<CollectiveChange>,
+    body: Body<CollectiveChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
@@ -386,7 +386,7 @@ pub async fn apply(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<ApplicationRequest>,
+    body: Body<ApplicationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -498,7 +498,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<DecisionRequest>,
+    body: Body<DecisionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let (collective_id, application_id) = path.into_inner();
@@ -610,7 +610,7 @@ pub async fn change_role(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<RoleChange>,
+    body: Body<RoleChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
@@ -753,7 +753,7 @@ pub async fn invite(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<InvitationRequest>,
+    body: Body<InvitationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;

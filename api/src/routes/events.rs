@@ -23,7 +23,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
 use crate::http::etag;
-use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery};
 use crate::http::params::{country_param, text_param};
@@ -214,7 +214,7 @@ pub async fn create_event(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<NewEvent>,
+    body: Body<NewEvent>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -461,7 +461,7 @@ pub async fn update_event(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<EventChange>,
+    body: Body<EventChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
@@ -305,7 +305,7 @@ pub async fn propose_exchange(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<NewExchange>,
+    body: Body<NewExchange>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -544,7 +544,7 @@ pub async fn record_session(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewSessionBody>,
+    body: Body<NewSessionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -652,7 +652,7 @@ pub async fn review_exchange(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewReview>,
+    body: Body<NewReview>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;

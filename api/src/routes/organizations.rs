@@ -19,7 +19,7 @@ use super::{utc, validation};
 use crate::auth::keys::issue_api_key;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -118,7 +118,7 @@ pub async fn create_organization(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<OrganizationRequest>,
+    body: Body<OrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let request = body.into_inner();
@@ -329,7 +329,7 @@ pub async fn create_api_key(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<ApiKeyRequest>,
+    body: Body<ApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let organization_id = id.to_string();

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -186,7 +186,7 @@ pub async fn create_partnership(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<NewPartnership>,
+    body: Body<NewPartnership>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -343,7 +343,7 @@ pub async fn update_partnership(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<PartnershipChange>,
+    body: Body<PartnershipChange>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
@@ -450,7 +450,7 @@ pub async fn add_party(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<PartyRef>,
+    body: Body<PartyRef>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();

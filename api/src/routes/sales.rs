@@ -16,7 +16,7 @@ use super::convert;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
@@ -193,7 +193,7 @@ pub async fn record_sale(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewSaleBody>,
+    body: Body<NewSaleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
@@ -319,7 +319,7 @@ pub async fn refund_sale(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewRefund>,
+    body: Body<NewRefund>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();

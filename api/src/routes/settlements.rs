@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
@@ -176,7 +176,7 @@ pub async fn create_settlement(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewSettlement>,
+    body: Body<NewSettlement>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
@@ -328,7 +328,7 @@ pub async fn record_payment(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewPayment>,
+    body: Body<NewPayment>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();

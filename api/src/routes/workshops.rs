@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::{IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params::{country_param, slug_param};
@@ -148,7 +148,7 @@ pub async fn create_workshop(
     state: web::Data<AppState>,
     principal: Principal,
     key: IdempotencyKey,
-    body: web::Json<NewWorkshop>,
+    body: Body<NewWorkshop>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -447,7 +447,7 @@ pub async fn record_attendance(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<Attendance>,
+    body: Body<Attendance>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let ids: Vec<String> = body.artisan_ids.iter().map(Uuid::to_string).collect();
