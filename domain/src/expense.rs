@@ -43,9 +43,6 @@ pub enum ExpenseRefusal {
     AlreadyDecided,
 }
 
-/// A decision note: up to 1000 characters, may be empty.
-pub const NOTE: usize = 1000;
-
 /// An expense as recorded, checked: [`ExpenseFields::parse`] is the only
 /// way to build one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,9 +203,9 @@ pub fn decide<'a>(
     Ok((party, status))
 }
 
-/// A decision's note: 0–[`NOTE`] characters.
+/// A decision's note: prose, may be empty ([`text::prose`]).
 pub fn note(value: &str) -> Result<String, FieldError> {
-    text::bounded("note", value, 0, NOTE, true)
+    text::prose("note", value)
 }
 
 /// One approved expense as a settlement nets it: its amount, the

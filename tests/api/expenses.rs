@@ -329,6 +329,21 @@ fn split(amount: i64, bps: &[i64]) -> Vec<i64> {
     parts
 }
 
+/// Moves the recording time of the sale's refunds to 2026-04-30.
+fn recorded_in_april(app: &TestApp, sale_id: &str) {
+    use diesel::prelude::*;
+    use persistence::schema::refunds;
+    let mut pooled = app.conn();
+    let conn: &mut persistence::AnyConnection = &mut pooled;
+    let april = chrono::NaiveDate::from_ymd_opt(2026, 4, 30)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .expect("a date");
+    diesel::update(refunds::table.filter(refunds::sale_id.eq(sale_id)))
+        .set(refunds::created_at.eq(april))
+        .execute(conn)
+        .expect("backdate the refund");
+}
+
 /// Random sales, refunds and expenses on both sides of an amendment that
 /// changes the split: the settlement's amounts sum to the period's net
 /// sales, each payer is reimbursed what it laid out, and each expense is
@@ -393,15 +408,26 @@ async fn settlements_net_random_expenses_by_the_split_in_force_on_their_day() {
         }
         net_sales += amount;
         if rng.below(3) == 0 {
-            // Refunds are dated when recorded (today), after the period.
+            let refunded = 1 + amount / 3;
             let refund = app
                 .post(&format!("/v1/sales/{}/refunds", sold.id()))
                 .bearer(&kwame.token)
                 .header("Idempotency-Key", &format!("r-{n}"))
-                .json(json!({"amount_minor": 1 + amount / 3, "reason": "Returned"}))
+                .json(json!({"amount_minor": refunded, "reason": "Returned"}))
                 .send()
                 .await;
             assert_eq!(refund.status, 201, "{}", refund.text);
+            // A refund is dated when it is recorded: as if recorded on the
+            // last day of April, it falls in the period settled below.
+            recorded_in_april(&app, &sold.id());
+            for line in refund.body["lines"].as_array().into_iter().flatten() {
+                if !line["refund_id"].is_null() {
+                    let share =
+                        usize::try_from(line["share_index"].as_i64().unwrap_or(0)).unwrap_or(0);
+                    allocated[share] += line["amount_minor"].as_i64().unwrap_or(0);
+                }
+            }
+            net_sales -= refunded;
         }
     }
     let mut shares = [0i64; 3];

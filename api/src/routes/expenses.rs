@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::extract::IdempotencyKey;
+use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
@@ -135,7 +135,7 @@ pub async fn record_expense(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<NewExpenseBody>,
+    body: Body<NewExpenseBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
@@ -235,7 +235,7 @@ pub enum ExpenseDecision {
 pub struct ExpenseDecisionBody {
     pub decision: ExpenseDecision,
     #[serde(default)]
-    #[schema(max_length = 1000)]
+    #[schema(value_type = crate::schema::Description)]
     pub note: String,
 }
 
@@ -257,7 +257,7 @@ pub async fn decide_expense(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: web::Json<ExpenseDecisionBody>,
+    body: Body<ExpenseDecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = principal.user()?.viewer();
     let body = body.into_inner();
