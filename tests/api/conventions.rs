@@ -272,7 +272,10 @@ async fn a_body_must_be_a_json_object() {
     let rosa = app.artisan("Rosa").await;
     for (path, body) in [
         ("/v1/auth/logout", json!(["a-refresh-token"])),
-        ("/v1/collectives", json!(["Puno Weavers", "", [], null, null, "open"])),
+        (
+            "/v1/collectives",
+            json!(["Puno Weavers", "", [], null, null, "open"]),
+        ),
     ] {
         let res = app.post(path).bearer(&rosa.token).json(body).send().await;
         res.assert_problem(400, "bad-request");
