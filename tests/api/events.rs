@@ -187,6 +187,17 @@ async fn organisers_create_edit_and_cancel_events() {
     patch(&zoe, "\"1\"", json!({"city": "Cusco"}))
         .await
         .assert_problem(403, "forbidden");
+    // An administrator reads the organiser's figures but does not act for it.
+    let admin = app.admin().await;
+    patch(&admin, "\"1\"", json!({"city": "Cusco"}))
+        .await
+        .assert_problem(403, "forbidden");
+    let figures = app
+        .get(&format!("/v1/events/{id}/cost-shares"))
+        .bearer(&admin.token)
+        .send()
+        .await;
+    assert_eq!(figures.status, 200, "{}", figures.text);
     app.patch(&format!("/v1/events/{id}"))
         .bearer(&rosa.token)
         .json(json!({"city": "Cusco"}))
