@@ -581,10 +581,10 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
 }
 
 /// The textile partnership at market events: a festival it organised in
-/// October (recorded afterwards, so nobody joined it through the API), with
-/// a booth fee Rosa paid and Kwame approved, sales at it and a settlement
-/// that nets the fee; and a fair it organises in March with a booth cost,
-/// four places and a waitlist.
+/// October with four participants who joined in September, a booth fee
+/// Rosa paid and Kwame approved, sales at it and a settlement that nets
+/// the fee; and a fair it organises in March with a booth cost, four
+/// places and a waitlist.
 fn seed_market_events(
     conn: &mut AnyConnection,
     partnership: &str,
@@ -625,6 +625,14 @@ fn seed_market_events(
             None,
         )?,
     )?;
+    for (artisan, joined) in [
+        (rosa.to_owned(), "2026-09-14 10:00"),
+        (kwame.to_owned(), "2026-09-14 18:30"),
+        (id_of(conn, 3)?, "2026-09-20 09:15"),
+        (id_of(conn, 6)?, "2026-10-02 17:45"),
+    ] {
+        market_events::join(conn, &festival.row.id, &artisan, at(joined)?)?;
+    }
     let fee = ExpenseFields::parse(
         60_000,
         "USD",
@@ -691,7 +699,7 @@ fn seed_market_events(
     )?;
     for n in [2, 5, 3, 6, 4] {
         let artisan = id_of(conn, n)?;
-        market_events::join(conn, &fair.row.id, &artisan)?;
+        market_events::join(conn, &fair.row.id, &artisan, persistence::now())?;
     }
     Ok(())
 }

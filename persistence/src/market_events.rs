@@ -515,22 +515,24 @@ fn promote(conn: &mut AnyConnection, event_id: &str, n: i64) -> Result<(), Store
     Ok(())
 }
 
-/// `artisan` joins: a seat while one is free, the waitlist otherwise.
+/// `artisan` joins at `at` (the request's time; the demo seed records
+/// when people joined a past event): a seat while one is free, the
+/// waitlist otherwise. Joining is refused once the event has started.
 pub fn join(
     conn: &mut AnyConnection,
     event_id: &str,
     artisan: &str,
+    at: NaiveDateTime,
 ) -> Result<ParticipantRow, StoreError> {
     write_tx(conn, |conn| {
         users::hold_actor(conn, artisan)?;
         let event = lock(conn, event_id)?;
         let taken = count(conn, event_id, ParticipantStatus::Participating)?;
-        let status = event.aggregate().join(now(), taken)?;
+        let status = event.aggregate().join(at, taken)?;
         let last: Option<i64> = event_participants::table
             .filter(event_participants::event_id.eq(event_id))
             .select(diesel::dsl::max(event_participants::arrival))
             .first(conn)?;
-        let at = now();
         let row = ParticipantRow {
             id: uuid::Uuid::now_v7().to_string(),
             event_id: event_id.to_owned(),

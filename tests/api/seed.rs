@@ -64,9 +64,10 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         .flatten()
         .any(|s| s["recipient"]["beneficiary"]["name"].is_string()));
 
-    // Market events: the October festival's booth fee netted in the
-    // settlement, sales at it summed for the organiser, and a March fair
-    // with four places taken and one waiting.
+    // Market events: the October festival's four participants sharing its
+    // booth, its booth fee netted in the settlement, sales at it summed for
+    // the organiser, and a March fair with four places taken and one
+    // waiting.
     let events = app.get("/v1/events").bearer(token).send().await;
     let names: Vec<&str> = events.body["data"]
         .as_array()
@@ -82,6 +83,12 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         ]
     );
     let festival = events.body["data"][0]["id"].as_str().expect("festival");
+    assert_eq!(events.body["data"][0]["participants"], 4);
+    assert_eq!(
+        cost_shares(&app, token, festival).await,
+        [15_000; 4],
+        "60 000 split four ways"
+    );
     let summary = app
         .get(&format!("/v1/events/{festival}/sales-summary"))
         .bearer(token)
@@ -97,21 +104,10 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         (fair["participants"].clone(), fair["waitlisted"].clone()),
         (4.into(), 1.into())
     );
-    let shares = app
-        .get(&format!(
-            "/v1/events/{}/cost-shares",
-            fair["id"].as_str().expect("fair")
-        ))
-        .bearer(token)
-        .send()
-        .await;
-    let amounts: Vec<i64> = shares.body["shares"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["amount_minor"].as_i64())
-        .collect();
-    assert_eq!(amounts, [22_501, 22_500, 22_500, 22_500]);
+    assert_eq!(
+        cost_shares(&app, token, fair["id"].as_str().expect("fair")).await,
+        [22_501, 22_500, 22_500, 22_500]
+    );
     let settlements = app
         .get(&format!("/v1/partnerships/{id}/settlements"))
         .bearer(token)
@@ -192,4 +188,19 @@ async fn seed_demo_refuses_to_run_in_production() {
         .send()
         .await
         .assert_problem(401, "unauthenticated");
+}
+
+/// The amounts of an event's cost shares, in order.
+async fn cost_shares(app: &TestApp, token: &str, event: &str) -> Vec<i64> {
+    let shares = app
+        .get(&format!("/v1/events/{event}/cost-shares"))
+        .bearer(token)
+        .send()
+        .await;
+    shares.body["shares"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["amount_minor"].as_i64())
+        .collect()
 }

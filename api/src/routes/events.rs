@@ -535,7 +535,7 @@ pub async fn join_event(
         .run((), |state, ()| async move {
             let event = id.clone();
             let row = state
-                .db(move |conn| Ok(store::join(conn, &event, &user.id)?))
+                .db(move |conn| Ok(store::join(conn, &event, &user.id, persistence::now())?))
                 .await?;
             let version = row.version;
             Ok(Created::new(&Participant::from(row))?
