@@ -469,6 +469,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
                         url: Some("https://example.org/escuela-chinchero".into()),
                         organization_id: None,
                         campaign_id: None,
+                        public_credit: None,
                     }),
                     share_bps: ShareBps::new(500),
                 },

@@ -9,8 +9,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::refusal::{
-    AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, ExpenseRefusal,
-    MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
+    AccountRefusal, AgreementRefusal, CollectionRefusal, EventRefusal, ExchangeRefusal,
+    ExpenseRefusal, MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal,
+    WorkshopRefusal,
 };
 use domain::{FieldError, FieldErrors};
 use persistence::db::diesel_error;
@@ -384,6 +385,7 @@ impl From<StoreError> for ApiError {
 fn refused(refusal: &Refusal) -> ApiError {
     use AccountRefusal as Ac;
     use AgreementRefusal as Ag;
+    use CollectionRefusal as Co;
     use EventRefusal as Ev;
     use ExchangeRefusal as Ex;
     use ExpenseRefusal as Xp;
@@ -523,6 +525,13 @@ fn refused(refusal: &Refusal) -> ApiError {
             Re::SettledPeriod => conflict(
                 "This sale is dated inside a settled period; settled periods do not change.",
             ),
+        },
+        Refusal::Collection(r) => match r {
+            Co::SkuTaken => conflict("Another item of this partnership has this sku."),
+            Co::EditionSoldOut => {
+                conflict("Every piece of this numbered edition is sold; none is left to sell.")
+            }
+            Co::AlreadyPublished => conflict("A published collection is not a draft again."),
         },
     }
 }

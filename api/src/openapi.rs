@@ -160,6 +160,8 @@ impl Modify for SecuritySchemes {
         (name = "skill-exchange", description = "Skill matches, swaps and mentorships, sessions, reviews, the time ledger"),
         (name = "workshops", description = "Group skill sharing: seats, waitlist, attendance"),
         (name = "events", description = "Shared market events: organise together, take part, split the booth"),
+        (name = "giving-back", description = "Campaigns that agreements feed through beneficiary shares, and what they raised"),
+        (name = "collections", description = "Co-branded collections: limited editions crediting each maker, and how they sell"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "admin", description = "Account suspension and the admin audit log (admins)"),

@@ -188,10 +188,20 @@ pub struct Beneficiary {
     #[serde(default)]
     #[schema(format = Uuid)]
     pub organization_id: Option<String>,
-    /// A giving-back campaign the share goes to.
+    /// A giving-back campaign the share goes to: it must be open on the
+    /// agreement's `effective_from`.
     #[serde(default)]
     #[schema(format = Uuid)]
     pub campaign_id: Option<String>,
+    /// `false`: the campaign lists what this share gives as `anonymous`
+    /// instead of under the partnership's title.
+    #[serde(default = "public_by_default")]
+    #[schema(default = true)]
+    pub public_credit: bool,
+}
+
+fn public_by_default() -> bool {
+    true
 }
 
 /// `{"party_id": …}` (an artisan or collective party) or
@@ -234,4 +244,14 @@ impl ToSchema for Recipient {
         schemas.push((Beneficiary::name().into_owned(), Beneficiary::schema()));
         Beneficiary::schemas(schemas);
     }
+}
+
+/// An amount in minor units of a currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    #[serde(deserialize_with = "crate::routes::whole_number")]
+    pub amount_minor: i64,
+    #[schema(value_type = crate::schema::CurrencyCode)]
+    pub currency: String,
 }

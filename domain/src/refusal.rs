@@ -6,6 +6,7 @@
 
 pub use crate::account::AccountRefusal;
 pub use crate::agreement::AgreementRefusal;
+pub use crate::collection::CollectionRefusal;
 pub use crate::collective::MembershipRefusal;
 pub use crate::exchange::ExchangeRefusal;
 pub use crate::expense::ExpenseRefusal;
@@ -42,6 +43,7 @@ refusals!(
     Event(EventRefusal),
     Expense(ExpenseRefusal),
     Revenue(RevenueRefusal),
+    Collection(CollectionRefusal),
 );
 
 /// Why a decision says no: a refusal of the request as such, or fields of

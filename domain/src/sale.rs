@@ -127,11 +127,15 @@ pub struct SaleContext<'a> {
     pub settled_until: Option<NaiveDate>,
     /// The agreement in force on the sale's day, if any.
     pub in_force: Option<Split<'a>>,
+    /// The collection item the sale's sku names, if it names one: its
+    /// edition size (`None`: not a numbered edition) and the pieces out.
+    pub item: Option<(Option<i64>, crate::collection::EditionCount)>,
 }
 
 /// Recording a sale on `day`: the event it names exists; its day is not
 /// inside a settled period; an agreement is in force then and splits in
-/// the sale's currency. Returns each share's part
+/// the sale's currency; a numbered edition it names has a piece left.
+/// Returns each share's part
 /// ([`crate::allocation::allocate`]: exact, without drift).
 pub fn decide_sale(
     fields: &SaleFields,
@@ -143,6 +147,9 @@ pub fn decide_sale(
     }
     if ctx.settled_until.is_some_and(|end| day < end) {
         return Err(RevenueRefusal::SettledPeriod.into());
+    }
+    if let Some((size, count)) = ctx.item {
+        count.admits_sale(size)?;
     }
     let Some(split) = &ctx.in_force else {
         return Err(FieldError::new(
@@ -335,6 +342,7 @@ mod tests {
             event: None,
             settled_until: settled.map(day),
             in_force,
+            item: None,
         };
         let bps = [ShareBps::new(6000), ShareBps::new(4000)];
         let held = units(&[0, 0]);
@@ -382,6 +390,20 @@ mod tests {
             ..ctx(None, split(&bps, &held))
         };
         assert!(decide_sale(&fields, day("2026-03-01"), &at_the_fair).is_ok());
+        let pieces = |sold| crate::collection::EditionCount { sold, refunded: 0 };
+        let last_piece = SaleContext {
+            item: Some((Some(12), pieces(11))),
+            ..ctx(None, split(&bps, &held))
+        };
+        assert!(decide_sale(&fields, day("2026-03-01"), &last_piece).is_ok());
+        let sold_out = SaleContext {
+            item: Some((Some(12), pieces(12))),
+            ..ctx(None, split(&bps, &held))
+        };
+        assert_eq!(
+            decide_sale(&fields, day("2026-03-01"), &sold_out),
+            Err(crate::collection::CollectionRefusal::EditionSoldOut.into())
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ use serde_json::json;
 use crate::error::unless_taken;
 use crate::partnerships::{self, PartnershipRow, PartyRow, Roster, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
-use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
+use crate::{campaigns, now, outbox, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = agreements)]
@@ -292,8 +292,8 @@ fn aggregate(conn: &mut AnyConnection, row: &AgreementRow) -> Result<Agreement, 
 }
 
 /// Ids in the terms name what exists (SPEC §2): every beneficiary's
-/// organization is registered, every campaign is a giving-back campaign.
-/// Campaigns are not open yet (SPEC §8), so no campaign id names one.
+/// organization is registered, every campaign exists and is open on the
+/// agreement's `effective_from` ([`campaigns::share_errors`]).
 fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), StoreError> {
     let mut errors = FieldErrors::default();
     for (field, id) in terms.organization_ids() {
@@ -305,8 +305,8 @@ fn check_references(conn: &mut AnyConnection, terms: &Terms) -> Result<(), Store
             errors.push(FieldError::unknown(field));
         }
     }
-    for (field, _) in terms.campaign_ids() {
-        errors.push(FieldError::unknown(field));
+    for error in campaigns::share_errors(conn, terms)?.0 {
+        errors.push(error);
     }
     Ok(errors.finish(|| ())?)
 }

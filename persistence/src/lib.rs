@@ -11,6 +11,8 @@
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;
+pub mod campaigns;
+pub mod collections;
 pub mod collectives;
 pub mod db;
 pub mod departures;

@@ -9,7 +9,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 use domain::agreement::{AgreementKind, AgreementStatus, Recipient, ShareBps, Terms};
 use domain::money::MinorUnits;
 use domain::partnership::Reach;
@@ -17,9 +17,9 @@ use domain::sale::{decide_refund, decide_sale, Channel, SaleContext, SaleFields,
 
 use crate::agreements::AgreementRow;
 use crate::db::read_tx;
-use crate::market_events;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
+use crate::{collections, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -67,6 +67,10 @@ pub struct LineRow {
     pub amount_minor: i64,
     pub currency: String,
     pub created_at: NaiveDateTime,
+    /// The giving-back campaign the share names, if any.
+    pub campaign_id: Option<String>,
+    /// The share gives to its campaign anonymously.
+    pub anonymous: bool,
 }
 
 /// A sale with its lines (sale lines first, then refund lines, each in
@@ -150,9 +154,14 @@ fn insert_lines(
         if amount == MinorUnits::ZERO {
             continue;
         }
-        let (party_id, beneficiary_name) = match &share.recipient {
-            Recipient::PartyId(id) => (Some(id.clone()), None),
-            Recipient::Beneficiary(b) => (None, Some(b.name.clone())),
+        let (party_id, beneficiary_name, campaign_id, anonymous) = match &share.recipient {
+            Recipient::PartyId(id) => (Some(id.clone()), None, None, false),
+            Recipient::Beneficiary(b) => (
+                None,
+                Some(b.name.clone()),
+                b.campaign_id.clone(),
+                b.public_credit == Some(false),
+            ),
         };
         out.push(LineRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -166,18 +175,20 @@ fn insert_lines(
             amount_minor: amount.get(),
             currency: sale.currency.clone(),
             created_at: at,
+            campaign_id,
+            anonymous,
         });
     }
     if out.is_empty() {
         return Ok(out);
     }
-    const COLUMNS: usize = 11;
+    const COLUMNS: usize = 13;
     let rows: Vec<String> = (0..out.len())
         .map(|i| placeholder_row(i * COLUMNS + 1, COLUMNS))
         .collect();
     let mut insert = sql_text(format!(
         "INSERT INTO allocation_lines (id, sale_id, refund_id, agreement_id, content_hash, share_index, \
-         party_id, beneficiary_name, amount_minor, currency, created_at) VALUES {}",
+         party_id, beneficiary_name, amount_minor, currency, created_at, campaign_id, anonymous) VALUES {}",
         rows.join(", ")
     ));
     for l in &out {
@@ -192,7 +203,9 @@ fn insert_lines(
             .bind::<Nullable<Text>, _>(l.beneficiary_name.clone())
             .bind::<BigInt, _>(l.amount_minor)
             .bind::<Text, _>(l.currency.clone())
-            .bind::<Timestamp, _>(l.created_at);
+            .bind::<Timestamp, _>(l.created_at)
+            .bind::<Nullable<Text>, _>(l.campaign_id.clone())
+            .bind::<Bool, _>(l.anonymous);
     }
     insert.execute(conn)?;
     Ok(out)
@@ -265,6 +278,10 @@ pub fn record(
                 bps: &bps,
                 held: &held,
             }),
+            item: match &sale.fields.item_sku {
+                Some(sku) => collections::edition(conn, partnership_id, sku)?,
+                None => None,
+            },
         };
         let amounts = decide_sale(&sale.fields, day, &ctx)?;
         let (Some(agreement), Some(terms)) = (agreement, terms) else {

@@ -506,6 +506,8 @@ diesel::table! {
         amount_minor -> BigInt,
         currency -> Text,
         created_at -> Timestamp,
+        campaign_id -> Nullable<Text>,
+        anonymous -> Bool,
     }
 }
 
@@ -598,5 +600,72 @@ diesel::table! {
         via -> Text,
         reason -> Text,
         occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collections (id) {
+        id -> Text,
+        partnership_id -> Text,
+        name -> Text,
+        story -> Text,
+        launch_on -> Nullable<Date>,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    collection_items (id) {
+        id -> Text,
+        collection_id -> Text,
+        partnership_id -> Text,
+        position -> Integer,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        edition_size -> Nullable<BigInt>,
+        tradition -> Nullable<Text>,
+        credit_line -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    collection_contributors (item_id, position) {
+        item_id -> Text,
+        position -> Integer,
+        collection_id -> Text,
+        party_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    collections,
+    collection_items,
+    collection_contributors
+);
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        title -> Text,
+        cause -> Text,
+        beneficiary_name -> Text,
+        url -> Nullable<Text>,
+        goal_minor -> BigInt,
+        goal_currency -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        collective_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -303,10 +303,10 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
 }
 
 /// A small deterministic generator (the same sequence on every run).
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)

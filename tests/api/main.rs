@@ -8,6 +8,8 @@ mod agreements;
 mod architecture;
 mod artisans;
 mod auth;
+mod campaigns;
+mod collections;
 mod collectives;
 mod conventions;
 mod directory;

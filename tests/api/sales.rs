@@ -14,16 +14,17 @@ pub(crate) async fn setup(
     bps: [i64; 3],
     from: &str,
 ) -> (String, Vec<String>, String) {
-    setup_with_beneficiary(app, a, b, bps, from, "Escuela Taller").await
+    setup_with_beneficiary(app, a, b, bps, from, json!({"name": "Escuela Taller"})).await
 }
 
-async fn setup_with_beneficiary(
+/// The same with the third share to `beneficiary` (`{name, …}`).
+pub(crate) async fn setup_with_beneficiary(
     app: &TestApp,
     a: &Account,
     b: &Account,
     bps: [i64; 3],
     from: &str,
-    beneficiary: &str,
+    beneficiary: Value,
 ) -> (String, Vec<String>, String) {
     let created = app
         .post("/v1/partnerships")
@@ -50,7 +51,7 @@ async fn setup_with_beneficiary(
             "revenue_split": {"currency": "PEN", "shares": [
                 {"recipient": {"party_id": parties[0]}, "share_bps": bps[0]},
                 {"recipient": {"party_id": parties[1]}, "share_bps": bps[1]},
-                {"recipient": {"beneficiary": {"name": beneficiary}}, "share_bps": bps[2]},
+                {"recipient": {"beneficiary": beneficiary}, "share_bps": bps[2]},
             ]},
             "effective_from": from,
         }))
@@ -205,8 +206,15 @@ async fn quotes_and_backslashes_in_names_travel_as_data() {
     let rosa = app.artisan("Rosa").await;
     let kwame = app.artisan("Kwame").await;
     let name = r#"O'Brien \' \\ ''; DROP TABLE sales; -- "E'\x41""#;
-    let (pid, _, _) =
-        setup_with_beneficiary(&app, &rosa, &kwame, [4000, 4000, 2000], "2026-01-01", name).await;
+    let (pid, _, _) = setup_with_beneficiary(
+        &app,
+        &rosa,
+        &kwame,
+        [4000, 4000, 2000],
+        "2026-01-01",
+        json!({ "name": name }),
+    )
+    .await;
     let res = sell(&app, &rosa, &pid, "q-1", sale(1000, "2026-03-01T10:00:00Z")).await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(

@@ -33,6 +33,9 @@ struct World {
     settlement: String,
     /// An expense Rosa paid, under the second agreement.
     expense: String,
+    /// A draft collection, made after Lena left.
+    collection: String,
+    rosa_party: String,
     party_of_kwame: String,
 }
 
@@ -245,7 +248,20 @@ async fn build(
         .await)
     .await
     .id();
+    let collection = ok(app
+        .post(&format!("/v1/partnerships/{pid}/collections"))
+        .bearer(&rosa.token)
+        .json(
+            json!({"name": "Andes", "items": [{"sku": "AND-1", "name": "Poncho",
+            "price": {"amount_minor": 9000, "currency": "PEN"}, "contributors": [rosa_party]}]}),
+        )
+        .send()
+        .await)
+    .await
+    .id();
     World {
+        collection,
+        rosa_party,
         pid,
         first,
         termination,
@@ -350,6 +366,17 @@ async fn the_visibility_table_holds_for_every_route_family() {
             let events = get(format!("/v1/agreements/{agreement}/events")).await;
             assert_eq!(events.status, code, "{row}: agreement events");
         }
+        // Collections family: a draft made after the departure.
+        let code = if sees == Sees::All { 200 } else { 404 };
+        let one = get(format!("/v1/collections/{}", w.collection)).await;
+        assert_eq!(one.status, code, "{row}: collection {}", one.text);
+        let collections = get(format!("/v1/partnerships/{}/collections", w.pid)).await;
+        assert_eq!(collections.status, expect_read, "{row}: collection list");
+        if sees != Sees::Nothing {
+            let listed = collections.body["data"].as_array().map(Vec::len);
+            let expected = if sees == Sees::UpToDeparture { 0 } else { 1 };
+            assert_eq!(listed, Some(expected), "{row}: collection list");
+        }
         let agreements = get(format!("/v1/partnerships/{}/agreements", w.pid)).await;
         assert_eq!(agreements.status, expect_read, "{row}: agreement list");
         if sees != Sees::Nothing {
@@ -368,6 +395,7 @@ async fn the_visibility_table_holds_for_every_route_family() {
             format!("/v1/settlements/{}", w.settlement),
             format!("/v1/partnerships/{}/expenses", w.pid),
             format!("/v1/expenses/{}", w.expense),
+            format!("/v1/collections/{}/performance", w.collection),
         ] {
             let res = get(path.clone()).await;
             assert_eq!(res.status, code, "{row}: {path} {}", res.text);
@@ -390,6 +418,23 @@ async fn the_visibility_table_holds_for_every_route_family() {
             sale.status, money_act,
             "{row}: recording a sale {}",
             sale.text
+        );
+        let item = app
+            .post(&format!("/v1/collections/{}/items", w.collection))
+            .bearer(&who.token)
+            .json(json!({"sku": format!("AND-{}", who.id), "name": "Shawl",
+                "price": {"amount_minor": 100, "currency": "PEN"}, "contributors": [w.rosa_party]}))
+            .send()
+            .await;
+        let item_expected = match (sees, act) {
+            (Sees::All, 201) => 201,
+            (Sees::All, _) => 403,
+            _ => 404,
+        };
+        assert_eq!(
+            item.status, item_expected,
+            "{row}: adding an item {}",
+            item.text
         );
         let version = partnership.body["version"].as_i64().unwrap_or(1);
         let edit = app

@@ -29,6 +29,7 @@ use crate::http::pagination::{self, PageQuery};
 use crate::http::params::{country_param, text_param};
 use crate::page_type;
 use crate::state::AppState;
+use crate::views::Money;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_event)
@@ -45,16 +46,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 mirror_enum!(MarketEventKind <=> EventKind { PopUp, Festival, Exhibition, Fair });
 mirror_enum!(MarketEventStatus <=> EventStatus { Scheduled, Cancelled });
 mirror_enum!(Participation <=> ParticipantStatus { Participating, Waitlisted, Left });
-
-/// An amount in minor units of a currency.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Money {
-    #[serde(deserialize_with = "super::whole_number")]
-    pub amount_minor: i64,
-    #[schema(value_type = crate::schema::CurrencyCode)]
-    pub currency: String,
-}
 
 /// Who organises an event: exactly one of the two.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -23,6 +23,8 @@ pub mod admin;
 pub mod agreements;
 pub mod artisans;
 pub mod auth;
+pub mod campaigns;
+pub mod collections;
 pub mod collectives;
 pub mod events;
 pub mod exchanges;
@@ -62,7 +64,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(exchanges::configure)
                 .configure(workshops::configure)
                 .configure(events::configure)
-                .configure(expenses::configure),
+                .configure(expenses::configure)
+                .configure(collections::configure)
+                .configure(campaigns::configure),
         );
 }
 

@@ -132,6 +132,11 @@ pub struct Beneficiary {
     pub url: Option<String>,
     pub organization_id: Option<String>,
     pub campaign_id: Option<String>,
+    /// `Some(false)`: what the share gives to a campaign is counted as
+    /// anonymous. Parsing keeps only `false` (public is the default), so
+    /// the signed document of a share that says nothing is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_credit: Option<bool>,
 }
 
 /// Who receives a share: `{"party_id": …}` or `{"beneficiary": {…}}`.
@@ -343,6 +348,7 @@ impl Terms {
                             campaign_id: b
                                 .campaign_id
                                 .map(|c| id(&mut e, format!("{field}.campaign_id"), &c)),
+                            public_credit: b.public_credit.filter(|public| !public),
                         })
                     }
                     Recipient::PartyId(party) => Recipient::PartyId(id(
@@ -715,6 +721,7 @@ mod tests {
                 url: None,
                 organization_id: None,
                 campaign_id: None,
+                public_credit: None,
             }),
             share_bps: ShareBps::new(bps),
         }
@@ -747,6 +754,7 @@ mod tests {
                             url: Some("https://example.org/escuela".into()),
                             organization_id: None,
                             campaign_id: None,
+                            public_credit: None,
                         }),
                         share_bps: ShareBps::new(500),
                     },
