@@ -21,8 +21,8 @@ use crate::partnerships::{self, Party, Roster, Viewer};
 use crate::schema::{collection_contributors, collection_items, collections, sales};
 use crate::{now, take_rows, write_tx, AnyConnection, Page, StoreError};
 
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = collections)]
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = collections, treat_none_as_null = true)]
 pub struct CollectionRow {
     pub id: String,
     pub partnership_id: String,
@@ -46,8 +46,8 @@ impl CollectionRow {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = collection_items)]
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = collection_items, treat_none_as_null = true)]
 pub struct ItemRow {
     pub id: String,
     pub collection_id: String,
@@ -510,14 +510,7 @@ pub fn update(
         row.version += 1;
         row.updated_at = now();
         diesel::update(collections::table.find(id))
-            .set((
-                collections::name.eq(&row.name),
-                collections::story.eq(&row.story),
-                collections::launch_on.eq(row.launch_on),
-                collections::status.eq(&row.status),
-                collections::version.eq(row.version),
-                collections::updated_at.eq(row.updated_at),
-            ))
+            .set(&row)
             .execute(conn)?;
         one(conn, row)
     })
@@ -637,17 +630,7 @@ pub fn update_item(
         row.version += 1;
         row.updated_at = now();
         diesel::update(collection_items::table.find(id))
-            .set((
-                collection_items::name.eq(&row.name),
-                collection_items::description.eq(&row.description),
-                collection_items::price_minor.eq(row.price_minor),
-                collection_items::currency.eq(&row.currency),
-                collection_items::edition_size.eq(row.edition_size),
-                collection_items::tradition.eq(&row.tradition),
-                collection_items::credit_line.eq(&row.credit_line),
-                collection_items::version.eq(row.version),
-                collection_items::updated_at.eq(row.updated_at),
-            ))
+            .set(&row)
             .execute(conn)?;
         write_contributors(conn, &row, fields.contributors())?;
         find_item(conn, id)
