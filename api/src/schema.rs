@@ -182,6 +182,27 @@ string_schema!(
     Some(1000)
 );
 string_schema!(
+    Story,
+    "The story of a collection; newlines allowed.",
+    Some(TEXT),
+    None,
+    Some(5000)
+);
+string_schema!(
+    Cause,
+    "What a campaign is for; newlines allowed, not blank.",
+    Some(TEXT_NOT_BLANK),
+    Some(1),
+    Some(2000)
+);
+string_schema!(
+    Sku,
+    "A stock-keeping unit: letters, digits, '-', '_' and '.'.",
+    Some("^[A-Za-z0-9._-]+$"),
+    Some(1),
+    Some(64)
+);
+string_schema!(
     ContentHash,
     "Lower-case hex SHA-256 of the agreement's canonical JSON (RFC 8785).",
     Some("^[0-9a-f]{64}$"),

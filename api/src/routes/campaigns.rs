@@ -132,7 +132,7 @@ impl From<CampaignView> for CampaignReport {
 pub struct NewCampaign {
     #[schema(value_type = crate::schema::OrganizationName)]
     pub title: String,
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(value_type = crate::schema::Cause)]
     pub cause: String,
     #[schema(value_type = crate::schema::OrganizationName)]
     pub beneficiary_name: String,

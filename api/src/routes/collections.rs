@@ -175,8 +175,8 @@ fn with_etag<T: Serialize>(body: T, version: i64) -> HttpResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
-    /// Letters, digits, `-`, `_`, `.`; unique within the partnership.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]+$")]
+    /// Unique within the partnership.
+    #[schema(value_type = crate::schema::Sku)]
     pub sku: String,
     #[schema(value_type = crate::schema::OrganizationName)]
     pub name: String,
@@ -218,7 +218,7 @@ pub struct NewCollection {
     #[schema(value_type = crate::schema::OrganizationName)]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(value_type = crate::schema::Story)]
     pub story: String,
     #[serde(default)]
     pub launch_on: Option<NaiveDate>,
@@ -410,7 +410,7 @@ pub async fn get_collection(
 pub struct CollectionChange {
     #[schema(value_type = Option<crate::schema::OrganizationName>)]
     pub name: Option<String>,
-    #[schema(max_length = 5000)]
+    #[schema(value_type = Option<crate::schema::Story>)]
     pub story: Option<String>,
     /// `null` removes it.
     #[serde(default, deserialize_with = "super::present")]
