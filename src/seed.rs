@@ -10,6 +10,8 @@ use domain::agreement::{
     AgreementKind, Attribution, Beneficiary, Commitment, PromotionPlan, Recipient, RevenueSplit,
     Share, ShareBps, Terms, TermsInput,
 };
+use domain::campaign::{CampaignFields, CampaignInput};
+use domain::collection::{self, CollectionFields, CollectionStatus, ItemInput};
 use domain::collective::{CollectivePatch, MembershipPolicy};
 use domain::exchange::{Action, ExchangeKind, Proposal, WorkshopFields};
 use domain::expense::{ExpenseCategory, ExpenseFields};
@@ -20,6 +22,7 @@ use domain::sale::{Channel, SaleFields};
 use domain::text::{DisplayName, Email};
 use domain::FieldErrors;
 use persistence::agreements::{self, Actor, Amendment};
+use persistence::collections::{self as collections_store, CollectionPatch};
 use persistence::db::diesel_error;
 use persistence::exchanges::{self, NewSession};
 use persistence::expenses::{self, NewExpense};
@@ -28,7 +31,9 @@ use persistence::partnerships::{self, Invitee, Viewer};
 use persistence::sales::{self, NewSale};
 use persistence::settlements;
 use persistence::workshops;
-use persistence::{collectives, skill_index, users, write_tx, AnyConnection, StoreError};
+use persistence::{
+    campaigns, collectives, skill_index, users, write_tx, AnyConnection, StoreError,
+};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -439,6 +444,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         recipient: Recipient::PartyId(party.to_owned()),
         share_bps: ShareBps::new(share_bps),
     };
+    let school = seed_campaign(conn, tejedoras, &tejedoras_coordinator)?;
     let terms = Terms::parse(TermsInput {
         commitments: vec![
             Commitment {
@@ -468,7 +474,7 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
                         name: "Escuela Taller de Tejido Chinchero".into(),
                         url: Some("https://example.org/escuela-chinchero".into()),
                         organization_id: None,
-                        campaign_id: None,
+                        campaign_id: Some(school),
                         public_credit: None,
                     }),
                     share_bps: ShareBps::new(500),
@@ -531,6 +537,12 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         },
     )?;
     sign_all(conn, &amendment.id, &signers)?;
+    seed_collection(
+        conn,
+        &textile.id,
+        &rosa,
+        [&tejedoras_party, &kwame_party, &rosa_party],
+    )?;
     seed_market_events(conn, &textile.id, (&rosa, &rosa_party), &kwame)?;
 
     let (kenji, ximena) = (id_of(conn, 9)?, id_of(conn, 4)?);
@@ -579,6 +591,101 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         &[Invitee::Artisan(aiyana)],
     )?;
     Ok(3)
+}
+
+/// A campaign of the Tejedoras collective for the weaving school that the
+/// textile agreement's beneficiary share feeds (its id).
+fn seed_campaign(
+    conn: &mut AnyConnection,
+    tejedoras: &str,
+    coordinator: &str,
+) -> Result<String, SeedError> {
+    let fields = CampaignFields::parse(CampaignInput {
+        title: "Looms for the Chinchero weaving school".into(),
+        cause: "Ten backstrap looms and a year of yarn, so that thirty girls learn the patterns of their grandmothers.".into(),
+        beneficiary_name: "Escuela Taller de Tejido Chinchero".into(),
+        url: Some("https://example.org/escuela-chinchero".into()),
+        goal_minor: 500_000,
+        goal_currency: "USD".into(),
+        starts_on: date("2026-09-01")?,
+        ends_on: date("2027-08-31")?,
+    })
+    .map_err(|e| SeedError(format!("demo campaign is invalid: {e:?}")))?;
+    Ok(campaigns::create(conn, &viewer(coordinator), &fields, Some(tejedoras))?.id)
+}
+
+/// The textile partnership's published collection: three items crediting
+/// the makers, one a numbered edition of 12 (sold at the festival, see
+/// [`seed_market_events`]).
+fn seed_collection(
+    conn: &mut AnyConnection,
+    partnership: &str,
+    rosa: &str,
+    [tejedoras, kwame, rosa_party]: [&str; 3],
+) -> Result<(), SeedError> {
+    let item = |sku: &str,
+                name: &str,
+                price: i64,
+                edition: Option<i64>,
+                makers: &[&str],
+                credit: Option<(&str, &str)>| ItemInput {
+        sku: sku.to_owned(),
+        name: name.to_owned(),
+        description: String::new(),
+        price_minor: price,
+        currency: "USD".into(),
+        edition_size: edition,
+        contributors: makers.iter().map(|m| (*m).to_owned()).collect(),
+        attribution: credit.map(|(t, c)| (t.to_owned(), c.to_owned())),
+    };
+    let items = collection::parse_items(vec![
+        item(
+            "AA-PONCHO-12",
+            "Andes–Accra poncho, numbered",
+            29_000,
+            Some(12),
+            &[tejedoras, kwame],
+            Some((
+                "Quechua backstrap weaving",
+                "Woven in Chinchero, kente border from Bonwire",
+            )),
+        ),
+        item(
+            "AA-SCARF",
+            "Alpaca scarf with kente stripe",
+            9_500,
+            None,
+            &[tejedoras, kwame],
+            Some(("Asante kente", "Stripe designed in Bonwire, Ashanti")),
+        ),
+        item(
+            "AA-TOTE",
+            "Photographic print tote",
+            4_500,
+            None,
+            &[rosa_party],
+            None,
+        ),
+    ])
+    .map_err(|e| SeedError(format!("demo collection is invalid: {e:?}")))?;
+    let fields = CollectionFields::parse(
+        "Andes to Accra, first edition",
+        "Alpaca from the Sacred Valley, kente from Ashanti: twelve numbered ponchos and two pieces for every day, made by both hands.",
+        Some(date("2026-10-01")?),
+    )
+    .map_err(|e| SeedError(format!("demo collection is invalid: {e:?}")))?;
+    let created = collections_store::create(conn, partnership, &viewer(rosa), &fields, &items)?;
+    collections_store::update(
+        conn,
+        &created.row.id,
+        &viewer(rosa),
+        &domain::precondition::Precondition::exactly(created.row.version),
+        &CollectionPatch {
+            status: Some(CollectionStatus::Published),
+            ..CollectionPatch::default()
+        },
+    )?;
+    Ok(())
 }
 
 /// The textile partnership at market events: a festival it organised in
@@ -654,10 +761,10 @@ fn seed_market_events(
         },
     )?;
     expenses::decide(conn, &fee.id, &viewer(kwame), true, "Receipt checked")?;
-    for (n, (amount, when)) in [
-        (18_500, "2026-10-10 11:30"),
-        (42_000, "2026-10-10 16:05"),
-        (27_250, "2026-10-11 12:40"),
+    for (n, (amount, when, sku)) in [
+        (18_500, "2026-10-10 11:30", "AA-SCARF"),
+        (42_000, "2026-10-10 16:05", "AA-PONCHO-12"),
+        (27_250, "2026-10-11 12:40", "AA-PONCHO-12"),
     ]
     .into_iter()
     .enumerate()
@@ -667,7 +774,7 @@ fn seed_market_events(
             "USD",
             &format!("Festival sale {}", n + 1),
             Some(&festival.row.id),
-            None,
+            Some(sku),
             None,
         )
         .map_err(|e| SeedError(format!("demo sale is invalid: {e:?}")))?;

@@ -128,6 +128,73 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         (60_000, 60_000)
     );
 
+    // The published collection in the catalogue, its numbered edition
+    // sold twice at the festival; the school's campaign fed by the
+    // agreement's beneficiary share.
+    let catalogue = app.get("/v1/collections").bearer(token).send().await;
+    assert_eq!(
+        catalogue.body["data"][0]["name"], "Andes to Accra, first edition",
+        "{}",
+        catalogue.text
+    );
+    assert_eq!(
+        catalogue.body["data"][0]["items"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let collection = catalogue.body["data"][0]["id"]
+        .as_str()
+        .expect("collection");
+    let performance = app
+        .get(&format!("/v1/collections/{collection}/performance"))
+        .bearer(token)
+        .send()
+        .await;
+    let poncho = &performance.body["items"][0];
+    assert_eq!(
+        (
+            poncho["units_sold"].clone(),
+            poncho["remaining_edition"].clone()
+        ),
+        (2.into(), 10.into()),
+        "{}",
+        performance.text
+    );
+    let campaigns = app
+        .get("/v1/campaigns?active=true")
+        .bearer(token)
+        .send()
+        .await;
+    let school = campaigns.body["data"][0]["id"].as_str().expect("campaign");
+    let school = app
+        .get(&format!("/v1/campaigns/{school}"))
+        .bearer(token)
+        .send()
+        .await;
+    let sales = app
+        .get(&format!("/v1/partnerships/{id}/sales"))
+        .bearer(token)
+        .send()
+        .await;
+    let to_school: i64 = sales.body["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["lines"].as_array().cloned().unwrap_or_default())
+        .filter(|l| l["recipient"]["beneficiary"].is_object())
+        .filter_map(|l| l["amount_minor"].as_i64())
+        .sum();
+    assert!(to_school > 0);
+    assert_eq!(
+        school.body["raised"],
+        serde_json::json!([{"currency": "USD", "amount_minor": to_school}]),
+        "{}",
+        school.text
+    );
+    assert_eq!(
+        school.body["contributors"][0]["name"],
+        "Andes to Accra: a co-branded textile line"
+    );
+
     // A swap with hours in the ledger, and a workshop to join.
     let ledger = app.get("/v1/me/time-ledger").bearer(token).send().await;
     assert_eq!(
