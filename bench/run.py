@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue|events]
+    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue|events|giving]
                          [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500]
 
 Builds the release binary, seeds N demo artisans into a fresh database
@@ -33,6 +33,14 @@ for market events (suite `events`, needs --artisans above 100 + --participants):
 
   * GET /v1/events/{id}/cost-shares for a fair that --participants
     artisans joined through the API, 8 conns
+
+for collections and campaigns (suite `giving`, needs --artisans above 19):
+
+  * GET /v1/collections/{id}/performance over 100 000 sales of its items
+    and GET /v1/campaigns/{id} over 1 000 000 charity lines naming it
+    (sales, lines and refunds written directly), 8 conns; next to the same
+    figures in hand-written SQL (pgbench, 8 clients, on PostgreSQL; in
+    process with python's sqlite3 on SQLite)
 
 and, for partnerships and agreements (suite `agreements`):
 
@@ -152,7 +160,7 @@ def agreements_suite(work, here, d, sign_d, count):
             "revenue_split": {"currency": "PEN", "shares": [
                 {"recipient": {"party_id": mine}, "share_bps": 6000},
                 {"recipient": {"party_id": theirs}, "share_bps": 3500},
-                {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": 500}]},
+                {"recipient": {"beneficiary": {"name": "Escuela Taller", "campaign_id": campaign}}, "share_bps": 500}]},
             "promotion_plan": {"summary": "Flyers", "channels": ["flyers"]},
             "effective_from": day, "effective_until": day}, a))
     t0 = time.time()
@@ -281,9 +289,10 @@ def profile_edits(tokens):
               f"p50 {times[len(times) // 2]:.1f} ms, p99 {times[int(len(times) * 0.99) - 1]:.1f} ms")
 
 
-def active_partnership(a, b, a_n):
+def active_partnership(a, b, a_n, campaign=None):
     """A partnership of the two signed-in artisans with an active agreement
-    from 2026-01-01 splitting 60/35/5 (the last to a charity) in PEN."""
+    from 2026-01-01 splitting 60/35/5 (the last to a charity, feeding
+    `campaign` if given) in PEN."""
     b_id = call("GET", "/v1/me", token=b)["id"]
     p = call("POST", "/v1/partnerships", {"title": f"Revenue bench {a_n}", "kind": "market_event",
                                           "invitees": [{"artisan_id": b_id}]}, a)
@@ -293,7 +302,7 @@ def active_partnership(a, b, a_n):
         "revenue_split": {"currency": "PEN", "shares": [
             {"recipient": {"party_id": mine}, "share_bps": 6000},
             {"recipient": {"party_id": theirs}, "share_bps": 3500},
-            {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": 500}]},
+            {"recipient": {"beneficiary": {"name": "Escuela Taller", "campaign_id": campaign}}, "share_bps": 500}]},
         "effective_from": "2026-01-01"}, a)
     for who in (a, b):
         call("POST", f"/v1/agreements/{draft['id']}/signatures", {"content_hash": draft["content_hash"]}, who)
@@ -491,6 +500,117 @@ def events_suite(here, d, participants):
                 f"GET /v1/events/{{id}}/cost-shares ({participants} participants), 8 conns")]
 
 
+def bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign):
+    """1 000 000 sales (the first 100 000 naming one of the skus B-0, B-1,
+    B-2; every 20th refunded in full, every 7th by 100) with their three
+    lines, the charity's line naming `campaign`; a refund and its negative
+    charity line for each full refund."""
+    if backend == "postgres":
+        series = "generate_series(1, {n}) AS g(x)"
+        at = "timestamp '2026-01-02' + (x % 300000) * interval '1 minute'"
+        head = ""
+    else:
+        series = "g"
+        at = "strftime('%Y-%m-%d %H:%M:%S', '2026-01-02', '+' || (x % 300000) || ' minutes')"
+        head = "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
+    gen = lambda n: head.format(n=n)
+    src = lambda n: series.format(n=n)
+    amount = "(1000 + x % 997)"
+    refunded = f"CASE WHEN x % 20 = 0 THEN {amount} WHEN x % 7 = 0 THEN 100 ELSE 0 END"
+    sku = "CASE WHEN x <= 100000 THEN 'B-' || (x % 3) ELSE NULL END"
+    return f"""BEGIN;
+{gen(1000000)}INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor,
+                   currency, occurred_at, description, channel, item_sku, recorded_by, created_at)
+SELECT 'give-' || x, '{pid}', '{aid}', 'hash', {amount}, {refunded}, 'PEN', {at}, 'bulk', 'online', {sku},
+       '{uid}', '2026-11-26 00:00:00' FROM {src(1000000)};
+{gen(1000000)}INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id,
+                              beneficiary_name, amount_minor, currency, created_at, campaign_id)
+SELECT 'give-' || x || '-' || v.i, 'give-' || x, '{aid}', 'hash', v.i, v.party, v.name,
+       {amount} * v.bps / 10000, 'PEN', '2026-11-26 00:00:00', v.campaign
+FROM {src(1000000)}, (SELECT 0 AS i, '{q0}' AS party, NULL AS name, 6000 AS bps, NULL AS campaign
+       UNION ALL SELECT 1, '{q1}', NULL, 3500, NULL
+       UNION ALL SELECT 2, NULL, 'Escuela Taller', 500, '{campaign}') v;
+{gen(50000)}INSERT INTO refunds (id, sale_id, amount_minor, reason, recorded_by, created_at)
+SELECT 'give-r-' || x, 'give-' || (20 * x), 1000 + (20 * x) % 997, 'bulk', '{uid}', '2026-11-26 00:00:00'
+FROM {src(50000)};
+{gen(50000)}INSERT INTO allocation_lines (id, sale_id, refund_id, agreement_id, content_hash, share_index,
+                              beneficiary_name, amount_minor, currency, created_at, campaign_id)
+SELECT 'give-r-' || x, 'give-' || (20 * x), 'give-r-' || x, '{aid}', 'hash', 2, 'Escuela Taller',
+       -((1000 + (20 * x) % 997) * 500 / 10000), 'PEN', '2026-11-26 00:00:00', '{campaign}'
+FROM {src(50000)};
+COMMIT;"""
+
+
+def giving_suite(work, here, d, backend):
+    """A collection's performance over 100 000 sales of its items and a
+    campaign's `raised` over 1 000 000 charity lines, at 8 conns, each next
+    to the same figures in hand-written SQL."""
+    login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
+    a = login(18)
+    campaign = call("POST", "/v1/campaigns", {
+        "title": "Bench drive", "cause": "Looms", "beneficiary_name": "Escuela Taller",
+        "goal": {"amount_minor": 100_000_000, "currency": "PEN"},
+        "starts_on": "2026-01-01", "ends_on": "2026-06-30"}, a)["id"]
+    pid, aid, q0, q1 = active_partnership(a, login(19), 18, campaign)
+    item = lambda n: {"sku": f"B-{n}", "name": f"Piece {n}", "price": {"amount_minor": 1500, "currency": "PEN"},
+                      "contributors": [q0, q1]}
+    collection = call("POST", f"/v1/partnerships/{pid}/collections",
+                      {"name": "Bench", "items": [item(0), item(1), item(2)]}, a)["id"]
+    uid = call("GET", "/v1/me", token=a)["id"]
+    t0 = time.time()
+    script = bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign)
+    if backend == "postgres":
+        sh("psql", PG_BENCH, "-qc", script)
+        for table in ("sales", "allocation_lines", "refunds"):
+            sh("psql", PG_BENCH, "-qc", f"VACUUM ANALYZE {table}")
+    else:
+        db = os.path.join(work, "data", "artisan-commons.db")
+        subprocess.run(["sqlite3", db], input="PRAGMA busy_timeout = 60000;\n" + script + "\nANALYZE;",
+                       text=True, check=True, capture_output=True)
+    print(f"  wrote 1 000 000 sales (100 000 of the collection), 3 050 000 lines in {time.time() - t0:.0f} s")
+    performance = f"""SELECT item_sku, currency, COUNT(*),
+       SUM(CASE WHEN refunded_minor = amount_minor THEN 1 ELSE 0 END), SUM(amount_minor), SUM(refunded_minor)
+FROM sales WHERE partnership_id = '{pid}' AND item_sku IN ('B-0', 'B-1', 'B-2')
+GROUP BY item_sku, currency ORDER BY item_sku, currency;"""
+    raised = f"""SELECT CASE WHEN l.anonymous THEN NULL ELSE s.partnership_id END, l.currency, SUM(l.amount_minor)
+FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
+WHERE l.campaign_id = '{campaign}' AND s.occurred_at >= '2026-01-01' AND s.occurred_at < '2026-07-01'
+GROUP BY CASE WHEN l.anonymous THEN NULL ELSE s.partnership_id END, l.currency;"""
+    report = call("GET", f"/v1/campaigns/{campaign}", token=a)
+    print(f"  campaign raised {report['raised']}")
+    sold = call("GET", f"/v1/collections/{collection}/performance", token=a)["items"]
+    assert sum(i["units_sold"] for i in sold) == 100_000
+    for path, sql, label in [
+        (f"/v1/collections/{collection}/performance", performance, "collection performance, 100 000 sales"),
+        (f"/v1/campaigns/{campaign}", raised, "campaign raised, 1 000 000 charity lines (86 % inside its dates)"),
+    ]:
+        api = wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": a, "BENCH_PATH": path},
+                  f"GET {label}, 8 conns")
+        if backend == "postgres":
+            script_file = os.path.join(work, "hand.sql")
+            with open(script_file, "w") as f:
+                f.write(sql.replace("\n", " ") + "\n")
+            out = sh("pgbench", "-n", "-c", "8", "-j", "2", "-T", str(d), "-f", script_file,
+                     "-h", "127.0.0.1", "-U", "postgres", "artisan_commons_bench")
+            tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+            lat = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+            print(f"    hand-written SQL, pgbench 8 clients: {tps:.1f} tps, latency average {lat:.1f} ms; "
+                  f"API throughput ratio {api['rps'] / tps:.2f}")
+        else:
+            import sqlite3
+            conn = sqlite3.connect(os.path.join(work, "data", "artisan-commons.db"))
+            times = []
+            for _ in range(5):
+                t0 = time.time()
+                conn.execute(sql).fetchall()
+                times.append((time.time() - t0) * 1000)
+            conn.close()
+            by_hand = sorted(times)[2]
+            one = http_ms(path, a)
+            print(f"    hand-written SQL in-process (python sqlite3) {by_hand:.1f} ms (median of 5); "
+                  f"API one request {one:.1f} ms (median of 5); ratio {one / by_hand:.2f}")
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -504,7 +624,7 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events"],
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events", "giving"],
                     default="all")
     ap.add_argument("--participants", type=int, default=500, help="artisans joining the events suite's fair")
     ap.add_argument("--agreements", type=int, default=20000,
@@ -557,6 +677,8 @@ def main():
             agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
         if opts.suite in ("all", "events"):
             events_suite(here, d, opts.participants)
+        if opts.suite in ("all", "giving"):
+            giving_suite(work, here, d, opts.backend)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
