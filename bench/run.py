@@ -504,15 +504,18 @@ def bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign):
     """1 000 000 sales (the first 100 000 naming one of the skus B-0, B-1,
     B-2; every 20th refunded in full, every 7th by 100) with their three
     lines, the charity's line naming `campaign`; a refund and its negative
-    charity line for each full refund."""
+    charity line for each full refund; and the campaign's day totals, as
+    the server keeps them when it writes lines."""
     if backend == "postgres":
         series = "generate_series(1, {n}) AS g(x)"
         at = "timestamp '2026-01-02' + (x % 300000) * interval '1 minute'"
         head = ""
+        day = "CAST(s.occurred_at AS DATE)"
     else:
         series = "g"
         at = "strftime('%Y-%m-%d %H:%M:%S', '2026-01-02', '+' || (x % 300000) || ' minutes')"
         head = "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
+        day = "date(s.occurred_at)"
     gen = lambda n: head.format(n=n)
     src = lambda n: series.format(n=n)
     amount = "(1000 + x % 997)"
@@ -538,6 +541,10 @@ FROM {src(50000)};
 SELECT 'give-r-' || x, 'give-' || (20 * x), 'give-r-' || x, '{aid}', 'hash', 2, 'Escuela Taller',
        -((1000 + (20 * x) % 997) * 500 / 10000), 'PEN', '2026-11-26 00:00:00', '{campaign}'
 FROM {src(50000)};
+INSERT INTO campaign_days (campaign_id, partnership_id, anonymous, currency, day, amount_minor)
+SELECT l.campaign_id, s.partnership_id, l.anonymous, l.currency, {day}, SUM(l.amount_minor)
+FROM allocation_lines l JOIN sales s ON s.id = l.sale_id WHERE l.campaign_id = '{campaign}'
+GROUP BY l.campaign_id, s.partnership_id, l.anonymous, l.currency, {day};
 COMMIT;"""
 
 

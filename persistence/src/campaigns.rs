@@ -1,10 +1,12 @@
 //! Giving-back campaigns, and what agreements raised for them: the net of
 //! the allocation lines of beneficiary shares naming a campaign, from
-//! sales inside its dates, summed by the database over the
-//! `allocation_lines_campaign` index. The rules are the domain's
+//! sales inside its dates. Every such line is added to the campaign's day
+//! totals (`campaign_days`) in the transaction that writes it, so a
+//! campaign page sums days, not lines. The rules are the domain's
 //! ([`domain::campaign`]).
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use domain::agreement::Terms;
@@ -15,7 +17,7 @@ use domain::{FieldError, FieldErrors};
 
 use crate::collectives;
 use crate::partnerships::Viewer;
-use crate::schema::{campaigns, partnerships};
+use crate::schema::{campaign_days, campaigns, partnerships};
 use crate::{now, sql_text, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -146,18 +148,49 @@ pub struct CampaignView {
     pub contributors: Vec<Contribution>,
 }
 
-#[derive(QueryableByName)]
-struct GivenRow {
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    partnership_id: Option<String>,
-    #[diesel(sql_type = Text)]
-    currency: String,
-    #[diesel(sql_type = BigInt)]
-    amount: i64,
+/// An allocation line to a share naming a campaign, as its day totals
+/// count it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Given<'a> {
+    pub(crate) campaign: &'a str,
+    pub(crate) anonymous: bool,
+    pub(crate) currency: &'a str,
+    pub(crate) amount: i64,
+}
+
+/// Adds allocation lines of a sale (or of a refund of it) of
+/// `partnership_id` made on `day` to the campaigns' day totals, in the
+/// caller's transaction. SQL text: `ON CONFLICT … DO UPDATE`, the same on
+/// both databases. Sales of one partnership are serialised by its lock,
+/// and the totals are per partnership, so two writers never race for a row.
+pub(crate) fn add_given(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    day: NaiveDate,
+    lines: &[Given<'_>],
+) -> Result<(), StoreError> {
+    for line in lines {
+        sql_text(
+            "INSERT INTO campaign_days (campaign_id, partnership_id, anonymous, currency, day, amount_minor) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (campaign_id, day, partnership_id, anonymous, currency) \
+             DO UPDATE SET amount_minor = campaign_days.amount_minor + excluded.amount_minor"
+                .to_owned(),
+        )
+        .bind::<Text, _>(line.campaign.to_owned())
+        .bind::<Text, _>(partnership_id.to_owned())
+        .bind::<diesel::sql_types::Bool, _>(line.anonymous)
+        .bind::<Text, _>(line.currency.to_owned())
+        .bind::<diesel::sql_types::Date, _>(day)
+        .bind::<BigInt, _>(line.amount)
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// A campaign with what it raised: per partnership (public shares) or as
-/// `anonymous`, per currency; anyone signed in reads it.
+/// `anonymous`, per currency, from the day totals of its dates; anyone
+/// signed in reads it.
 pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreError> {
     crate::db::read_tx(conn, |conn| {
         let row = campaigns::table
@@ -165,59 +198,61 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreErr
             .first::<CampaignRow>(conn)
             .optional()?
             .ok_or(StoreError::NotFound)?;
-        // Sales from the first day to the end of the last, both included.
-        let from = row.starts_on.and_time(chrono::NaiveTime::MIN);
-        let until = (row.ends_on + chrono::Days::new(1)).and_time(chrono::NaiveTime::MIN);
-        let given: Vec<GivenRow> = sql_text(
-            "SELECT CASE WHEN l.anonymous THEN NULL ELSE s.partnership_id END AS partnership_id, \
-             l.currency AS currency, CAST(SUM(l.amount_minor) AS BIGINT) AS amount \
-             FROM allocation_lines l JOIN sales s ON s.id = l.sale_id \
-             WHERE l.campaign_id = $1 AND s.occurred_at >= $2 AND s.occurred_at < $3 \
-             GROUP BY CASE WHEN l.anonymous THEN NULL ELSE s.partnership_id END, l.currency"
-                .to_owned(),
-        )
-        .bind::<Text, _>(id.to_owned())
-        .bind::<diesel::sql_types::Timestamp, _>(from)
-        .bind::<diesel::sql_types::Timestamp, _>(until)
-        .load(conn)?;
-        let ids: Vec<&str> = given
-            .iter()
-            .filter_map(|g| g.partnership_id.as_deref())
-            .collect();
+        let given: Vec<(String, bool, String, i64)> = campaign_days::table
+            .filter(campaign_days::campaign_id.eq(id))
+            .filter(campaign_days::day.ge(row.starts_on))
+            .filter(campaign_days::day.le(row.ends_on))
+            .group_by((
+                campaign_days::partnership_id,
+                campaign_days::anonymous,
+                campaign_days::currency,
+            ))
+            .select((
+                campaign_days::partnership_id,
+                campaign_days::anonymous,
+                campaign_days::currency,
+                sql::<BigInt>("CAST(SUM(campaign_days.amount_minor) AS BIGINT)"),
+            ))
+            .load(conn)?;
+        let ids: Vec<&str> = given.iter().map(|g| g.0.as_str()).collect();
         let titles: Vec<(String, String)> = partnerships::table
             .filter(partnerships::id.eq_any(&ids))
             .select((partnerships::id, partnerships::title))
             .load(conn)?;
         let mut raised: Vec<Raised> = Vec::new();
-        for g in &given {
-            match raised.iter_mut().find(|r| r.currency == g.currency) {
-                Some(r) => {
-                    r.amount = r
-                        .amount
-                        .checked_add(g.amount)
-                        .ok_or(StoreError::Corrupt("a campaign's total overflows"))?;
-                }
-                None => raised.push(Raised {
-                    currency: g.currency.clone(),
-                    amount: g.amount,
-                }),
-            }
+        let mut contributors: Vec<Contribution> = Vec::new();
+        for (partnership_id, anonymous, currency, amount) in given {
+            add(
+                &mut raised,
+                |r| r.currency == currency,
+                amount,
+                || Raised {
+                    currency: currency.clone(),
+                    amount: 0,
+                },
+            )?;
+            let (partnership_id, title) = if anonymous {
+                (None, None)
+            } else {
+                let title = titles
+                    .iter()
+                    .find(|(pid, _)| *pid == partnership_id)
+                    .map(|(_, t)| t.clone());
+                (Some(partnership_id), title)
+            };
+            add(
+                &mut contributors,
+                |c| c.partnership_id == partnership_id && c.currency == currency,
+                amount,
+                || Contribution {
+                    partnership_id: partnership_id.clone(),
+                    title: title.clone(),
+                    currency: currency.clone(),
+                    amount: 0,
+                },
+            )?;
         }
         raised.sort_by(|a, b| a.currency.cmp(&b.currency));
-        let mut contributors: Vec<Contribution> = given
-            .into_iter()
-            .map(|g| Contribution {
-                title: g.partnership_id.as_ref().and_then(|id| {
-                    titles
-                        .iter()
-                        .find(|(pid, _)| pid == id)
-                        .map(|(_, t)| t.clone())
-                }),
-                partnership_id: g.partnership_id,
-                currency: g.currency,
-                amount: g.amount,
-            })
-            .collect();
         contributors.sort_by(|a, b| {
             (a.partnership_id.is_none(), &a.title, &a.currency).cmp(&(
                 b.partnership_id.is_none(),
@@ -231,6 +266,44 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreErr
             contributors,
         })
     })
+}
+
+/// Something with an amount: adds `amount` to the entry `matches` finds,
+/// or to a new one (checked: refusing beats wrapping).
+trait Amount {
+    fn amount(&mut self) -> &mut i64;
+}
+
+impl Amount for Raised {
+    fn amount(&mut self) -> &mut i64 {
+        &mut self.amount
+    }
+}
+
+impl Amount for Contribution {
+    fn amount(&mut self) -> &mut i64 {
+        &mut self.amount
+    }
+}
+
+fn add<T: Amount>(
+    entries: &mut Vec<T>,
+    matches: impl Fn(&T) -> bool,
+    amount: i64,
+    new: impl FnOnce() -> T,
+) -> Result<(), StoreError> {
+    let index = match entries.iter().position(matches) {
+        Some(i) => i,
+        None => {
+            entries.push(new());
+            entries.len() - 1
+        }
+    };
+    let total = entries[index].amount();
+    *total = total
+        .checked_add(amount)
+        .ok_or(StoreError::Corrupt("a campaign's total overflows"))?;
+    Ok(())
 }
 
 /// The beneficiary shares naming a campaign that does not exist or is not

@@ -19,7 +19,7 @@ use crate::agreements::AgreementRow;
 use crate::db::read_tx;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
-use crate::{collections, market_events};
+use crate::{campaigns, collections, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -208,6 +208,18 @@ fn insert_lines(
             .bind::<Bool, _>(l.anonymous);
     }
     insert.execute(conn)?;
+    let given: Vec<campaigns::Given<'_>> = out
+        .iter()
+        .filter_map(|l| {
+            l.campaign_id.as_deref().map(|campaign| campaigns::Given {
+                campaign,
+                anonymous: l.anonymous,
+                currency: &l.currency,
+                amount: l.amount_minor,
+            })
+        })
+        .collect();
+    campaigns::add_given(conn, &sale.partnership_id, sale.occurred_at.date(), &given)?;
     Ok(out)
 }
 

@@ -669,3 +669,14 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    campaign_days (campaign_id, day, partnership_id, anonymous, currency) {
+        campaign_id -> Text,
+        partnership_id -> Text,
+        anonymous -> Bool,
+        currency -> Text,
+        day -> Date,
+        amount_minor -> BigInt,
+    }
+}

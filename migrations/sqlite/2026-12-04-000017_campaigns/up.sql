@@ -24,6 +24,16 @@ CREATE INDEX campaigns_collective ON campaigns (collective_id, id) WHERE collect
 -- reference is checked when the agreement is written.)
 ALTER TABLE allocation_lines ADD COLUMN campaign_id TEXT;
 ALTER TABLE allocation_lines ADD COLUMN anonymous BOOLEAN NOT NULL DEFAULT 0;
--- What a campaign raised: its lines with their sales' dates.
-CREATE INDEX allocation_lines_campaign ON allocation_lines (campaign_id, sale_id, currency, amount_minor, anonymous)
-    WHERE campaign_id IS NOT NULL;
+-- What a campaign raised, kept in the transaction of every sale and refund
+-- line that names it: per partnership (or anonymous), currency and the
+-- day of the sale. A campaign page sums a few hundred rows, not millions
+-- of lines.
+CREATE TABLE campaign_days (
+    campaign_id    TEXT NOT NULL REFERENCES campaigns (id),
+    partnership_id TEXT NOT NULL REFERENCES partnerships (id),
+    anonymous      BOOLEAN NOT NULL,
+    currency       TEXT NOT NULL,
+    day            DATE NOT NULL,
+    amount_minor   BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, day, partnership_id, anonymous, currency)
+);
