@@ -154,8 +154,27 @@ async fn a_collection_credits_its_makers_and_reaches_the_catalogue_when_publishe
             .send()
     };
     assert!(ids(&catalogue(&otto, "").await).is_empty());
+    // Nor its items, nor (invitees included) the money behind it.
+    let first_item = format!(
+        "/v1/collection-items/{}",
+        created.body["items"][0]["id"].as_str().expect("item")
+    );
+    for (who, code) in [(&kwame, 200), (&zoe, 200), (&otto, 404)] {
+        let res = app.get(&first_item).bearer(&who.token).send().await;
+        assert_eq!(res.status, code, "{}", res.text);
+    }
+    for (who, code) in [(&kwame, 200), (&zoe, 404), (&otto, 404)] {
+        let res = app
+            .get(&format!("{path}/performance"))
+            .bearer(&who.token)
+            .send()
+            .await;
+        assert_eq!(res.status, code, "{}", res.text);
+    }
     // Outsiders and invitees do not change it.
     for (who, code) in [(&otto, 404), (&zoe, 403)] {
+        let res = change(&app, who, &first_item, &json!(1), json!({"name": "Mine"})).await;
+        assert_eq!(res.status, code, "{}", res.text);
         let res = change(&app, who, &path, &json!(1), json!({"name": "Mine"})).await;
         assert_eq!(res.status, code, "{}", res.text);
         let res = app

@@ -1,7 +1,8 @@
 //! Who sees a partnership (SPEC §2): one partnership with a party in every
 //! standing of the visibility table, and every route family read — and
-//! acted on — by each of them (money: sales, payouts, settlements and
-//! expenses).
+//! acted on — by each of them (money: sales, payouts, settlements,
+//! expenses and a collection's performance; collections follow the
+//! partnership until they reach the catalogue).
 //!
 //! | caller | partnership, parties, agreements, events | money | acting |
 //! |---|---|---|---|
