@@ -16,6 +16,7 @@ pub mod collections;
 pub mod collectives;
 pub mod db;
 pub mod departures;
+pub mod directory;
 pub mod error;
 pub mod exchanges;
 pub mod expenses;
@@ -128,7 +129,7 @@ pub(crate) fn placeholder_row(first: usize, width: usize) -> String {
 
 /// Moves the rows that belong to one parent out of rows loaded for a
 /// whole page, keeping the rest (in order) for the next parent.
-pub(crate) fn take_rows<T>(rows: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
+pub fn take_rows<T>(rows: &mut Vec<T>, belongs: impl Fn(&T) -> bool) -> Vec<T> {
     let (taken, rest) = std::mem::take(rows).into_iter().partition(belongs);
     *rows = rest;
     taken

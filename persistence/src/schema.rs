@@ -433,6 +433,7 @@ diesel::table! {
 diesel::joinable!(event_participants -> market_events (event_id));
 diesel::allow_tables_to_appear_in_same_query!(market_events, event_participants);
 diesel::allow_tables_to_appear_in_same_query!(event_participants, partnership_parties);
+diesel::allow_tables_to_appear_in_same_query!(event_participants, artisans);
 
 diesel::table! {
     expenses (id) {

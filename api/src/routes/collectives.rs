@@ -7,6 +7,7 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use domain::api_key::Scope;
 use domain::collective::{
     ApplicationStatus, CollectivePatch, CollectiveStatus as DomainCollectiveStatus, Decision,
     InvitationStatus, MemberRole, MembershipPolicy,
@@ -17,7 +18,7 @@ use persistence::collectives::{
     self as store, ApplicationRow, CollectiveFilter, CollectiveRow, InvitationWithName, ListOf,
     MemberRow, MemberWithName,
 };
-use persistence::{AnyConnection, StoreError};
+use persistence::{directory, AnyConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -52,7 +53,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(decline_invitation)
         .service(withdraw_invitation)
         .service(my_applications)
-        .service(withdraw_application);
+        .service(withdraw_application)
+        .service(directory_collectives);
 }
 
 mirror_enum!(Policy <=> MembershipPolicy { Open, Application, InviteOnly });
@@ -227,12 +229,7 @@ pub async fn list_collectives(
     query: web::Query<CollectiveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
-    let query = query.into_inner();
-    let filter = CollectiveFilter {
-        craft: params::slug_param("craft", &query.craft)?,
-        country: params::country_param("country", &query.country)?,
-        q: params::text_param("q", &query.q, limits::SEARCH_QUERY)?,
-    };
+    let filter = query.into_inner().filter()?;
     pagination::newest(
         &state,
         &req,
@@ -240,6 +237,106 @@ pub async fn list_collectives(
         |c: &Collective| c.id.as_str(),
         move |conn, before, limit| {
             Ok(store::list(conn, &filter, before, limit)?.map(Collective::from))
+        },
+    )
+    .await
+}
+
+impl CollectiveQuery {
+    fn filter(self) -> Result<CollectiveFilter, ApiError> {
+        Ok(CollectiveFilter {
+            craft: params::slug_param("craft", &self.craft)?,
+            country: params::country_param("country", &self.country)?,
+            q: params::text_param("q", &self.q, limits::SEARCH_QUERY)?,
+        })
+    }
+}
+
+/// A member who consented to be shown to partner organizations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedMember {
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// A collective as partner organizations see it: its public fields and
+/// only the members who consented to be shown to partners (never who
+/// created it, never anyone else).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryCollective {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub crafts: Vec<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub membership_policy: Policy,
+    pub members: Vec<ListedMember>,
+}
+
+page_type!(DirectoryCollectivePage, DirectoryCollective);
+
+/// Active collectives for partner organizations (scope `directory:read`),
+/// newest first, with the filters of `GET /v1/collectives`.
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "listDirectoryCollectives",
+    params(CollectiveQuery, PageQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "One page of collectives", body = DirectoryCollectivePage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/directory/collectives")]
+pub async fn directory_collectives(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    paging: web::Query<PageQuery>,
+    query: web::Query<CollectiveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.partner(Scope::DirectoryRead)?;
+    let filter = query.into_inner().filter()?;
+    pagination::newest(
+        &state,
+        &req,
+        &paging,
+        |c: &DirectoryCollective| c.id.as_str(),
+        move |conn, before, limit| {
+            let page = store::list(conn, &filter, before, limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+            let mut listed = directory::collective_members(conn, &ids)?;
+            Ok(page.map(|row| {
+                let fields = row.fields();
+                let members = persistence::take_rows(&mut listed, |l| l.of == row.id)
+                    .into_iter()
+                    .map(|l| ListedMember {
+                        artisan_id: l.artisan_id,
+                        display_name: l.display_name,
+                        role: l
+                            .role
+                            .as_deref()
+                            .and_then(MemberRole::parse)
+                            .unwrap_or(MemberRole::Member)
+                            .into(),
+                    })
+                    .collect();
+                DirectoryCollective {
+                    id: row.id,
+                    name: fields.name,
+                    description: fields.description,
+                    crafts: fields.crafts,
+                    country: fields.country,
+                    region: fields.region,
+                    membership_policy: fields.membership_policy.into(),
+                    members,
+                }
+            }))
         },
     )
     .await

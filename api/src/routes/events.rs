@@ -6,11 +6,13 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use domain::api_key::Scope;
 use domain::market_event::{
     self as rules, EventFields, EventInput, EventKind, EventPatch, EventStatus, ParticipantStatus,
 };
 use domain::money::MinorUnits;
 use domain::FieldError;
+use persistence::directory;
 use persistence::market_events::{
     self as store, CostShares, EventFilter, EventView, Organizer, ParticipantRow, SalesTotal,
 };
@@ -40,7 +42,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_participants)
         .service(leave_event)
         .service(cost_shares)
-        .service(sales_summary);
+        .service(sales_summary)
+        .service(directory_events);
 }
 
 mirror_enum!(MarketEventKind <=> EventKind { PopUp, Festival, Exhibition, Fair });
@@ -297,31 +300,8 @@ pub async fn list_events(
     query: web::Query<EventQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.user()?;
-    let query = query.into_inner();
+    let filter = query.into_inner().filter()?;
     let (limit, after) = paging.by_start(BY_START)?;
-    let organizer = match (
-        query.organizer_partnership_id,
-        query.organizer_collective_id,
-    ) {
-        (Some(p), None) => Some(Organizer::Partnership(p.to_string())),
-        (None, Some(c)) => Some(Organizer::Collective(c.to_string())),
-        (None, None) => None,
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_param(
-                "organizer_collective_id",
-                "one_of",
-                "filter by one organiser: a partnership or a collective",
-            ))
-        }
-    };
-    let filter = EventFilter {
-        country: country_param("country", &query.country)?,
-        city: text_param("city", &query.city, domain::text::limits::REGION)?,
-        kind: query.kind.map(Into::into),
-        from: query.from.map(|f| f.naive_utc()),
-        to: query.to.map(|t| t.naive_utc()),
-        organizer,
-    };
     let page = state
         .db(move |conn| Ok(store::list(conn, &filter, after, limit)?))
         .await?;
@@ -331,6 +311,102 @@ pub async fn list_events(
         page,
         |last| pagination::start_keys(last.row.starts_at, &last.row.id),
         Event::from,
+    ))
+}
+
+impl EventQuery {
+    fn filter(self) -> Result<EventFilter, ApiError> {
+        let organizer = match (self.organizer_partnership_id, self.organizer_collective_id) {
+            (Some(p), None) => Some(Organizer::Partnership(p.to_string())),
+            (None, Some(c)) => Some(Organizer::Collective(c.to_string())),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_param(
+                    "organizer_collective_id",
+                    "one_of",
+                    "filter by one organiser: a partnership or a collective",
+                ))
+            }
+        };
+        Ok(EventFilter {
+            country: country_param("country", &self.country)?,
+            city: text_param("city", &self.city, domain::text::limits::REGION)?,
+            kind: self.kind.map(Into::into),
+            from: self.from.map(|f| f.naive_utc()),
+            to: self.to.map(|t| t.naive_utc()),
+            organizer,
+        })
+    }
+}
+
+/// An artisan taking part who consented to be shown to partner
+/// organizations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedParticipant {
+    #[schema(format = Uuid)]
+    pub artisan_id: String,
+    pub display_name: String,
+}
+
+/// An event as partner organizations see it: the public event, and of
+/// those taking part only the artisans who consented to be shown to
+/// partners, in arrival order (`participants` stays the full count).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryEvent {
+    #[serde(flatten)]
+    pub event: Event,
+    pub listed_participants: Vec<ListedParticipant>,
+}
+
+page_type!(DirectoryEventPage, DirectoryEvent);
+
+/// Market events for partner organizations (scope `directory:read`), in
+/// order of their start, with the filters of `GET /v1/events`.
+#[utoipa::path(
+    tag = "directory",
+    operation_id = "listDirectoryEvents",
+    params(EventQuery, PageQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "One page of events", body = DirectoryEventPage,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/directory/events")]
+pub async fn directory_events(
+    state: web::Data<AppState>,
+    principal: Principal,
+    req: HttpRequest,
+    paging: web::Query<PageQuery>,
+    query: web::Query<EventQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.partner(Scope::DirectoryRead)?;
+    let filter = query.into_inner().filter()?;
+    let (limit, after) = paging.by_start(BY_START)?;
+    let (page, mut listed) = state
+        .db(move |conn| {
+            let page = store::list(conn, &filter, after, limit)?;
+            let ids: Vec<String> = page.rows.iter().map(|v| v.row.id.clone()).collect();
+            let listed = directory::event_participants(conn, &ids)?;
+            Ok((page, listed))
+        })
+        .await?;
+    Ok(pagination::keyed(
+        &req,
+        BY_START,
+        page,
+        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
+        |view| DirectoryEvent {
+            listed_participants: persistence::take_rows(&mut listed, |l| l.of == view.row.id)
+                .into_iter()
+                .map(|l| ListedParticipant {
+                    artisan_id: l.artisan_id,
+                    display_name: l.display_name,
+                })
+                .collect(),
+            event: Event::from(view),
+        },
     ))
 }
 
