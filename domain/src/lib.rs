@@ -20,6 +20,7 @@ pub mod ids;
 pub mod market_event;
 pub mod matching;
 pub mod money;
+pub mod notification;
 pub mod organization;
 pub mod partnership;
 pub mod precondition;

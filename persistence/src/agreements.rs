@@ -19,6 +19,7 @@ use domain::agreement::{
     draft, replay, Agreement, AgreementEvent, AgreementKind, AgreementRefusal, AgreementStatus,
     Amended, Context, EventKind, Governing, Recorded, Terms,
 };
+use domain::notification::NotificationKind;
 use domain::partnership::{party_status_at, PartyStatus, Reach};
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
@@ -26,6 +27,7 @@ use domain::{FieldError, FieldErrors};
 use serde_json::json;
 
 use crate::error::unless_taken;
+use crate::notifications::{self, About};
 use crate::partnerships::{self, PartnershipRow, PartyRow, Roster, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
 use crate::{campaigns, now, outbox, write_tx, AnyConnection, Page, StoreError};
@@ -342,6 +344,28 @@ fn record(
     diesel::insert_into(agreement_events::table)
         .values(&event)
         .execute(conn)?;
+    let notice = match entry.kind {
+        EventKind::Created | EventKind::Edited => {
+            Some(NotificationKind::AgreementAwaitingSignature)
+        }
+        EventKind::Activated => Some(NotificationKind::AgreementActivated),
+        EventKind::Declined => Some(NotificationKind::AgreementDeclined),
+        _ => None,
+    };
+    if let Some(kind) = notice {
+        let parties = notifications::accepted_speakers(conn, &row.partnership_id)?;
+        notifications::notify(
+            conn,
+            kind,
+            parties,
+            entry.actor,
+            &About {
+                kind: "agreement",
+                id: &row.id,
+                data: json!({"partnership_id": row.partnership_id, "version": row.version}),
+            },
+        )?;
+    }
     Ok(())
 }
 

@@ -12,9 +12,12 @@ use domain::collective::{
     self as rules, ApplicationStatus, CollectiveFields, CollectivePatch, CollectiveStatus,
     Decision, Departure, InvitationStatus, MemberRole, MembershipPolicy, MembershipRefusal,
 };
+use domain::notification::NotificationKind;
 use domain::precondition::Precondition;
+use serde_json::json;
 
 use crate::error::unless_taken;
+use crate::notifications::{self, About};
 use crate::schema::{
     artisans, collective_applications, collective_crafts, collective_invitations,
     collective_members, collectives,
@@ -508,6 +511,17 @@ pub fn decide(
         {
             insert_member(conn, collective_id, &row.artisan_id, MemberRole::Member)?;
         }
+        notifications::notify(
+            conn,
+            NotificationKind::ApplicationDecided,
+            vec![row.artisan_id.clone()],
+            Some(actor),
+            &About {
+                kind: "collective_application",
+                id: &row.id,
+                data: json!({"collective_id": collective_id, "status": row.status}),
+            },
+        )?;
         Ok(row)
     })
 }
@@ -651,6 +665,17 @@ pub fn invite(
             .values(&row)
             .execute(conn)
             .map_err(unless_taken(MembershipRefusal::AlreadyInvited))?;
+        notifications::notify(
+            conn,
+            NotificationKind::CollectiveInvitation,
+            vec![row.artisan_id.clone()],
+            Some(actor),
+            &About {
+                kind: "collective_invitation",
+                id: &row.id,
+                data: json!({"collective_id": collective_id, "collective_name": collective.name}),
+            },
+        )?;
         Ok(row)
     })
 }

@@ -12,7 +12,11 @@ use diesel::prelude::*;
 use domain::exchange::{
     Action, ExchangeKind, ExchangeRefusal, ExchangeStatus, Proposal, SessionStatus, Side,
 };
+use domain::notification::NotificationKind;
 
+use serde_json::json;
+
+use crate::notifications::{self, About};
 use crate::reviews::{self, NewReview, ReviewRow};
 use crate::schema::{exchange_sessions, exchanges, time_ledger};
 use crate::users;
@@ -299,6 +303,17 @@ pub fn record_session(
         diesel::insert_into(exchange_sessions::table)
             .values(&row)
             .execute(conn)?;
+        notifications::notify(
+            conn,
+            NotificationKind::SessionAwaitingConfirmation,
+            vec![exchange.proposer_id.clone(), exchange.partner_id.clone()],
+            Some(viewer),
+            &About {
+                kind: "exchange_session",
+                id: &row.id,
+                data: json!({"exchange_id": exchange_id, "skill": row.skill, "minutes": row.minutes}),
+            },
+        )?;
         Ok(row)
     })
 }

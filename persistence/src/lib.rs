@@ -23,6 +23,7 @@ pub mod expenses;
 pub mod idempotency;
 pub mod market_events;
 pub mod matching;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod partnerships;

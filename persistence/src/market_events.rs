@@ -15,6 +15,7 @@ use domain::market_event::{
     EventStatus, ParticipantStatus,
 };
 use domain::money::{Currency, MinorUnits};
+use domain::notification::NotificationKind;
 use domain::partnership::Reach;
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
@@ -22,6 +23,7 @@ use domain::FieldError;
 use serde_json::json;
 
 use crate::error::unless_taken;
+use crate::notifications::{self, About};
 use crate::partnerships::{self, Viewer};
 use crate::schema::partnerships as partnerships_table;
 use crate::schema::{event_participants, market_events, partnership_parties, sales};
@@ -498,21 +500,32 @@ fn promote(conn: &mut AnyConnection, event_id: &str, n: i64) -> Result<(), Store
     if n <= 0 {
         return Ok(());
     }
-    let first: Vec<String> = event_participants::table
+    let first: Vec<(String, String)> = event_participants::table
         .filter(event_participants::event_id.eq(event_id))
         .filter(event_participants::status.eq(ParticipantStatus::Waitlisted.as_str()))
         .order(event_participants::arrival.asc())
         .limit(n)
-        .select(event_participants::id)
+        .select((event_participants::id, event_participants::artisan_id))
         .load(conn)?;
-    diesel::update(event_participants::table.filter(event_participants::id.eq_any(&first)))
+    let (ids, seated): (Vec<String>, Vec<String>) = first.into_iter().unzip();
+    diesel::update(event_participants::table.filter(event_participants::id.eq_any(&ids)))
         .set((
             event_participants::status.eq(ParticipantStatus::Participating.as_str()),
             event_participants::updated_at.eq(now()),
             event_participants::version.eq(event_participants::version + 1),
         ))
         .execute(conn)?;
-    Ok(())
+    notifications::notify(
+        conn,
+        NotificationKind::EventSeat,
+        seated,
+        None,
+        &About {
+            kind: "event",
+            id: event_id,
+            data: json!({}),
+        },
+    )
 }
 
 /// `artisan` joins at `at` (the request's time; the demo seed records

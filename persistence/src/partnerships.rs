@@ -16,6 +16,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::collective::{CollectiveStatus, MemberRole};
+use domain::notification::NotificationKind;
 use domain::partnership::{
     party_status_at, read_horizon, PartnershipKind, PartnershipRefusal, PartnershipStatus,
     PartnershipText, PartnershipTextPatch, PartyStatus, Reach, Standing,
@@ -23,8 +24,10 @@ use domain::partnership::{
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::FieldError;
+use serde_json::json;
 
 use crate::error::unless_taken;
+use crate::notifications::{self, About};
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
 use crate::users;
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
@@ -463,6 +466,20 @@ fn insert_party(
         .values(&row)
         .execute(conn)
         .map_err(unless_taken(PartnershipRefusal::AlreadyAParty))?;
+    if status == PartyStatus::Invited {
+        let invited = notifications::speakers(conn, std::slice::from_ref(&row.id))?;
+        notifications::notify(
+            conn,
+            NotificationKind::PartnershipInvitation,
+            invited,
+            Some(invited_by),
+            &About {
+                kind: "partnership",
+                id: partnership_id,
+                data: json!({"party_id": row.id}),
+            },
+        )?;
+    }
     Ok(row)
 }
 

@@ -681,3 +681,17 @@ diesel::table! {
         amount_minor -> BigInt,
     }
 }
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        actor_id -> Nullable<Text>,
+        data -> Text,
+        read_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

@@ -11,12 +11,14 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use domain::expense::net;
 use domain::money::MinorUnits;
+use domain::notification::NotificationKind;
 use domain::partnership::Reach;
 use domain::sale::{check_settlement, checked_sum, decide_payment, Owed};
 use domain::webhook::EventType;
 use serde_json::json;
 
 use crate::expenses;
+use crate::notifications::{self, About};
 use crate::partnerships::{self, Viewer};
 use crate::sales::{payouts, settled_until};
 use crate::schema::{payments, settlement_lines, settlements};
@@ -285,6 +287,19 @@ pub fn pay(
         diesel::insert_into(payments::table)
             .values(&row)
             .execute(conn)?;
+        let paid = notifications::speakers(conn, line.party_id.as_slice())?;
+        notifications::notify(
+            conn,
+            NotificationKind::PaymentRecorded,
+            paid,
+            Some(&viewer.id),
+            &About {
+                kind: "settlement",
+                id: settlement_id,
+                data: json!({"partnership_id": partnership_id, "amount_minor": row.amount_minor,
+                             "currency": line.currency}),
+            },
+        )?;
         find(conn, settlement_id, viewer)
     })
 }

@@ -9,6 +9,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use domain::exchange::{RegistrationStatus, WorkshopFields};
+use domain::notification::NotificationKind;
 use domain::precondition::Precondition;
 use domain::webhook::EventType;
 use domain::workshop::{self as rules, WorkshopRefusal};
@@ -17,6 +18,7 @@ use serde_json::json;
 
 use crate::error::unless_taken;
 use crate::exchanges::{transfer, Reason};
+use crate::notifications::{self, About};
 use crate::schema::{artisans, collective_members, collectives, workshop_registrations, workshops};
 use crate::users;
 use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
@@ -333,17 +335,31 @@ fn release(conn: &mut AnyConnection, registration: &RegistrationRow) -> Result<(
             .filter(workshop_registrations::workshop_id.eq(&registration.workshop_id))
             .filter(workshop_registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
             .order(workshop_registrations::id.asc())
-            .select(workshop_registrations::id)
-            .first::<String>(conn)
+            .select((
+                workshop_registrations::id,
+                workshop_registrations::artisan_id,
+            ))
+            .first::<(String, String)>(conn)
             .optional()?;
-        if let Some(id) = first_waiting {
-            diesel::update(workshop_registrations::table.find(id))
+        if let Some((id, artisan)) = first_waiting {
+            diesel::update(workshop_registrations::table.find(&id))
                 .set((
                     workshop_registrations::status.eq(RegistrationStatus::Registered.as_str()),
                     workshop_registrations::updated_at.eq(at),
                     workshop_registrations::version.eq(workshop_registrations::version + 1),
                 ))
                 .execute(conn)?;
+            notifications::notify(
+                conn,
+                NotificationKind::WorkshopSeat,
+                vec![artisan],
+                None,
+                &About {
+                    kind: "workshop",
+                    id: &registration.workshop_id,
+                    data: json!({"registration_id": id}),
+                },
+            )?;
         }
     }
     Ok(())

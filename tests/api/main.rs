@@ -18,6 +18,7 @@ mod exchanges;
 mod expenses;
 mod matching;
 mod me;
+mod notifications;
 mod openapi;
 mod organizations;
 mod partnerships;

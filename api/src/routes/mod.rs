@@ -31,6 +31,7 @@ pub mod exchanges;
 pub mod expenses;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod organizations;
 pub mod partnerships;
 pub mod sales;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             scope::scope("/v1")
                 .configure(auth::configure)
                 .configure(me::configure)
+                .configure(notifications::configure)
                 .configure(artisans::configure)
                 .configure(collectives::configure)
                 .configure(organizations::configure)
