@@ -24,6 +24,8 @@ pub enum NotificationKind {
     WorkshopSeat,
     /// You moved from a market event's waitlist to a place.
     EventSeat,
+    /// A market event you take part in or wait for was cancelled.
+    EventCancelled,
     /// Your application to a collective was decided.
     ApplicationDecided,
     /// A payment to you (or a collective you coordinate) was recorded.
@@ -39,6 +41,7 @@ text_enum!(NotificationKind {
     SessionAwaitingConfirmation => "exchange.session_awaiting_confirmation",
     WorkshopSeat => "workshop.seat_assigned",
     EventSeat => "event.seat_assigned",
+    EventCancelled => "event.cancelled",
     ApplicationDecided => "collective.application_decided",
     PaymentRecorded => "settlement.payment_recorded",
 });

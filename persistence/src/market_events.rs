@@ -461,6 +461,23 @@ pub fn update(
         if let Some(reason) = &patch.cancel_reason {
             row.cancel_reason = Some(event.cancel(reason)?);
             row.status = EventStatus::Cancelled.as_str().to_owned();
+            let concerned: Vec<String> = event_participants::table
+                .filter(event_participants::event_id.eq(id))
+                .filter(event_participants::status.ne(ParticipantStatus::Left.as_str()))
+                .order(event_participants::arrival.asc())
+                .select(event_participants::artisan_id)
+                .load(conn)?;
+            notifications::notify(
+                conn,
+                NotificationKind::EventCancelled,
+                concerned,
+                Some(&viewer.id),
+                &About {
+                    kind: "event",
+                    id,
+                    data: json!({"name": row.name, "cancel_reason": row.cancel_reason}),
+                },
+            )?;
         }
         row.version += 1;
         row.updated_at = now();

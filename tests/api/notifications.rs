@@ -334,6 +334,59 @@ async fn a_freed_event_place_reaches_the_first_waiting() {
     assert!(kinds(&app, &ana).await.is_empty());
 }
 
+/// Cancelling an event tells everyone taking part or waiting, except the
+/// organiser who cancelled it.
+#[actix_web::test]
+async fn a_cancelled_event_reaches_its_participants_and_waitlist() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let ana = app.artisan("Ana").await;
+    let cai = app.artisan("Cai").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let created = ok(app
+        .post("/v1/events")
+        .bearer(&rosa.token)
+        .json(
+            json!({"name": "Feria", "kind": "fair", "venue": "Plaza", "city": "Cusco",
+                     "country": "PE", "starts_at": "2099-01-01T10:00:00Z",
+                     "ends_at": "2099-01-02T10:00:00Z", "capacity": 2,
+                     "organizer": {"partnership_id": pid}}),
+        )
+        .send()
+        .await)
+    .await;
+    let event = created.id();
+    for who in [&rosa, &ana, &cai] {
+        ok(app
+            .post(&format!("/v1/events/{event}/participants"))
+            .bearer(&who.token)
+            .send()
+            .await)
+        .await;
+    }
+    ok(app
+        .patch(&format!("/v1/events/{event}"))
+        .bearer(&rosa.token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"status": "cancelled", "cancel_reason": "The plaza is closed"}))
+        .send()
+        .await)
+    .await;
+    let cancelled = ("event.cancelled".to_owned(), event.clone());
+    assert_eq!(inbox(&app, &ana).await, [cancelled.clone()]);
+    assert_eq!(inbox(&app, &cai).await, [cancelled], "the waitlist too");
+    assert!(!kinds(&app, &rosa)
+        .await
+        .contains(&"event.cancelled".to_owned()));
+    assert!(
+        !kinds(&app, &kwame)
+            .await
+            .contains(&"event.cancelled".to_owned()),
+        "not taking part"
+    );
+}
+
 #[actix_web::test]
 async fn a_payment_reaches_the_paid_party_not_the_payer() {
     let app = TestApp::spawn().await;

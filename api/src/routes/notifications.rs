@@ -44,6 +44,8 @@ pub enum NotificationKindName {
     WorkshopSeat,
     #[serde(rename = "event.seat_assigned")]
     EventSeat,
+    #[serde(rename = "event.cancelled")]
+    EventCancelled,
     #[serde(rename = "collective.application_decided")]
     ApplicationDecided,
     #[serde(rename = "settlement.payment_recorded")]
@@ -62,6 +64,7 @@ impl From<NotificationKind> for NotificationKindName {
             K::SessionAwaitingConfirmation => Self::SessionAwaitingConfirmation,
             K::WorkshopSeat => Self::WorkshopSeat,
             K::EventSeat => Self::EventSeat,
+            K::EventCancelled => Self::EventCancelled,
             K::ApplicationDecided => Self::ApplicationDecided,
             K::PaymentRecorded => Self::PaymentRecorded,
         }
