@@ -374,7 +374,7 @@ async fn a_cancelled_event_reaches_its_participants_and_waitlist() {
         .await)
     .await;
     let cancelled = ("event.cancelled".to_owned(), event.clone());
-    assert_eq!(inbox(&app, &ana).await, [cancelled.clone()]);
+    assert_eq!(inbox(&app, &ana).await, std::slice::from_ref(&cancelled));
     assert_eq!(inbox(&app, &cai).await, [cancelled], "the waitlist too");
     assert!(!kinds(&app, &rosa)
         .await
