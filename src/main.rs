@@ -64,7 +64,7 @@ enum Command {
     CreateApiKey {
         #[arg(long)]
         organization: String,
-        /// Comma-separated: directory:read, programs:write, impact:read, webhooks:manage.
+        /// Comma-separated: directory:read, programs:write, impact:read, webhooks:manage, partnerships:read.
         #[arg(long)]
         scopes: String,
         #[arg(long, default_value = "cli")]
@@ -204,7 +204,7 @@ fn run(command: Command) -> Result<(), String> {
                 .split(',')
                 .map(|s| s.trim().parse::<Scope>())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("--scopes: {e}; use directory:read, programs:write, impact:read, webhooks:manage"))?;
+                .map_err(|e| format!("--scopes: {e}; use directory:read, programs:write, impact:read, webhooks:manage, partnerships:read"))?;
             let spec =
                 KeySpec::parse(&name, scopes, None, persistence::now()).map_err(rule_broken)?;
             let minted = Keyring::derive(config.jwt_secret.expose()).mint_api_key();

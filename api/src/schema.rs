@@ -218,7 +218,7 @@ list_schema!(TraditionList, Tradition, None, 10);
 list_schema!(GoalList, Goal, None, 10);
 list_schema!(ChannelList, Channel, None, 10);
 list_schema!(SkillList, Slug, None, 10);
-list_schema!(ScopeList, ScopeName, Some(1), 4);
+list_schema!(ScopeList, ScopeName, Some(1), 5);
 
 /// An ISO 3166-1 alpha-2 country code.
 pub struct CountryCode;

@@ -78,14 +78,17 @@ pub enum Scope {
     ProgramsWrite,
     ImpactRead,
     WebhooksManage,
+    /// Read the partnerships shared with the organization.
+    PartnershipsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::DirectoryRead,
         Scope::ProgramsWrite,
         Scope::ImpactRead,
         Scope::WebhooksManage,
+        Scope::PartnershipsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +97,7 @@ impl Scope {
             Scope::ProgramsWrite => "programs:write",
             Scope::ImpactRead => "impact:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::PartnershipsRead => "partnerships:read",
         }
     }
 }
@@ -114,7 +118,7 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A key to issue, validated: a name, 1 to 4 distinct scopes, an
+/// A key to issue, validated: a name, 1 to 5 distinct scopes, an
 /// optional expiry in the future.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySpec {

@@ -31,6 +31,7 @@ pub mod reviews;
 pub mod sales;
 pub mod schema;
 pub mod settlements;
+pub mod shares;
 pub mod skill_index;
 pub mod tokens;
 pub mod users;

@@ -578,9 +578,19 @@ pub fn payouts(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<Payout>, StoreError> {
+    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
+    recipient_totals(conn, partnership_id, from, to)
+}
+
+/// [`payouts`] for whoever may read them (the caller checked).
+pub(crate) fn recipient_totals(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<Payout>, StoreError> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
-    partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     type Sum = (String, Option<String>, Option<String>, i64);
     // Summed in the database (CAST keeps the type BIGINT on both backends).
     let total = || sql::<BigInt>("CAST(SUM(allocation_lines.amount_minor) AS BIGINT)");

@@ -695,3 +695,15 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    partnership_shares (partnership_id, organization_id) {
+        partnership_id -> Text,
+        organization_id -> Text,
+        shared_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(partnership_shares, partnerships);
+diesel::allow_tables_to_appear_in_same_query!(partnership_shares, organizations);

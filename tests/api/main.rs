@@ -26,5 +26,6 @@ mod rate_limits;
 mod sales;
 mod secrets;
 mod seed;
+mod shares;
 mod visibility;
 mod workshops;

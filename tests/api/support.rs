@@ -313,11 +313,17 @@ impl TestApp {
 
     /// An organization with an API key holding `scopes`; returns the key.
     pub async fn partner_key(&self, scopes: &[&str]) -> String {
+        self.partner("Aid to Artisans", scopes).await.1
+    }
+
+    /// An organization named `name` with an API key holding `scopes`:
+    /// (organization id, key).
+    pub async fn partner(&self, name: &str, scopes: &[&str]) -> (String, String) {
         let admin = self.admin().await;
         let org = self
             .post("/v1/organizations")
             .bearer(&admin.token)
-            .json(json!({"name": "Aid to Artisans", "country": "US", "description": "Partner"}))
+            .json(json!({"name": name, "country": "US", "description": "Partner"}))
             .send()
             .await;
         assert_eq!(org.status, 201, "{}", org.body);
@@ -328,7 +334,7 @@ impl TestApp {
             .send()
             .await;
         assert_eq!(key.status, 201, "{}", key.body);
-        key.body["key"].as_str().expect("key").to_owned()
+        (org.id(), key.body["key"].as_str().expect("key").to_owned())
     }
 }
 

@@ -33,6 +33,7 @@ pub mod health;
 pub mod me;
 pub mod notifications;
 pub mod organizations;
+pub mod partner;
 pub mod partnerships;
 pub mod sales;
 pub mod settlements;
@@ -68,7 +69,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(events::configure)
                 .configure(expenses::configure)
                 .configure(collections::configure)
-                .configure(campaigns::configure),
+                .configure(campaigns::configure)
+                .configure(partner::configure),
         );
 }
 

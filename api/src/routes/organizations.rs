@@ -208,6 +208,8 @@ pub enum ScopeName {
     ImpactRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "partnerships:read")]
+    PartnershipsRead,
 }
 
 impl From<ScopeName> for Scope {
@@ -217,6 +219,7 @@ impl From<ScopeName> for Scope {
             ScopeName::ProgramsWrite => Scope::ProgramsWrite,
             ScopeName::ImpactRead => Scope::ImpactRead,
             ScopeName::WebhooksManage => Scope::WebhooksManage,
+            ScopeName::PartnershipsRead => Scope::PartnershipsRead,
         }
     }
 }
@@ -228,6 +231,7 @@ impl From<Scope> for ScopeName {
             Scope::ProgramsWrite => ScopeName::ProgramsWrite,
             Scope::ImpactRead => ScopeName::ImpactRead,
             Scope::WebhooksManage => ScopeName::WebhooksManage,
+            Scope::PartnershipsRead => ScopeName::PartnershipsRead,
         }
     }
 }

@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::partnership::{
     check_invitees, PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus,
 };
 use persistence::partnerships::{self as store, Invitee, PartnershipRow, Party as PartyRecord};
+use persistence::shares::{self, ShareRow};
 use persistence::AnyConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,7 +37,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(accept_invitation)
         .service(decline_invitation)
         .service(add_party)
-        .service(leave_partnership);
+        .service(leave_partnership)
+        .service(share_partnership)
+        .service(list_shares)
+        .service(revoke_share);
 }
 
 mirror_enum!(Kind <=> PartnershipKind { CoBrandedCollection, MarketEvent, SkillWorkshop, CooperativeProject, Other });
@@ -504,4 +508,138 @@ pub async fn leave_partnership(
         })
         .await?;
     Ok(respond(body))
+}
+
+/// An organization the partnership is shared with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnershipShare {
+    #[schema(format = Uuid)]
+    pub organization_id: String,
+    /// The organization's name (in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
+    /// The person who shared it.
+    #[schema(format = Uuid)]
+    pub shared_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl PartnershipShare {
+    fn new(row: ShareRow, organization_name: Option<String>) -> Self {
+        Self {
+            organization_id: row.organization_id,
+            organization_name,
+            shared_by: row.shared_by,
+            created_at: utc(row.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    /// A registered partner organization.
+    pub organization_id: Uuid,
+}
+
+/// Share the partnership with a partner organization (any accepted
+/// party): its keys with `partnerships:read` read it (parties' names,
+/// agreements' status and split, payouts per recipient; never e-mails).
+/// Sharing again answers 200 with the existing share.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "sharePartnership",
+    request_body = NewShare,
+    params(("id" = Uuid, Path, description = "Partnership id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 201, description = "Shared", body = PartnershipShare),
+        (status = 200, description = "It was shared already", body = PartnershipShare),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[post("/partnerships/{id}/shares")]
+pub async fn share_partnership(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+    body: Body<NewShare>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = principal.user()?.viewer();
+    let id = id.to_string();
+    let organization = body.into_inner().organization_id.to_string();
+    let (row, created) = state
+        .db(move |conn| Ok(shares::share(conn, &id, &viewer, &organization)?))
+        .await?;
+    let share = PartnershipShare::new(row, None);
+    Ok(if created {
+        HttpResponse::Created().json(share)
+    } else {
+        HttpResponse::Ok().json(share)
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartnershipShareList {
+    pub data: Vec<PartnershipShare>,
+}
+
+/// The organizations the partnership is shared with (those who read it).
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "listPartnershipShares",
+    params(("id" = Uuid, Path, description = "Partnership id")),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The shares, oldest first", body = PartnershipShareList),
+        crate::openapi::ReadProblems,
+    )
+)]
+#[get("/partnerships/{id}/shares")]
+pub async fn list_shares(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = principal.user()?.viewer();
+    let id = id.to_string();
+    let rows = state
+        .db(move |conn| Ok(shares::list(conn, &id, &viewer)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(PartnershipShareList {
+        data: rows
+            .into_iter()
+            .map(|(row, name)| PartnershipShare::new(row, Some(name)))
+            .collect(),
+    }))
+}
+
+/// Stop sharing the partnership with an organization (any accepted
+/// party); its reads stop at once.
+#[utoipa::path(
+    tag = "partnerships",
+    operation_id = "revokePartnershipShare",
+    params(
+        ("id" = Uuid, Path, description = "Partnership id"),
+        ("organization_id" = Uuid, Path, description = "The organization"),
+    ),
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 204, description = "No longer shared"),
+        crate::openapi::WriteProblems,
+    )
+)]
+#[delete("/partnerships/{id}/shares/{organization_id}")]
+pub async fn revoke_share(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = principal.user()?.viewer();
+    let (id, organization) = path.into_inner();
+    let (id, organization) = (id.to_string(), organization.to_string());
+    state
+        .db(move |conn| Ok(shares::revoke(conn, &id, &viewer, &organization)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
