@@ -10,7 +10,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::refusal::{
     AccountRefusal, AgreementRefusal, CollectionRefusal, EventRefusal, ExchangeRefusal,
-    ExpenseRefusal, MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal,
+    ExpenseRefusal, MembershipRefusal, PartnershipRefusal, ProgramRefusal, Refusal, RevenueRefusal,
     WorkshopRefusal,
 };
 use domain::{FieldError, FieldErrors};
@@ -391,6 +391,7 @@ fn refused(refusal: &Refusal) -> ApiError {
     use ExpenseRefusal as Xp;
     use MembershipRefusal as Me;
     use PartnershipRefusal as Pa;
+    use ProgramRefusal as Pr;
     use RevenueRefusal as Re;
     use WorkshopRefusal as Wo;
     let conflict = |why: &str| ApiError::Conflict(why.to_owned());
@@ -532,6 +533,13 @@ fn refused(refusal: &Refusal) -> ApiError {
                 conflict("Every piece of this numbered edition is sold; none is left to sell.")
             }
             Co::AlreadyPublished => conflict("A published collection is not a draft again."),
+        },
+        Refusal::Program(r) => match r {
+            Pr::AlreadyApplied => conflict("You have applied to this program already."),
+            Pr::Closed => conflict("This program is closed."),
+            Pr::NotPending => conflict("This application was decided or withdrawn already."),
+            Pr::SeatsFilled => conflict("Every seat of this program is taken."),
+            Pr::NotReopened => conflict("A closed program is not opened again."),
         },
     }
 }

@@ -163,6 +163,7 @@ impl Modify for SecuritySchemes {
         (name = "giving-back", description = "Campaigns that agreements feed through beneficiary shares, and what they raised"),
         (name = "collections", description = "Co-branded collections: limited editions crediting each maker, and how they sell"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
+        (name = "programs", description = "Partner programs: grants, trainings, market access and mentorship, and applications to them"),
         (name = "partner", description = "Partnerships shared with a partner organization (API keys with partnerships:read)"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),
         (name = "admin", description = "Account suspension and the admin audit log (admins)"),

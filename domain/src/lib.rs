@@ -25,6 +25,7 @@ pub mod organization;
 pub mod partnership;
 pub mod precondition;
 pub mod profile;
+pub mod program;
 pub mod refusal;
 pub mod sale;
 pub mod seats;

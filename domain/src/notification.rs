@@ -28,6 +28,8 @@ pub enum NotificationKind {
     EventCancelled,
     /// Your application to a collective was decided.
     ApplicationDecided,
+    /// Your application to a partner program was decided.
+    ProgramApplicationDecided,
     /// A payment to you (or a collective you coordinate) was recorded.
     PaymentRecorded,
 }
@@ -43,6 +45,7 @@ text_enum!(NotificationKind {
     EventSeat => "event.seat_assigned",
     EventCancelled => "event.cancelled",
     ApplicationDecided => "collective.application_decided",
+    ProgramApplicationDecided => "program.application_decided",
     PaymentRecorded => "settlement.payment_recorded",
 });
 

@@ -12,6 +12,7 @@ pub use crate::exchange::ExchangeRefusal;
 pub use crate::expense::ExpenseRefusal;
 pub use crate::market_event::EventRefusal;
 pub use crate::partnership::PartnershipRefusal;
+pub use crate::program::ProgramRefusal;
 pub use crate::sale::RevenueRefusal;
 pub use crate::workshop::WorkshopRefusal;
 
@@ -44,6 +45,7 @@ refusals!(
     Expense(ExpenseRefusal),
     Revenue(RevenueRefusal),
     Collection(CollectionRefusal),
+    Program(ProgramRefusal),
 );
 
 /// Why a decision says no: a refusal of the request as such, or fields of

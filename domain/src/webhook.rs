@@ -11,6 +11,7 @@ pub enum EventType {
     SettlementCreated,
     WorkshopCreated,
     EventCreated,
+    ProgramApplicationCreated,
 }
 
 text_enum!(EventType {
@@ -20,4 +21,5 @@ text_enum!(EventType {
     SettlementCreated => "settlement.created",
     WorkshopCreated => "workshop.created",
     EventCreated => "event.created",
+    ProgramApplicationCreated => "program.application.created",
 });

@@ -5,7 +5,8 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use domain::refusal::{
     AccountRefusal, AgreementRefusal, EventRefusal, ExchangeRefusal, ExpenseRefusal,
-    MembershipRefusal, PartnershipRefusal, Refusal, RevenueRefusal, WorkshopRefusal,
+    MembershipRefusal, PartnershipRefusal, ProgramRefusal, Refusal, RevenueRefusal,
+    WorkshopRefusal,
 };
 use domain::FieldErrors;
 
@@ -81,6 +82,7 @@ refusals!(
     WorkshopRefusal,
     EventRefusal,
     ExpenseRefusal,
+    ProgramRefusal,
 );
 
 impl From<DieselError> for StoreError {

@@ -27,6 +27,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod partnerships;
+pub mod programs;
 pub mod reviews;
 pub mod sales;
 pub mod schema;

@@ -707,3 +707,46 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(partnership_shares, partnerships);
 diesel::allow_tables_to_appear_in_same_query!(partnership_shares, organizations);
+
+diesel::table! {
+    programs (id) {
+        id -> Text,
+        organization_id -> Text,
+        title -> Text,
+        kind -> Text,
+        description -> Text,
+        opens_on -> Date,
+        closes_on -> Date,
+        seats -> Nullable<BigInt>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    program_eligibility (program_id, kind, position) {
+        program_id -> Text,
+        kind -> Text,
+        position -> Integer,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    program_applications (id) {
+        id -> Text,
+        program_id -> Text,
+        artisan_id -> Text,
+        statement -> Text,
+        status -> Text,
+        decision_note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(programs, program_eligibility, program_applications);

@@ -22,6 +22,7 @@ mod notifications;
 mod openapi;
 mod organizations;
 mod partnerships;
+mod programs;
 mod rate_limits;
 mod sales;
 mod secrets;

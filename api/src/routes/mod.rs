@@ -35,6 +35,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod partner;
 pub mod partnerships;
+pub mod programs;
 pub mod sales;
 pub mod settlements;
 pub mod workshops;
@@ -70,7 +71,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(expenses::configure)
                 .configure(collections::configure)
                 .configure(campaigns::configure)
-                .configure(partner::configure),
+                .configure(partner::configure)
+                .configure(programs::configure),
         );
 }
 

@@ -48,6 +48,8 @@ pub enum NotificationKindName {
     EventCancelled,
     #[serde(rename = "collective.application_decided")]
     ApplicationDecided,
+    #[serde(rename = "program.application_decided")]
+    ProgramApplicationDecided,
     #[serde(rename = "settlement.payment_recorded")]
     PaymentRecorded,
 }
@@ -66,6 +68,7 @@ impl From<NotificationKind> for NotificationKindName {
             K::EventSeat => Self::EventSeat,
             K::EventCancelled => Self::EventCancelled,
             K::ApplicationDecided => Self::ApplicationDecided,
+            K::ProgramApplicationDecided => Self::ProgramApplicationDecided,
             K::PaymentRecorded => Self::PaymentRecorded,
         }
     }
@@ -75,8 +78,8 @@ impl From<NotificationKind> for NotificationKindName {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationSubject {
     /// `partnership`, `agreement`, `collective_invitation`,
-    /// `collective_application`, `exchange_session`, `workshop`, `event`
-    /// or `settlement`.
+    /// `collective_application`, `program_application`,
+    /// `exchange_session`, `workshop`, `event` or `settlement`.
     #[serde(rename = "type")]
     pub kind: String,
     #[schema(format = Uuid)]

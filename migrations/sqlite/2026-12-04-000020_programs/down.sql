@@ -1,0 +1,3 @@
+DROP TABLE program_applications;
+DROP TABLE program_eligibility;
+DROP TABLE programs;
