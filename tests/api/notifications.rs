@@ -34,6 +34,40 @@ async fn kinds(app: &TestApp, who: &Account) -> Vec<String> {
     inbox(app, who).await.into_iter().map(|(k, _)| k).collect()
 }
 
+/// A fair in 2099 organised by a partnership of `organiser` and
+/// `partner`, with `capacity` places, that `joining` join in order.
+async fn fair(
+    app: &TestApp,
+    organiser: &Account,
+    partner: &Account,
+    capacity: i64,
+    joining: &[&Account],
+) -> String {
+    let (pid, _, _) = setup(app, organiser, partner, [5000, 4000, 1000], "2026-01-01").await;
+    let event = ok(app
+        .post("/v1/events")
+        .bearer(&organiser.token)
+        .json(
+            json!({"name": "Feria", "kind": "fair", "venue": "Plaza", "city": "Cusco",
+                     "country": "PE", "starts_at": "2099-01-01T10:00:00Z",
+                     "ends_at": "2099-01-02T10:00:00Z", "capacity": capacity,
+                     "organizer": {"partnership_id": pid}}),
+        )
+        .send()
+        .await)
+    .await
+    .id();
+    for who in joining {
+        ok(app
+            .post(&format!("/v1/events/{event}/participants"))
+            .bearer(&who.token)
+            .send()
+            .await)
+        .await;
+    }
+    event
+}
+
 async fn ok(res: Resp) -> Resp {
     assert!(res.status < 300, "{} {}", res.status, res.text);
     res
@@ -299,27 +333,7 @@ async fn a_freed_event_place_reaches_the_first_waiting() {
     let kwame = app.artisan("Kwame").await;
     let ana = app.artisan("Ana").await;
     let cai = app.artisan("Cai").await;
-    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
-    let event = ok(app
-        .post("/v1/events")
-        .bearer(&rosa.token)
-        .json(
-            json!({"name": "Feria", "kind": "fair", "venue": "Plaza", "city": "Cusco",
-                     "country": "PE", "starts_at": "2099-01-01T10:00:00Z",
-                     "ends_at": "2099-01-02T10:00:00Z", "capacity": 1,
-                     "organizer": {"partnership_id": pid}}),
-        )
-        .send()
-        .await)
-    .await
-    .id();
-    let join = |who: &Account| {
-        app.post(&format!("/v1/events/{event}/participants"))
-            .bearer(&who.token)
-            .send()
-    };
-    ok(join(&ana).await).await;
-    ok(join(&cai).await).await;
+    let event = fair(&app, &rosa, &kwame, 1, &[&ana, &cai]).await;
     ok(app
         .delete(&format!("/v1/events/{event}/participants/{}", ana.id))
         .bearer(&ana.token)
@@ -343,28 +357,7 @@ async fn a_cancelled_event_reaches_its_participants_and_waitlist() {
     let kwame = app.artisan("Kwame").await;
     let ana = app.artisan("Ana").await;
     let cai = app.artisan("Cai").await;
-    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
-    let created = ok(app
-        .post("/v1/events")
-        .bearer(&rosa.token)
-        .json(
-            json!({"name": "Feria", "kind": "fair", "venue": "Plaza", "city": "Cusco",
-                     "country": "PE", "starts_at": "2099-01-01T10:00:00Z",
-                     "ends_at": "2099-01-02T10:00:00Z", "capacity": 2,
-                     "organizer": {"partnership_id": pid}}),
-        )
-        .send()
-        .await)
-    .await;
-    let event = created.id();
-    for who in [&rosa, &ana, &cai] {
-        ok(app
-            .post(&format!("/v1/events/{event}/participants"))
-            .bearer(&who.token)
-            .send()
-            .await)
-        .await;
-    }
+    let event = fair(&app, &rosa, &kwame, 2, &[&rosa, &ana, &cai]).await;
     ok(app
         .patch(&format!("/v1/events/{event}"))
         .bearer(&rosa.token)
