@@ -160,7 +160,7 @@ def agreements_suite(work, here, d, sign_d, count):
             "revenue_split": {"currency": "PEN", "shares": [
                 {"recipient": {"party_id": mine}, "share_bps": 6000},
                 {"recipient": {"party_id": theirs}, "share_bps": 3500},
-                {"recipient": {"beneficiary": {"name": "Escuela Taller", "campaign_id": campaign}}, "share_bps": 500}]},
+                {"recipient": {"beneficiary": {"name": "Escuela Taller"}}, "share_bps": 500}]},
             "promotion_plan": {"summary": "Flyers", "channels": ["flyers"]},
             "effective_from": day, "effective_until": day}, a))
     t0 = time.time()
