@@ -219,39 +219,36 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreErr
             .filter(partnerships::id.eq_any(&ids))
             .select((partnerships::id, partnerships::title))
             .load(conn)?;
-        let mut raised: Vec<Raised> = Vec::new();
-        let mut contributors: Vec<Contribution> = Vec::new();
-        for (partnership_id, anonymous, currency, amount) in given {
-            add(
-                &mut raised,
-                |r| r.currency == currency,
+        // Per currency, and per (partnership, or anonymous) and currency.
+        let mut raised: Vec<(String, i64)> = Vec::new();
+        let given: Vec<((Option<String>, String), i64)> = given
+            .into_iter()
+            .map(|(partnership, anonymous, currency, amount)| {
+                (((!anonymous).then_some(partnership), currency), amount)
+            })
+            .try_fold(Vec::new(), |mut totals, (key, amount)| {
+                add(&mut raised, key.1.clone(), amount)?;
+                add(&mut totals, key, amount)?;
+                Ok::<_, StoreError>(totals)
+            })?;
+        let mut raised: Vec<Raised> = raised
+            .into_iter()
+            .map(|(currency, amount)| Raised { currency, amount })
+            .collect();
+        let mut contributors: Vec<Contribution> = given
+            .into_iter()
+            .map(|((partnership_id, currency), amount)| Contribution {
+                title: partnership_id.as_ref().and_then(|id| {
+                    titles
+                        .iter()
+                        .find(|(pid, _)| pid == id)
+                        .map(|(_, t)| t.clone())
+                }),
+                partnership_id,
+                currency,
                 amount,
-                || Raised {
-                    currency: currency.clone(),
-                    amount: 0,
-                },
-            )?;
-            let (partnership_id, title) = if anonymous {
-                (None, None)
-            } else {
-                let title = titles
-                    .iter()
-                    .find(|(pid, _)| *pid == partnership_id)
-                    .map(|(_, t)| t.clone());
-                (Some(partnership_id), title)
-            };
-            add(
-                &mut contributors,
-                |c| c.partnership_id == partnership_id && c.currency == currency,
-                amount,
-                || Contribution {
-                    partnership_id: partnership_id.clone(),
-                    title: title.clone(),
-                    currency: currency.clone(),
-                    amount: 0,
-                },
-            )?;
-        }
+            })
+            .collect();
         raised.sort_by(|a, b| a.currency.cmp(&b.currency));
         contributors.sort_by(|a, b| {
             (a.partnership_id.is_none(), &a.title, &a.currency).cmp(&(
@@ -268,41 +265,17 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreErr
     })
 }
 
-/// Something with an amount: adds `amount` to the entry `matches` finds,
-/// or to a new one (checked: refusing beats wrapping).
-trait Amount {
-    fn amount(&mut self) -> &mut i64;
-}
-
-impl Amount for Raised {
-    fn amount(&mut self) -> &mut i64 {
-        &mut self.amount
-    }
-}
-
-impl Amount for Contribution {
-    fn amount(&mut self) -> &mut i64 {
-        &mut self.amount
-    }
-}
-
-fn add<T: Amount>(
-    entries: &mut Vec<T>,
-    matches: impl Fn(&T) -> bool,
-    amount: i64,
-    new: impl FnOnce() -> T,
-) -> Result<(), StoreError> {
-    let index = match entries.iter().position(matches) {
-        Some(i) => i,
-        None => {
-            entries.push(new());
-            entries.len() - 1
+/// Adds `amount` to the total kept for `key` (checked: refusing beats
+/// wrapping).
+fn add<K: PartialEq>(totals: &mut Vec<(K, i64)>, key: K, amount: i64) -> Result<(), StoreError> {
+    match totals.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, total)) => {
+            *total = total
+                .checked_add(amount)
+                .ok_or(StoreError::Corrupt("a campaign's total overflows"))?;
         }
-    };
-    let total = entries[index].amount();
-    *total = total
-        .checked_add(amount)
-        .ok_or(StoreError::Corrupt("a campaign's total overflows"))?;
+        None => totals.push((key, amount)),
+    }
     Ok(())
 }
 

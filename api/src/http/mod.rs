@@ -14,3 +14,11 @@ pub mod request_context;
 
 /// `"<version>"`: a strong ETag for a versioned resource.
 pub use domain::precondition::etag;
+
+/// `200 OK` with `body` and its version as the `ETag` (for `If-Match` on
+/// the next change).
+pub fn ok_with_etag<T: serde::Serialize>(body: &T, version: i64) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag(version)))
+        .json(body)
+}

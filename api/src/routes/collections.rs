@@ -3,7 +3,6 @@
 //! those who see the partnership; published collections whose launch day
 //! has come are a catalogue for every signed-in user.
 
-use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::collection::{
@@ -22,9 +21,9 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::etag;
 use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
+use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
 use crate::http::params::{country_param, text_param};
 use crate::page_type;
@@ -163,12 +162,6 @@ impl From<CollectionView> for Collection {
             version: r.version,
         }
     }
-}
-
-fn with_etag<T: Serialize>(body: T, version: i64) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
 }
 
 /// An item as sent when creating a collection or adding to one.
@@ -401,7 +394,7 @@ pub async fn get_collection(
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?))
         .await?;
     let version = view.row.version;
-    Ok(with_etag(Collection::from(view), version))
+    Ok(ok_with_etag(&Collection::from(view), version))
 }
 
 /// A change to a collection; absent fields stay as they are.
@@ -458,7 +451,7 @@ pub async fn update_collection(
         .db(move |conn| Ok(store::update(conn, &id, &viewer, &if_match.0, &patch)?))
         .await?;
     let version = view.row.version;
-    Ok(with_etag(Collection::from(view), version))
+    Ok(ok_with_etag(&Collection::from(view), version))
 }
 
 /// Add an item at the end of a collection (accepted parties).
@@ -528,7 +521,7 @@ pub async fn get_item(
         .db(move |conn| Ok(store::item(conn, &id, &viewer)?))
         .await?;
     let version = view.row.version;
-    Ok(with_etag(CollectionItem::from(view), version))
+    Ok(ok_with_etag(&CollectionItem::from(view), version))
 }
 
 /// A change to an item; absent fields stay as they are. The sku does not
@@ -596,7 +589,7 @@ pub async fn update_item(
         .db(move |conn| Ok(store::update_item(conn, &id, &viewer, &if_match.0, patch)?))
         .await?;
     let version = view.row.version;
-    Ok(with_etag(CollectionItem::from(view), version))
+    Ok(ok_with_etag(&CollectionItem::from(view), version))
 }
 
 /// One item's sales in one currency.

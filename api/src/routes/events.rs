@@ -3,7 +3,6 @@
 //! with a waitlist; the booth cost is split equally among those taking
 //! part.
 
-use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::api_key::Scope;
@@ -24,9 +23,9 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::etag;
 use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
+use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
 use crate::http::params::{country_param, text_param};
 use crate::page_type;
@@ -153,9 +152,7 @@ impl From<EventView> for Event {
 }
 
 fn with_etag(event: Event) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(event.version)))
-        .json(event)
+    ok_with_etag(&event, event.version)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

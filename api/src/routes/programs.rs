@@ -3,7 +3,6 @@
 //! the open ones they are eligible for, apply once, follow and withdraw
 //! their applications; the organization decides.
 
-use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::api_key::Scope;
@@ -19,9 +18,9 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::ApiError;
-use crate::http::etag;
 use crate::http::extract::{Body, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
+use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
 use crate::state::AppState;
@@ -97,12 +96,6 @@ impl From<ProgramView> for Program {
             version: r.version,
         }
     }
-}
-
-fn with_etag(program: Program) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(program.version)))
-        .json(program)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -248,7 +241,8 @@ pub async fn get_program(
     let view = state
         .db(move |conn| Ok(store::find(conn, &id, &reader)?))
         .await?;
-    Ok(with_etag(Program::from(view)))
+    let program = Program::from(view);
+    Ok(ok_with_etag(&program, program.version))
 }
 
 /// A change to a program; absent fields stay as they are.
@@ -316,7 +310,8 @@ pub async fn update_program(
     let view = state
         .db(move |conn| Ok(store::update(conn, &id, &organization, &if_match.0, patch)?))
         .await?;
-    Ok(with_etag(Program::from(view)))
+    let program = Program::from(view);
+    Ok(ok_with_etag(&program, program.version))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
