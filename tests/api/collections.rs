@@ -102,6 +102,17 @@ async fn a_collection_credits_its_makers_and_reaches_the_catalogue_when_publishe
     .await;
     res.assert_problem(422, "validation");
     assert_eq!(res.error_fields(), ["items[0].contributors[1]"]);
+    // A party of another partnership is no maker of this one.
+    let (_, elsewhere, _) = setup(&app, &kwame, &zoe, [5000, 4000, 1000], "2026-01-01").await;
+    let res = create(
+        &app,
+        &rosa,
+        &pid,
+        json!({"name": "Two Looms", "items": [item("A-1", &[&elsewhere[0]])]}),
+    )
+    .await;
+    res.assert_problem(422, "validation");
+    assert_eq!(res.error_fields(), ["items[0].contributors[0]"]);
     let listed = app
         .get(&format!("/v1/partnerships/{pid}/collections"))
         .bearer(&rosa.token)
@@ -134,6 +145,23 @@ async fn a_collection_credits_its_makers_and_reaches_the_catalogue_when_publishe
         .filter_map(|m| m["display_name"].as_str())
         .collect();
     assert_eq!(makers, ["Rosa", "Kwame"]);
+    // A replayed Idempotency-Key answers the first result; another body
+    // under the same key is refused.
+    let keyed = |body: Value| {
+        app.post(&format!("/v1/partnerships/{pid}/collections"))
+            .bearer(&rosa.token)
+            .header("Idempotency-Key", "collection-1")
+            .json(body)
+            .send()
+    };
+    let body = json!({"name": "Keyed", "items": [item("KEY-1", &[&parties[0]])]});
+    let first = keyed(body.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let again = keyed(body).await;
+    assert_eq!((again.status, again.id()), (201, first.id()));
+    keyed(json!({"name": "Other"}))
+        .await
+        .assert_problem(422, "idempotency-conflict");
 
     // A draft is the partnership's: the invited Zoe reads it (to decide),
     // an outsider does not, nor does the catalogue list it.

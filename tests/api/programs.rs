@@ -142,6 +142,16 @@ async fn organizations_publish_and_eligible_artisans_apply_once() {
         .send()
         .await;
     assert_eq!(ids(&pending), [applied.id()]);
+    // An application is decided through its own program only.
+    app.post(&format!(
+        "/v1/programs/{later}/applications/{}/decision",
+        applied.id()
+    ))
+    .api_key(&key)
+    .json(json!({"decision": "accept", "note": "Welcome"}))
+    .send()
+    .await
+    .assert_problem(404, "not-found");
     let decision = format!("{path}/{}/decision", applied.id());
     let decide = |key: &str, body: Value| app.post(&decision).api_key(key).json(body).send();
     decide(&other_key, json!({"decision": "accept", "note": "Welcome"}))
