@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--suite all|artisans|agreements|matching|revenue|events|giving]
-                         [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500]
+    python3 bench/run.py sqlite|postgres
+        [--suite all|artisans|agreements|matching|revenue|events|giving|impact|webhooks]
+        [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500] [--webhook-events 2000]
 
 Builds the release binary, seeds N demo artisans into a fresh database
 (SQLite in a temporary directory, or the PostgreSQL database
 `artisan_commons_bench` at 127.0.0.1:5432, recreated), starts the server
-with rate limits off, and measures with wrk:
+with rate limits off, WEBHOOKS_POLL_MS=100 and
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true (in every run, for the webhooks suite),
+and measures with wrk:
 
   * GET /v1/artisans/{id} (random ids) at 32 connections
   * GET /v1/artisans?craft=weaving at 32 connections
@@ -41,6 +44,26 @@ for collections and campaigns (suite `giving`, needs --artisans above 19):
     (sales, lines and refunds written directly), 8 conns; next to the same
     figures in hand-written SQL (pgbench, 8 clients, on PostgreSQL; in
     process with python's sqlite3 on SQLite)
+
+for impact figures (suite `impact`):
+
+  * GET /v1/impact?from=2026-01&to=2026-12 with a partner organization's
+    API key (made with the binary's create-organization and create-api-key)
+    over 1 000 000 sales and 3 000 000 lines written directly, round-robin
+    over 50 active partnerships of 100 demo artisans from demo-25 on (20 of
+    them in PE with weaving as primary craft), 2026-01-02 to 2026-12-01:
+    for everyone, for country=PE and for country=PE&craft=weaving, 8 conns
+    each, plus one request (median of 5); with --suite all the revenue and
+    giving suites' sales are in the figures too
+
+for webhooks (suite `webhooks`, PostgreSQL only):
+
+  * --webhook-events workshops created by 8 threads as fast as they go, each
+    a workshop.created event delivered to a receiver in this script on
+    127.0.0.1: events/s delivered, the delay from each 201 (the commit) to
+    its receipt (p50, p99, max), duplicates and missing; with the one server
+    process, then again with a second `serve` (port PORT+1) on the same
+    database
 
 and, for partnerships and agreements (suite `agreements`):
 
@@ -89,15 +112,21 @@ def call(method, path, body=None, token=None, headers=None):
         return json.load(res)
 
 
-def wrk(path_or_script, connections, duration, env, label):
+def wrk(path_or_script, connections, duration, env, label, timeout=None):
+    """`timeout` (seconds) raises wrk's 2 s request timeout for slow requests
+    (timed-out requests are left out of wrk's latencies)."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", path_or_script, BASE]
+    if timeout:
+        args[1:1] = ["--timeout", f"{timeout}s"]
     out = subprocess.run(args, check=True, text=True, capture_output=True, env={**os.environ, **env}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     result = {"label": label, "rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
-              "errors": int(non2xx.group(1)) if non2xx else 0}
-    print(f"  {label}: {rps:.0f} req/s, p50 {result['p50']}, p99 {result['p99']}, non-2xx {result['errors']}")
+              "errors": int(non2xx.group(1)) if non2xx else 0, "timeouts": int(timeouts.group(1)) if timeouts else 0}
+    print(f"  {label}: {rps:.0f} req/s, p50 {result['p50']}, p99 {result['p99']}, non-2xx {result['errors']}"
+          + (f", TIMEOUTS {result['timeouts']}" if result["timeouts"] else ""))
     return result
 
 
@@ -317,13 +346,58 @@ def psql_ms(sql, runs=5):
     return times[len(times) // 2]
 
 
-def http_ms(path, token, runs=5):
+def http_ms(path, token, runs=5, headers=None):
     times = []
     for _ in range(runs):
         t0 = time.time()
-        call("GET", path, token=token)
+        call("GET", path, token=token, headers=headers)
         times.append((time.time() - t0) * 1000)
     return sorted(times)[len(times) // 2]
+
+
+def bulk_sales_sql(backend, prefix, n, parts, uid, minutes=300_000):
+    """`n` sales (amounts 1000-1996) with their three lines split 60/35/5 as
+    active_partnership agrees (the last to Escuela Taller), round-robin over
+    `parts` ((partnership, agreement, party 0, party 1) tuples), one a
+    minute from 2026-01-02 for `minutes` minutes and around again. Sale ids
+    are `prefix` and a number, line ids that and `-` share index."""
+    if backend == "postgres":
+        gen, src = "", f"generate_series(1, {n}) AS g(x)"
+        at = f"timestamp '2026-01-02' + (x % {minutes}) * interval '1 minute'"
+        created = "now()"
+    else:
+        gen = f"WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
+        src = "g"
+        at = f"strftime('%Y-%m-%d %H:%M:%S', '2026-01-02', '+' || (x % {minutes}) || ' minutes')"
+        created = "'2026-11-26 00:00:00'"
+    rows = " UNION ALL ".join(f"SELECT {k} AS k, '{pid}' AS pid, '{aid}' AS aid, '{q0}' AS q0, '{q1}' AS q1"
+                              for k, (pid, aid, q0, q1) in enumerate(parts))
+    # CROSS JOIN: SQLite keeps the generated series as the outer loop.
+    each, pick = f"{src} CROSS JOIN ({rows}) p", f"p.k = x % {len(parts)}"
+    return f"""{gen}INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor,
+                   currency, occurred_at, description, channel, recorded_by, created_at)
+SELECT '{prefix}' || x, p.pid, p.aid, 'hash', 1000 + x % 997, 0, 'PEN', {at}, 'bulk', 'online', '{uid}', {created}
+FROM {each} WHERE {pick};
+{gen}INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id, beneficiary_name,
+                              amount_minor, currency, created_at)
+SELECT '{prefix}' || x || '-' || v.i, '{prefix}' || x, p.aid, 'hash', v.i,
+       CASE v.i WHEN 0 THEN p.q0 WHEN 1 THEN p.q1 END, CASE WHEN v.i = 2 THEN 'Escuela Taller' END,
+       (1000 + x % 997) * v.bps / 10000, 'PEN', {created}
+FROM {each} CROSS JOIN (SELECT 0 AS i, 6000 AS bps UNION ALL SELECT 1, 3500 UNION ALL SELECT 2, 500) v
+WHERE {pick};"""
+
+
+def run_bulk(backend, work, script, tables=("sales", "allocation_lines")):
+    """Runs `script` in one transaction, then refreshes planner statistics
+    (and, on PostgreSQL, the visibility map) of `tables`."""
+    if backend == "postgres":
+        sh("psql", PG_BENCH, "-qc", f"BEGIN;\n{script}\nCOMMIT;")
+        for table in tables:
+            sh("psql", PG_BENCH, "-qc", f"VACUUM ANALYZE {table}")
+    else:
+        db = os.path.join(work, "data", "artisan-commons.db")
+        subprocess.run(["sqlite3", db], input=f"PRAGMA busy_timeout = 60000;\nBEGIN;\n{script}\nCOMMIT;\nANALYZE;",
+                       text=True, check=True, capture_output=True)
 
 
 def sqlite_million(work, login, uid, a):
@@ -333,24 +407,7 @@ def sqlite_million(work, login, uid, a):
     pid, aid, q0, q1 = active_partnership(c, login(15), 14)
     db = os.path.join(work, "data", "artisan-commons.db")
     t0 = time.time()
-    script = f"""PRAGMA busy_timeout = 60000;
-BEGIN;
-WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 1000000)
-INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor, currency,
-                   occurred_at, description, channel, recorded_by, created_at)
-SELECT 'bulk-' || x, '{pid}', '{aid}', 'hash', 1000 + x % 997, 0, 'PEN',
-       strftime('%Y-%m-%d %H:%M:%S', '2026-01-02', '+' || (x % 300000) || ' minutes'), 'bulk', 'online',
-       '{uid}', '2026-11-26 00:00:00' FROM g;
-WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 1000000)
-INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id, beneficiary_name,
-                              amount_minor, currency, created_at)
-SELECT 'bulk-' || x || '-' || v.i, 'bulk-' || x, '{aid}', 'hash', v.i, v.party, v.name,
-       (1000 + x % 997) * v.bps / 10000, 'PEN', '2026-11-26 00:00:00'
-FROM g, (SELECT 0 AS i, '{q0}' AS party, NULL AS name, 6000 AS bps
-         UNION ALL SELECT 1, '{q1}', NULL, 3500 UNION ALL SELECT 2, NULL, 'Escuela Taller', 500) v;
-COMMIT;
-ANALYZE;"""
-    subprocess.run(["sqlite3", db], input=script, text=True, check=True, capture_output=True)
+    run_bulk("sqlite", work, bulk_sales_sql("sqlite", "bulk-", 1_000_000, [(pid, aid, q0, q1)], uid))
     print(f"  wrote 1 000 000 sales and 3 000 000 lines in {time.time() - t0:.0f} s")
     hand = f"""SELECT l.currency, l.party_id, l.beneficiary_name, SUM(l.amount_minor)
 FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
@@ -442,20 +499,7 @@ def revenue_suite(work, here, d, backend):
     c = login(14)
     pid2, aid2, q0, q1 = active_partnership(c, login(15), 14)
     t0 = time.time()
-    sh("psql", PG_BENCH, "-qc", f"""
-INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor, currency,
-                   occurred_at, description, channel, recorded_by, created_at)
-SELECT 'bulk-' || g, '{pid2}', '{aid2}', 'hash', 1000 + g % 997, 0, 'PEN',
-       timestamp '2026-01-02' + (g % 300000) * interval '1 minute', 'bulk', 'online', '{uid}', now()
-FROM generate_series(1, 1000000) g;
-INSERT INTO allocation_lines (id, sale_id, agreement_id, content_hash, share_index, party_id, beneficiary_name,
-                              amount_minor, currency, created_at)
-SELECT 'bulk-' || g || '-' || v.i, 'bulk-' || g, '{aid2}', 'hash', v.i, v.party, v.name,
-       (1000 + g % 997) * v.bps / 10000, 'PEN', now()
-FROM generate_series(1, 1000000) g,
-     (VALUES (0, '{q0}', NULL, 6000), (1, '{q1}', NULL, 3500), (2, NULL, 'Escuela Taller', 500)) AS v(i, party, name, bps);""")
-    sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE sales")
-    sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE allocation_lines")
+    run_bulk("postgres", work, bulk_sales_sql("postgres", "bulk-", 1_000_000, [(pid2, aid2, q0, q1)], uid))
     print(f"  wrote 1 000 000 sales and 3 000 000 lines in {time.time() - t0:.0f} s")
     hand = f"""SELECT l.currency, l.party_id, l.beneficiary_name, SUM(l.amount_minor)
 FROM allocation_lines l JOIN sales s ON s.id = l.sale_id
@@ -521,8 +565,7 @@ def bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign):
     amount = "(1000 + x % 997)"
     refunded = f"CASE WHEN x % 20 = 0 THEN {amount} WHEN x % 7 = 0 THEN 100 ELSE 0 END"
     sku = "CASE WHEN x <= 100000 THEN 'B-' || (x % 3) ELSE NULL END"
-    return f"""BEGIN;
-{gen(1000000)}INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor,
+    return f"""{gen(1000000)}INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, refunded_minor,
                    currency, occurred_at, description, channel, item_sku, recorded_by, created_at)
 SELECT 'give-' || x, '{pid}', '{aid}', 'hash', {amount}, {refunded}, 'PEN', {at}, 'bulk', 'online', {sku},
        '{uid}', '2026-11-26 00:00:00' FROM {src(1000000)};
@@ -544,8 +587,7 @@ FROM {src(50000)};
 INSERT INTO campaign_days (campaign_id, partnership_id, anonymous, currency, day, amount_minor)
 SELECT l.campaign_id, s.partnership_id, l.anonymous, l.currency, {day}, SUM(l.amount_minor)
 FROM allocation_lines l JOIN sales s ON s.id = l.sale_id WHERE l.campaign_id = '{campaign}'
-GROUP BY l.campaign_id, s.partnership_id, l.anonymous, l.currency, {day};
-COMMIT;"""
+GROUP BY l.campaign_id, s.partnership_id, l.anonymous, l.currency, {day};"""
 
 
 def giving_suite(work, here, d, backend):
@@ -565,15 +607,8 @@ def giving_suite(work, here, d, backend):
                       {"name": "Bench", "items": [item(0), item(1), item(2)]}, a)["id"]
     uid = call("GET", "/v1/me", token=a)["id"]
     t0 = time.time()
-    script = bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign)
-    if backend == "postgres":
-        sh("psql", PG_BENCH, "-qc", script)
-        for table in ("sales", "allocation_lines", "refunds"):
-            sh("psql", PG_BENCH, "-qc", f"VACUUM ANALYZE {table}")
-    else:
-        db = os.path.join(work, "data", "artisan-commons.db")
-        subprocess.run(["sqlite3", db], input="PRAGMA busy_timeout = 60000;\n" + script + "\nANALYZE;",
-                       text=True, check=True, capture_output=True)
+    run_bulk(backend, work, bulk_giving_sql(backend, pid, aid, q0, q1, uid, campaign),
+             ("sales", "allocation_lines", "refunds"))
     print(f"  wrote 1 000 000 sales (100 000 of the collection), 3 050 000 lines in {time.time() - t0:.0f} s")
     performance = f"""SELECT item_sku, currency, COUNT(*),
        SUM(CASE WHEN refunded_minor = amount_minor THEN 1 ELSE 0 END), SUM(amount_minor), SUM(refunded_minor)
@@ -618,6 +653,182 @@ GROUP BY CASE WHEN l.anonymous THEN NULL ELSE s.partnership_id END, l.currency;"
                   f"API one request {one:.1f} ms (median of 5); ratio {one / by_hand:.2f}")
 
 
+def partner_key(env, name, scopes):
+    """A new partner organization and an API key for it with `scopes`, made
+    with the binary's CLI commands (same environment, so the same server
+    secret as the running server)."""
+    org = sh(BIN, "create-organization", "--name", name, "--description", "bench", env=env).split()[-1]
+    return sh(BIN, "create-api-key", "--organization", org, "--scopes", scopes, "--name", "bench", env=env).split()[-1]
+
+
+def query_lines(backend, work, sql):
+    """The output of `sql` run by hand, one value a line."""
+    if backend == "postgres":
+        return sh("psql", PG_BENCH, "-qAt", "-c", sql).split()
+    return sh("sqlite3", "-cmd", ".timeout 60000", os.path.join(work, "data", "artisan-commons.db"), sql).split()
+
+
+def impact_artisans(backend, work, artisans, count=100, cell=20):
+    """`count` demo artisans beyond the first 24 (the named ones and those
+    other suites sign in as): first `cell` from Peru whose primary craft is
+    weaving (so the filtered cell has enough contributors not to be all
+    suppressed), then others spread over the population."""
+    emails = query_lines(backend, work, "SELECT u.email FROM users u JOIN artisans a ON a.id = u.id "
+                         "WHERE a.country = 'PE' AND a.primary_craft = 'weaving' AND u.email LIKE 'demo-%'")
+    weavers = sorted(n for n in (int(e[len("demo-"):e.index("@")]) for e in emails) if n > 24)[:cell]
+    step = max(1, (artisans - 25) // count)
+    others = [n for n in range(25, artisans + 1, step) if n not in weavers]
+    return weavers, others[:count - len(weavers)]
+
+
+def impact_june(report):
+    """Two of the report's figures for 2026-06, as a sanity check."""
+    june = next(m for m in report["months"] if m["month"] == "2026-06")
+    shown = lambda figure, field="value": "suppressed" if figure["suppressed"] else figure[field]
+    pen = [r for r in june["revenue"] if r["currency"] == "PEN"]
+    return (f"2026-06: artisans active {shown(june['artisans_active'])}, "
+            f"gross {shown(pen[0], 'gross_minor') if pen else 0} PEN minor units")
+
+
+def impact_suite(work, here, d, backend, artisans, env):
+    """GET /v1/impact as a partner organization over 1 000 000 sales (written
+    directly) of 50 partnerships of 100 artisans, 20 of them Peruvian
+    weavers: everyone, one country, one country and craft, at 8 conns."""
+    key = partner_key(env, "Bench Impact", "impact:read")
+    weavers, others = impact_artisans(backend, work, artisans)
+    ns = weavers + others
+    logins = [("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"}, None)
+              for n in ns]
+    tokens = [r["access_token"] for r in call_all(logins, workers=4)]
+    pairs = [(tokens[i], tokens[i + 1], f"impact {ns[i]}") for i in range(0, len(tokens) - 1, 2)]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(4) as pool:
+        parts = list(pool.map(lambda pair: active_partnership(*pair), pairs))
+    print(f"  {len(parts)} active partnerships of {2 * len(parts)} artisans ({len(weavers)} of them PE, weaving)")
+    uid = call("GET", "/v1/me", token=tokens[0])["id"]
+    t0 = time.time()
+    # 480 000 minutes: 2026-01-02 to 2026-12-01.
+    run_bulk(backend, work, bulk_sales_sql(backend, "impact-", 1_000_000, parts, uid, minutes=480_000))
+    print(f"  wrote 1 000 000 sales and 3 000 000 lines, round-robin over them, in {time.time() - t0:.0f} s")
+    headers = {"X-API-Key": key}
+    base = "/v1/impact?from=2026-01&to=2026-12"
+    results = []
+    for query in ["", "&country=PE", "&country=PE&craft=weaving"]:
+        path = base + query
+        print(f"  {path}: {impact_june(call('GET', path, headers=headers))}")
+        results.append(wrk(os.path.join(here, "api_key_get.lua"), 8, d, {"API_KEY": key, "BENCH_PATH": path},
+                           f"GET {path}, 8 conns", timeout=60))
+    print(f"  GET {base}: one request {http_ms(base, None, headers=headers):.0f} ms (median of 5)")
+    return results
+
+
+def start_receiver(arrivals):
+    """A webhook receiver on a free local port: 204 to every POST, appending
+    (arrival time, data.workshop_id) to `arrivals`."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Hook(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            at = time.time()
+            arrivals.append((at, json.loads(body).get("data", {}).get("workshop_id")))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    class Receiver(ThreadingHTTPServer):
+        request_queue_size = 1024  # the listen backlog (5 by default) for bursts of new connections
+
+    receiver = Receiver(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    return receiver
+
+
+def start_server(env, port):
+    """`BIN serve` on `port`, once it answers /readyz (or after 10 s)."""
+    server = subprocess.Popen([BIN, "serve"], env={**env, "BIND_ADDR": f"127.0.0.1:{port}"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server
+
+
+def delivery_run(label, tokens, arrivals, count, first):
+    """`count` workshops created by 8 threads as fast as they go; waits for
+    their workshop.created deliveries and prints throughput and the delay
+    from each 201 (the commit, at the latest) to its receipt."""
+    import datetime
+    from concurrent.futures import ThreadPoolExecutor
+    starts = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def create(i):
+        made = call("POST", "/v1/workshops", {
+            "title": f"Bench workshop {first + i}", "skill": "natural-dyeing", "description": "bench",
+            "capacity": 8, "starts_at": starts, "duration_hours": 2, "location": "Cusco"}, tokens[i % len(tokens)])
+        return made["id"], time.time()
+
+    t0 = time.time()
+    with ThreadPoolExecutor(8) as pool:
+        committed = dict(pool.map(create, range(count)))
+    made_in = time.time() - t0
+    deadline = time.time() + 120
+    while time.time() < deadline and len({w for _, w in list(arrivals) if w in committed}) < count:
+        time.sleep(0.1)
+    time.sleep(1)  # for late duplicates
+    received, duplicates = {}, 0
+    for at, workshop in list(arrivals):
+        if workshop in received:
+            duplicates += 1
+        elif workshop in committed:
+            received[workshop] = at
+    print(f"  {label}: {count} workshops created in {made_in:.1f} s ({count / made_in:.0f}/s, 8 threads); "
+          f"received {len(received)}, duplicates {duplicates}, missing {count - len(received)}")
+    if not received:
+        return
+    delays = sorted((at - committed[w]) * 1000 for w, at in received.items())
+    span = max(received.values()) - min(committed.values())
+    print(f"    delivered {len(received) / span:.0f} events/s (first commit to last receipt, {span:.1f} s); "
+          f"delay commit to receipt p50 {delays[len(delays) // 2]:.0f} ms, "
+          f"p99 {delays[max(0, int(len(delays) * 0.99) - 1)]:.0f} ms, max {delays[-1]:.0f} ms")
+
+
+def webhooks_suite(env, backend, count):
+    """Outbox to a local receiver: `count` workshop.created events with the
+    one server process, then `count` more with a second one on the same
+    database (PostgreSQL; the workers share the work through SKIP LOCKED)."""
+    if backend != "postgres":
+        print("  webhooks: skipped on SQLite (one server process per database file)")
+        return
+    key = partner_key(env, "Bench Webhooks", "webhooks:manage")
+    arrivals = []
+    receiver = start_receiver(arrivals)
+    try:
+        call("POST", "/v1/webhook-endpoints", {"url": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+                                               "events": ["workshop.created"]}, headers={"X-API-Key": key})
+        logins = [("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"}, None)
+                  for n in range(30, 38)]
+        tokens = [r["access_token"] for r in call_all(logins, workers=4)]
+        delivery_run("one server process", tokens, arrivals, count, 0)
+        second = start_server(env, PORT + 1)
+        try:
+            delivery_run("two server processes (workshops created through the first)", tokens, arrivals, count, count)
+        finally:
+            second.terminate()
+            second.wait()
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -631,12 +842,13 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events", "giving"],
-                    default="all")
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events", "giving",
+                                        "impact", "webhooks"], default="all")
     ap.add_argument("--participants", type=int, default=500, help="artisans joining the events suite's fair")
     ap.add_argument("--agreements", type=int, default=20000,
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
+    ap.add_argument("--webhook-events", type=int, default=2000, help="workshops per run of the webhooks suite")
     ap.add_argument("--reuse", action="store_true",
                     help="PostgreSQL only: keep the already seeded benchmark database")
     opts = ap.parse_args()
@@ -644,7 +856,8 @@ def main():
     subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "artisan-commons"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="ac-bench-")
     env = {"DATA_DIR": os.path.join(work, "data"), "BIND_ADDR": f"127.0.0.1:{PORT}",
-           "RATE_LIMIT_PER_MINUTE": "0", "RATE_LIMIT_AUTH_PER_MINUTE": "0", "RUST_LOG": "warn"}
+           "RATE_LIMIT_PER_MINUTE": "0", "RATE_LIMIT_AUTH_PER_MINUTE": "0", "RUST_LOG": "warn",
+           "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true", "WEBHOOKS_POLL_MS": "100"}
     reuse = opts.reuse and opts.backend == "postgres"
     if opts.backend == "postgres":
         if not reuse:
@@ -663,14 +876,8 @@ def main():
             # visibility map (index-only scans) and planner statistics.
             sh("psql", PG_BENCH, "-qc", "VACUUM ANALYZE")
 
-    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(env, PORT)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(BASE + "/readyz")
-                break
-            except OSError:
-                time.sleep(0.1)
         here = os.path.dirname(os.path.abspath(__file__))
         d = opts.duration
         results = []
@@ -686,6 +893,10 @@ def main():
             events_suite(here, d, opts.participants)
         if opts.suite in ("all", "giving"):
             giving_suite(work, here, d, opts.backend)
+        if opts.suite in ("all", "impact"):
+            impact_suite(work, here, d, opts.backend, opts.artisans, env)
+        if opts.suite in ("all", "webhooks"):
+            webhooks_suite(env, opts.backend, opts.webhook_events)
         print(f"  server peak RSS: {peak_rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()

@@ -232,7 +232,8 @@ fn run(command: Command) -> Result<(), String> {
                 return Err("seed-demo refuses to run with APP_ENV=production: it creates accounts whose passwords are published".to_owned());
             }
             let passwords = Passwords::new().map_err(|e| e.to_string())?;
-            with_connection(&config, |conn| seed::run(conn, &passwords, artisans))
+            let keys = Keyring::derive(config.jwt_secret.expose());
+            with_connection(&config, |conn| seed::run(conn, &passwords, &keys, artisans))
         }
         Command::Openapi => Ok(()),
     }
@@ -312,6 +313,7 @@ fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), 
 fn serve(config: Config) -> Result<(), String> {
     let pool = open_database(&config)?;
     let state = web::Data::new(AppState::new(pool.clone(), &config).map_err(|e| e.to_string())?);
+    let worker = api::webhooks::Worker::new(pool.clone(), &config, Default::default());
     tracing::info!(
         bind = %config.bind_addr,
         database = if persistence::db::is_postgres_url(&config.database_url) { "postgresql" } else { "sqlite" },
@@ -322,6 +324,7 @@ fn serve(config: Config) -> Result<(), String> {
     let system = actix_web::rt::System::new();
     system.block_on(async move {
         let maintenance = actix_web::rt::spawn(purge_idempotency_keys(pool));
+        let delivery = actix_web::rt::spawn(worker.run());
         let server = HttpServer::new(move || api::app(state.clone()))
             .bind(&config.bind_addr)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?
@@ -331,6 +334,7 @@ fn serve(config: Config) -> Result<(), String> {
         // in-flight requests (up to the shutdown timeout) before returning.
         let result = server.await.map_err(|e| e.to_string());
         maintenance.abort();
+        delivery.abort();
         tracing::info!("stopped");
         result
     })

@@ -3,6 +3,7 @@
 //! gives the same data. Every demo account signs in with the password
 //! printed at the end.
 
+use api::auth::keys::{issue_api_key, Keyring};
 use api::auth::password::Passwords;
 use chrono::NaiveDate;
 use domain::account::Role;
@@ -10,6 +11,7 @@ use domain::agreement::{
     AgreementKind, Attribution, Beneficiary, Commitment, PromotionPlan, Recipient, RevenueSplit,
     Share, ShareBps, Terms, TermsInput,
 };
+use domain::api_key::{KeySpec, Scope};
 use domain::campaign::{CampaignFields, CampaignInput};
 use domain::collection::{self, CollectionFields, CollectionStatus, ItemInput};
 use domain::collective::{CollectivePatch, MembershipPolicy};
@@ -18,6 +20,7 @@ use domain::expense::{ExpenseCategory, ExpenseFields};
 use domain::market_event::{EventFields, EventInput, EventKind};
 use domain::partnership::{PartnershipKind, PartnershipText};
 use domain::profile::{OpenToPatch, ProfileFields, ProfilePatch};
+use domain::program::{ProgramFields, ProgramInput, ProgramKind};
 use domain::sale::{Channel, SaleFields};
 use domain::text::{DisplayName, Email};
 use domain::FieldErrors;
@@ -27,6 +30,7 @@ use persistence::db::diesel_error;
 use persistence::exchanges::{self, NewSession};
 use persistence::expenses::{self, NewExpense};
 use persistence::market_events::{self, Organizer};
+use persistence::organizations::{self, NewOrganization};
 use persistence::partnerships::{self, Invitee, Viewer};
 use persistence::sales::{self, NewSale};
 use persistence::settlements;
@@ -34,6 +38,7 @@ use persistence::workshops;
 use persistence::{
     campaigns, collectives, skill_index, users, write_tx, AnyConnection, StoreError,
 };
+use persistence::{programs, shares};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 const BATCH: usize = 500;
@@ -233,7 +238,12 @@ fn skills(rng: &mut Rng, n: usize, vocabulary: &[&str]) -> Vec<String> {
     }
 }
 
-pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Result<(), String> {
+pub fn run(
+    conn: &mut AnyConnection,
+    passwords: &Passwords,
+    keys: &Keyring,
+    count: usize,
+) -> Result<(), String> {
     let first = Email::parse("email", "demo-1@example.org").map_err(|e| e.message)?;
     if users::find_by_email(conn, &first)
         .map_err(|e| e.to_string())?
@@ -281,12 +291,23 @@ pub fn run(conn: &mut AnyConnection, passwords: &Passwords, count: usize) -> Res
     }
     skill_index::rebuild(conn).map_err(|e| e.to_string())?;
     let collectives = seed_collectives(conn, count)?;
-    let partnerships = seed_partnerships(conn, &collectives).map_err(|e| e.0)?;
+    let (partnerships, textile) = seed_partnerships(conn, &collectives).map_err(|e| e.0)?;
+    let partner_key = match textile {
+        Some((textile, sharer)) => {
+            Some(seed_partner(conn, keys, &textile, &sharer).map_err(|e| e.0)?)
+        }
+        None => None,
+    };
     let (exchanges, workshops) = seed_skill_exchange(conn, &collectives).map_err(|e| e.0)?;
     let collectives = collectives.len();
     println!(
         "created {count} demo artisans (demo-1@example.org … demo-{count}@example.org, password {DEMO_PASSWORD}), {collectives} collectives, {partnerships} partnerships, {exchanges} exchanges and {workshops} workshop"
     );
+    if let Some(key) = partner_key {
+        println!(
+            "partner organization \"Aid to Artisans\": API key with every scope (shown only now): {key}"
+        );
+    }
     Ok(())
 }
 
@@ -392,9 +413,14 @@ fn date(text: &str) -> Result<NaiveDate, SeedError> {
 /// artisans and a collective (the first of `collectives`) with an active agreement (a charity among the
 /// recipients) and one signed amendment; a market event with a draft
 /// awaiting a signature; a workshop still forming.
-fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result<usize, SeedError> {
+/// Three partnerships; returns how many, and the textile partnership's id
+/// with the demo artisan who shares it with partners.
+fn seed_partnerships(
+    conn: &mut AnyConnection,
+    collectives: &[String],
+) -> Result<(usize, Option<(String, String)>), SeedError> {
     let Some(tejedoras) = collectives.first() else {
-        return Ok(0);
+        return Ok((0, None));
     };
     let text = |title: &str, description: &str, goals: &[&str]| PartnershipText {
         title: title.to_owned(),
@@ -590,7 +616,61 @@ fn seed_partnerships(conn: &mut AnyConnection, collectives: &[String]) -> Result
         &tenzin,
         &[Invitee::Artisan(aiyana)],
     )?;
-    Ok(3)
+    Ok((3, Some((textile.id, rosa))))
+}
+
+/// A partner organization, "Aid to Artisans", with one API key of every
+/// scope (returned: it is printed once), an open market-access program
+/// three demo artisans applied to, and the textile partnership shared with
+/// it.
+fn seed_partner(
+    conn: &mut AnyConnection,
+    keys: &Keyring,
+    textile: &str,
+    sharer: &str,
+) -> Result<String, SeedError> {
+    let organization = organizations::create(
+        conn,
+        NewOrganization {
+            name: "Aid to Artisans".to_owned(),
+            website: Some("https://aid-to-artisans.example.org".to_owned()),
+            country: Some("US".to_owned()),
+            description: "Market access, training and small grants for artisan enterprises."
+                .to_owned(),
+        },
+    )?;
+    let spec = KeySpec::parse(
+        "demo integration",
+        Scope::ALL.to_vec(),
+        None,
+        persistence::now(),
+    )
+    .map_err(|e| SeedError(format!("demo key: {e:?}")))?;
+    let minted = keys.mint_api_key();
+    issue_api_key(conn, &organization.id, &minted, spec)
+        .map_err(|e| SeedError(e.problem().detail))?;
+    let fields = ProgramFields::parse(ProgramInput {
+        title: "Market access: Santa Fe folk art market".to_owned(),
+        kind: ProgramKind::MarketAccess,
+        description: "A shared stand at the July market, travel and shipping paid, for weavers and makers of the Andes and West Africa.".to_owned(),
+        countries: Vec::new(),
+        crafts: Vec::new(),
+        opens_on: date("2026-11-01")?,
+        closes_on: date("2027-06-30")?,
+        seats: Some(4),
+    })
+    .map_err(|e| SeedError(format!("demo program: {e:?}")))?;
+    let program = programs::create(conn, &organization.id, &fields)?;
+    for (n, statement) in [
+        (2, "Our collective's alpaca ponchos sold out at the Cusco fair; we would love a wider market."),
+        (5, "Kente strips woven with Andean partners: a stand would show the collection together."),
+        (1, "The Tejedoras cooperative can send two weavers and a natural-dye demonstration."),
+    ] {
+        let artisan = id_of(conn, n)?;
+        programs::apply(conn, &program.row.id, &artisan, statement)?;
+    }
+    shares::share(conn, textile, &viewer(sharer), &organization.id)?;
+    Ok(minted.secret.expose().to_owned())
 }
 
 /// A campaign of the Tejedoras collective for the weaving school that the

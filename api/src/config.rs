@@ -56,6 +56,14 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
     pub webhooks_allow_private_networks: bool,
+    /// Webhook sends in flight at once, per process.
+    pub webhooks_concurrency: usize,
+    /// How long one webhook send may take, connecting included.
+    pub webhooks_timeout_seconds: u64,
+    /// How often the delivery worker looks for new events and due retries.
+    pub webhooks_poll_ms: u64,
+    /// How long delivered events and finished deliveries are kept.
+    pub webhooks_retention_hours: u32,
     pub db_pool_size: u32,
 }
 
@@ -237,6 +245,10 @@ impl Config {
             max_body_bytes,
             log_format,
             webhooks_allow_private_networks: parse_bool(vars, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS")?,
+            webhooks_concurrency: parse_number(vars, "WEBHOOKS_CONCURRENCY", 16)?,
+            webhooks_timeout_seconds: parse_number(vars, "WEBHOOKS_TIMEOUT_SECONDS", 10)?,
+            webhooks_poll_ms: parse_number(vars, "WEBHOOKS_POLL_MS", 1000)?,
+            webhooks_retention_hours: parse_number(vars, "WEBHOOKS_RETENTION_HOURS", 24 * 7)?,
             db_pool_size,
         })
     }

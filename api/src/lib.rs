@@ -10,6 +10,7 @@ pub mod routes;
 pub mod schema;
 pub mod state;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{Problem, ProblemFieldError, PROBLEM_JSON};
+use crate::routes::webhooks::WebhookMessages;
 
 pub const BEARER: &str = "bearer_auth";
 pub const API_KEY: &str = "api_key";
@@ -132,7 +133,18 @@ impl Modify for SecuritySchemes {
         description = "Artisans find each other, form partnerships, sign agreements and see exactly what each is owed; partner NGOs integrate with API keys.\n\nErrors are RFC 9457 `application/problem+json`; lists use cursor pagination; mutable resources carry an `ETag` and need `If-Match` to change."
     ),
     components(
-        schemas(Problem, ProblemFieldError),
+        schemas(
+            Problem,
+            ProblemFieldError,
+            crate::routes::webhooks::PartnershipActivatedData,
+            crate::routes::webhooks::AgreementActivatedData,
+            crate::routes::webhooks::AgreementSupersededData,
+            crate::routes::webhooks::SettlementCreatedData,
+            crate::routes::webhooks::WorkshopCreatedData,
+            crate::routes::webhooks::EventCreatedData,
+            crate::routes::webhooks::ProgramApplicationCreatedData,
+            crate::routes::webhooks::WebhookTestData,
+        ),
         responses(
             BadRequest,
             Unauthorized,
@@ -148,7 +160,7 @@ impl Modify for SecuritySchemes {
             ServiceUnavailable
         )
     ),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &WebhookMessages),
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "me", description = "The signed-in account"),
@@ -163,6 +175,8 @@ impl Modify for SecuritySchemes {
         (name = "giving-back", description = "Campaigns that agreements feed through beneficiary shares, and what they raised"),
         (name = "collections", description = "Co-branded collections: limited editions crediting each maker, and how they sell"),
         (name = "directory", description = "Consent-based directory for partner organizations"),
+        (name = "impact", description = "Privacy-safe impact figures for partner organizations (API keys with impact:read)"),
+        (name = "webhooks", description = "Signed webhooks for partner organizations (API keys with webhooks:manage): endpoints, deliveries log, test and redelivery"),
         (name = "programs", description = "Partner programs: grants, trainings, market access and mentorship, and applications to them"),
         (name = "partner", description = "Partnerships shared with a partner organization (API keys with partnerships:read)"),
         (name = "organizations", description = "Partner organizations and their API keys (admins)"),

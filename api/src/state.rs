@@ -20,6 +20,9 @@ pub struct Settings {
     pub rate_limit_auth_per_minute: u32,
     pub max_body_bytes: usize,
     pub cors_allowed_origins: Vec<String>,
+    /// Webhook URLs may be `http://` and name private addresses (local
+    /// testing only).
+    pub webhooks_allow_private_networks: bool,
 }
 
 pub struct AppState {
@@ -52,6 +55,7 @@ impl AppState {
                 rate_limit_auth_per_minute: config.rate_limit_auth_per_minute,
                 max_body_bytes: config.max_body_bytes,
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
+                webhooks_allow_private_networks: config.webhooks_allow_private_networks,
             },
             rate_limiter: RateLimiter::with_capacity(config.rate_limit_buckets),
             verified_keys: VerifiedKeys::with_capacity(4096),

@@ -17,6 +17,7 @@ pub mod error;
 pub mod exchange;
 pub mod expense;
 pub mod ids;
+pub mod impact;
 pub mod market_event;
 pub mod matching;
 pub mod money;

@@ -39,6 +39,9 @@ pub struct ArtisanRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// The first listed craft: the one impact figures count the artisan
+    /// under.
+    pub primary_craft: Option<String>,
 }
 
 /// The sort key of the `name` order: case-folded display name.
@@ -77,6 +80,7 @@ impl ArtisanRow {
             created_at: at,
             updated_at: at,
             version: 1,
+            primary_craft: None,
         };
         row.set_fields(fields);
         row
@@ -88,6 +92,7 @@ impl ArtisanRow {
         self.search_text = search_text(f);
         self.bio = f.bio.clone();
         self.crafts = json_list(&f.crafts);
+        self.primary_craft = f.crafts.first().cloned();
         self.skills_offered = json_list(&f.skills_offered);
         self.skills_wanted = json_list(&f.skills_wanted);
         self.cultural_traditions = json_list(&f.cultural_traditions);
@@ -224,6 +229,7 @@ pub fn replace_profile(
             artisans::former_member.eq(row.former_member),
             artisans::updated_at.eq(row.updated_at),
             artisans::version.eq(row.version),
+            artisans::primary_craft.eq(&row.primary_craft),
         ),
     ))
     .execute(conn)?;

@@ -21,6 +21,7 @@ pub mod error;
 pub mod exchanges;
 pub mod expenses;
 pub mod idempotency;
+pub mod impact;
 pub mod market_events;
 pub mod matching;
 pub mod notifications;
@@ -36,6 +37,7 @@ pub mod shares;
 pub mod skill_index;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 pub mod workshops;
 
 pub use db::{connect_pool, write_tx, AnyConnection, Pool, PoolOptions};

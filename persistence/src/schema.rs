@@ -40,6 +40,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        primary_craft -> Nullable<Text>,
     }
 }
 
@@ -303,6 +304,9 @@ diesel::table! {
         event_type -> Text,
         payload -> Text,
         created_at -> Timestamp,
+        partnership_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        dispatched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -750,3 +754,57 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(programs, program_eligibility, program_applications);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        organization_id -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Text,
+        secret_sealed -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        partnership_id -> Nullable<Text>,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_attempts,
+    outbox,
+    partnership_shares
+);

@@ -82,7 +82,7 @@ pub fn revoke(
         if gone == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        crate::webhooks::cancel_for_share(conn, partnership_id, organization_id)
     })
 }
 

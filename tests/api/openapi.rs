@@ -25,6 +25,44 @@ fn every_operation_declares_security_and_an_id() {
     }
 }
 
+/// Every event type of the one event enum is documented as an OpenAPI 3.1
+/// webhook whose body names a schema for its `data`, and the endpoint
+/// schema's `events` enum is the same list.
+#[test]
+fn every_event_type_is_a_documented_webhook() {
+    let doc = api::openapi();
+    let webhooks = doc.webhooks.as_ref().expect("webhooks");
+    let json = serde_json::to_value(&doc).expect("json");
+    for event in domain::webhook::EventType::ALL {
+        let item = webhooks
+            .paths
+            .get(event.as_str())
+            .unwrap_or_else(|| panic!("{event} missing"));
+        let post = serde_json::to_value(item.post.as_ref().expect("post")).expect("json");
+        let data = &post["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            ["data"]["$ref"];
+        let name = data
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default();
+        assert!(
+            json["components"]["schemas"].get(name).is_some(),
+            "{event}: data schema {name}"
+        );
+    }
+    let listed: Vec<String> = json["components"]["schemas"]["WebhookEventType"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let all: Vec<&str> = domain::webhook::EventType::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
+    assert_eq!(listed, all);
+}
+
 /// Every request body refuses members it does not know (400), so a typo
 /// or a server-owned field never passes silently: each object schema a body
 /// can take says `additionalProperties: false`.

@@ -127,6 +127,37 @@ async fn no_secret_handed_out_is_stored_in_clear_or_under_plain_sha256() {
     assert_eq!(replay.body["key"], key.as_str());
     let used = app.get("/v1/directory/artisans").api_key(&key).send().await;
     assert_eq!(used.status, 200, "{}", used.text);
+    // A webhook signing secret, with an idempotent replay of its creation.
+    let hooks_key = app
+        .post(&format!("/v1/organizations/{}/api-keys", org.id()))
+        .bearer(&admin.token)
+        .json(json!({"name": "hooks", "scopes": ["webhooks:manage"]}))
+        .send()
+        .await
+        .body["key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let register = || {
+        app.post("/v1/webhook-endpoints")
+            .api_key(&hooks_key)
+            .header("Idempotency-Key", "hook-1")
+            .json(json!({"url": "https://hooks.example.org/in", "events": ["settlement.created"]}))
+    };
+    let registered = register().send().await;
+    assert_eq!(registered.status, 201, "{}", registered.text);
+    let signing = registered.body["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    assert_eq!(register().send().await.body["secret"], signing.as_str());
+    handed_out.push(("webhook API key", hooks_key));
+    handed_out.push(("webhook signing secret", signing.clone()));
+    // Its bytes (what HMAC is keyed with) are not stored either.
+    handed_out.push((
+        "webhook signing secret's key",
+        signing["whsec_".len()..].to_owned(),
+    ));
     handed_out.push(("API key", key));
     let signed_out = app
         .post("/v1/auth/logout")

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, JWT_SECRET};
 
 #[actix_web::test]
 async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
@@ -13,6 +13,7 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
     let output = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))
         .arg("seed-demo")
         .env("DATABASE_URL", &app.database_url)
+        .env("JWT_SECRET", JWT_SECRET)
         .env("LOG_FORMAT", "json")
         .output()
         .expect("run seed-demo");
@@ -226,6 +227,38 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         "someone teaches what demo-2 wants"
     );
 
+    // Aid to Artisans: its key (printed once) reads the partnership shared
+    // with it and its program with three applications.
+    let key = printed
+        .lines()
+        .find(|l| l.contains("\"Aid to Artisans\": API key"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("the partner key is printed")
+        .to_owned();
+    let shared = app
+        .get("/v1/partner/partnerships")
+        .api_key(&key)
+        .send()
+        .await;
+    assert_eq!(shared.status, 200, "{}", shared.text);
+    assert_eq!(shared.body["data"][0]["id"], textile["id"]);
+    let programs = app.get("/v1/programs").api_key(&key).send().await;
+    let program = programs.body["data"][0]["id"]
+        .as_str()
+        .expect("a program")
+        .to_owned();
+    let applications = app
+        .get(&format!("/v1/programs/{program}/applications"))
+        .api_key(&key)
+        .send()
+        .await;
+    assert_eq!(
+        applications.body["data"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        applications.text
+    );
+
     // Running it again changes nothing.
     let again = Command::new(env!("CARGO_BIN_EXE_artisan-commons"))
         .arg("seed-demo")
@@ -233,7 +266,11 @@ async fn seed_demo_builds_partnerships_with_an_amended_agreement() {
         .output()
         .expect("run seed-demo");
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).contains("already present"));
+    let again = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        again.contains("already present") && !again.contains("API key"),
+        "{again}"
+    );
 }
 
 /// The demo accounts have published passwords: never in production.

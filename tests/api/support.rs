@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
@@ -14,6 +16,7 @@ use actix_web::{web, HttpServer};
 use api::auth::password::Passwords;
 use api::config::Config;
 use api::state::AppState;
+use api::webhooks::{Clock, Worker};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use domain::account::Role;
 use domain::profile::ProfileFields;
@@ -76,6 +79,8 @@ fn fresh_database() -> (String, TestDb) {
 /// Settings a test may change before the app starts.
 pub struct Options {
     pub vars: HashMap<String, String>,
+    /// Run a webhook delivery worker beside the server.
+    webhooks: bool,
 }
 
 impl Default for Options {
@@ -86,7 +91,10 @@ impl Default for Options {
         // sets its own limits.
         vars.insert("RATE_LIMIT_PER_MINUTE".to_owned(), "0".to_owned());
         vars.insert("RATE_LIMIT_AUTH_PER_MINUTE".to_owned(), "0".to_owned());
-        Self { vars }
+        Self {
+            vars,
+            webhooks: false,
+        }
     }
 }
 
@@ -94,6 +102,23 @@ impl Options {
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), value.to_owned());
         self
+    }
+
+    /// Webhook URLs on loopback allowed (the tests' receivers), but no
+    /// worker delivering.
+    pub fn webhooks_allowed(self) -> Self {
+        self.var("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true")
+    }
+
+    /// A delivery worker polling every 50 ms, allowed to deliver to the
+    /// tests' receivers on loopback.
+    pub fn webhooks(self) -> Self {
+        let mut options = self
+            .webhooks_allowed()
+            .var("WEBHOOKS_POLL_MS", "50")
+            .var("WEBHOOKS_TIMEOUT_SECONDS", "2");
+        options.webhooks = true;
+        options
     }
 }
 
@@ -104,6 +129,11 @@ pub struct TestApp {
     pub pool: Pool,
     client: awc::Client,
     server: ServerHandle,
+    config: Config,
+    /// The clock of the app's webhook workers: advance it to reach retries.
+    pub clock: Arc<Clock>,
+    /// Stop flags of the app's webhook workers.
+    workers: Mutex<Vec<Arc<AtomicBool>>>,
     _db: TestDb,
 }
 
@@ -114,7 +144,7 @@ impl TestApp {
 
     pub async fn with(options: Options) -> Self {
         let (url, db) = fresh_database();
-        let mut vars = options.vars;
+        let mut vars = options.vars.clone();
         vars.insert("DATABASE_URL".to_owned(), url.clone());
         let config = Config::from_vars(&vars).expect("test config");
         let pool = persistence::connect_pool(
@@ -128,7 +158,30 @@ impl TestApp {
             let mut conn = pool.get().expect("test database connection");
             persistence::run_migrations(&mut conn).expect("migrations");
         }
-        Self::start(pool, &config, db, url)
+        let app = Self::start(pool, config, db, url);
+        if options.webhooks {
+            app.start_worker();
+        }
+        app
+    }
+
+    /// Starts one more webhook delivery worker on the app's database, on
+    /// its own thread and runtime as in another server process (so a test
+    /// that blocks waiting for a receiver does not stall it).
+    pub fn start_worker(&self) {
+        let worker = Worker::new(self.pool.clone(), &self.config, self.clock.clone());
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let task = actix_web::rt::spawn(worker.run());
+                while !stopped.load(Ordering::SeqCst) {
+                    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                }
+                task.abort();
+            });
+        });
+        self.workers.lock().expect("workers").push(stop);
     }
 
     /// An app whose database cannot be reached (nothing listens there).
@@ -146,14 +199,14 @@ impl TestApp {
         );
         Self::start(
             pool,
-            &config,
+            config,
             TestDb::Sqlite(tempfile::tempdir().expect("temp dir")),
             url.to_owned(),
         )
     }
 
-    fn start(pool: Pool, config: &Config, db: TestDb, database_url: String) -> Self {
-        let state = web::Data::new(AppState::new(pool.clone(), config).expect("state"));
+    fn start(pool: Pool, config: Config, db: TestDb, database_url: String) -> Self {
+        let state = web::Data::new(AppState::new(pool.clone(), &config).expect("state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let server = HttpServer::new(move || api::app(state.clone()))
@@ -173,6 +226,9 @@ impl TestApp {
             pool,
             client,
             server: handle,
+            config,
+            clock: Arc::default(),
+            workers: Mutex::default(),
             _db: db,
         }
     }
@@ -340,8 +396,11 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Stop the server before the database is dropped.
+        // Stop the server and the workers before the database is dropped.
         drop(self.server.stop(false));
+        for stop in self.workers.lock().expect("workers").drain(..) {
+            stop.store(true, Ordering::SeqCst);
+        }
     }
 }
 

@@ -25,7 +25,8 @@ pub fn country_param(name: &str, value: &Option<String>) -> Result<Option<String
         .map_err(param_error)
 }
 
-fn param_error(error: FieldError) -> ApiError {
+/// A malformed parameter: 400 naming it.
+pub fn param_error(error: FieldError) -> ApiError {
     ApiError::bad_param(&error.field, error.code, error.message)
 }
 

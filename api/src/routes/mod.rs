@@ -30,6 +30,7 @@ pub mod events;
 pub mod exchanges;
 pub mod expenses;
 pub mod health;
+pub mod impact;
 pub mod me;
 pub mod notifications;
 pub mod organizations;
@@ -38,6 +39,7 @@ pub mod partnerships;
 pub mod programs;
 pub mod sales;
 pub mod settlements;
+pub mod webhooks;
 pub mod workshops;
 
 use domain::FieldError;
@@ -72,7 +74,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .configure(collections::configure)
                 .configure(campaigns::configure)
                 .configure(partner::configure)
-                .configure(programs::configure),
+                .configure(programs::configure)
+                .configure(impact::configure)
+                .configure(webhooks::configure),
         );
 }
 
