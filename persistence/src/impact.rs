@@ -9,14 +9,72 @@
 //! …`, where a source row either names a contributing artisan or carries
 //! values (never both where that would count a value once per artisan).
 //! The period filter of every source is served by an index
-//! (migration `000021_impact`).
+//! (migration `000021_impact`). Sales are read from their monthly totals
+//! (`impact_sale_months`, migration `000023`), which [`add_sales`] keeps in
+//! the transaction that writes allocation lines: a report reads a few rows
+//! per partnership and month, however many sales there were.
+
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text, Timestamp};
-use domain::impact::GroupRow;
+use domain::impact::{GroupRow, Month};
 
-use crate::{sql_text, AnyConnection, StoreError};
+use crate::{placeholder_row, sql_text, AnyConnection, StoreError};
+
+/// An allocation line as the monthly sale totals count it: its recipient
+/// party (`None` for a beneficiary) and amount.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Received<'a> {
+    pub(crate) party_id: Option<&'a str>,
+    pub(crate) amount: i64,
+}
+
+/// Adds the allocation lines of a sale of `partnership_id` that occurred
+/// on `day` (or of a refund of it) to the monthly sale totals, in the
+/// caller's transaction: one `INSERT … ON CONFLICT DO UPDATE`, the same on
+/// both databases. Sales of one partnership are serialised by its lock,
+/// and the totals are per partnership, so two writers never race for a row.
+pub(crate) fn add_sales(
+    conn: &mut AnyConnection,
+    partnership_id: &str,
+    day: NaiveDate,
+    currency: &str,
+    lines: &[Received<'_>],
+) -> Result<(), StoreError> {
+    let mut per_party: BTreeMap<&str, i64> = BTreeMap::new();
+    for line in lines {
+        let total = per_party.entry(line.party_id.unwrap_or("")).or_insert(0);
+        *total = total
+            .checked_add(line.amount)
+            .ok_or(StoreError::Corrupt("a sale's lines overflow"))?;
+    }
+    if per_party.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: usize = 5;
+    let rows: Vec<String> = (0..per_party.len())
+        .map(|i| placeholder_row(i * COLUMNS + 1, COLUMNS))
+        .collect();
+    let mut insert = sql_text(format!(
+        "INSERT INTO impact_sale_months (month, partnership_id, currency, party_id, amount_minor) VALUES {} \
+         ON CONFLICT (month, partnership_id, currency, party_id) \
+         DO UPDATE SET amount_minor = impact_sale_months.amount_minor + excluded.amount_minor",
+        rows.join(", ")
+    ));
+    let month = Month::of(day).label();
+    for (party, amount) in per_party {
+        insert = insert
+            .bind::<Text, _>(month.clone())
+            .bind::<Text, _>(partnership_id.to_owned())
+            .bind::<Text, _>(currency.to_owned())
+            .bind::<Text, _>(party.to_owned())
+            .bind::<BigInt, _>(amount);
+    }
+    insert.execute(conn)?;
+    Ok(())
+}
 
 /// What one request groups by.
 #[derive(Debug, Clone, Copy)]
@@ -83,9 +141,9 @@ const ARTISANS_ACTIVE: &str = "\
 SELECT act.artisan_id AS artisan_id, act.artisan_id AS entity, act.month AS month, {C} AS country, {K} AS craft, \
        '' AS currency, 0 AS v1, 0 AS v2, 0 AS v3 \
 FROM ( \
-  SELECT pp.artisan_id AS artisan_id, {M:s.occurred_at} AS month \
-    FROM sales s JOIN allocation_lines l ON l.sale_id = s.id JOIN partnership_parties pp ON pp.id = l.party_id \
-   WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND pp.artisan_id IS NOT NULL \
+  SELECT pp.artisan_id AS artisan_id, r.month AS month \
+    FROM impact_sale_months r JOIN partnership_parties pp ON pp.id = r.party_id \
+   WHERE r.month >= {M:$1} AND r.month < {M:$2} AND pp.artisan_id IS NOT NULL \
   UNION ALL \
   SELECT pp.artisan_id, {M:sg.signed_at} \
     FROM agreement_signatures sg JOIN partnership_parties pp ON pp.id = sg.party_id \
@@ -108,8 +166,8 @@ const PARTNERSHIPS_ACTIVE: &str = "\
 SELECT pp.artisan_id AS artisan_id, act.partnership_id AS entity, act.month AS month, {C} AS country, {K} AS craft, \
        '' AS currency, 0 AS v1, 0 AS v2, 0 AS v3 \
 FROM ( \
-  SELECT DISTINCT s.partnership_id AS partnership_id, {M:s.occurred_at} AS month FROM sales s \
-   WHERE s.occurred_at >= $1 AND s.occurred_at < $2 \
+  SELECT DISTINCT r.partnership_id AS partnership_id, r.month AS month FROM impact_sale_months r \
+   WHERE r.month >= {M:$1} AND r.month < {M:$2} \
   UNION \
   SELECT ag.partnership_id, {M:sg.signed_at} \
     FROM agreement_signatures sg JOIN agreements ag ON ag.id = sg.agreement_id \
@@ -126,25 +184,24 @@ JOIN partnership_parties pp ON pp.partnership_id = ag.partnership_id AND pp.stat
 JOIN artisans a ON a.id = pp.artisan_id \
 WHERE ag.activated_at >= $1 AND ag.activated_at < $2";
 
-/// Values: every allocation line of the sales of partnerships with a party
-/// in the group, once per group (`m` is distinct per partnership and
-/// group). Contributors: the accepted artisan parties of those sales.
+/// Values: the monthly sale totals of partnerships with a party in the
+/// group, once per group (`m` is distinct per partnership and group).
+/// Contributors: the accepted artisan parties of those partnerships.
 const REVENUE: &str = "\
-SELECT CAST(NULL AS TEXT) AS artisan_id, CAST(NULL AS TEXT) AS entity, {M:s.occurred_at} AS month, \
-       m.country AS country, m.craft AS craft, s.currency AS currency, l.amount_minor AS v1, \
-       CASE WHEN lp.artisan_id IS NOT NULL THEN l.amount_minor ELSE 0 END AS v2, \
-       CASE WHEN l.beneficiary_name IS NOT NULL THEN l.amount_minor ELSE 0 END AS v3 \
-FROM sales s \
+SELECT CAST(NULL AS TEXT) AS artisan_id, CAST(NULL AS TEXT) AS entity, r.month AS month, \
+       m.country AS country, m.craft AS craft, r.currency AS currency, r.amount_minor AS v1, \
+       CASE WHEN lp.artisan_id IS NOT NULL THEN r.amount_minor ELSE 0 END AS v2, \
+       CASE WHEN r.party_id = '' THEN r.amount_minor ELSE 0 END AS v3 \
+FROM impact_sale_months r \
 JOIN (SELECT DISTINCT pp.partnership_id AS partnership_id, {C} AS country, {K} AS craft \
         FROM partnership_parties pp JOIN artisans a ON a.id = pp.artisan_id WHERE pp.status = 'accepted') m \
-  ON m.partnership_id = s.partnership_id \
-JOIN allocation_lines l ON l.sale_id = s.id \
-LEFT JOIN partnership_parties lp ON lp.id = l.party_id \
-WHERE s.occurred_at >= $1 AND s.occurred_at < $2 \
+  ON m.partnership_id = r.partnership_id \
+LEFT JOIN partnership_parties lp ON lp.id = r.party_id \
+WHERE r.month >= {M:$1} AND r.month < {M:$2} \
 UNION ALL \
 SELECT pp.artisan_id, CAST(NULL AS TEXT), ps.month, {C}, {K}, ps.currency, 0, 0, 0 \
-FROM (SELECT DISTINCT s.partnership_id AS partnership_id, {M:s.occurred_at} AS month, s.currency AS currency \
-        FROM sales s WHERE s.occurred_at >= $1 AND s.occurred_at < $2) ps \
+FROM (SELECT DISTINCT r.partnership_id AS partnership_id, r.month AS month, r.currency AS currency \
+        FROM impact_sale_months r WHERE r.month >= {M:$1} AND r.month < {M:$2}) ps \
 JOIN partnership_parties pp ON pp.partnership_id = ps.partnership_id AND pp.status = 'accepted' \
 JOIN artisans a ON a.id = pp.artisan_id";
 
@@ -247,8 +304,8 @@ fn aggregate(
     Ok(rows.into_iter().map(GroupRow::from).collect())
 }
 
-/// `{M:column}` → the `YYYY-MM` of a date or timestamp column, the same
-/// text on both databases.
+/// `{M:column}` → the `YYYY-MM` of a date or timestamp column (or
+/// parameter), the same text on both databases.
 fn month_expressions(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     let mut rest = source;

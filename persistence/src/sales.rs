@@ -19,7 +19,7 @@ use crate::agreements::AgreementRow;
 use crate::db::read_tx;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
-use crate::{campaigns, collections, market_events};
+use crate::{campaigns, collections, impact, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -220,6 +220,20 @@ fn insert_lines(
         })
         .collect();
     campaigns::add_given(conn, &sale.partnership_id, sale.occurred_at.date(), &given)?;
+    let received: Vec<impact::Received<'_>> = out
+        .iter()
+        .map(|l| impact::Received {
+            party_id: l.party_id.as_deref(),
+            amount: l.amount_minor,
+        })
+        .collect();
+    impact::add_sales(
+        conn,
+        &sale.partnership_id,
+        sale.occurred_at.date(),
+        &sale.currency,
+        &received,
+    )?;
     Ok(out)
 }
 

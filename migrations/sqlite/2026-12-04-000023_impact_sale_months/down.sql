@@ -1,0 +1,1 @@
+DROP TABLE impact_sale_months;
