@@ -21,7 +21,7 @@ pub enum AccountStatus {
 macro_rules! text_enum {
     ($name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $name {
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),* }
             }
 

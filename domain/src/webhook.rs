@@ -480,6 +480,111 @@ pub fn disable_reason(failing_since: NaiveDateTime, now: NaiveDateTime) -> Strin
     )
 }
 
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Succeeded,
+    /// Every attempt failed; it is not tried again unless redelivered.
+    Failed,
+    /// The share that let the organization see the event was revoked
+    /// before it went out.
+    Cancelled,
+}
+
+text_enum!(DeliveryStatus {
+    Pending => "pending",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+
+/// Whether an endpoint receives deliveries, since when it has been failing
+/// (its first failed attempt since the last success) and why it was
+/// disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointHealth {
+    pub enabled: bool,
+    pub failing_since: Option<NaiveDateTime>,
+    pub disabled_reason: Option<String>,
+}
+
+impl EndpointHealth {
+    /// Its owner enables or disables it. Enabling a disabled endpoint
+    /// clears why it was disabled and its failure streak, so it gets a
+    /// fresh five days.
+    pub fn set_enabled(self, enabled: bool) -> Self {
+        if enabled && !self.enabled {
+            Self {
+                enabled,
+                failing_since: None,
+                disabled_reason: None,
+            }
+        } else {
+            Self { enabled, ..self }
+        }
+    }
+}
+
+/// A delivery and its endpoint after one more attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfterAttempt {
+    pub attempts: u32,
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub endpoint: EndpointHealth,
+}
+
+/// What one attempt at `at` does, after `attempts_before` earlier ones: a
+/// success ends the delivery and the endpoint's failure streak; a failure
+/// schedules the next attempt ([`retry_delay`] with the caller's
+/// `jitter`) or, after [`MAX_ATTEMPTS`], fails the delivery, and a
+/// delivery failing for good disables an endpoint that has been failing
+/// for five days ([`should_disable`]), saying why.
+pub fn after_attempt(
+    attempts_before: u32,
+    succeeded: bool,
+    at: NaiveDateTime,
+    jitter: f64,
+    endpoint: EndpointHealth,
+) -> AfterAttempt {
+    let attempts = attempts_before.saturating_add(1);
+    if succeeded {
+        return AfterAttempt {
+            attempts,
+            status: DeliveryStatus::Succeeded,
+            next_attempt_at: None,
+            endpoint: EndpointHealth {
+                failing_since: None,
+                ..endpoint
+            },
+        };
+    }
+    let failing_since = endpoint.failing_since.unwrap_or(at);
+    let next_attempt_at = retry_delay(attempts, jitter).map(|wait| at + wait);
+    let status = if next_attempt_at.is_some() {
+        DeliveryStatus::Pending
+    } else {
+        DeliveryStatus::Failed
+    };
+    let disable = status == DeliveryStatus::Failed && should_disable(failing_since, at, 1);
+    AfterAttempt {
+        attempts,
+        status,
+        next_attempt_at,
+        endpoint: EndpointHealth {
+            enabled: endpoint.enabled && !disable,
+            failing_since: Some(failing_since),
+            disabled_reason: if disable {
+                Some(disable_reason(failing_since, at))
+            } else {
+                endpoint.disabled_reason
+            },
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -840,5 +945,79 @@ mod tests {
             disable_reason(at(1, 10), at(2, 11)),
             "failing since 2026-12-01T10:00:00Z (1 day) with no successful delivery"
         );
+    }
+
+    fn healthy() -> EndpointHealth {
+        EndpointHealth {
+            enabled: true,
+            failing_since: None,
+            disabled_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_success_ends_the_delivery_and_the_failure_streak() {
+        let failing = EndpointHealth {
+            failing_since: Some(at(1, 0)),
+            ..healthy()
+        };
+        let after = after_attempt(3, true, at(2, 0), 0.5, failing);
+        assert_eq!(after.attempts, 4);
+        assert_eq!(after.status, DeliveryStatus::Succeeded);
+        assert_eq!(after.next_attempt_at, None);
+        assert_eq!(after.endpoint, healthy());
+    }
+
+    #[test]
+    fn a_failure_schedules_the_next_attempt_and_starts_the_streak() {
+        let after = after_attempt(0, false, at(1, 0), 0.0, healthy());
+        assert_eq!(after.status, DeliveryStatus::Pending);
+        assert_eq!(after.next_attempt_at, Some(at(1, 0) + Duration::seconds(5)));
+        assert_eq!(after.endpoint.failing_since, Some(at(1, 0)));
+        assert!(after.endpoint.enabled);
+        // A later failure keeps the streak's start.
+        let again = after_attempt(1, false, at(1, 1), 0.0, after.endpoint);
+        assert_eq!(again.endpoint.failing_since, Some(at(1, 0)));
+        assert_eq!(again.next_attempt_at, Some(at(1, 1) + Duration::minutes(5)));
+    }
+
+    #[test]
+    fn the_last_attempt_fails_the_delivery_and_disables_only_after_five_days() {
+        let since = |day| EndpointHealth {
+            failing_since: Some(at(day, 0)),
+            ..healthy()
+        };
+        let early = after_attempt(MAX_ATTEMPTS - 1, false, at(5, 23), 0.0, since(1));
+        assert_eq!(early.attempts, MAX_ATTEMPTS);
+        assert_eq!(early.status, DeliveryStatus::Failed);
+        assert_eq!(early.next_attempt_at, None);
+        assert!(early.endpoint.enabled, "4 days 23 hours of failing");
+        let late = after_attempt(MAX_ATTEMPTS - 1, false, at(6, 0), 0.0, since(1));
+        assert!(!late.endpoint.enabled);
+        assert_eq!(
+            late.endpoint.disabled_reason.as_deref(),
+            Some("failing since 2026-12-01T00:00:00Z (5 days) with no successful delivery")
+        );
+        // A delivery that still has attempts left never disables.
+        let pending = after_attempt(2, false, at(9, 0), 0.0, since(1));
+        assert_eq!(pending.status, DeliveryStatus::Pending);
+        assert!(pending.endpoint.enabled);
+    }
+
+    #[test]
+    fn enabling_a_disabled_endpoint_clears_its_streak_and_reason() {
+        let disabled = EndpointHealth {
+            enabled: false,
+            failing_since: Some(at(1, 0)),
+            disabled_reason: Some("failing".to_owned()),
+        };
+        assert_eq!(disabled.clone().set_enabled(true), healthy());
+        assert_eq!(disabled.clone().set_enabled(false), disabled);
+        let failing = EndpointHealth {
+            failing_since: Some(at(1, 0)),
+            ..healthy()
+        };
+        // Enabling an enabled endpoint changes nothing.
+        assert_eq!(failing.clone().set_enabled(true), failing);
     }
 }

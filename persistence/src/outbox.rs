@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::schema::outbox;
 use crate::{now, AnyConnection, StoreError};
 
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: String,

@@ -19,7 +19,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 use domain::precondition::Precondition;
-use domain::webhook::{self as rules, Audience, EventType};
+use domain::webhook::{self as rules, Audience, DeliveryStatus, EndpointHealth, EventType};
 use serde_json::json;
 
 use crate::db::write_tx;
@@ -28,13 +28,11 @@ use crate::schema::{
 };
 use crate::{now, sql_text, AnyConnection, Page, StoreError};
 
-/// `status` of a delivery.
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
-/// The share that let the organization see the event was revoked before
-/// it went out.
-pub const CANCELLED: &str = "cancelled";
+/// `status` of a delivery ([`DeliveryStatus`]).
+pub const PENDING: &str = DeliveryStatus::Pending.as_str();
+pub const SUCCEEDED: &str = DeliveryStatus::Succeeded.as_str();
+pub const FAILED: &str = DeliveryStatus::Failed.as_str();
+pub const CANCELLED: &str = DeliveryStatus::Cancelled.as_str();
 
 /// The type of the message `POST /v1/webhook-endpoints/{id}/test` sends
 /// (not an event anyone subscribes to).
@@ -59,6 +57,14 @@ pub struct EndpointRow {
 }
 
 impl EndpointRow {
+    fn health(&self) -> EndpointHealth {
+        EndpointHealth {
+            enabled: self.enabled,
+            failing_since: self.failing_since,
+            disabled_reason: self.disabled_reason.clone(),
+        }
+    }
+
     /// The subscribed event types (unknown stored names are skipped).
     pub fn event_types(&self) -> Vec<EventType> {
         serde_json::from_str::<Vec<String>>(&self.events)
@@ -185,11 +191,10 @@ pub fn update(
             row.description = description;
         }
         if let Some(enabled) = patch.enabled {
-            if enabled && !row.enabled {
-                row.disabled_reason = None;
-                row.failing_since = None;
-            }
-            row.enabled = enabled;
+            let health = row.health().set_enabled(enabled);
+            row.enabled = health.enabled;
+            row.failing_since = health.failing_since;
+            row.disabled_reason = health.disabled_reason;
         }
         row.version += 1;
         row.updated_at = now();
@@ -204,13 +209,7 @@ pub fn update(
 pub fn delete(conn: &mut AnyConnection, id: &str, organization_id: &str) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         find(conn, id, organization_id)?;
-        let deliveries = webhook_deliveries::table
-            .filter(webhook_deliveries::endpoint_id.eq(id))
-            .select(webhook_deliveries::id);
-        diesel::delete(
-            webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(deliveries)),
-        )
-        .execute(conn)?;
+        // Attempts go with their deliveries (ON DELETE CASCADE).
         diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(id)))
             .execute(conn)?;
         diesel::delete(webhook_endpoints::table.find(id)).execute(conn)?;
@@ -379,10 +378,7 @@ pub fn dispatch(
                     .to_owned(),
             )
             .bind::<diesel::sql_types::BigInt, _>(batch)
-            .load::<OutboxByName>(conn)?
-            .into_iter()
-            .map(crate::outbox::OutboxRow::from)
-            .collect()
+            .load(conn)?
         } else {
             outbox::table
                 .filter(outbox::dispatched_at.is_null())
@@ -443,38 +439,6 @@ pub fn dispatch(
             .execute(conn)?;
         Ok(events.len())
     })
-}
-
-#[derive(QueryableByName)]
-struct OutboxByName {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    event_type: String,
-    #[diesel(sql_type = Text)]
-    payload: String,
-    #[diesel(sql_type = Timestamp)]
-    created_at: NaiveDateTime,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    partnership_id: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    organization_id: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
-    dispatched_at: Option<NaiveDateTime>,
-}
-
-impl From<OutboxByName> for crate::outbox::OutboxRow {
-    fn from(r: OutboxByName) -> Self {
-        Self {
-            id: r.id,
-            event_type: r.event_type,
-            payload: r.payload,
-            created_at: r.created_at,
-            partnership_id: r.partnership_id,
-            organization_id: r.organization_id,
-            dispatched_at: r.dispatched_at,
-        }
-    }
 }
 
 #[derive(QueryableByName)]
@@ -572,7 +536,6 @@ pub fn record_attempt(
 ) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
         let row: DeliveryRow = webhook_deliveries::table.find(delivery_id).first(conn)?;
-        let attempts = row.attempts + 1;
         diesel::insert_into(webhook_attempts::table)
             .values(&AttemptRow {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -583,45 +546,29 @@ pub fn record_attempt(
                 duration_ms: attempt.duration_ms,
             })
             .execute(conn)?;
-        let next = if attempt.succeeded() {
-            None
-        } else {
-            rules::retry_delay(attempts.unsigned_abs(), attempt.jitter)
-                .map(|wait| attempt.at + wait)
-        };
-        let status = match (attempt.succeeded(), next) {
-            (true, _) => SUCCEEDED,
-            (false, Some(_)) => PENDING,
-            (false, None) => FAILED,
-        };
-        diesel::update(webhook_deliveries::table.find(delivery_id))
-            .set((
-                webhook_deliveries::attempts.eq(attempts),
-                webhook_deliveries::status.eq(status),
-                webhook_deliveries::next_attempt_at.eq(next),
-                webhook_deliveries::last_attempt_at.eq(Some(attempt.at)),
-            ))
-            .execute(conn)?;
         let endpoint: EndpointRow = webhook_endpoints::table
             .find(&row.endpoint_id)
             .first(conn)?;
-        let failing_since = if attempt.succeeded() {
-            None
-        } else {
-            Some(endpoint.failing_since.unwrap_or(attempt.at))
-        };
-        let disable = match failing_since {
-            Some(since) if status == FAILED => rules::should_disable(since, attempt.at, 1),
-            _ => false,
-        };
-        let reason = disable
-            .then(|| failing_since.map(|since| rules::disable_reason(since, attempt.at)))
-            .flatten();
+        let after = rules::after_attempt(
+            row.attempts.unsigned_abs(),
+            attempt.succeeded(),
+            attempt.at,
+            attempt.jitter,
+            endpoint.health(),
+        );
+        diesel::update(webhook_deliveries::table.find(delivery_id))
+            .set((
+                webhook_deliveries::attempts.eq(i32::try_from(after.attempts).unwrap_or(i32::MAX)),
+                webhook_deliveries::status.eq(after.status.as_str()),
+                webhook_deliveries::next_attempt_at.eq(after.next_attempt_at),
+                webhook_deliveries::last_attempt_at.eq(Some(attempt.at)),
+            ))
+            .execute(conn)?;
         diesel::update(webhook_endpoints::table.find(&row.endpoint_id))
             .set((
-                webhook_endpoints::failing_since.eq(failing_since),
-                webhook_endpoints::enabled.eq(endpoint.enabled && !disable),
-                webhook_endpoints::disabled_reason.eq(reason.or(endpoint.disabled_reason)),
+                webhook_endpoints::failing_since.eq(after.endpoint.failing_since),
+                webhook_endpoints::enabled.eq(after.endpoint.enabled),
+                webhook_endpoints::disabled_reason.eq(after.endpoint.disabled_reason),
             ))
             .execute(conn)?;
         Ok(())
@@ -664,14 +611,6 @@ pub fn prune(
             outbox::table
                 .filter(outbox::dispatched_at.is_not_null())
                 .filter(outbox::dispatched_at.lt(Some(before))),
-        )
-        .execute(conn)?;
-        let finished = webhook_deliveries::table
-            .filter(webhook_deliveries::status.ne(PENDING))
-            .filter(webhook_deliveries::created_at.lt(before))
-            .select(webhook_deliveries::id);
-        diesel::delete(
-            webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(finished)),
         )
         .execute(conn)?;
         let deliveries = diesel::delete(

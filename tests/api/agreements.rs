@@ -5,6 +5,7 @@
 use domain::webhook::EventType;
 use serde_json::{json, Value};
 
+use crate::openapi::assert_documented_payload;
 use crate::support::{Account, Resp, TestApp};
 
 /// A partnership whose parties (the creator and each invitee) have all
@@ -208,6 +209,7 @@ async fn every_party_signs_the_hash_and_the_agreement_activates() {
         .expect("outbox");
     assert_eq!(activated.len(), 1);
     assert!(activated[0].payload.contains(&id));
+    assert_documented_payload(&activated[0]);
     // The trail is append-only in the database itself.
     {
         use diesel::RunQueryDsl;
@@ -229,6 +231,7 @@ async fn every_party_signs_the_hash_and_the_agreement_activates() {
             .expect("outbox");
     assert_eq!(partnership_activated.len(), 1);
     assert!(partnership_activated[0].payload.contains(&pid));
+    assert_documented_payload(&partnership_activated[0]);
 }
 
 #[actix_web::test]
@@ -827,6 +830,7 @@ async fn amendments_supersede_from_their_date_and_terminations_end() {
     let superseded = persistence::outbox::of_type(&mut app.conn(), EventType::AgreementSuperseded)
         .expect("outbox");
     assert_eq!(superseded.len(), 2);
+    superseded.iter().for_each(assert_documented_payload);
 }
 
 #[actix_web::test]

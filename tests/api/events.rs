@@ -165,6 +165,7 @@ async fn organisers_create_edit_and_cancel_events() {
             .expect("outbox");
     assert_eq!(outbox.len(), 1);
     assert!(outbox[0].payload.contains(&id));
+    crate::openapi::assert_documented_payload(&outbox[0]);
 
     // Everyone signed in reads it; only the organiser's parties change it.
     let seen = app

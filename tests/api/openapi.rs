@@ -63,6 +63,68 @@ fn every_event_type_is_a_documented_webhook() {
     assert_eq!(listed, all);
 }
 
+/// Checks an event's outbox payload (the `data` its webhook delivers)
+/// member for member against the schema its webhook documents: no
+/// undocumented member, every required one present, each of a documented
+/// type and format. Called where each event type's own test makes one.
+pub(crate) fn assert_documented_payload(row: &persistence::outbox::OutboxRow) {
+    use serde_json::Value;
+    let doc = serde_json::to_value(api::openapi()).expect("json");
+    let event = row.event_type.as_str();
+    let reference = doc["webhooks"][event]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["properties"]["data"]["$ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{event}: no documented data schema"));
+    let schema = &doc["components"]["schemas"][reference.rsplit('/').next().unwrap_or_default()];
+    let properties = schema["properties"].as_object().expect("properties");
+    let payload: Value = serde_json::from_str(&row.payload).expect("JSON payload");
+    let members = payload.as_object().expect("an object");
+    for (name, value) in members {
+        let documented = properties
+            .get(name)
+            .unwrap_or_else(|| panic!("{event}: `{name}` is not documented"));
+        assert!(
+            has_documented_type(documented, value),
+            "{event}: `{name}` = {value} does not match {documented}"
+        );
+    }
+    for required in schema["required"].as_array().into_iter().flatten() {
+        let name = required.as_str().unwrap_or_default();
+        assert!(
+            members.contains_key(name),
+            "{event}: required `{name}` missing"
+        );
+    }
+}
+
+fn has_documented_type(schema: &serde_json::Value, value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => return false,
+    };
+    let of_type = types.iter().any(|t| match *t {
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "null" => value.is_null(),
+        _ => false,
+    });
+    let text = value.as_str().unwrap_or_default();
+    let of_format = !value.is_string()
+        || match schema["format"].as_str() {
+            Some("uuid") => uuid::Uuid::parse_str(text).is_ok(),
+            Some("date") => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+            Some("date-time") => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+            _ => true,
+        };
+    of_type && of_format
+}
+
 /// Every request body refuses members it does not know (400), so a typo
 /// or a server-owned field never passes silently: each object schema a body
 /// can take says `additionalProperties: false`.

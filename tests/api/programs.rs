@@ -114,6 +114,7 @@ async fn organizations_publish_and_eligible_artisans_apply_once() {
         persistence::outbox::of_type(&mut app.conn(), EventType::ProgramApplicationCreated)
             .expect("outbox");
     assert_eq!(created_events.len(), 1);
+    crate::openapi::assert_documented_payload(&created_events[0]);
     assert!(created_events[0].payload.contains(&applied.id()));
 
     // Not open yet → 422 naming opens_on.

@@ -743,6 +743,7 @@ async fn settlements_freeze_periods_and_payments_settle_them() {
     )
     .expect("outbox");
     assert_eq!(created.len(), 1);
+    crate::openapi::assert_documented_payload(&created[0]);
 
     // The settled period is closed to new sales; the open one is not.
     sell(&app, &kwame, &pid, "s-3", sale(100, "2026-03-31T23:59:59Z"))

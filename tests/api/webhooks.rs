@@ -217,6 +217,23 @@ async fn endpoints_show_their_secret_once_and_belong_to_their_organization() {
     ] {
         res.assert_problem(404, "not-found");
     }
+    // Nor through an encoded path: an id is a whole UUID segment.
+    let deliveries_path = format!("{path}/deliveries");
+    let id_at = path.len() - 36;
+    for encoded in [
+        format!("{path}%2Fdeliveries"),
+        format!("{}x%2F..%2F{}", &path[..id_at], &path[id_at..]),
+        format!("{path}%00"),
+        deliveries_path.replace("/deliveries", "%2fdeliveries"),
+    ] {
+        for caller in [&other, &key] {
+            app.get(&encoded)
+                .api_key(caller)
+                .send()
+                .await
+                .assert_problem(404, "not-found");
+        }
+    }
     let theirs = app
         .get("/v1/webhook-endpoints")
         .api_key(&other)

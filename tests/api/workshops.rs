@@ -183,6 +183,7 @@ async fn a_full_workshop_waitlists_and_a_cancellation_promotes() {
         persistence::outbox::of_type(&mut app.conn(), EventType::WorkshopCreated).expect("outbox");
     assert_eq!(created.len(), 1);
     assert!(created[0].payload.contains(&id));
+    crate::openapi::assert_documented_payload(&created[0]);
 }
 
 #[actix_web::test]

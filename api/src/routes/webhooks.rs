@@ -607,7 +607,8 @@ pub struct SettlementCreatedData {
     pub settlement_id: String,
     #[schema(format = Uuid)]
     pub partnership_id: String,
-    pub period_start: chrono::NaiveDate,
+    /// The previous settlement's `period_end`; `null` for the first.
+    pub period_start: Option<chrono::NaiveDate>,
     pub period_end: chrono::NaiveDate,
 }
 

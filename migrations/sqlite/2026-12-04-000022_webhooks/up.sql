@@ -52,7 +52,7 @@ CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (created_at) WHER
 
 CREATE TABLE webhook_attempts (
     id           TEXT PRIMARY KEY,
-    delivery_id  TEXT NOT NULL REFERENCES webhook_deliveries (id),
+    delivery_id  TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
     attempted_at TIMESTAMP NOT NULL,
     status_code  INTEGER,
     error        TEXT,
