@@ -44,6 +44,13 @@ pub fn openapi_yaml() -> Result<String, String> {
 /// The YAML form served at `/openapi.yaml`.
 struct OpenApiYaml(Arc<str>);
 
+/// `/docs` without its slash: where the README and people's fingers go.
+async fn docs_with_slash() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
 async fn serve_openapi_yaml(doc: web::Data<OpenApiYaml>) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/yaml")
@@ -100,6 +107,7 @@ pub fn app(
         .app_data(web::Data::new(OpenApiYaml(yaml.into())))
         .configure(|cfg| http::extract::configure_extractors(cfg, settings.max_body_bytes))
         .route("/openapi.yaml", web::get().to(serve_openapi_yaml))
+        .route("/docs", web::get().to(docs_with_slash))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .default_service(web::to(not_routed))
         .wrap(from_fn(http::observe::limit_rate))

@@ -166,6 +166,22 @@ async fn health_readiness_metrics_and_docs() {
         docs.text.contains("swagger"),
         "docs UI served by the binary"
     );
+    // Without the slash: a permanent redirect to it.
+    let bare = awc::Client::builder()
+        .disable_redirects()
+        .finish()
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .expect("GET /docs");
+    assert_eq!(bare.status().as_u16(), 308);
+    assert_eq!(
+        bare.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/docs/")
+    );
+    let followed = app.get("/docs").send().await;
+    assert_eq!(followed.status, 200);
+    assert!(followed.text.contains("swagger"));
     let metrics = app.get("/metrics").send().await;
     assert!(metrics
         .text
