@@ -234,6 +234,22 @@ async fn endpoints_show_their_secret_once_and_belong_to_their_organization() {
                 .assert_problem(404, "not-found");
         }
     }
+    // Without a key, or with one that does not exist: 401 on every operation.
+    for caller in [None, Some("ak_not-a-real-key")] {
+        for res in [
+            app.get("/v1/webhook-endpoints"),
+            app.get(&path),
+            app.get(&deliveries_path),
+            app.post(&format!("{path}/test")),
+            app.delete(&path),
+        ] {
+            let res = match caller {
+                Some(bad) => res.api_key(bad),
+                None => res,
+            };
+            res.send().await.assert_problem(401, "unauthenticated");
+        }
+    }
     let theirs = app
         .get("/v1/webhook-endpoints")
         .api_key(&other)
