@@ -139,7 +139,7 @@ string_schema!(
     Some(2000)
 );
 string_schema!(
-    Description,
+    DescriptionText,
     "Free text; newlines allowed.",
     Some(TEXT),
     None,
@@ -168,14 +168,14 @@ string_schema!(
     Some(300)
 );
 string_schema!(
-    Channel,
+    PromotionChannel,
     "A promotion channel.",
     Some(LINE),
     Some(1),
     Some(80)
 );
 string_schema!(
-    Reason,
+    ReasonText,
     "Why; newlines allowed, not blank.",
     Some(TEXT_NOT_BLANK),
     Some(1),
@@ -216,7 +216,7 @@ list_schema!(LanguageList, LanguageTag, None, 10);
 list_schema!(LinkList, WebUrl, None, 10);
 list_schema!(TraditionList, Tradition, None, 10);
 list_schema!(GoalList, Goal, None, 10);
-list_schema!(ChannelList, Channel, None, 10);
+list_schema!(PromotionChannelList, PromotionChannel, None, 10);
 list_schema!(SkillList, Slug, None, 10);
 list_schema!(ScopeList, ScopeName, Some(1), 5);
 

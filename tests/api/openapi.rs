@@ -25,6 +25,67 @@ fn every_operation_declares_security_and_an_id() {
     }
 }
 
+/// A generated SDK names its types after the document's schemas, so each
+/// name has to say what it is on its own. A one-word name is allowed only
+/// for the product's own nouns below; anything else (`Kind`, `Status`,
+/// `Role`, `Session`, …) needs the word that owns it (`PartnershipKind`).
+#[test]
+fn schema_names_say_what_they_are() {
+    const NOUNS: &[&str] = &[
+        "Agreement",
+        "Artisan",
+        "Beneficiary",
+        "Bio",
+        "Campaign",
+        "Cause",
+        "Collection",
+        "Collective",
+        "Commitment",
+        "Exchange",
+        "Expense",
+        "Goal",
+        "Health",
+        "Maker",
+        "Me",
+        "Money",
+        "Notification",
+        "Organization",
+        "Partnership",
+        "Payment",
+        "Payouts",
+        "Problem",
+        "Program",
+        "Rating",
+        "Recipient",
+        "Refund",
+        "Region",
+        "Review",
+        "Sale",
+        "Settlement",
+        "Signature",
+        "Sku",
+        "Slug",
+        "Statement",
+        "Story",
+        "Tradition",
+        "Workshop",
+    ];
+    let doc = api::openapi();
+    let schemas = &doc.components.as_ref().expect("components").schemas;
+    let vague: Vec<&String> = schemas
+        .keys()
+        .filter(|name| name.chars().filter(char::is_ascii_uppercase).count() < 2)
+        .filter(|name| !NOUNS.contains(&name.as_str()))
+        .collect();
+    assert!(
+        vague.is_empty(),
+        "schema names that need their owner: {vague:?}"
+    );
+    for noun in NOUNS {
+        assert!(schemas.contains_key(*noun), "{noun} is no longer a schema");
+    }
+}
+
 /// Every event type of the one event enum is documented as an OpenAPI 3.1
 /// webhook whose body names a schema for its `data`, and the endpoint
 /// schema's `events` enum is the same list.

@@ -58,7 +58,7 @@ pub struct Commitment {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Share {
+pub struct SplitShare {
     pub recipient: Recipient,
     /// Basis points (1 bp = 0.01 %).
     #[schema(minimum = 1, maximum = 10000)]
@@ -74,24 +74,24 @@ pub struct RevenueSplit {
     #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     #[schema(min_items = 1, max_items = 20)]
-    pub shares: Vec<Share>,
+    pub shares: Vec<SplitShare>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromotionPlan {
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub summary: String,
     #[serde(default)]
-    #[schema(value_type = crate::schema::ChannelList)]
+    #[schema(value_type = crate::schema::PromotionChannelList)]
     pub channels: Vec<String>,
 }
 
 /// Credit for a creator's cultural tradition.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Attribution {
+pub struct CulturalAttribution {
     #[schema(format = Uuid)]
     pub party_id: String,
     #[schema(value_type = crate::schema::Tradition)]
@@ -112,7 +112,7 @@ pub struct AgreementTerms {
     pub promotion_plan: PromotionPlan,
     #[serde(default)]
     #[schema(max_items = 50)]
-    pub cultural_attribution: Vec<Attribution>,
+    pub cultural_attribution: Vec<CulturalAttribution>,
     pub effective_from: NaiveDate,
     /// The last day the agreement governs (inclusive); `null` = open-ended.
     #[serde(default)]
@@ -156,7 +156,7 @@ pub struct Agreement {
     pub commitments: Vec<Commitment>,
     pub revenue_split: RevenueSplit,
     pub promotion_plan: PromotionPlan,
-    pub cultural_attribution: Vec<Attribution>,
+    pub cultural_attribution: Vec<CulturalAttribution>,
     pub effective_from: NaiveDate,
     /// The last day the agreement governs (inclusive); `null` = open-ended.
     pub effective_until: Option<NaiveDate>,
@@ -397,7 +397,7 @@ pub struct AgreementChange {
     pub revenue_split: Option<RevenueSplit>,
     pub promotion_plan: Option<PromotionPlan>,
     #[schema(max_items = 50)]
-    pub cultural_attribution: Option<Vec<Attribution>>,
+    pub cultural_attribution: Option<Vec<CulturalAttribution>>,
     pub effective_from: Option<NaiveDate>,
     /// `null` makes the agreement open-ended.
     #[serde(default, deserialize_with = "super::present")]
@@ -524,7 +524,7 @@ pub async fn sign_agreement(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDecline {
-    #[schema(value_type = crate::schema::Reason)]
+    #[schema(value_type = crate::schema::ReasonText)]
     pub reason: String,
     /// The party you decline for, if you speak for more than one.
     #[serde(default)]

@@ -174,7 +174,7 @@ pub struct NewItem {
     #[schema(value_type = crate::schema::OrganizationName)]
     pub name: String,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     pub price: Money,
     /// A numbered edition of this many pieces; absent: not limited.
@@ -531,7 +531,7 @@ pub async fn get_item(
 pub struct ItemChange {
     #[schema(value_type = Option<crate::schema::OrganizationName>)]
     pub name: Option<String>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
     pub price: Option<Money>,
     /// `null`: no longer limited; never fewer than the pieces already sold.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use domain::api_key::Scope;
 use domain::collective::{
     ApplicationStatus, CollectivePatch, CollectiveStatus as DomainCollectiveStatus, Decision,
-    InvitationStatus, MemberRole, MembershipPolicy,
+    InvitationStatus, MemberRole as RoleRule, MembershipPolicy as PolicyRule,
 };
 use domain::precondition::Precondition;
 use domain::text::{self, limits};
@@ -57,11 +57,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(directory_collectives);
 }
 
-mirror_enum!(Policy <=> MembershipPolicy { Open, Application, InviteOnly });
-mirror_enum!(ApplicationState <=> ApplicationStatus { Pending, Approved, Declined, Withdrawn });
+mirror_enum!(MembershipPolicy <=> PolicyRule { Open, Application, InviteOnly });
+mirror_enum!(CollectiveApplicationState <=> ApplicationStatus { Pending, Approved, Declined, Withdrawn });
 mirror_enum!(CollectiveInvitationStatus <=> InvitationStatus { Invited, Accepted, Declined, Withdrawn });
 mirror_enum!(CollectiveStatus <=> DomainCollectiveStatus { Active, Archived });
-mirror_enum!(Role <=> MemberRole { Coordinator, Member });
+mirror_enum!(MemberRole <=> RoleRule { Coordinator, Member });
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Collective {
@@ -72,7 +72,7 @@ pub struct Collective {
     pub crafts: Vec<String>,
     pub country: Option<String>,
     pub region: Option<String>,
-    pub membership_policy: Policy,
+    pub membership_policy: MembershipPolicy,
     /// `archived` once its last member closed their account; an archived
     /// collective is not listed and changes no more.
     pub status: CollectiveStatus,
@@ -118,7 +118,7 @@ pub struct NewCollective {
     #[schema(value_type = crate::schema::OrganizationName, example = "Tejedoras de Chinchero")]
     pub name: String,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     #[serde(default)]
     #[schema(value_type = crate::schema::SlugList)]
@@ -127,7 +127,7 @@ pub struct NewCollective {
     pub country: Option<String>,
     #[schema(value_type = Option<crate::schema::Region>)]
     pub region: Option<String>,
-    pub membership_policy: Policy,
+    pub membership_policy: MembershipPolicy,
 }
 
 /// A change to a collective; absent fields stay as they are.
@@ -136,7 +136,7 @@ pub struct NewCollective {
 pub struct CollectiveChange {
     #[schema(value_type = Option<crate::schema::OrganizationName>)]
     pub name: Option<String>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
     #[schema(value_type = Option<crate::schema::SlugList>)]
     pub crafts: Option<Vec<String>>,
@@ -148,7 +148,7 @@ pub struct CollectiveChange {
     #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<crate::schema::Region>, nullable)]
     pub region: Option<Option<String>>,
-    pub membership_policy: Option<Policy>,
+    pub membership_policy: Option<MembershipPolicy>,
 }
 
 /// Start a collective; you become its first coordinator.
@@ -258,7 +258,7 @@ pub struct ListedMember {
     #[schema(format = Uuid)]
     pub artisan_id: String,
     pub display_name: String,
-    pub role: Role,
+    pub role: MemberRole,
 }
 
 /// A collective as partner organizations see it: its public fields and
@@ -273,7 +273,7 @@ pub struct DirectoryCollective {
     pub crafts: Vec<String>,
     pub country: Option<String>,
     pub region: Option<String>,
-    pub membership_policy: Policy,
+    pub membership_policy: MembershipPolicy,
     pub members: Vec<ListedMember>,
 }
 
@@ -321,8 +321,8 @@ pub async fn directory_collectives(
                         role: l
                             .role
                             .as_deref()
-                            .and_then(MemberRole::parse)
-                            .unwrap_or(MemberRole::Member)
+                            .and_then(RoleRule::parse)
+                            .unwrap_or(RoleRule::Member)
                             .into(),
                     })
                     .collect();
@@ -411,7 +411,7 @@ pub async fn update_collective(
 
 /// An application to join a collective.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Application {
+pub struct CollectiveApplication {
     #[schema(format = Uuid)]
     pub id: String,
     #[schema(format = Uuid)]
@@ -419,7 +419,7 @@ pub struct Application {
     #[schema(format = Uuid)]
     pub artisan_id: String,
     pub message: String,
-    pub status: ApplicationState,
+    pub status: CollectiveApplicationState,
     #[schema(format = Uuid)]
     pub decided_by: Option<String>,
     pub decision_note: Option<String>,
@@ -430,7 +430,7 @@ pub struct Application {
     pub version: i64,
 }
 
-impl From<ApplicationRow> for Application {
+impl From<ApplicationRow> for CollectiveApplication {
     fn from(row: ApplicationRow) -> Self {
         Self {
             status: row.status().into(),
@@ -447,14 +447,14 @@ impl From<ApplicationRow> for Application {
     }
 }
 
-page_type!(ApplicationPage, Application);
+page_type!(CollectiveApplicationPage, CollectiveApplication);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ApplicationRequest {
+pub struct CollectiveApplicationRequest {
     /// A few words to the coordinators.
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub message: String,
 }
 
@@ -469,10 +469,10 @@ pub struct ApplicationRequest {
         ("id" = Uuid, Path, description = "Collective id"),
         crate::http::extract::IdempotencyKeyHeader,
     ),
-    request_body = ApplicationRequest,
+    request_body = CollectiveApplicationRequest,
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "The application", body = Application,
+        (status = 201, description = "The application", body = CollectiveApplication,
             headers(("Location" = String, description = "The collective's applications"))),
         crate::openapi::WriteProblems,
     )
@@ -483,7 +483,7 @@ pub async fn apply(
     principal: Principal,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: Body<ApplicationRequest>,
+    body: Body<CollectiveApplicationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let user = principal.user()?;
@@ -496,7 +496,7 @@ pub async fn apply(
             let row = state
                 .db(move |conn| Ok(store::apply(conn, &collective, &user.id, &message)?))
                 .await?;
-            Ok(Created::new(&Application::from(row))?
+            Ok(Created::new(&CollectiveApplication::from(row))?
                 .location(format!("/v1/collectives/{collective_id}/applications")))
         })
         .await
@@ -506,7 +506,7 @@ pub async fn apply(
 #[into_params(parameter_in = Query)]
 pub struct ApplicationQuery {
     #[param(inline)]
-    pub status: Option<ApplicationState>,
+    pub status: Option<CollectiveApplicationState>,
 }
 
 /// A collective's applications, newest first (coordinators).
@@ -516,7 +516,7 @@ pub struct ApplicationQuery {
     params(("id" = Uuid, Path, description = "Collective id"), ApplicationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of applications", body = ApplicationPage,
+        (status = 200, description = "One page of applications", body = CollectiveApplicationPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )
@@ -550,9 +550,10 @@ async fn applications_page(
         state,
         req,
         paging,
-        |a: &Application| a.id.as_str(),
+        |a: &CollectiveApplication| a.id.as_str(),
         move |conn, before, limit| {
-            Ok(store::list_applications(conn, &of, status, before, limit)?.map(Application::from))
+            Ok(store::list_applications(conn, &of, status, before, limit)?
+                .map(CollectiveApplication::from))
         },
     )
     .await
@@ -570,7 +571,7 @@ pub enum DecisionKind {
 pub struct DecisionRequest {
     pub decision: DecisionKind,
     /// Required when declining.
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub note: Option<String>,
 }
 
@@ -586,7 +587,7 @@ pub struct DecisionRequest {
     request_body = DecisionRequest,
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The decided application", body = Application),
+        (status = 200, description = "The decided application", body = CollectiveApplication),
         crate::openapi::WriteProblems,
     )
 )]
@@ -615,22 +616,22 @@ pub async fn decide(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Application::from(row)))
+    Ok(HttpResponse::Ok().json(CollectiveApplication::from(row)))
 }
 
 /// A member of a collective.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Member {
+pub struct CollectiveMember {
     #[schema(format = Uuid)]
     pub artisan_id: String,
     pub display_name: String,
-    pub role: Role,
+    pub role: MemberRole,
     pub joined_at: DateTime<Utc>,
     pub version: i64,
 }
 
-fn member(row: MemberRow, display_name: String) -> Member {
-    Member {
+fn member(row: MemberRow, display_name: String) -> CollectiveMember {
+    CollectiveMember {
         role: row.role().into(),
         artisan_id: row.artisan_id,
         display_name,
@@ -639,7 +640,7 @@ fn member(row: MemberRow, display_name: String) -> Member {
     }
 }
 
-page_type!(MemberPage, Member);
+page_type!(CollectiveMemberPage, CollectiveMember);
 
 /// A collective's members, in a stable order.
 #[utoipa::path(
@@ -648,7 +649,7 @@ page_type!(MemberPage, Member);
     params(("id" = Uuid, Path, description = "Collective id"), PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of members", body = MemberPage,
+        (status = 200, description = "One page of members", body = CollectiveMemberPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )
@@ -681,7 +682,7 @@ pub async fn list_members(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
-    pub role: Role,
+    pub role: MemberRole,
 }
 
 /// Make a member a coordinator or a coordinator a member (coordinators).
@@ -697,7 +698,7 @@ pub struct RoleChange {
     request_body = RoleChange,
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The member", body = Member,
+        (status = 200, description = "The member", body = CollectiveMember,
             headers(("ETag" = String, description = "The membership's new version"))),
         crate::openapi::ConditionalWriteProblems,
     )
@@ -822,7 +823,7 @@ pub struct InvitationRequest {
     pub artisan_id: Uuid,
     /// A few words to the artisan.
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub message: String,
 }
 
@@ -1081,7 +1082,7 @@ async fn withdraw(
     params(ApplicationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of applications", body = ApplicationPage,
+        (status = 200, description = "One page of applications", body = CollectiveApplicationPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )

@@ -47,7 +47,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 mirror_enum!(MarketEventKind <=> EventKind { PopUp, Festival, Exhibition, Fair });
 mirror_enum!(MarketEventStatus <=> EventStatus { Scheduled, Cancelled });
-mirror_enum!(Participation <=> ParticipantStatus { Participating, Waitlisted, Left });
+mirror_enum!(EventParticipation <=> ParticipantStatus { Participating, Waitlisted, Left });
 
 /// Who organises an event: exactly one of the two.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -92,7 +92,7 @@ impl From<Organizer> for OrganizerRef {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Event {
+pub struct MarketEvent {
     #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
@@ -118,7 +118,7 @@ pub struct Event {
     pub version: i64,
 }
 
-impl From<EventView> for Event {
+impl From<EventView> for MarketEvent {
     fn from(v: EventView) -> Self {
         let r = v.row;
         Self {
@@ -151,7 +151,7 @@ impl From<EventView> for Event {
     }
 }
 
-fn with_etag(event: Event) -> HttpResponse {
+fn with_etag(event: MarketEvent) -> HttpResponse {
     ok_with_etag(&event, event.version)
 }
 
@@ -178,7 +178,7 @@ pub struct NewEvent {
     #[schema(minimum = 1, maximum = 10000)]
     pub capacity: Option<i64>,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
 }
 
@@ -195,7 +195,7 @@ fn instant(t: DateTime<Utc>) -> chrono::NaiveDateTime {
     params(crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "The event", body = Event,
+        (status = 201, description = "The event", body = MarketEvent,
             headers(("Location" = String, description = "The event"), ("ETag" = String, description = "Its version"))),
         crate::openapi::WriteProblems,
     )
@@ -243,7 +243,7 @@ pub async fn create_event(
             let view = state
                 .db(move |conn| Ok(store::create(conn, &viewer, &organizer, &fields)?))
                 .await?;
-            let event = Event::from(view);
+            let event = MarketEvent::from(view);
             let version = event.version;
             Ok(Created::new(&event)?
                 .location(format!("/v1/events/{}", event.id))
@@ -271,7 +271,7 @@ pub struct EventQuery {
     pub organizer_collective_id: Option<Uuid>,
 }
 
-page_type!(EventPage, Event);
+page_type!(MarketEventPage, MarketEvent);
 
 const BY_START: &str = "events-by-start";
 
@@ -283,7 +283,7 @@ const BY_START: &str = "events-by-start";
     params(EventQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of events", body = EventPage,
+        (status = 200, description = "One page of events", body = MarketEventPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )
@@ -307,7 +307,7 @@ pub async fn list_events(
         BY_START,
         page,
         |last| pagination::start_keys(last.row.starts_at, &last.row.id),
-        Event::from,
+        MarketEvent::from,
     ))
 }
 
@@ -351,7 +351,7 @@ pub struct ListedParticipant {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DirectoryEvent {
     #[serde(flatten)]
-    pub event: Event,
+    pub event: MarketEvent,
     pub listed_participants: Vec<ListedParticipant>,
 }
 
@@ -402,7 +402,7 @@ pub async fn directory_events(
                     display_name: l.display_name,
                 })
                 .collect(),
-            event: Event::from(view),
+            event: MarketEvent::from(view),
         },
     ))
 }
@@ -414,7 +414,7 @@ pub async fn directory_events(
     params(("id" = Uuid, Path, description = "Event id")),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The event", body = Event,
+        (status = 200, description = "The event", body = MarketEvent,
             headers(("ETag" = String, description = "Current version"))),
         crate::openapi::ReadProblems,
     )
@@ -428,7 +428,7 @@ pub async fn get_event(
     principal.user()?;
     let id = id.to_string();
     let view = state.db(move |conn| Ok(store::find(conn, &id)?)).await?;
-    Ok(with_etag(Event::from(view)))
+    Ok(with_etag(MarketEvent::from(view)))
 }
 
 /// A change to an event; absent fields stay as they are. `status:
@@ -457,11 +457,11 @@ pub struct EventChange {
     #[serde(default, deserialize_with = "super::present_whole_number")]
     #[schema(minimum = 1, maximum = 10000, nullable)]
     pub capacity: Option<Option<i64>>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
     /// Only `cancelled` (with `cancel_reason`).
     pub status: Option<MarketEventStatus>,
-    #[schema(value_type = Option<crate::schema::Reason>)]
+    #[schema(value_type = Option<crate::schema::ReasonText>)]
     pub cancel_reason: Option<String>,
 }
 
@@ -515,7 +515,7 @@ impl EventChange {
     ),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The event", body = Event,
+        (status = 200, description = "The event", body = MarketEvent,
             headers(("ETag" = String, description = "Its new version"))),
         crate::openapi::ConditionalWriteProblems,
     )
@@ -535,16 +535,16 @@ pub async fn update_event(
     let view = state
         .db(move |conn| Ok(store::update(conn, &id, &viewer, &if_match.0, &patch)?))
         .await?;
-    Ok(with_etag(Event::from(view)))
+    Ok(with_etag(MarketEvent::from(view)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Participant {
+pub struct EventParticipant {
     #[schema(format = Uuid)]
     pub event_id: String,
     #[schema(format = Uuid)]
     pub artisan_id: String,
-    pub status: Participation,
+    pub status: EventParticipation,
     /// Arrival order within the event (1 = first); the waitlist and the
     /// booth cost's extra units follow it.
     pub arrival: i64,
@@ -553,7 +553,7 @@ pub struct Participant {
     pub version: i64,
 }
 
-impl From<ParticipantRow> for Participant {
+impl From<ParticipantRow> for EventParticipant {
     fn from(r: ParticipantRow) -> Self {
         Self {
             status: r.status().into(),
@@ -566,7 +566,7 @@ impl From<ParticipantRow> for Participant {
     }
 }
 
-page_type!(ParticipantPage, Participant);
+page_type!(EventParticipantPage, EventParticipant);
 
 /// Take part in an event: a place while there is one, the waitlist when
 /// it is full. Until the event starts; not once it is cancelled.
@@ -579,7 +579,7 @@ page_type!(ParticipantPage, Participant);
     ),
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "Your participation (`participating` or `waitlisted`)", body = Participant,
+        (status = 201, description = "Your participation (`participating` or `waitlisted`)", body = EventParticipant,
             headers(("Location" = String, description = "The event's participants"), ("ETag" = String, description = "Its version"))),
         crate::openapi::WriteProblems,
     )
@@ -602,7 +602,7 @@ pub async fn join_event(
                 .db(move |conn| Ok(store::join(conn, &event, &user.id, persistence::now())?))
                 .await?;
             let version = row.version;
-            Ok(Created::new(&Participant::from(row))?
+            Ok(Created::new(&EventParticipant::from(row))?
                 .location(format!("/v1/events/{id}/participants"))
                 .etag(version))
         })
@@ -617,7 +617,7 @@ pub async fn join_event(
     params(("id" = Uuid, Path, description = "Event id"), PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of participants", body = ParticipantPage,
+        (status = 200, description = "One page of participants", body = EventParticipantPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )
@@ -649,7 +649,7 @@ pub async fn list_participants(
         BY_ARRIVAL,
         page,
         |last| vec![last.arrival.to_string()],
-        Participant::from,
+        EventParticipant::from,
     ))
 }
 

@@ -43,7 +43,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 mirror_enum!(ExchangeKindName <=> ExchangeKind { Swap, Mentorship });
 mirror_enum!(ExchangeState <=> ExchangeStatus { Proposed, Accepted, Declined, Completed, Cancelled });
-mirror_enum!(SessionState <=> SessionStatus { Pending, Confirmed });
+mirror_enum!(ExchangeSessionState <=> SessionStatus { Pending, Confirmed });
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -171,7 +171,7 @@ pub async fn skill_matches(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Session {
+pub struct ExchangeSession {
     #[schema(format = Uuid)]
     pub id: String,
     #[schema(format = Uuid)]
@@ -184,11 +184,11 @@ pub struct Session {
     pub held_on: NaiveDate,
     #[schema(format = Uuid)]
     pub recorded_by: String,
-    pub status: SessionState,
+    pub status: ExchangeSessionState,
     pub confirmed_at: Option<DateTime<Utc>>,
 }
 
-impl From<SessionRow> for Session {
+impl From<SessionRow> for ExchangeSession {
     fn from(s: SessionRow) -> Self {
         Self {
             status: SessionStatus::parse(&s.status)
@@ -224,7 +224,7 @@ pub struct Exchange {
     pub partner_teaches: Vec<String>,
     pub message: String,
     pub proposed_hours: f64,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<ExchangeSession>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -240,7 +240,7 @@ fn exchange(row: ExchangeRow, sessions: Vec<SessionRow>) -> Exchange {
         sessions: sessions
             .into_iter()
             .filter(|s| s.exchange_id == row.id)
-            .map(Session::from)
+            .map(ExchangeSession::from)
             .collect(),
         id: row.id,
         proposer_id: row.proposer_id,
@@ -280,7 +280,7 @@ pub struct NewExchange {
     #[schema(value_type = crate::schema::SkillList)]
     pub they_teach: Vec<String>,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub message: String,
     /// Quarter hours, 0.25–200.
     #[schema(minimum = 0.25, maximum = 200, multiple_of = 0.25)]
@@ -533,7 +533,7 @@ pub struct NewSessionBody {
     ),
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "The session, pending confirmation", body = Session,
+        (status = 201, description = "The session, pending confirmation", body = ExchangeSession,
             headers(("Location" = String, description = "The exchange"))),
         crate::openapi::WriteProblems,
     )
@@ -580,7 +580,8 @@ pub async fn record_session(
                     )?)
                 })
                 .await?;
-            Ok(Created::new(&Session::from(session))?.location(format!("/v1/exchanges/{id}")))
+            Ok(Created::new(&ExchangeSession::from(session))?
+                .location(format!("/v1/exchanges/{id}")))
         })
         .await
 }
@@ -595,7 +596,7 @@ pub async fn record_session(
         ("sid" = Uuid, Path, description = "Session id"),
     ),
     security(("bearer_auth" = [])),
-    responses((status = 200, description = "The confirmed session", body = Session), crate::openapi::WriteProblems)
+    responses((status = 200, description = "The confirmed session", body = ExchangeSession), crate::openapi::WriteProblems)
 )]
 #[post("/exchanges/{id}/sessions/{sid}/confirm")]
 pub async fn confirm_session(
@@ -615,7 +616,7 @@ pub async fn confirm_session(
             )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Session::from(session)))
+    Ok(HttpResponse::Ok().json(ExchangeSession::from(session)))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -625,7 +626,7 @@ pub struct NewReview {
     #[serde(deserialize_with = "super::whole_number")]
     pub rating: i64,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub comment: String,
 }
 

@@ -4,7 +4,9 @@
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::expense::{self as rules, ExpenseCategory, ExpenseFields, ExpenseStatus};
+use domain::expense::{
+    self as rules, ExpenseCategory as CategoryRule, ExpenseFields, ExpenseStatus,
+};
 use persistence::expenses::{self as store, ExpenseRow, NewExpense};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,7 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(decide_expense);
 }
 
-mirror_enum!(Category <=> ExpenseCategory { Materials, Booth, Travel, Marketing, Other });
+mirror_enum!(ExpenseCategory <=> CategoryRule { Materials, Booth, Travel, Marketing, Other });
 mirror_enum!(ExpenseState <=> ExpenseStatus { Pending, Approved, Rejected });
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,7 +41,7 @@ pub struct Expense {
     pub amount_minor: i64,
     pub currency: String,
     pub description: String,
-    pub category: Category,
+    pub category: ExpenseCategory,
     pub incurred_on: NaiveDate,
     /// The accepted party that paid.
     #[schema(format = Uuid)]
@@ -98,7 +100,7 @@ pub struct NewExpenseBody {
     pub currency: String,
     #[schema(value_type = crate::schema::OrganizationName)]
     pub description: String,
-    pub category: Category,
+    pub category: ExpenseCategory,
     /// Inside no settled period; an agreement must be in force then.
     pub incurred_on: NaiveDate,
     /// An accepted party of the partnership (party id).
@@ -235,7 +237,7 @@ pub enum ExpenseDecision {
 pub struct ExpenseDecisionBody {
     pub decision: ExpenseDecision,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub note: String,
 }
 

@@ -47,7 +47,7 @@ pub struct OrganizationRequest {
     pub country: Option<String>,
     #[validate(length(max = 2000))]
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
 }
 

@@ -9,7 +9,8 @@ use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::partnership::{
-    check_invitees, PartnershipKind, PartnershipStatus, PartnershipTextPatch, PartyStatus,
+    check_invitees, PartnershipKind as KindRule, PartnershipStatus as StatusRule,
+    PartnershipTextPatch, PartyStatus,
 };
 use persistence::partnerships::{self as store, Invitee, PartnershipRow, Party as PartyRecord};
 use persistence::shares::{self, ShareRow};
@@ -43,13 +44,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(revoke_share);
 }
 
-mirror_enum!(Kind <=> PartnershipKind { CoBrandedCollection, MarketEvent, SkillWorkshop, CooperativeProject, Other });
-mirror_enum!(Status <=> PartnershipStatus { Forming, Active, Completed, Dissolved });
+mirror_enum!(PartnershipKind <=> KindRule { CoBrandedCollection, MarketEvent, SkillWorkshop, CooperativeProject, Other });
+mirror_enum!(PartnershipStatus <=> StatusRule { Forming, Active, Completed, Dissolved });
 mirror_enum!(PartyState <=> PartyStatus { Invited, Accepted, Declined, Left });
 
 /// An artisan or a collective taking part.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Party {
+pub struct PartnershipParty {
     #[schema(format = Uuid)]
     pub id: String,
     #[schema(format = Uuid)]
@@ -62,7 +63,7 @@ pub struct Party {
     pub status: PartyState,
 }
 
-impl From<PartyRecord> for Party {
+impl From<PartyRecord> for PartnershipParty {
     fn from(p: PartyRecord) -> Self {
         Self {
             status: p.row.status().into(),
@@ -79,11 +80,11 @@ pub struct Partnership {
     #[schema(format = Uuid)]
     pub id: String,
     pub title: String,
-    pub kind: Kind,
+    pub kind: PartnershipKind,
     pub description: String,
     pub shared_goals: Vec<String>,
-    pub status: Status,
-    pub parties: Vec<Party>,
+    pub status: PartnershipStatus,
+    pub parties: Vec<PartnershipParty>,
     #[schema(format = Uuid)]
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -95,11 +96,9 @@ pub struct Partnership {
 fn partnership(row: PartnershipRow, parties: Vec<PartyRecord>) -> Partnership {
     let text = row.text();
     Partnership {
-        kind: PartnershipKind::parse(&row.kind)
-            .unwrap_or(PartnershipKind::Other)
-            .into(),
+        kind: KindRule::parse(&row.kind).unwrap_or(KindRule::Other).into(),
         status: row.status().into(),
-        parties: parties.into_iter().map(Party::from).collect(),
+        parties: parties.into_iter().map(PartnershipParty::from).collect(),
         id: row.id,
         title: text.title,
         description: text.description,
@@ -159,9 +158,9 @@ impl PartyRef {
 pub struct NewPartnership {
     #[schema(value_type = crate::schema::OrganizationName, example = "Andes to Accra: a co-branded textile line")]
     pub title: String,
-    pub kind: Kind,
+    pub kind: PartnershipKind,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     #[serde(default)]
     #[schema(value_type = crate::schema::GoalList)]
@@ -230,9 +229,9 @@ pub async fn create_partnership(
 #[into_params(parameter_in = Query)]
 pub struct PartnershipQuery {
     #[param(inline)]
-    pub status: Option<Status>,
+    pub status: Option<PartnershipStatus>,
     #[param(inline)]
-    pub kind: Option<Kind>,
+    pub kind: Option<PartnershipKind>,
 }
 
 /// Your partnerships (as an artisan or through your collectives), newest first.
@@ -319,11 +318,11 @@ pub async fn get_partnership(
 pub struct PartnershipChange {
     #[schema(value_type = Option<crate::schema::OrganizationName>)]
     pub title: Option<String>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
     #[schema(value_type = Option<crate::schema::GoalList>)]
     pub shared_goals: Option<Vec<String>>,
-    pub status: Option<Status>,
+    pub status: Option<PartnershipStatus>,
 }
 
 /// Edit or end a partnership (accepted parties).

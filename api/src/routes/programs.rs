@@ -44,7 +44,7 @@ mirror_enum!(ProgramApplicationState <=> ApplicationStatus { Pending, Accepted, 
 /// Who may apply; an empty list means anyone.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Eligibility {
+pub struct ProgramEligibility {
     #[serde(default)]
     #[schema(value_type = Vec<crate::schema::CountryCode>, max_items = 50)]
     pub countries: Vec<String>,
@@ -62,7 +62,7 @@ pub struct Program {
     pub title: String,
     pub kind: ProgramKindName,
     pub description: String,
-    pub eligibility: Eligibility,
+    pub eligibility: ProgramEligibility,
     /// Applications from this day to `closes_on`, both included.
     pub opens_on: NaiveDate,
     pub closes_on: NaiveDate,
@@ -84,7 +84,7 @@ impl From<ProgramView> for Program {
             organization_id: r.organization_id,
             title: r.title,
             description: r.description,
-            eligibility: Eligibility {
+            eligibility: ProgramEligibility {
                 countries: v.countries,
                 crafts: v.crafts,
             },
@@ -105,10 +105,10 @@ pub struct NewProgram {
     pub title: String,
     pub kind: ProgramKindName,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     #[serde(default)]
-    pub eligibility: Eligibility,
+    pub eligibility: ProgramEligibility,
     pub opens_on: NaiveDate,
     /// On or after `opens_on`.
     pub closes_on: NaiveDate,
@@ -252,9 +252,9 @@ pub struct ProgramChange {
     #[schema(value_type = Option<crate::schema::OrganizationName>)]
     pub title: Option<String>,
     pub kind: Option<ProgramKindName>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
-    pub eligibility: Option<Eligibility>,
+    pub eligibility: Option<ProgramEligibility>,
     pub opens_on: Option<NaiveDate>,
     pub closes_on: Option<NaiveDate>,
     /// `null` removes the limit; never below those accepted.
@@ -354,7 +354,7 @@ impl ProgramApplication {
 #[serde(deny_unknown_fields)]
 pub struct NewProgramApplication {
     /// Why you apply (1–4 000 characters).
-    #[schema(value_type = crate::schema::Reason)]
+    #[schema(value_type = crate::schema::ReasonText)]
     pub statement: String,
 }
 
@@ -461,7 +461,7 @@ pub enum ProgramDecision {
 pub struct ProgramDecisionBody {
     pub decision: ProgramDecision,
     /// Shown to the applicant.
-    #[schema(value_type = crate::schema::Reason)]
+    #[schema(value_type = crate::schema::ReasonText)]
     pub note: String,
 }
 

@@ -156,7 +156,7 @@ pub struct NewSaleBody {
     /// When the sale happened; decides the agreement that splits it.
     pub occurred_at: DateTime<Utc>,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     pub channel: SaleChannel,
     #[serde(default)]
@@ -291,7 +291,7 @@ pub struct NewRefund {
     #[schema(minimum = 1)]
     #[serde(deserialize_with = "super::whole_number")]
     pub amount_minor: i64,
-    #[schema(value_type = crate::schema::Reason)]
+    #[schema(value_type = crate::schema::ReasonText)]
     pub reason: String,
 }
 

@@ -300,7 +300,7 @@ pub struct NewPayment {
     #[schema(value_type = Option<crate::schema::CurrencyCode>)]
     pub currency: Option<String>,
     pub paid_at: DateTime<Utc>,
-    #[schema(value_type = crate::schema::Reason)]
+    #[schema(value_type = crate::schema::ReasonText)]
     pub reference: String,
 }
 

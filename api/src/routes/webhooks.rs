@@ -130,7 +130,7 @@ pub struct NewWebhookEndpoint {
     #[schema(value_type = Vec<WebhookEventType>, min_items = 1)]
     pub events: Vec<String>,
     #[serde(default)]
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
 }
 
@@ -145,7 +145,7 @@ pub struct WebhookEndpointChange {
     pub url: Option<String>,
     #[schema(value_type = Option<Vec<WebhookEventType>>, min_items = 1)]
     pub events: Option<Vec<String>>,
-    #[schema(value_type = Option<crate::schema::Description>)]
+    #[schema(value_type = Option<crate::schema::DescriptionText>)]
     pub description: Option<String>,
     /// `true` enables a disabled endpoint again (clearing why).
     pub enabled: Option<bool>,

@@ -36,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(record_attendance);
 }
 
-mirror_enum!(RegistrationState <=> RegistrationStatus { Registered, Waitlisted, Cancelled });
+mirror_enum!(WorkshopRegistrationState <=> RegistrationStatus { Registered, Waitlisted, Cancelled });
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Workshop {
@@ -108,7 +108,7 @@ pub struct NewWorkshop {
     #[schema(value_type = crate::schema::Slug)]
     pub skill: String,
     #[serde(default)]
-    #[schema(value_type = crate::schema::Description)]
+    #[schema(value_type = crate::schema::DescriptionText)]
     pub description: String,
     #[schema(minimum = 1, maximum = 500)]
     #[serde(deserialize_with = "super::whole_number")]
@@ -279,21 +279,21 @@ pub async fn get_workshop(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Registration {
+pub struct WorkshopRegistration {
     #[schema(format = Uuid)]
     pub id: String,
     #[schema(format = Uuid)]
     pub workshop_id: String,
     #[schema(format = Uuid)]
     pub artisan_id: String,
-    pub status: RegistrationState,
+    pub status: WorkshopRegistrationState,
     /// Marked by the host after the start.
     pub attended: bool,
     pub created_at: DateTime<Utc>,
     pub version: i64,
 }
 
-impl From<RegistrationRow> for Registration {
+impl From<RegistrationRow> for WorkshopRegistration {
     fn from(r: RegistrationRow) -> Self {
         Self {
             status: r.status().into(),
@@ -307,7 +307,7 @@ impl From<RegistrationRow> for Registration {
     }
 }
 
-page_type!(RegistrationPage, Registration);
+page_type!(WorkshopRegistrationPage, WorkshopRegistration);
 
 /// Register for a workshop: a seat while there is one, the waitlist when
 /// it is full.
@@ -320,7 +320,7 @@ page_type!(RegistrationPage, Registration);
     ),
     security(("bearer_auth" = [])),
     responses(
-        (status = 201, description = "Your registration (`registered` or `waitlisted`)", body = Registration,
+        (status = 201, description = "Your registration (`registered` or `waitlisted`)", body = WorkshopRegistration,
             headers(("Location" = String, description = "The workshop's registrations"), ("ETag" = String, description = "Its version"))),
         crate::openapi::WriteProblems,
     )
@@ -343,7 +343,7 @@ pub async fn register(
                 .db(move |conn| Ok(store::register(conn, &workshop, &user.id)?))
                 .await?;
             let version = row.version;
-            Ok(Created::new(&Registration::from(row))?
+            Ok(Created::new(&WorkshopRegistration::from(row))?
                 .location(format!("/v1/workshops/{id}/registrations"))
                 .etag(version))
         })
@@ -357,7 +357,7 @@ pub async fn register(
     params(("id" = Uuid, Path, description = "Workshop id"), PageQuery),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "One page of registrations, oldest first", body = RegistrationPage,
+        (status = 200, description = "One page of registrations, oldest first", body = WorkshopRegistrationPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when more pages follow"))),
         crate::openapi::ReadProblems,
     )
@@ -376,9 +376,10 @@ pub async fn list_registrations(
         &state,
         &req,
         &query,
-        |r: &Registration| r.id.as_str(),
+        |r: &WorkshopRegistration| r.id.as_str(),
         move |conn, after, limit| {
-            Ok(store::registrations(conn, &id, &user.id, after, limit)?.map(Registration::from))
+            Ok(store::registrations(conn, &id, &user.id, after, limit)?
+                .map(WorkshopRegistration::from))
         },
     )
     .await
@@ -422,7 +423,7 @@ pub async fn cancel_registration(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Attendance {
+pub struct WorkshopAttendance {
     /// Registered artisans who attended.
     #[schema(min_items = 1, max_items = 500)]
     pub artisan_ids: Vec<Uuid>,
@@ -434,11 +435,11 @@ pub struct Attendance {
 #[utoipa::path(
     tag = "workshops",
     operation_id = "recordWorkshopAttendance",
-    request_body = Attendance,
+    request_body = WorkshopAttendance,
     params(("id" = Uuid, Path, description = "Workshop id")),
     security(("bearer_auth" = [])),
     responses(
-        (status = 200, description = "The attendees' registrations", body = Vec<Registration>),
+        (status = 200, description = "The attendees' registrations", body = Vec<WorkshopRegistration>),
         crate::openapi::WriteProblems,
     )
 )]
@@ -447,7 +448,7 @@ pub async fn record_attendance(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
-    body: Body<Attendance>,
+    body: Body<WorkshopAttendance>,
 ) -> Result<HttpResponse, ApiError> {
     let user = principal.user()?;
     let ids: Vec<String> = body.artisan_ids.iter().map(Uuid::to_string).collect();
@@ -463,6 +464,7 @@ pub async fn record_attendance(
     let rows = state
         .db(move |conn| Ok(store::attendance(conn, &id, &user.id, &ids)?))
         .await?;
-    let data: Vec<Registration> = rows.into_iter().map(Registration::from).collect();
+    let data: Vec<WorkshopRegistration> =
+        rows.into_iter().map(WorkshopRegistration::from).collect();
     Ok(HttpResponse::Ok().json(data))
 }
