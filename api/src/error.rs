@@ -164,16 +164,30 @@ impl From<FieldError> for ProblemFieldError {
     }
 }
 
-/// An RFC 9457 problem. `type` is one of `/problems/bad-request`,
-/// `/problems/validation`, `/problems/unauthenticated`, `/problems/forbidden`,
-/// `/problems/not-found`, `/problems/method-not-allowed`, `/problems/conflict`,
-/// `/problems/precondition-failed`, `/problems/precondition-required`,
-/// `/problems/idempotency-conflict`, `/problems/idempotency-in-progress`,
-/// `/problems/rate-limited`, `/problems/payload-too-large`,
-/// `/problems/unsupported-media-type`, `/problems/not-acceptable`,
-/// `/problems/service-unavailable`, `/problems/internal`.
+/// An RFC 9457 problem. `type` is one of
+/// [`/problems/bad-request`](/problems/bad-request),
+/// [`/problems/validation`](/problems/validation),
+/// [`/problems/unauthenticated`](/problems/unauthenticated),
+/// [`/problems/forbidden`](/problems/forbidden),
+/// [`/problems/not-found`](/problems/not-found),
+/// [`/problems/method-not-allowed`](/problems/method-not-allowed),
+/// [`/problems/conflict`](/problems/conflict),
+/// [`/problems/precondition-failed`](/problems/precondition-failed),
+/// [`/problems/precondition-required`](/problems/precondition-required),
+/// [`/problems/idempotency-conflict`](/problems/idempotency-conflict),
+/// [`/problems/idempotency-in-progress`](/problems/idempotency-in-progress),
+/// [`/problems/rate-limited`](/problems/rate-limited),
+/// [`/problems/payload-too-large`](/problems/payload-too-large),
+/// [`/problems/unsupported-media-type`](/problems/unsupported-media-type),
+/// [`/problems/not-acceptable`](/problems/not-acceptable),
+/// [`/problems/service-unavailable`](/problems/service-unavailable),
+/// [`/problems/internal`](/problems/internal). Each resolves, relative to
+/// the API's origin, to a page saying what the problem means and what to do
+/// (`GET /problems/{slug}`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
+    /// Which problem: a URI reference, relative to the API's origin, to
+    /// the page that explains it.
     #[serde(rename = "type")]
     #[schema(example = "/problems/not-found")]
     pub problem_type: String,

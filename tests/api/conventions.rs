@@ -189,6 +189,43 @@ async fn health_readiness_metrics_and_docs() {
     assert!(metrics.text.contains("db_pool_max_connections 8"));
 }
 
+/// Every problem `type` the API can answer resolves to a page for people,
+/// and the OpenAPI document links each one from the `Problem` schema.
+#[actix_web::test]
+async fn every_problem_type_resolves_to_a_page() {
+    let app = TestApp::spawn().await;
+    let doc = serde_json::to_value(api::openapi()).expect("json");
+    let described = doc["components"]["schemas"]["Problem"]["description"]
+        .as_str()
+        .expect("Problem description");
+    for problem in api::error::ProblemType::ALL {
+        let uri = problem.uri();
+        assert!(
+            described.contains(&format!("[`{uri}`]({uri})")),
+            "{uri} is not linked from the Problem schema"
+        );
+        let page = app.get(&uri).send().await;
+        assert_eq!(page.status, 200, "{uri}");
+        assert_eq!(
+            page.header("content-type").as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(page.text.contains(&format!("<h1>{}</h1>", problem.title())));
+        assert!(page
+            .text
+            .contains(&format!("HTTP {}", problem.status().as_u16())));
+        assert!(page.text.contains("What to do"));
+    }
+    // The `type` of a real problem answer leads to its page.
+    let missing = app.get("/v1/artisans/not-a-uuid").send().await;
+    let uri = missing.body["type"].as_str().expect("type").to_owned();
+    assert_eq!(app.get(&uri).send().await.status, 200);
+    app.get("/problems/no-such-problem")
+        .send()
+        .await
+        .assert_problem(404, "not-found");
+}
+
 #[actix_web::test]
 async fn an_unreachable_database_gives_503_and_the_process_keeps_serving() {
     let app = TestApp::with_unreachable_database().await;

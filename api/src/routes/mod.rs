@@ -36,6 +36,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod partner;
 pub mod partnerships;
+pub mod problems;
 pub mod programs;
 pub mod sales;
 pub mod settlements;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
+        .service(problems::describe_problem)
         .service(
             scope::scope("/v1")
                 .configure(auth::configure)
