@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use actix_web::{web, HttpServer};
+use actix_web::web;
 use api::auth::keys::{issue_api_key, Keyring};
 use api::auth::password::Passwords;
 use api::config::{AppEnv, Config, LogFormat};
@@ -325,11 +325,13 @@ fn serve(config: Config) -> Result<(), String> {
     system.block_on(async move {
         let maintenance = actix_web::rt::spawn(purge_idempotency_keys(pool));
         let delivery = actix_web::rt::spawn(worker.run());
-        let server = HttpServer::new(move || api::app(state.clone()))
-            .bind(&config.bind_addr)
-            .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?
-            .shutdown_timeout(30)
-            .run();
+        let listener = std::net::TcpListener::bind(&config.bind_addr)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
+        let runtime = api::Runtime {
+            workers: None,
+            handle_signals: true,
+        };
+        let server = api::server(state, listener, &runtime).map_err(|e| e.to_string())?;
         // HttpServer stops accepting on SIGTERM/SIGINT and waits for
         // in-flight requests (up to the shutdown timeout) before returning.
         let result = server.await.map_err(|e| e.to_string());

@@ -54,6 +54,14 @@ pub struct Config {
     /// Rate-limit buckets kept in memory at most (least recently used go).
     pub rate_limit_buckets: usize,
     pub max_body_bytes: usize,
+    /// The request line and headers together, at most (431 beyond).
+    pub max_header_bytes: usize,
+    /// How long a new connection may take to send a request head.
+    pub request_head_timeout_seconds: u64,
+    /// How long a request body may take to arrive in full (408 beyond).
+    pub request_body_timeout_seconds: u64,
+    /// How long an idle kept-alive connection stays open.
+    pub keep_alive_seconds: u64,
     pub log_format: LogFormat,
     pub webhooks_allow_private_networks: bool,
     /// Webhook sends in flight at once, per process.
@@ -70,6 +78,11 @@ pub struct Config {
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
 pub const DEFAULT_RATE_LIMIT_AUTH_PER_MINUTE: u32 = 20;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The largest `MAX_HEADER_BYTES`: the HTTP layer itself refuses heads
+/// over 128 KiB (a bare 431), so the setting stays well below that and its
+/// problem answers first.
+const HTTP_HEAD_LIMIT: usize = 64 * 1024;
 const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "jwt-secret";
 
@@ -202,6 +215,22 @@ impl Config {
                 "MAX_BODY_BYTES must be at least 1024".to_owned(),
             ));
         }
+        let max_header_bytes = parse_number(vars, "MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
+        if !(1024..=HTTP_HEAD_LIMIT).contains(&max_header_bytes) {
+            return Err(ConfigError(format!(
+                "MAX_HEADER_BYTES must be between 1024 and {HTTP_HEAD_LIMIT}"
+            )));
+        }
+        let seconds = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            let value = parse_number(vars, name, default)?;
+            if value == 0 {
+                return Err(ConfigError(format!("{name} must be at least 1")));
+            }
+            Ok(value)
+        };
+        let request_head_timeout_seconds = seconds("REQUEST_HEAD_TIMEOUT_SECONDS", 5)?;
+        let request_body_timeout_seconds = seconds("REQUEST_BODY_TIMEOUT_SECONDS", 30)?;
+        let keep_alive_seconds = seconds("KEEP_ALIVE_SECONDS", 5)?;
         let rate_limit_buckets = parse_number(
             vars,
             "RATE_LIMIT_BUCKETS",
@@ -243,6 +272,10 @@ impl Config {
             )?,
             rate_limit_buckets,
             max_body_bytes,
+            max_header_bytes,
+            request_head_timeout_seconds,
+            request_body_timeout_seconds,
+            keep_alive_seconds,
             log_format,
             webhooks_allow_private_networks: parse_bool(vars, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS")?,
             webhooks_concurrency: parse_number(vars, "WEBHOOKS_CONCURRENCY", 16)?,

@@ -41,6 +41,8 @@ pub enum ProblemType {
     IdempotencyInProgress,
     RateLimited,
     PayloadTooLarge,
+    RequestTimeout,
+    HeaderFieldsTooLarge,
     UnsupportedMediaType,
     NotAcceptable,
     ServiceUnavailable,
@@ -48,7 +50,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 17] = [
+    pub const ALL: [ProblemType; 19] = [
         ProblemType::BadRequest,
         ProblemType::Validation,
         ProblemType::Unauthenticated,
@@ -62,6 +64,8 @@ impl ProblemType {
         ProblemType::IdempotencyInProgress,
         ProblemType::RateLimited,
         ProblemType::PayloadTooLarge,
+        ProblemType::RequestTimeout,
+        ProblemType::HeaderFieldsTooLarge,
         ProblemType::UnsupportedMediaType,
         ProblemType::NotAcceptable,
         ProblemType::ServiceUnavailable,
@@ -83,6 +87,8 @@ impl ProblemType {
             ProblemType::IdempotencyInProgress => "idempotency-in-progress",
             ProblemType::RateLimited => "rate-limited",
             ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::RequestTimeout => "request-timeout",
+            ProblemType::HeaderFieldsTooLarge => "header-fields-too-large",
             ProblemType::UnsupportedMediaType => "unsupported-media-type",
             ProblemType::NotAcceptable => "not-acceptable",
             ProblemType::ServiceUnavailable => "service-unavailable",
@@ -111,6 +117,8 @@ impl ProblemType {
             }
             ProblemType::RateLimited => "Too many requests",
             ProblemType::PayloadTooLarge => "The request body is too large",
+            ProblemType::RequestTimeout => "The request body arrived too slowly",
+            ProblemType::HeaderFieldsTooLarge => "The request headers are too large",
             ProblemType::UnsupportedMediaType => "Unsupported content type",
             ProblemType::NotAcceptable => "No acceptable representation",
             ProblemType::ServiceUnavailable => "Service temporarily unavailable",
@@ -133,6 +141,8 @@ impl ProblemType {
             ProblemType::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ProblemType::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ProblemType::HeaderFieldsTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ProblemType::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ProblemType::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -178,6 +188,8 @@ impl From<FieldError> for ProblemFieldError {
 /// [`/problems/idempotency-in-progress`](/problems/idempotency-in-progress),
 /// [`/problems/rate-limited`](/problems/rate-limited),
 /// [`/problems/payload-too-large`](/problems/payload-too-large),
+/// [`/problems/request-timeout`](/problems/request-timeout),
+/// [`/problems/header-fields-too-large`](/problems/header-fields-too-large),
 /// [`/problems/unsupported-media-type`](/problems/unsupported-media-type),
 /// [`/problems/not-acceptable`](/problems/not-acceptable),
 /// [`/problems/service-unavailable`](/problems/service-unavailable),
@@ -237,6 +249,10 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
+    #[error("request body too slow")]
+    RequestTimeout { seconds: u64 },
+    #[error("request headers too large")]
+    HeaderFieldsTooLarge { limit: usize },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("not acceptable")]
@@ -285,6 +301,8 @@ impl ApiError {
             ApiError::IdempotencyInProgress => ProblemType::IdempotencyInProgress,
             ApiError::RateLimited { .. } => ProblemType::RateLimited,
             ApiError::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
+            ApiError::RequestTimeout { .. } => ProblemType::RequestTimeout,
+            ApiError::HeaderFieldsTooLarge { .. } => ProblemType::HeaderFieldsTooLarge,
             ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
             ApiError::NotAcceptable => ProblemType::NotAcceptable,
             ApiError::Unavailable(_) => ProblemType::ServiceUnavailable,
@@ -328,6 +346,12 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge { limit } => {
                 format!("The body exceeds the limit of {limit} bytes.")
+            }
+            ApiError::RequestTimeout { seconds } => {
+                format!("The body did not arrive within {seconds} s.")
+            }
+            ApiError::HeaderFieldsTooLarge { limit } => {
+                format!("The request's headers exceed the limit of {limit} bytes.")
             }
             ApiError::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             ApiError::NotAcceptable => "This resource is available as application/json.".to_owned(),

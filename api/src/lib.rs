@@ -83,6 +83,39 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(600)
 }
 
+/// How the process around the server runs it: the binary handles signals
+/// (graceful stop on SIGTERM/SIGINT); tests run many servers and do not.
+pub struct Runtime {
+    pub workers: Option<usize>,
+    pub handle_signals: bool,
+}
+
+/// The HTTP server for the app on `listener`, with the client limits of the
+/// configuration: the time a new connection has to send its request head,
+/// how long an idle kept-alive connection stays open, and 30 s for
+/// in-flight requests to finish on a graceful stop. (The time a body has
+/// to arrive is enforced where bodies are read, [`http::extract::Body`];
+/// the size of the head by [`http::observe::limit_headers`].)
+pub fn server(
+    state: web::Data<AppState>,
+    listener: std::net::TcpListener,
+    runtime: &Runtime,
+) -> std::io::Result<actix_web::dev::Server> {
+    let settings = &state.settings;
+    let (head, keep_alive) = (settings.request_head_timeout, settings.keep_alive);
+    let mut server = actix_web::HttpServer::new(move || app(state.clone()))
+        .client_request_timeout(head)
+        .keep_alive(keep_alive)
+        .shutdown_timeout(30);
+    if let Some(workers) = runtime.workers {
+        server = server.workers(workers);
+    }
+    if !runtime.handle_signals {
+        server = server.disable_signals();
+    }
+    Ok(server.listen(listener)?.run())
+}
+
 /// The whole application for one worker.
 pub fn app(
     state: web::Data<AppState>,
@@ -105,12 +138,13 @@ pub fn app(
     app.app_data(state)
         .app_data(web::Data::new(RouteTable::from_openapi(&doc)))
         .app_data(web::Data::new(OpenApiYaml(yaml.into())))
-        .configure(|cfg| http::extract::configure_extractors(cfg, settings.max_body_bytes))
+        .configure(|cfg| http::extract::configure_extractors(cfg, &settings))
         .route("/openapi.yaml", web::get().to(serve_openapi_yaml))
         .route("/docs", web::get().to(docs_with_slash))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .default_service(web::to(not_routed))
         .wrap(from_fn(http::observe::limit_rate))
+        .wrap(from_fn(http::observe::limit_headers))
         .wrap(Condition::new(
             !settings.cors_allowed_origins.is_empty(),
             cors(&settings.cors_allowed_origins),

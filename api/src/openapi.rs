@@ -45,6 +45,8 @@ problem_responses! {
     Conflict => "The request conflicts with the current state (`conflict`), or the first request with this Idempotency-Key is still running (`idempotency-in-progress`).",
     PreconditionFailed => "If-Match does not name the current ETag (`precondition-failed`).",
     PayloadTooLarge => "The body exceeds the configured limit (`payload-too-large`).",
+    RequestTimeout => "The body did not arrive within the time allowed (`request-timeout`).",
+    HeaderFieldsTooLarge => "The request's headers exceed the configured limit (`header-fields-too-large`).",
     UnsupportedMediaType => "The body is not application/json (`unsupported-media-type`).",
     Unprocessable => "Well-formed input that breaks a rule (`validation`, with `errors`), or an Idempotency-Key reused with a different body (`idempotency-conflict`).",
     PreconditionRequired => "If-Match is required on this operation (`precondition-required`).",
@@ -81,20 +83,22 @@ problem_sets! {
     /// What any read can answer besides success.
     ReadProblems => [
         "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
-        "429" => TooManyRequests, "503" => ServiceUnavailable,
+        "429" => TooManyRequests, "431" => HeaderFieldsTooLarge, "503" => ServiceUnavailable,
     ],
     /// What any write with a JSON body can answer besides success.
     WriteProblems => [
         "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
-        "409" => Conflict, "413" => PayloadTooLarge, "415" => UnsupportedMediaType,
-        "422" => Unprocessable, "429" => TooManyRequests, "503" => ServiceUnavailable,
+        "408" => RequestTimeout, "409" => Conflict, "413" => PayloadTooLarge,
+        "415" => UnsupportedMediaType, "422" => Unprocessable, "429" => TooManyRequests,
+        "431" => HeaderFieldsTooLarge, "503" => ServiceUnavailable,
     ],
     /// A write that needs `If-Match`: the write problems plus 412 and 428.
     ConditionalWriteProblems => [
         "400" => BadRequest, "401" => Unauthorized, "403" => Forbidden, "404" => NotFound,
-        "409" => Conflict, "412" => PreconditionFailed, "413" => PayloadTooLarge,
-        "415" => UnsupportedMediaType, "422" => Unprocessable, "428" => PreconditionRequired,
-        "429" => TooManyRequests, "503" => ServiceUnavailable,
+        "408" => RequestTimeout, "409" => Conflict, "412" => PreconditionFailed,
+        "413" => PayloadTooLarge, "415" => UnsupportedMediaType, "422" => Unprocessable,
+        "428" => PreconditionRequired, "429" => TooManyRequests,
+        "431" => HeaderFieldsTooLarge, "503" => ServiceUnavailable,
     ],
 }
 
@@ -153,6 +157,8 @@ impl Modify for SecuritySchemes {
             Conflict,
             PreconditionFailed,
             PayloadTooLarge,
+            RequestTimeout,
+            HeaderFieldsTooLarge,
             UnsupportedMediaType,
             Unprocessable,
             PreconditionRequired,

@@ -1,6 +1,8 @@
 //! Application state shared by all workers, and the one place where
 //! blocking database work is moved off the async threads.
 
+use std::time::Duration;
+
 use actix_web::web;
 use persistence::db::{with_connection, ConnectionLost};
 use persistence::{AnyConnection, Pool};
@@ -19,6 +21,10 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     pub rate_limit_auth_per_minute: u32,
     pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub request_head_timeout: Duration,
+    pub request_body_timeout: Duration,
+    pub keep_alive: Duration,
     pub cors_allowed_origins: Vec<String>,
     /// Webhook URLs may be `http://` and name private addresses (local
     /// testing only).
@@ -54,6 +60,10 @@ impl AppState {
                 rate_limit_per_minute: config.rate_limit_per_minute,
                 rate_limit_auth_per_minute: config.rate_limit_auth_per_minute,
                 max_body_bytes: config.max_body_bytes,
+                max_header_bytes: config.max_header_bytes,
+                request_head_timeout: Duration::from_secs(config.request_head_timeout_seconds),
+                request_body_timeout: Duration::from_secs(config.request_body_timeout_seconds),
+                keep_alive: Duration::from_secs(config.keep_alive_seconds),
                 cors_allowed_origins: config.cors_allowed_origins.clone(),
                 webhooks_allow_private_networks: config.webhooks_allow_private_networks,
             },

@@ -30,6 +30,7 @@ mod sales;
 mod secrets;
 mod seed;
 mod shares;
+mod slow_clients;
 mod visibility;
 mod webhooks;
 mod workshops;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
-use actix_web::{web, HttpServer};
+use actix_web::web;
 use api::auth::password::Passwords;
 use api::config::Config;
 use api::state::AppState;
@@ -209,12 +209,11 @@ impl TestApp {
         let state = web::Data::new(AppState::new(pool.clone(), &config).expect("state"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let server = HttpServer::new(move || api::app(state.clone()))
-            .workers(2)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
+        let runtime = api::Runtime {
+            workers: Some(2),
+            handle_signals: false,
+        };
+        let server = api::server(state, listener, &runtime).expect("listen");
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = awc::Client::builder()

@@ -3,6 +3,7 @@
 //! a path), plus the `If-Match` and `Idempotency-Key` headers.
 
 use std::future::{ready, Ready};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
+use crate::state::Settings;
 
 fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api_error = match error {
@@ -41,7 +43,8 @@ fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
 }
 
-/// A JSON request body that must be a JSON object. `web::Json` alone would
+/// A JSON request body that must be a JSON object, arriving in full within
+/// `REQUEST_BODY_TIMEOUT_SECONDS` (408 otherwise). `web::Json` alone would
 /// also read a struct from a JSON array of its field values (serde's
 /// sequence form), which no schema of this API allows: the body is read as
 /// an object first (with the app's size limit and errors), then as `T`.
@@ -68,8 +71,16 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let object =
             web::Json::<serde_json::Map<String, serde_json::Value>>::from_request(req, payload);
+        let limit = req
+            .app_data::<BodyTimeout>()
+            .map_or(Duration::from_secs(30), |t| t.0);
         Box::pin(async move {
-            let object = object.await?.into_inner();
+            let object = actix_web::rt::time::timeout(limit, object)
+                .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    seconds: limit.as_secs(),
+                })??
+                .into_inner();
             serde_json::from_value(serde_json::Value::Object(object))
                 .map(Body)
                 .map_err(|e| {
@@ -80,17 +91,23 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for Body<T> {
     }
 }
 
+/// How long a request body may take to arrive in full.
+#[derive(Clone, Copy)]
+struct BodyTimeout(Duration);
+
 /// Body, query and path extractor settings for the whole app.
-pub fn configure_extractors(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(max_body_bytes)
-            .content_type_required(true)
-            .error_handler(json_error),
-    )
-    .app_data(web::PayloadConfig::default().limit(max_body_bytes))
-    .app_data(web::QueryConfig::default().error_handler(query_error))
-    .app_data(web::PathConfig::default().error_handler(path_error));
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    let max_body_bytes = settings.max_body_bytes;
+    cfg.app_data(BodyTimeout(settings.request_body_timeout))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body_bytes)
+                .content_type_required(true)
+                .error_handler(json_error),
+        )
+        .app_data(web::PayloadConfig::default().limit(max_body_bytes))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error));
 }
 
 /// The versions a required `If-Match` header admits

@@ -152,6 +152,30 @@ fn refused(req: ServiceRequest, quota: Quota) -> ServiceResponse<BoxBody> {
     response
 }
 
+/// Refuses a request whose head (request line and headers) is larger than
+/// `MAX_HEADER_BYTES` with a 431 problem, before anything else reads it.
+pub async fn limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(usize::MAX, |state| state.settings.max_header_bytes);
+    let size = req.uri().to_string().len()
+        + req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size > limit {
+        let error = ApiError::HeaderFieldsTooLarge { limit };
+        return Ok(req.into_response(error.error_response()));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
 /// Rate limits, chosen by the route that will actually run (its template,
 /// so percent-encoding cannot move a request out of its bucket):
 /// sign-in, registration and refresh count per IP against the stricter

@@ -86,6 +86,21 @@ fn guide(problem: ProblemType) -> (&'static str, &'static str) {
              another limit).",
             "Send less: split a large list over several requests, or shorten the text.",
         ),
+        ProblemType::RequestTimeout => (
+            "The request's body did not arrive in full within the time the service allows \
+             (30 seconds unless the operator set another limit), so the service stopped \
+             waiting for it. Nothing was changed.",
+            "Send the request again over a working connection. A very slow link may need a \
+             smaller body.",
+        ),
+        ProblemType::HeaderFieldsTooLarge => (
+            "The request's headers together are larger than the service accepts (16 KiB \
+             unless the operator set another limit). Heads beyond 128 KiB or with more than \
+             96 header fields are refused by the HTTP layer itself with a bare 431.",
+            "Send fewer or shorter headers: usually a cookie or a token that has grown by \
+             mistake. The API needs only `Authorization` or `X-API-Key`, `Content-Type`, \
+             `If-Match` and `Idempotency-Key`.",
+        ),
         ProblemType::UnsupportedMediaType => (
             "The body is not sent as `application/json`.",
             "Send JSON with `Content-Type: application/json`.",
