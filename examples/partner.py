@@ -112,6 +112,13 @@ def call(method, path, payload=None, expect=(200,), headers=None):
     return status, got, (json.loads(raw) if raw else None)
 
 
+def delete_endpoint(endpoint_id):
+    """Deletes an endpoint under the version just read (its ETag as If-Match)."""
+    _, got, _ = call("GET", f"/v1/webhook-endpoints/{endpoint_id}")
+    call("DELETE", f"/v1/webhook-endpoints/{endpoint_id}", expect=(204,),
+         headers={"If-Match": got["ETag"]})
+
+
 def next_link(headers):
     """The target of `Link: <…>; rel="next"`, or None."""
     found = re.search(r'<([^>]*)>\s*;\s*rel="?next"?', headers.get("Link") or "")
@@ -267,13 +274,13 @@ def main():
     except Failure:
         if endpoint_id is not None:  # clean up, but report the first problem
             try:
-                call("DELETE", f"/v1/webhook-endpoints/{endpoint_id}", expect=(204,))
+                delete_endpoint(endpoint_id)
             except Failure:
                 pass
         raise
     finally:
         receiver.shutdown()
-    call("DELETE", f"/v1/webhook-endpoints/{endpoint_id}", expect=(204,))
+    delete_endpoint(endpoint_id)
     call("GET", f"/v1/webhook-endpoints/{endpoint_id}", expect=(404,))
     print(f"Endpoint deleted. {len(artisans)} artisan(s) read; done in "
           f"{time.monotonic() - started:.1f} s.")

@@ -11,7 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::refusal::{
     AccountRefusal, AgreementRefusal, CollectionRefusal, EventRefusal, ExchangeRefusal,
     ExpenseRefusal, MembershipRefusal, PartnershipRefusal, ProgramRefusal, Refusal, RevenueRefusal,
-    WorkshopRefusal,
+    WebhookRefusal, WorkshopRefusal,
 };
 use domain::{FieldError, FieldErrors};
 use persistence::db::diesel_error;
@@ -431,6 +431,7 @@ fn refused(refusal: &Refusal) -> ApiError {
     use PartnershipRefusal as Pa;
     use ProgramRefusal as Pr;
     use RevenueRefusal as Re;
+    use WebhookRefusal as Wh;
     use WorkshopRefusal as Wo;
     let conflict = |why: &str| ApiError::Conflict(why.to_owned());
     match refusal {
@@ -578,6 +579,11 @@ fn refused(refusal: &Refusal) -> ApiError {
             Pr::NotPending => conflict("This application was decided or withdrawn already."),
             Pr::SeatsFilled => conflict("Every seat of this program is taken."),
             Pr::NotReopened => conflict("A closed program is not opened again."),
+        },
+        Refusal::Webhook(r) => match r {
+            Wh::Disabled => conflict(
+                "This endpoint is disabled and sends nothing; enable it (PATCH enabled: true) first.",
+            ),
         },
     }
 }

@@ -14,6 +14,7 @@ pub use crate::market_event::EventRefusal;
 pub use crate::partnership::PartnershipRefusal;
 pub use crate::program::ProgramRefusal;
 pub use crate::sale::RevenueRefusal;
+pub use crate::webhook::WebhookRefusal;
 pub use crate::workshop::WorkshopRefusal;
 
 /// Declares [`Refusal`] with one variant per aggregate's enum, each
@@ -46,6 +47,7 @@ refusals!(
     Revenue(RevenueRefusal),
     Collection(CollectionRefusal),
     Program(ProgramRefusal),
+    Webhook(WebhookRefusal),
 );
 
 /// Why a decision says no: a refusal of the request as such, or fields of

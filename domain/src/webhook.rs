@@ -510,7 +510,25 @@ pub struct EndpointHealth {
     pub disabled_reason: Option<String>,
 }
 
+/// Why a webhook operation is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRefusal {
+    /// The endpoint is disabled, so nothing would be sent to it (→ 409).
+    Disabled,
+}
+
 impl EndpointHealth {
+    /// A message can be queued to be sent at once (a test, a redelivery)
+    /// only while the endpoint is enabled: a disabled one sends nothing,
+    /// and the caller would wait for a delivery that never comes.
+    pub fn ready_to_send(&self) -> Result<(), WebhookRefusal> {
+        if self.enabled {
+            Ok(())
+        } else {
+            Err(WebhookRefusal::Disabled)
+        }
+    }
+
     /// Its owner enables or disables it. Enabling a disabled endpoint
     /// clears why it was disabled and its failure streak, so it gets a
     /// fresh five days.
@@ -1019,5 +1037,18 @@ mod tests {
         };
         // Enabling an enabled endpoint changes nothing.
         assert_eq!(failing.clone().set_enabled(true), failing);
+    }
+
+    #[test]
+    fn only_an_enabled_endpoint_takes_a_message_to_send_now() {
+        assert_eq!(healthy().ready_to_send(), Ok(()));
+        let failing = EndpointHealth {
+            failing_since: Some(at(1, 0)),
+            ..healthy()
+        };
+        assert_eq!(failing.ready_to_send(), Ok(()));
+        let disabled = healthy().set_enabled(false);
+        assert_eq!(disabled.ready_to_send(), Err(WebhookRefusal::Disabled));
+        assert_eq!(disabled.set_enabled(true).ready_to_send(), Ok(()));
     }
 }

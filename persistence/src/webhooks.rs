@@ -19,6 +19,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 use domain::precondition::Precondition;
+use domain::refusal::Refusal;
 use domain::webhook::{self as rules, Audience, DeliveryStatus, EndpointHealth, EventType};
 use serde_json::json;
 
@@ -206,13 +207,30 @@ pub fn update(
 }
 
 /// Deletes the endpoint with its deliveries and their attempts.
-pub fn delete(conn: &mut AnyConnection, id: &str, organization_id: &str) -> Result<(), StoreError> {
+pub fn delete(
+    conn: &mut AnyConnection,
+    id: &str,
+    organization_id: &str,
+    expected: &Precondition,
+) -> Result<(), StoreError> {
     write_tx(conn, |conn| {
-        find(conn, id, organization_id)?;
+        let row = find(conn, id, organization_id)?;
+        if !expected.admits(row.version) {
+            return Err(StoreError::Stale);
+        }
         // Attempts go with their deliveries (ON DELETE CASCADE).
         diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(id)))
             .execute(conn)?;
-        diesel::delete(webhook_endpoints::table.find(id)).execute(conn)?;
+        let deleted = diesel::delete(
+            webhook_endpoints::table
+                .find(id)
+                .filter(webhook_endpoints::version.eq(row.version)),
+        )
+        .execute(conn)?;
+        if deleted == 0 {
+            // Changed since it was read: the caller's version is stale.
+            return Err(StoreError::Stale);
+        }
         Ok(())
     })
 }
@@ -259,6 +277,7 @@ pub fn enqueue_test(
 ) -> Result<DeliveryView, StoreError> {
     write_tx(conn, |conn| {
         let endpoint = find(conn, id, organization_id)?;
+        endpoint.health().ready_to_send().map_err(Refusal::from)?;
         let event_id = uuid::Uuid::now_v7().to_string();
         let data = json!({"endpoint_id": endpoint.id, "organization_id": organization_id});
         let row = pending(
@@ -289,7 +308,8 @@ pub fn redeliver(
     at: NaiveDateTime,
 ) -> Result<DeliveryView, StoreError> {
     write_tx(conn, |conn| {
-        find(conn, endpoint_id, organization_id)?;
+        let endpoint = find(conn, endpoint_id, organization_id)?;
+        endpoint.health().ready_to_send().map_err(Refusal::from)?;
         let changed = diesel::update(
             webhook_deliveries::table
                 .find(delivery_id)

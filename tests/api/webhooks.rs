@@ -205,7 +205,11 @@ async fn endpoints_show_their_secret_once_and_belong_to_their_organization() {
             .json(json!({"enabled": false}))
             .send()
             .await,
-        app.delete(&path).api_key(&other).send().await,
+        app.delete(&path)
+            .api_key(&other)
+            .header("If-Match", "\"1\"")
+            .send()
+            .await,
         app.post(&format!("{path}/test"))
             .api_key(&other)
             .send()
@@ -291,7 +295,25 @@ async fn endpoints_show_their_secret_once_and_belong_to_their_organization() {
     assert_eq!(changed.body["enabled"], false);
     assert_eq!(changed.header("etag").as_deref(), Some("\"2\""));
 
-    assert_eq!(app.delete(&path).api_key(&key).send().await.status, 204);
+    // Deleting needs the current version too.
+    app.delete(&path)
+        .api_key(&key)
+        .send()
+        .await
+        .assert_problem(428, "precondition-required");
+    app.delete(&path)
+        .api_key(&key)
+        .header("If-Match", "\"1\"")
+        .send()
+        .await
+        .assert_problem(412, "precondition-failed");
+    let deleted = app
+        .delete(&path)
+        .api_key(&key)
+        .header("If-Match", "\"2\"")
+        .send()
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
     app.get(&path)
         .api_key(&key)
         .send()
@@ -646,6 +668,47 @@ async fn a_test_message_and_a_redelivery_carry_the_same_signature_scheme() {
     .send()
     .await
     .assert_problem(404, "not-found");
+
+    // A disabled endpoint sends nothing, so neither a test nor a
+    // redelivery is queued for it (409), until it is enabled again.
+    let path = format!("/v1/webhook-endpoints/{endpoint}");
+    let version = app.get(&path).api_key(&key).send().await.body["version"]
+        .as_i64()
+        .expect("version");
+    let set_enabled = |enabled: bool, version: i64| {
+        app.patch(&path)
+            .api_key(&key)
+            .header("If-Match", &format!("\"{version}\""))
+            .json(json!({ "enabled": enabled }))
+    };
+    let disabled = set_enabled(false, version).send().await;
+    assert_eq!(disabled.status, 200, "{}", disabled.text);
+    let logged = app
+        .get(&format!("{path}/deliveries"))
+        .api_key(&key)
+        .send()
+        .await;
+    for refused in [
+        app.post(&format!("{path}/test")).api_key(&key).send().await,
+        app.post(&format!("{path}/deliveries/{delivery}/redeliver"))
+            .api_key(&key)
+            .send()
+            .await,
+    ] {
+        refused.assert_problem(409, "conflict");
+        assert!(refused.text.contains("disabled"), "{}", refused.text);
+    }
+    let unchanged = app
+        .get(&format!("{path}/deliveries"))
+        .api_key(&key)
+        .send()
+        .await;
+    assert_eq!(unchanged.body, logged.body, "nothing was queued");
+    let enabled = set_enabled(true, version + 1).send().await;
+    assert_eq!(enabled.status, 200, "{}", enabled.text);
+    let test = app.post(&format!("{path}/test")).api_key(&key).send().await;
+    assert_eq!(test.status, 202, "{}", test.text);
+    receiver.wait_for(3, Duration::from_secs(10));
 }
 
 #[actix_web::test]

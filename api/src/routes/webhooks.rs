@@ -430,15 +430,19 @@ pub async fn update_endpoint(
     Ok(ok_with_etag(&endpoint, endpoint.version))
 }
 
-/// Delete an endpoint with its deliveries log; nothing more is sent to it.
+/// Delete an endpoint with its deliveries log (its `If-Match`); nothing
+/// more is sent to it.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "deleteWebhookEndpoint",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
+    params(
+        ("id" = Uuid, Path, description = "Endpoint id"),
+        crate::http::extract::IfMatchHeader,
+    ),
     security(("api_key" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        crate::openapi::WriteProblems,
+        crate::openapi::ConditionalWriteProblems,
     )
 )]
 #[delete("/webhook-endpoints/{id}")]
@@ -446,17 +450,19 @@ pub async fn delete_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<Uuid>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let id = id.to_string();
     state
-        .db(move |conn| Ok(store::delete(conn, &id, &organization)?))
+        .db(move |conn| Ok(store::delete(conn, &id, &organization, &if_match.0)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Queue a `webhook.test` message to the endpoint, signed like every
-/// delivery; follow it in the deliveries log.
+/// delivery; follow it in the deliveries log. A disabled endpoint sends
+/// nothing: 409 until it is enabled again.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "testWebhookEndpoint",
@@ -524,7 +530,7 @@ pub async fn list_deliveries(
 }
 
 /// Send a delivery again from its first attempt (same `webhook-id`, so a
-/// receiver that has it already can tell).
+/// receiver that has it already can tell). A disabled endpoint: 409.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "redeliverWebhook",
@@ -674,8 +680,10 @@ fn data_schema(event: Option<EventType>) -> &'static str {
     }
 }
 
-/// `webhookProgramApplicationCreated` for `program.application.created`.
+/// `webhookProgramApplicationCreated` for `program.application.created`,
+/// `webhookTest` for `webhook.test`.
 fn operation_id(name: &str) -> String {
+    let name = name.strip_prefix("webhook.").unwrap_or(name);
     name.split(['.', '_'])
         .map(|word| {
             let mut chars = word.chars();
@@ -730,17 +738,29 @@ impl utoipa::Modify for WebhookMessages {
                     .required("timestamp")
                     .property("data", Ref::from_schema_name(data_schema(event)))
                     .required("data");
+                let (summary, sent) = match event {
+                    Some(_) => (
+                        format!("`{name}` to a subscribed endpoint"),
+                        "Sent as an HTTP POST to each endpoint that subscribes to the type and may see \
+                         the change.",
+                    ),
+                    None => (
+                        format!("`{name}`, when the endpoint's owner asks for it"),
+                        "Sent as an HTTP POST only to the endpoint named in \
+                         `POST /v1/webhook-endpoints/{id}/test`, whatever types it subscribes to \
+                         (no endpoint subscribes to it).",
+                    ),
+                };
                 let operation = OperationBuilder::new()
                     .operation_id(Some(operation_id(name)))
                     .tag("webhooks")
-                    .summary(Some(format!("`{name}` to a subscribed endpoint")))
-                    .description(Some(
-                        "Sent as an HTTP POST to each endpoint that subscribes to the type and may see \
-                         the change. Verify `webhook-signature` (HMAC-SHA256 of \
-                         `{webhook-id}.{webhook-timestamp}.{body}` keyed by the secret's bytes after \
+                    .summary(Some(summary))
+                    .description(Some(format!(
+                        "{sent} Verify `webhook-signature` (HMAC-SHA256 of \
+                         `{{webhook-id}}.{{webhook-timestamp}}.{{body}}` keyed by the secret's bytes after \
                          `whsec_`, base64, prefixed `v1,`) before trusting the body; deduplicate on \
-                         `webhook-id`, which every retry repeats.",
-                    ))
+                         `webhook-id`, which every retry repeats."
+                    )))
                     .parameter(header("webhook-id", "The message id: the same on every attempt"))
                     .parameter(header("webhook-timestamp", "Seconds since the epoch at this attempt"))
                     .parameter(header("webhook-signature", "`v1,` and the base64 HMAC-SHA256 signature"))
