@@ -372,10 +372,31 @@ pub fn acting_party(spoken_for: &[&str], named: Option<&str>) -> Result<usize, D
     chosen.ok_or(PartnershipRefusal::NotAcceptedParty.into())
 }
 
+/// Drafting, editing or amending an agreement needs the caller to speak
+/// for at least one accepted party; which one does not matter (the record
+/// names the person), so one who speaks for several need not choose.
+pub fn speaks_for_a_party(spoken_for: &[&str]) -> Result<(), Denied> {
+    if spoken_for.is_empty() {
+        Err(PartnershipRefusal::NotAcceptedParty.into())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use PartnershipStatus::*;
+
+    #[test]
+    fn drafting_needs_any_accepted_party_and_no_choice_among_several() {
+        assert_eq!(speaks_for_a_party(&["a"]), Ok(()));
+        assert_eq!(speaks_for_a_party(&["a", "b"]), Ok(()));
+        assert_eq!(
+            speaks_for_a_party(&[]),
+            Err(Denied::from(PartnershipRefusal::NotAcceptedParty))
+        );
+    }
 
     #[test]
     fn a_caller_acts_for_the_party_they_name_or_their_only_one() {

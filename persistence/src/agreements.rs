@@ -206,6 +206,14 @@ fn acting_party(roster: &Roster, actor: &Actor) -> Result<PartyRow, StoreError> 
     Ok(spoken[chosen].clone())
 }
 
+/// The actor speaks for an accepted party (any: drafting, editing and
+/// amending do not act for one party in particular).
+fn accepted_speaker(roster: &Roster) -> Result<(), StoreError> {
+    let spoken = roster.spoken_for();
+    let ids: Vec<&str> = spoken.iter().map(|party| party.id.as_str()).collect();
+    Ok(domain::partnership::speaks_for_a_party(&ids)?)
+}
+
 /// What the decisions on agreements of this partnership need, read under
 /// its lock: its status, accepted parties, the governing agreements whose
 /// dates can meet `from`–`until` (the dates being decided on; the exact
@@ -621,7 +629,7 @@ pub fn create(
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let locked = lock_partnership(conn, partnership_id, &actor.viewer)?;
-        acting_party(&locked.roster, actor)?;
+        accepted_speaker(&locked.roster)?;
         let ctx = context(
             conn,
             &locked.partnership,
@@ -654,7 +662,7 @@ pub fn edit(
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (mut row, locked) = lock(conn, id, &actor.viewer)?;
-        acting_party(&locked.roster, actor)?;
+        accepted_speaker(&locked.roster)?;
         // A broken body is reported before a stale version (422 before 412).
         let terms = change(&row.terms()?)?;
         if !expected.admits(row.version) {
@@ -800,7 +808,7 @@ pub fn amend(
 ) -> Result<AgreementRow, StoreError> {
     write_tx(conn, |conn| {
         let (row, locked) = lock(conn, id, &actor.viewer)?;
-        acting_party(&locked.roster, actor)?;
+        accepted_speaker(&locked.roster)?;
         let dates = (amendment.effective_from, amendment.effective_until);
         let ctx = context(
             conn,

@@ -657,6 +657,29 @@ async fn a_collective_signs_through_a_coordinator() {
         .await;
     assert_eq!(explicit.status, 201, "{}", explicit.text);
     assert_eq!(explicit.body["status"], "active");
+
+    // Amending and editing act for no party in particular: she does them
+    // without naming one (the record names her).
+    let amendment = app
+        .post(&format!("/v1/agreements/{id}/amendments"))
+        .bearer(&rosa.token)
+        .json(json!({"kind": "amendment", "effective_from": "2026-10-01"}))
+        .send()
+        .await;
+    assert_eq!(amendment.status, 201, "{}", amendment.text);
+    let edited = app
+        .patch(&format!("/v1/agreements/{}", amendment.id()))
+        .bearer(&rosa.token)
+        .header("If-Match", &amendment.header("etag").expect("etag"))
+        .json(json!({"effective_from": "2026-11-01"}))
+        .send()
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    let recorded = events(&app, &rosa, &amendment.id()).await;
+    assert!(
+        !recorded.is_empty() && recorded.iter().all(|e| e["actor_id"] == rosa.id.as_str()),
+        "{recorded:?}"
+    );
 }
 
 #[actix_web::test]

@@ -8,6 +8,7 @@ mod agreements;
 mod architecture;
 mod artisans;
 mod auth;
+mod authorization;
 mod campaigns;
 mod collections;
 mod collectives;

@@ -243,7 +243,7 @@ pub struct ApiKeyRequest {
     #[validate(length(min = 1, max = 80))]
     #[schema(value_type = crate::schema::KeyName)]
     pub name: String,
-    #[validate(length(min = 1, max = 4))]
+    #[validate(length(min = 1, max = 5))]
     #[schema(value_type = crate::schema::ScopeList)]
     pub scopes: Vec<ScopeName>,
     /// Optional expiry, in the future (RFC 3339). Parsed by the handler so
