@@ -195,7 +195,7 @@ pub struct IfMatchHeader {
 pub struct IdempotencyKeyHeader {
     /// Makes a retry safe: 1–255 visible ASCII characters.
     #[serde(rename = "Idempotency-Key")]
-    #[param(pattern = r"^[\x21-\x7E]{1,255}$")]
+    #[param(pattern = r"^[\x21-\x7E]{1,255}$", nullable = false)]
     pub idempotency_key: Option<String>,
 }
 

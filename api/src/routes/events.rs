@@ -764,6 +764,7 @@ pub async fn cost_shares(
 /// amounts.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SalesFigures {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub sales: i64,
     pub gross_minor: i64,

@@ -39,6 +39,7 @@ pub struct Expense {
     #[schema(format = Uuid)]
     pub partnership_id: String,
     pub amount_minor: i64,
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub description: String,
     pub category: ExpenseCategory,

@@ -58,6 +58,7 @@ pub struct ImpactHours {
 /// are `null` when `suppressed`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImpactRevenue {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub gross_minor: Option<i64>,
     pub to_artisans_minor: Option<i64>,

@@ -83,6 +83,7 @@ pub struct SharedAgreement {
     pub status: String,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub shares: Vec<SharedShare>,
 }
@@ -90,6 +91,7 @@ pub struct SharedAgreement {
 /// What one recipient received in one currency, over the whole history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SharedPayout {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     #[schema(format = Uuid)]
     pub party_id: Option<String>,

@@ -83,6 +83,7 @@ pub struct Sale {
     pub content_hash: String,
     pub amount_minor: i64,
     pub refunded_minor: i64,
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub occurred_at: DateTime<Utc>,
     pub description: String,
@@ -392,6 +393,7 @@ pub struct RecipientPayout {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CurrencyPayouts {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     /// Sales in the period minus refunds in the period (from the sales and
     /// refunds themselves); the recipients' `net_minor` sum to exactly this.
@@ -492,6 +494,7 @@ pub struct StatementLine {
     pub refund_id: Option<String>,
     #[schema(format = Uuid)]
     pub agreement_id: String,
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub amount_minor: i64,
     /// The sale's description, or the refund's reason.
@@ -500,6 +503,7 @@ pub struct StatementLine {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CurrencyTotal {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     pub amount_minor: i64,
 }

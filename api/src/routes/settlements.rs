@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// What one recipient is owed by the settlement, and how much is paid.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettlementLine {
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     #[schema(format = Uuid)]
     pub party_id: Option<String>,
@@ -60,6 +61,7 @@ pub struct SettlementLine {
 pub struct Payment {
     #[schema(format = Uuid)]
     pub id: String,
+    #[schema(value_type = crate::schema::CurrencyCode)]
     pub currency: String,
     #[schema(format = Uuid)]
     pub party_id: Option<String>,
