@@ -5,12 +5,13 @@
 //! worker's ([`crate::webhooks`]).
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::api_key::Scope;
 use domain::text;
 use domain::webhook::{parse_event_filter, EndpointUrl, EventType};
 use domain::{FieldError, FieldErrors};
 use persistence::webhooks::{self as store, DeliveryView, EndpointPatch, EndpointRow};
+use persistence::{AnyConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -481,15 +482,22 @@ pub async fn test_endpoint(
 ) -> Result<HttpResponse, ApiError> {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let id = id.to_string();
+    queued(&state, move |conn, now| {
+        store::enqueue_test(conn, &id, &organization, now)
+    })
+    .await
+}
+
+/// Queues a delivery to be sent at once (`queue` is given the time) and
+/// answers 202 with it.
+async fn queued(
+    state: &AppState,
+    queue: impl FnOnce(&mut AnyConnection, NaiveDateTime) -> Result<DeliveryView, StoreError>
+        + Send
+        + 'static,
+) -> Result<HttpResponse, ApiError> {
     let view = state
-        .db(move |conn| {
-            Ok(store::enqueue_test(
-                conn,
-                &id,
-                &organization,
-                persistence::now(),
-            )?)
-        })
+        .db(move |conn| Ok(queue(conn, persistence::now())?))
         .await?;
     Ok(HttpResponse::Accepted().json(WebhookDelivery::from(view)))
 }
@@ -553,18 +561,10 @@ pub async fn redeliver(
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let (id, delivery) = path.into_inner();
     let (id, delivery) = (id.to_string(), delivery.to_string());
-    let view = state
-        .db(move |conn| {
-            Ok(store::redeliver(
-                conn,
-                &id,
-                &delivery,
-                &organization,
-                persistence::now(),
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::Accepted().json(WebhookDelivery::from(view)))
+    queued(&state, move |conn, now| {
+        store::redeliver(conn, &id, &delivery, &organization, now)
+    })
+    .await
 }
 
 // What each message carries in `data` (documentation of the payloads the
