@@ -554,6 +554,13 @@ pub struct AfterAttempt {
     pub endpoint: EndpointHealth,
 }
 
+/// Whether an attempt delivered the message: the receiver answered, with a
+/// 2xx (redirects are not followed, so a 3xx is a failure like any other
+/// status), and nothing went wrong on the way.
+pub fn delivered(status_code: Option<u16>, error: Option<&str>) -> bool {
+    error.is_none() && status_code.is_some_and(|s| (200..300).contains(&s))
+}
+
 /// What one attempt at `at` does, after `attempts_before` earlier ones: a
 /// success ends the delivery and the endpoint's failure streak; a failure
 /// schedules the next attempt ([`retry_delay`] with the caller's
@@ -1037,6 +1044,18 @@ mod tests {
         };
         // Enabling an enabled endpoint changes nothing.
         assert_eq!(failing.clone().set_enabled(true), failing);
+    }
+
+    #[test]
+    fn only_a_2xx_without_error_delivers() {
+        assert!(delivered(Some(200), None));
+        assert!(delivered(Some(204), None));
+        assert!(delivered(Some(299), None));
+        assert!(!delivered(Some(199), None));
+        assert!(!delivered(Some(301), None));
+        assert!(!delivered(Some(500), None));
+        assert!(!delivered(None, Some("timed out")));
+        assert!(!delivered(Some(200), Some("body too large")));
     }
 
     #[test]

@@ -540,12 +540,6 @@ pub struct Attempt {
     pub jitter: f64,
 }
 
-impl Attempt {
-    pub fn succeeded(&self) -> bool {
-        self.error.is_none() && self.status_code.is_some_and(|s| (200..300).contains(&s))
-    }
-}
-
 /// Stores an attempt's outcome: the delivery is done, due again after the
 /// domain's backoff, or given up after the last attempt — and a given-up
 /// delivery of an endpoint failing for days disables the endpoint.
@@ -571,7 +565,7 @@ pub fn record_attempt(
             .first(conn)?;
         let after = rules::after_attempt(
             row.attempts.unsigned_abs(),
-            attempt.succeeded(),
+            rules::delivered(attempt.status_code, attempt.error.as_deref()),
             attempt.at,
             attempt.jitter,
             endpoint.health(),
