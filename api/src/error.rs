@@ -211,6 +211,7 @@ pub struct Problem {
     pub instance: String,
     /// Present on validation problems: every broken rule.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub errors: Option<Vec<ProblemFieldError>>,
     /// The request id, also in the `X-Request-Id` header.
     pub request_id: String,

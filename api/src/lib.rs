@@ -28,12 +28,14 @@ use crate::state::AppState;
 
 /// The generated OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    App::new()
+    let mut doc = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts()
-        .1
+        .1;
+    openapi::require_sent_members(&mut doc);
+    doc
 }
 
 /// The document as YAML, exactly as committed in `openapi.yaml`.
@@ -128,11 +130,12 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
+    let (app, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    openapi::require_sent_members(&mut doc);
     let yaml = doc.to_yaml().unwrap_or_default();
     let settings = state.settings.clone();
     app.app_data(state)

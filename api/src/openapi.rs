@@ -191,3 +191,104 @@ impl Modify for SecuritySchemes {
     )
 )]
 pub struct ApiDoc;
+
+/// Members a response always sends are required, so a generated client
+/// types them `T | null`, not "maybe missing, maybe null": in every schema
+/// that no request uses, a nullable member becomes required. (Members that
+/// are left out instead of sent as `null` are declared not nullable where
+/// they are defined, next to their `skip_serializing_if`.) Runs on the
+/// assembled document, once the routes have added their schemas.
+pub fn require_sent_members(doc: &mut utoipa::openapi::OpenApi) {
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    fn refs(value: &Value, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    out.insert(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    fn nullable(member: &Value) -> bool {
+        let null = Value::from("null");
+        member["type"].as_array().is_some_and(|t| t.contains(&null))
+            || member["oneOf"]
+                .as_array()
+                .is_some_and(|alternatives| alternatives.iter().any(|a| a["type"] == null))
+    }
+
+    let (Ok(paths), Some(Ok(mut schemas))) = (
+        serde_json::to_value(&doc.paths),
+        doc.components
+            .as_ref()
+            .map(|c| serde_json::to_value(&c.schemas)),
+    ) else {
+        return;
+    };
+    // What requests use: their bodies and parameters, and everything those
+    // schemas name in turn.
+    let mut inputs = BTreeSet::new();
+    for operation in paths
+        .as_object()
+        .into_iter()
+        .flat_map(|items| items.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+    {
+        refs(&operation["requestBody"], &mut inputs);
+        refs(&operation["parameters"], &mut inputs);
+    }
+    let mut pending: Vec<String> = inputs.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let mut named = BTreeSet::new();
+        refs(&schemas[&name], &mut named);
+        for next in named {
+            if inputs.insert(next.clone()) {
+                pending.push(next);
+            }
+        }
+    }
+    let Some(all) = schemas.as_object_mut() else {
+        return;
+    };
+    for (name, schema) in all.iter_mut() {
+        if inputs.contains(name) {
+            continue;
+        }
+        let sent: Vec<String> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, member)| nullable(member))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if sent.is_empty() {
+            continue;
+        }
+        let required = schema.as_object_mut().map(|s| {
+            s.entry("required")
+                .or_insert_with(|| Value::Array(Vec::new()))
+        });
+        if let Some(Value::Array(required)) = required {
+            for key in sent {
+                if !required.contains(&Value::from(key.as_str())) {
+                    required.push(Value::from(key));
+                }
+            }
+        }
+    }
+    if let (Some(components), Ok(schemas)) =
+        (doc.components.as_mut(), serde_json::from_value(schemas))
+    {
+        components.schemas = schemas;
+    }
+}

@@ -54,6 +54,7 @@ impl Purpose {
 
 const NONCE_LEN: usize = 24;
 
+#[derive(Clone)]
 pub struct Keyring {
     fingerprint: [u8; 32],
     seal: XChaCha20Poly1305,

@@ -3,6 +3,13 @@
 //! replayed (same status, body, `Location` and `ETag`) for a repeat with the
 //! same body. A failed operation releases the key, so a retry runs anew.
 //!
+//! [`Once::write`] stores the response in the operation's own transaction,
+//! so an effect that committed always has its answer stored with it: a
+//! process killed between the two can neither leave the effect without its
+//! key's answer nor let a later retry run the operation a second time.
+//! [`Once::run`] is left for the few creates that must do slow work
+//! outside any transaction first (hashing a password).
+//!
 //! Nothing secret is stored in clear: the request is remembered by a keyed
 //! fingerprint (a registration's body holds a password), and the response
 //! body is sealed (some responses hand out a secret once, such as a new API
@@ -15,7 +22,9 @@ use std::future::Future;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use persistence::db::write_tx;
 use persistence::idempotency::{self, Reservation, StoredResponse};
+use persistence::AnyConnection;
 use serde::Serialize;
 
 use super::extract::{IdempotencyKey, IDEMPOTENCY_KEY};
@@ -31,6 +40,8 @@ pub struct Created {
     status: StatusCode,
     body: String,
     headers: BTreeMap<String, String>,
+    /// Stored under its key in the transaction of the effect already.
+    stored_with_effect: bool,
 }
 
 impl Created {
@@ -44,6 +55,7 @@ impl Created {
             status,
             body: serde_json::to_string(body).map_err(ApiError::internal)?,
             headers: BTreeMap::new(),
+            stored_with_effect: false,
         })
     }
 
@@ -98,6 +110,7 @@ impl Created {
             status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
             body,
             headers: serde_json::from_str(&stored.headers).unwrap_or_default(),
+            stored_with_effect: true,
         })
     }
 }
@@ -181,6 +194,43 @@ impl<'a> Once<'a> {
         }
     }
 
+    /// Runs `operation(conn, request)` unless this key already did (the
+    /// stored response is replayed) or is doing so (409), in one write
+    /// transaction with storing its response under the key; `request` is
+    /// the parsed body, which a repeat must match (else 422).
+    pub async fn write<T, F>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce(&mut AnyConnection, T) -> Result<Created, ApiError> + Send + 'static,
+    {
+        let state = self.state;
+        let keys = state.keys.clone();
+        let owner = self.owner.clone();
+        run(
+            state,
+            &self.owner,
+            self.key,
+            self.policy,
+            &self.route,
+            request,
+            |request, key| async move {
+                state
+                    .db(move |conn| match key {
+                        None => operation(conn, request),
+                        Some((key, context)) => write_tx(conn, |conn| {
+                            let mut created = operation(conn, request)?;
+                            let stored = created.stored(&keys, &context);
+                            idempotency::complete(conn, &owner, &key, &stored)?;
+                            created.stored_with_effect = true;
+                            Ok(created)
+                        }),
+                    })
+                    .await
+            },
+        )
+        .await
+    }
+
     /// Runs `operation(state, request)` unless this key already did (the
     /// stored response is replayed) or is doing so (409); `request` is the
     /// parsed body, which a repeat must match (else 422).
@@ -198,7 +248,7 @@ impl<'a> Once<'a> {
             self.policy,
             &self.route,
             request,
-            |request| operation(state, request),
+            |request, _| operation(state, request),
         )
         .await
     }
@@ -215,7 +265,7 @@ async fn run<T, F, Fut>(
 ) -> Result<HttpResponse, ApiError>
 where
     T: Serialize,
-    F: FnOnce(T) -> Fut,
+    F: FnOnce(T, Option<(String, Vec<u8>)>) -> Fut,
     Fut: Future<Output = Result<Created, ApiError>>,
 {
     let Some(key) = key.0 else {
@@ -226,7 +276,7 @@ where
                 "is required on this endpoint",
             ));
         }
-        return operation(request).await.map(Created::into_response);
+        return operation(request, None).await.map(Created::into_response);
     };
     let hash = fingerprint(&state.keys, route, &request)?;
     let context = seal_context(principal, &key);
@@ -247,7 +297,8 @@ where
         Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
         Reservation::Reserved => {
             let owner = principal.to_owned();
-            match operation(request).await {
+            match operation(request, Some((key.clone(), context.clone()))).await {
+                Ok(created) if created.stored_with_effect => Ok(created.into_response()),
                 Ok(created) => {
                     let stored = created.stored(&state.keys, &context);
                     let saved = state

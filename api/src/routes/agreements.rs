@@ -253,8 +253,8 @@ where
     F: FnOnce(&mut persistence::AnyConnection, B) -> Result<Agreement, ApiError> + Send + 'static,
     B: Send + 'static,
 {
-    once.run(body, |state, request| async move {
-        let body = state.db(move |conn| operation(conn, request)).await?;
+    once.write(body, move |conn, request| {
+        let body = operation(conn, request)?;
         let version = body.version;
         Ok(Created::new(&body)?
             .location(format!("/v1/agreements/{}", body.id))

@@ -172,7 +172,7 @@ pub async fn create_campaign(
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     Once::optional(&state, owner, key, "create-campaign")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = CampaignFields::parse(CampaignInput {
                 title: request.title,
                 cause: request.cause,
@@ -184,16 +184,7 @@ pub async fn create_campaign(
                 ends_on: request.ends_on,
             })?;
             let collective = request.collective_id.map(|c| c.to_string());
-            let row = state
-                .db(move |conn| {
-                    Ok(store::create(
-                        conn,
-                        &viewer,
-                        &fields,
-                        collective.as_deref(),
-                    )?)
-                })
-                .await?;
+            let row = { store::create(conn, &viewer, &fields, collective.as_deref())? };
             let campaign = Campaign::from(row);
             Ok(Created::new(&campaign)?.location(format!("/v1/campaigns/{}", campaign.id)))
         })

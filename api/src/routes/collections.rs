@@ -51,9 +51,11 @@ pub struct Maker {
     pub party_id: String,
     #[schema(format = Uuid)]
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub artisan_id: Option<String>,
     #[schema(format = Uuid)]
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub collective_id: Option<String>,
     pub display_name: String,
 }
@@ -250,7 +252,7 @@ pub async fn create_collection(
     let partnership_id = id.to_string();
     let route = format!("create-collection:{partnership_id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let mut errors = domain::FieldErrors::default();
             let fields = CollectionFields::parse(&request.name, &request.story, request.launch_on)
                 .map_err(|e| e.0.into_iter().for_each(|e| errors.push(e)))
@@ -261,17 +263,7 @@ pub async fn create_collection(
             let (Some(fields), Some(items), true) = (fields, items, errors.is_empty()) else {
                 return Err(errors.into());
             };
-            let view = state
-                .db(move |conn| {
-                    Ok(store::create(
-                        conn,
-                        &partnership_id,
-                        &viewer,
-                        &fields,
-                        &items,
-                    )?)
-                })
-                .await?;
+            let view = { store::create(conn, &partnership_id, &viewer, &fields, &items)? };
             let collection = Collection::from(view);
             let version = collection.version;
             Ok(Created::new(&collection)?
@@ -483,11 +475,9 @@ pub async fn add_item(
     let collection_id = id.to_string();
     let route = format!("add-collection-item:{collection_id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let item = ItemFields::parse("", request.into())?;
-            let view = state
-                .db(move |conn| Ok(store::add_item(conn, &collection_id, &viewer, &item)?))
-                .await?;
+            let view = store::add_item(conn, &collection_id, &viewer, &item)?;
             let item = CollectionItem::from(view);
             let version = item.version;
             Ok(Created::new(&item)?

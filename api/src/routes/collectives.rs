@@ -174,7 +174,7 @@ pub async fn create_collective(
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-collective")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = CollectivePatch {
                 name: Some(request.name),
                 description: Some(request.description),
@@ -184,9 +184,7 @@ pub async fn create_collective(
                 membership_policy: Some(request.membership_policy.into()),
             }
             .create()?;
-            let row = state
-                .db(move |conn| Ok(store::create(conn, &fields, &user.id)?))
-                .await?;
+            let row = store::create(conn, &fields, &user.id)?;
             let location = format!("/v1/collectives/{}", row.id);
             let version = row.version;
             Ok(Created::new(&Collective::from(row))?
@@ -490,12 +488,10 @@ pub async fn apply(
     let collective_id = id.to_string();
     let route = format!("apply:{collective_id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
-            let row = state
-                .db(move |conn| Ok(store::apply(conn, &collective, &user.id, &message)?))
-                .await?;
+            let row = store::apply(conn, &collective, &user.id, &message)?;
             Ok(Created::new(&CollectiveApplication::from(row))?
                 .location(format!("/v1/collectives/{collective_id}/applications")))
         })
@@ -858,19 +854,17 @@ pub async fn invite(
     let collective_id = id.to_string();
     let route = format!("invite:{collective_id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
             let artisan = request.artisan_id.to_string();
-            let invitation = state
-                .db(move |conn| {
-                    let row = store::invite(conn, &collective, &user.id, &artisan, &message)?;
-                    let name = store::find(conn, &collective)?
-                        .map(|c| c.name)
-                        .unwrap_or_default();
-                    Ok((row, name))
-                })
-                .await?;
+            let invitation = {
+                let row = store::invite(conn, &collective, &user.id, &artisan, &message)?;
+                let name = store::find(conn, &collective)?
+                    .map(|c| c.name)
+                    .unwrap_or_default();
+                (row, name)
+            };
             Ok(Created::new(&CollectiveInvitation::from(invitation))?
                 .location(format!("/v1/collectives/{collective_id}/invitations")))
         })

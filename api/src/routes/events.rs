@@ -210,7 +210,7 @@ pub async fn create_event(
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-event")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let input = EventInput {
                 name: request.name,
                 kind: request.kind.into(),
@@ -240,9 +240,7 @@ pub async fn create_event(
                 return Err(errors.into());
             };
             let viewer = user.viewer();
-            let view = state
-                .db(move |conn| Ok(store::create(conn, &viewer, &organizer, &fields)?))
-                .await?;
+            let view = store::create(conn, &viewer, &organizer, &fields)?;
             let event = MarketEvent::from(view);
             let version = event.version;
             Ok(Created::new(&event)?
@@ -596,11 +594,9 @@ pub async fn join_event(
     let id = id.to_string();
     let route = format!("join-event:{id}");
     Once::optional(&state, owner, key, route)
-        .run((), |state, ()| async move {
+        .write((), move |conn, ()| {
             let event = id.clone();
-            let row = state
-                .db(move |conn| Ok(store::join(conn, &event, &user.id, persistence::now())?))
-                .await?;
+            let row = store::join(conn, &event, &user.id, persistence::now())?;
             let version = row.version;
             Ok(Created::new(&EventParticipant::from(row))?
                 .location(format!("/v1/events/{id}/participants"))

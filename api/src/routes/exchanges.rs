@@ -310,7 +310,7 @@ pub async fn propose_exchange(
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "propose-exchange")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let proposal = Proposal::new(
                 request.kind.into(),
                 &request.i_teach,
@@ -333,12 +333,10 @@ pub async fn propose_exchange(
                     return Err(errors.into());
                 }
             };
-            let body = state
-                .db(move |conn| {
-                    let row = store::propose(conn, &user.id, &partner, &proposal)?;
-                    with_sessions(conn, row)
-                })
-                .await?;
+            let body = {
+                let row = store::propose(conn, &user.id, &partner, &proposal)?;
+                with_sessions(conn, row)
+            }?;
             let version = body.version;
             Ok(Created::new(&body)?
                 .location(format!("/v1/exchanges/{}", body.id))
@@ -551,7 +549,7 @@ pub async fn record_session(
     let id = id.to_string();
     let route = format!("record-session:{id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let mut errors = FieldErrors::default();
             let minutes = errors.take(rules::minutes(
                 "hours",
@@ -565,21 +563,17 @@ pub async fn record_session(
                 return Err(errors.into());
             };
             let exchange_id = id.clone();
-            let session = state
-                .db(move |conn| {
-                    Ok(store::record_session(
-                        conn,
-                        &exchange_id,
-                        &user.id,
-                        &NewSession {
-                            taught_by: &request.taught_by.to_string(),
-                            skill: skill.as_str(),
-                            minutes,
-                            held_on: request.held_on,
-                        },
-                    )?)
-                })
-                .await?;
+            let session = store::record_session(
+                conn,
+                &exchange_id,
+                &user.id,
+                &NewSession {
+                    taught_by: &request.taught_by.to_string(),
+                    skill: skill.as_str(),
+                    minutes,
+                    held_on: request.held_on,
+                },
+            )?;
             Ok(Created::new(&ExchangeSession::from(session))?
                 .location(format!("/v1/exchanges/{id}")))
         })
@@ -660,7 +654,7 @@ pub async fn review_exchange(
     let id = id.to_string();
     let route = format!("review-exchange:{id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let mut errors = FieldErrors::default();
             let rating = i16::try_from(request.rating)
                 .ok()
@@ -672,9 +666,7 @@ pub async fn review_exchange(
             let (Some(rating), Some(comment)) = (rating, comment) else {
                 return Err(errors.into());
             };
-            let review = state
-                .db(move |conn| Ok(store::review(conn, &id, &user.id, rating, &comment)?))
-                .await?;
+            let review = store::review(conn, &id, &user.id, rating, &comment)?;
             let location = format!("/v1/artisans/{}/reviews", review.subject_id);
             Ok(Created::new(&Review::from(review))?.location(location))
         })

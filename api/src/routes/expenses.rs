@@ -145,7 +145,7 @@ pub async fn record_expense(
     let partnership_id = id.to_string();
     let route = format!("record-expense:{partnership_id}");
     Once::required(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = ExpenseFields::parse(
                 request.amount_minor,
                 &request.currency,
@@ -159,10 +159,7 @@ pub async fn record_expense(
                 paid_by: request.paid_by.to_string(),
                 event_id: request.event_id.map(|e| e.to_string()),
             };
-            let row = state
-                .db(move |conn| Ok(store::record(conn, &partnership_id, &viewer, &new)?))
-                .await?;
-            let expense = Expense::from(row);
+            let expense = Expense::from(store::record(conn, &partnership_id, &viewer, &new)?);
             Ok(Created::new(&expense)?.location(format!("/v1/expenses/{}", expense.id)))
         })
         .await

@@ -123,11 +123,9 @@ pub async fn create_organization(
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let request = body.into_inner();
     Once::optional(&state, owner, key, "create-organization")
-        .run(request, |state, request| async move {
+        .write(request, move |conn, request| {
             let new = request.validate_all()?;
-            let row = state
-                .db(move |conn| Ok(organizations::create(conn, new)?))
-                .await?;
+            let row = organizations::create(conn, new)?;
             let location = format!("/v1/organizations/{}", row.id);
             let version = row.version;
             Ok(Created::new(&Organization::from(row))?
@@ -339,14 +337,12 @@ pub async fn create_api_key(
     let organization_id = id.to_string();
     let request = body.into_inner();
     let route = format!("create-api-key:{organization_id}");
+    let minted = state.keys.mint_api_key();
     Once::optional(&state, owner, key, route)
-        .run(request, |state, request| async move {
+        .write(request, move |conn, request| {
             let spec = request.validate_all()?;
             let org = organization_id.clone();
-            let minted = state.keys.mint_api_key();
-            let (row, minted) = state
-                .db(move |conn| Ok((issue_api_key(conn, &org, &minted, spec)?, minted)))
-                .await?;
+            let row = issue_api_key(conn, &org, &minted, spec)?;
             let issued = IssuedApiKey {
                 key: minted.secret.expose().to_owned(),
                 api_key: row.into(),

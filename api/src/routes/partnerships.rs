@@ -55,9 +55,11 @@ pub struct PartnershipParty {
     pub id: String,
     #[schema(format = Uuid)]
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub artisan_id: Option<String>,
     #[schema(format = Uuid)]
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub collective_id: Option<String>,
     pub display_name: String,
     pub status: PartyState,
@@ -194,7 +196,7 @@ pub async fn create_partnership(
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-partnership")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let mut errors = domain::FieldErrors::default();
             errors.take(check_invitees(request.invitees.len()));
             let invitees: Vec<Invitee> = request.invitees.iter().map(PartyRef::invitee).collect();
@@ -212,12 +214,10 @@ pub async fn create_partnership(
                 return Err(errors.into());
             }
             let kind = request.kind.into();
-            let body = state
-                .db(move |conn| {
-                    let row = store::create(conn, kind, &text, &user.id, &invitees)?;
-                    with_parties(conn, row)
-                })
-                .await?;
+            let body = {
+                let row = store::create(conn, kind, &text, &user.id, &invitees)?;
+                with_parties(conn, row)
+            }?;
             let location = format!("/v1/partnerships/{}", body.id);
             let version = body.version;
             Ok(Created::new(&body)?.location(location).etag(version))
@@ -460,16 +460,14 @@ pub async fn add_party(
     let id = id.to_string();
     let route = format!("add-party:{id}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let invitee = request.invitee();
             let partnership_id = id.clone();
-            let body = state
-                .db(move |conn| {
-                    store::add_party(conn, &partnership_id, &viewer, &invitee)?;
-                    let row = store::find(conn, &partnership_id, &viewer)?;
-                    with_parties(conn, row)
-                })
-                .await?;
+            let body = {
+                store::add_party(conn, &partnership_id, &viewer, &invitee)?;
+                let row = store::find(conn, &partnership_id, &viewer)?;
+                with_parties(conn, row)
+            }?;
             Ok(Created::new(&body)?.location(format!("/v1/partnerships/{id}")))
         })
         .await
@@ -516,6 +514,7 @@ pub struct PartnershipShare {
     pub organization_id: String,
     /// The organization's name (in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub organization_name: Option<String>,
     /// The person who shared it.
     #[schema(format = Uuid)]

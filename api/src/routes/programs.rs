@@ -140,7 +140,7 @@ pub async fn create_program(
     let owner = principal.key();
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     Once::optional(&state, owner, key, "create-program")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = ProgramFields::parse(ProgramInput {
                 title: request.title,
                 kind: request.kind.into(),
@@ -151,9 +151,7 @@ pub async fn create_program(
                 closes_on: request.closes_on,
                 seats: request.seats,
             })?;
-            let view = state
-                .db(move |conn| Ok(store::create(conn, &organization, &fields)?))
-                .await?;
+            let view = store::create(conn, &organization, &fields)?;
             let program = Program::from(view);
             let version = program.version;
             Ok(Created::new(&program)?
@@ -322,6 +320,7 @@ pub struct ProgramApplication {
     pub program_id: String,
     /// The program's title (in your own list).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub program_title: Option<String>,
     #[schema(format = Uuid)]
     pub artisan_id: String,
@@ -390,11 +389,9 @@ pub async fn apply(
     let program = id.to_string();
     let route = format!("apply-to-program:{program}");
     Once::optional(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let statement = rules::statement(&request.statement)?;
-            let row = state
-                .db(move |conn| Ok(store::apply(conn, &program, &artisan, &statement)?))
-                .await?;
+            let row = store::apply(conn, &program, &artisan, &statement)?;
             Ok(Created::new(&ProgramApplication::new(row, None))?
                 .location("/v1/me/applications".to_owned()))
         })

@@ -201,7 +201,7 @@ pub async fn record_sale(
     let partnership_id = id.to_string();
     let route = format!("record-sale:{partnership_id}");
     Once::required(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = SaleFields::new(
                 request.amount_minor,
                 &request.currency,
@@ -215,12 +215,7 @@ pub async fn record_sale(
                 channel: request.channel.into(),
                 occurred_at: persistence::truncate_micros(request.occurred_at.naive_utc()),
             };
-            let body = state
-                .db(move |conn| {
-                    let view = store::record(conn, &partnership_id, &viewer, &new)?;
-                    sale(view)
-                })
-                .await?;
+            let body = sale(store::record(conn, &partnership_id, &viewer, &new)?)?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{}", body.id)))
         })
         .await
@@ -327,16 +322,11 @@ pub async fn refund_sale(
     let sale_id = id.to_string();
     let route = format!("refund-sale:{sale_id}");
     Once::required(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let (amount, reason) =
                 accounted_amount(request.amount_minor, "reason", &request.reason, REASON)?;
-            let id = sale_id.clone();
-            let body = state
-                .db(move |conn| {
-                    let (_, view) = store::refund(conn, &id, &viewer, amount, &reason)?;
-                    sale(view)
-                })
-                .await?;
+            let (_, view) = store::refund(conn, &sale_id, &viewer, amount, &reason)?;
+            let body = sale(view)?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{sale_id}")))
         })
         .await

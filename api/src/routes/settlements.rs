@@ -185,12 +185,9 @@ pub async fn create_settlement(
     let partnership_id = id.to_string();
     let route = format!("create-settlement:{partnership_id}");
     Once::required(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
-            let body: Settlement = state
-                .db(move |conn| {
-                    Ok(store::create(conn, &partnership_id, &viewer, request.period_end)?.into())
-                })
-                .await?;
+        .write(body.into_inner(), move |conn, request| {
+            let body: Settlement =
+                store::create(conn, &partnership_id, &viewer, request.period_end)?.into();
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{}", body.id)))
         })
         .await
@@ -337,7 +334,7 @@ pub async fn record_payment(
     let settlement_id = id.to_string();
     let route = format!("record-payment:{settlement_id}");
     Once::required(&state, owner, key, route)
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let (amount, reference) = accounted_amount(
                 request.amount_minor,
                 "reference",
@@ -357,12 +354,16 @@ pub async fn record_payment(
                 },
             };
             let paid_at = persistence::truncate_micros(request.paid_at.naive_utc());
-            let id = settlement_id.clone();
-            let body: Settlement = state
-                .db(move |conn| {
-                    Ok(store::pay(conn, &id, &viewer, &payee, amount, paid_at, &reference)?.into())
-                })
-                .await?;
+            let body: Settlement = store::pay(
+                conn,
+                &settlement_id,
+                &viewer,
+                &payee,
+                amount,
+                paid_at,
+                &reference,
+            )?
+            .into();
             Ok(Created::new(&body)?.location(format!("/v1/settlements/{settlement_id}")))
         })
         .await

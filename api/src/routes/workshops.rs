@@ -153,7 +153,7 @@ pub async fn create_workshop(
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-workshop")
-        .run(body.into_inner(), |state, request| async move {
+        .write(body.into_inner(), move |conn, request| {
             let fields = WorkshopFields::new(
                 &request.title,
                 &request.skill,
@@ -174,13 +174,10 @@ pub async fn create_workshop(
                 }
             };
             let collective = request.collective_id.map(|c| c.to_string());
-            let body = state
-                .db(move |conn| {
-                    let row =
-                        store::create(conn, &user.id, &fields, starts_at, collective.as_deref())?;
-                    one(conn, row)
-                })
-                .await?;
+            let body = {
+                let row = store::create(conn, &user.id, &fields, starts_at, collective.as_deref())?;
+                one(conn, row)
+            }?;
             let version = body.version;
             Ok(Created::new(&body)?
                 .location(format!("/v1/workshops/{}", body.id))
@@ -337,11 +334,9 @@ pub async fn register(
     let id = id.to_string();
     let route = format!("register-workshop:{id}");
     Once::optional(&state, owner, key, route)
-        .run((), |state, ()| async move {
+        .write((), move |conn, ()| {
             let workshop = id.clone();
-            let row = state
-                .db(move |conn| Ok(store::register(conn, &workshop, &user.id)?))
-                .await?;
+            let row = store::register(conn, &workshop, &user.id)?;
             let version = row.version;
             Ok(Created::new(&WorkshopRegistration::from(row))?
                 .location(format!("/v1/workshops/{id}/registrations"))
