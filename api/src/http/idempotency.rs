@@ -206,28 +206,20 @@ impl<'a> Once<'a> {
         let state = self.state;
         let keys = state.keys.clone();
         let owner = self.owner.clone();
-        run(
-            state,
-            &self.owner,
-            self.key,
-            self.policy,
-            &self.route,
-            request,
-            |request, key| async move {
-                state
-                    .db(move |conn| match key {
-                        None => operation(conn, request),
-                        Some((key, context)) => write_tx(conn, |conn| {
-                            let mut created = operation(conn, request)?;
-                            let stored = created.stored(&keys, &context);
-                            idempotency::complete(conn, &owner, &key, &stored)?;
-                            created.stored_with_effect = true;
-                            Ok(created)
-                        }),
-                    })
-                    .await
-            },
-        )
+        self.execute(request, |request, key| async move {
+            state
+                .db(move |conn| match key {
+                    None => operation(conn, request),
+                    Some((key, context)) => write_tx(conn, |conn| {
+                        let mut created = operation(conn, request)?;
+                        let stored = created.stored(&keys, &context);
+                        idempotency::complete(conn, &owner, &key, &stored)?;
+                        created.stored_with_effect = true;
+                        Ok(created)
+                    }),
+                })
+                .await
+        })
         .await
     }
 
@@ -241,84 +233,80 @@ impl<'a> Once<'a> {
         Fut: Future<Output = Result<Created, ApiError>>,
     {
         let state = self.state;
-        run(
-            state,
-            &self.owner,
-            self.key,
-            self.policy,
-            &self.route,
-            request,
-            |request, _| operation(state, request),
-        )
-        .await
+        self.execute(request, |request, _| operation(state, request))
+            .await
     }
-}
 
-async fn run<T, F, Fut>(
-    state: &AppState,
-    principal: &str,
-    key: IdempotencyKey,
-    policy: KeyPolicy,
-    route: &str,
-    request: T,
-    operation: F,
-) -> Result<HttpResponse, ApiError>
-where
-    T: Serialize,
-    F: FnOnce(T, Option<(String, Vec<u8>)>) -> Fut,
-    Fut: Future<Output = Result<Created, ApiError>>,
-{
-    let Some(key) = key.0 else {
-        if policy == KeyPolicy::Required {
-            return Err(ApiError::bad_param(
-                IDEMPOTENCY_KEY,
-                "required",
-                "is required on this endpoint",
-            ));
-        }
-        return operation(request, None).await.map(Created::into_response);
-    };
-    let hash = fingerprint(&state.keys, route, &request)?;
-    let context = seal_context(principal, &key);
-    let owner = principal.to_owned();
-    let reserved_key = key.clone();
-    let reservation = state
-        .db(move |conn| Ok(idempotency::reserve(conn, &owner, &reserved_key, &hash)?))
-        .await?;
-    match reservation {
-        Reservation::Replay(stored) => {
-            let mut response = Created::from_stored(stored, &state.keys, &context)?.into_response();
-            response
-                .headers_mut()
-                .insert(REPLAYED, header::HeaderValue::from_static("true"));
-            Ok(response)
-        }
-        Reservation::InFlight => Err(ApiError::IdempotencyInProgress),
-        Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
-        Reservation::Reserved => {
-            let owner = principal.to_owned();
-            match operation(request, Some((key.clone(), context.clone()))).await {
-                Ok(created) if created.stored_with_effect => Ok(created.into_response()),
-                Ok(created) => {
-                    let stored = created.stored(&state.keys, &context);
-                    let saved = state
-                        .db(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?))
-                        .await;
-                    if let Err(error) = saved {
-                        // The operation itself succeeded; a retry will see
-                        // the key in flight (409) until it is abandoned.
-                        tracing::warn!(error = %error, "could not store idempotent response");
+    /// The key's life around `operation`, which is given the key and the
+    /// seal context when there is a key (to store its answer itself).
+    async fn execute<T, F, Fut>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
+    where
+        T: Serialize,
+        F: FnOnce(T, Option<(String, Vec<u8>)>) -> Fut,
+        Fut: Future<Output = Result<Created, ApiError>>,
+    {
+        let Self {
+            state,
+            owner: principal,
+            key,
+            policy,
+            route,
+        } = self;
+        let principal = principal.as_str();
+        let route = route.as_str();
+        let Some(key) = key.0 else {
+            if policy == KeyPolicy::Required {
+                return Err(ApiError::bad_param(
+                    IDEMPOTENCY_KEY,
+                    "required",
+                    "is required on this endpoint",
+                ));
+            }
+            return operation(request, None).await.map(Created::into_response);
+        };
+        let hash = fingerprint(&state.keys, route, &request)?;
+        let context = seal_context(principal, &key);
+        let owner = principal.to_owned();
+        let reserved_key = key.clone();
+        let reservation = state
+            .db(move |conn| Ok(idempotency::reserve(conn, &owner, &reserved_key, &hash)?))
+            .await?;
+        match reservation {
+            Reservation::Replay(stored) => {
+                let mut response =
+                    Created::from_stored(stored, &state.keys, &context)?.into_response();
+                response
+                    .headers_mut()
+                    .insert(REPLAYED, header::HeaderValue::from_static("true"));
+                Ok(response)
+            }
+            Reservation::InFlight => Err(ApiError::IdempotencyInProgress),
+            Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
+            Reservation::Reserved => {
+                let owner = principal.to_owned();
+                match operation(request, Some((key.clone(), context.clone()))).await {
+                    Ok(created) if created.stored_with_effect => Ok(created.into_response()),
+                    Ok(created) => {
+                        let stored = created.stored(&state.keys, &context);
+                        let saved = state
+                            .db(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?))
+                            .await;
+                        if let Err(error) = saved {
+                            // The operation itself succeeded; a retry will see
+                            // the key in flight (409) until it is abandoned.
+                            tracing::warn!(error = %error, "could not store idempotent response");
+                        }
+                        Ok(created.into_response())
                     }
-                    Ok(created.into_response())
-                }
-                Err(error) => {
-                    let released = state
-                        .db(move |conn| Ok(idempotency::release(conn, &owner, &key)?))
-                        .await;
-                    if let Err(release_error) = released {
-                        tracing::warn!(error = %release_error, "could not release idempotency key");
+                    Err(error) => {
+                        let released = state
+                            .db(move |conn| Ok(idempotency::release(conn, &owner, &key)?))
+                            .await;
+                        if let Err(release_error) = released {
+                            tracing::warn!(error = %release_error, "could not release idempotency key");
+                        }
+                        Err(error)
                     }
-                    Err(error)
                 }
             }
         }
