@@ -303,11 +303,24 @@ impl Config {
 /// bytes, hex, owner-only permissions) on first start.
 fn embedded_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
     let path = data_dir.join(SECRET_FILE);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim();
-        if existing.len() >= MIN_SECRET_BYTES {
-            return Ok(Secret(existing.as_bytes().to_vec()));
+    let unreadable =
+        |e: std::io::Error| ConfigError(format!("cannot read {}: {e}", path.display()));
+    let existing = |contents: String| {
+        let contents = contents.trim();
+        if contents.len() >= MIN_SECRET_BYTES {
+            Ok(Secret(contents.as_bytes().to_vec()))
+        } else {
+            Err(ConfigError(format!(
+                "{} holds fewer than {MIN_SECRET_BYTES} bytes; remove it (keys and tokens made \
+                 with it stop working) or set JWT_SECRET",
+                path.display()
+            )))
         }
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(contents) => return existing(contents),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(unreadable(e)),
     }
     std::fs::create_dir_all(data_dir).map_err(|e| {
         ConfigError(format!(
@@ -318,16 +331,30 @@ fn embedded_secret(data_dir: &Path) -> Result<Secret, ConfigError> {
     let mut bytes = [0u8; 64];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // Written whole under a name of its own, then linked into place: the
+    // link fails if another process (the server and a CLI command started
+    // together) got there first, and then everyone uses that one. Nobody
+    // ever reads a half-written secret or replaces one in use.
+    let staged = data_dir.join(format!("{SECRET_FILE}.{}", uuid::Uuid::now_v7().simple()));
+    let cannot_write =
+        |e: std::io::Error| ConfigError(format!("cannot write {}: {e}", path.display()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-    file.write_all(secret.as_bytes())
-        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-    Ok(Secret(secret.into_bytes()))
+    let written = options.open(&staged).and_then(|mut file| {
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&staged, &path));
+    let _ = std::fs::remove_file(&staged);
+    match linked {
+        Ok(()) => Ok(Secret(secret.into_bytes())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            existing(std::fs::read_to_string(&path).map_err(unreadable)?)
+        }
+        Err(e) => Err(cannot_write(e)),
+    }
 }
 
 #[cfg(test)]
@@ -369,6 +396,45 @@ mod tests {
         let second = Config::from_vars(&vars(&[("DATA_DIR", &data_dir)])).map(|c| c.jwt_secret);
         assert!(first.as_ref().is_ok_and(|s| s.expose().len() >= 32));
         assert_eq!(first.ok(), second.ok());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The server and a CLI command started together on an empty DATA_DIR
+    /// end up with one secret, not one each.
+    #[test]
+    fn processes_starting_together_share_one_secret() {
+        for _ in 0..20 {
+            let dir = std::env::temp_dir().join(format!("ac-config-{}", uuid::Uuid::now_v7()));
+            let secrets: Vec<Vec<u8>> = std::thread::scope(|scope| {
+                let racers: Vec<_> = (0..4)
+                    .map(|_| scope.spawn(|| embedded_secret(&dir).map(|s| s.expose().to_vec())))
+                    .collect();
+                racers
+                    .into_iter()
+                    .map(|r| r.join().expect("thread").expect("secret"))
+                    .collect()
+            });
+            assert!(secrets.windows(2).all(|w| w[0] == w[1]));
+            let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
+            assert_eq!(left.len(), 1, "only the secret file stays");
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    #[test]
+    fn a_truncated_secret_file_is_an_error_not_a_new_secret() {
+        let dir = std::env::temp_dir().join(format!("ac-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join(SECRET_FILE), "short").expect("write");
+        let error = embedded_secret(&dir).err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("fewer than 32 bytes")));
+        assert_eq!(
+            std::fs::read_to_string(dir.join(SECRET_FILE))
+                .ok()
+                .as_deref(),
+            Some("short"),
+            "left as it was"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }
