@@ -205,6 +205,7 @@ pub struct Problem {
     pub problem_type: String,
     pub title: String,
     /// The HTTP status code of the response.
+    #[schema(example = 404)]
     pub status: u16,
     pub detail: String,
     /// The request path that produced the problem.

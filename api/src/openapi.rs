@@ -6,14 +6,33 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{Problem, ProblemFieldError, PROBLEM_JSON};
+use crate::error::{Problem, ProblemFieldError, ProblemType, PROBLEM_JSON};
 use crate::routes::webhooks::WebhookMessages;
 
 pub const BEARER: &str = "bearer_auth";
 pub const API_KEY: &str = "api_key";
 
+/// A whole problem body as the example of a problem response, so the docs
+/// page shows what that status really answers.
+fn problem_example(problem: ProblemType, detail: &str) -> serde_json::Value {
+    let mut example = serde_json::json!({
+        "type": problem.uri(),
+        "title": problem.title(),
+        "status": problem.status().as_u16(),
+        "detail": detail,
+        "instance": "/v1/partnerships/01939f3e-7c1a-7b2e-9d41-5a8e2f6b3c10",
+        "request_id": "01939f3e-7c1b-7f00-8a55-0c2d4e6f8a91",
+    });
+    if problem == ProblemType::Validation {
+        example["errors"] = serde_json::json!([
+            {"field": "title", "code": "too_long", "message": "at most 120 characters"}
+        ]);
+    }
+    example
+}
+
 macro_rules! problem_responses {
-    ($($name:ident => $description:literal),* $(,)?) => {
+    ($($name:ident($problem:ident, $detail:literal) => $description:literal),* $(,)?) => {
         $(
             #[doc = $description]
             pub struct $name;
@@ -25,6 +44,7 @@ macro_rules! problem_responses {
                 ) {
                     let content = ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("Problem")))
+                        .example(Some(problem_example(ProblemType::$problem, $detail)))
                         .build();
                     let response = ResponseBuilder::new()
                         .description($description)
@@ -38,20 +58,20 @@ macro_rules! problem_responses {
 }
 
 problem_responses! {
-    BadRequest => "Malformed body, parameter or header (problem type `bad-request`).",
-    Unauthorized => "Missing, invalid, expired or revoked credentials, or a suspended account (`unauthenticated`); carries `WWW-Authenticate`.",
-    Forbidden => "The credentials are valid but not for this function (`forbidden`), e.g. a key without the scope.",
-    NotFound => "No such resource, or not visible to the caller (`not-found`).",
-    Conflict => "The request conflicts with the current state (`conflict`), or the first request with this Idempotency-Key is still running (`idempotency-in-progress`).",
-    PreconditionFailed => "If-Match does not name the current ETag (`precondition-failed`).",
-    PayloadTooLarge => "The body exceeds the configured limit (`payload-too-large`).",
-    RequestTimeout => "The body did not arrive within the time allowed (`request-timeout`).",
-    HeaderFieldsTooLarge => "The request's headers exceed the configured limit (`header-fields-too-large`).",
-    UnsupportedMediaType => "The body is not application/json (`unsupported-media-type`).",
-    Unprocessable => "Well-formed input that breaks a rule (`validation`, with `errors`), or an Idempotency-Key reused with a different body (`idempotency-conflict`).",
-    PreconditionRequired => "If-Match is required on this operation (`precondition-required`).",
-    TooManyRequests => "Rate limit reached (`rate-limited`); carries `Retry-After`.",
-    ServiceUnavailable => "The database is unreachable (`service-unavailable`).",
+    BadRequest(BadRequest, "The JSON body does not match the schema: missing field `title`") => "Malformed body, parameter or header (problem type `bad-request`).",
+    Unauthorized(Unauthenticated, "The access token has expired; refresh it or sign in again.") => "Missing, invalid, expired or revoked credentials, or a suspended account (`unauthenticated`); carries `WWW-Authenticate`.",
+    Forbidden(Forbidden, "Only an accepted party of this partnership may do this.") => "The credentials are valid but not for this function (`forbidden`), e.g. a key without the scope.",
+    NotFound(NotFound, "No such resource, or it is not visible to you.") => "No such resource, or not visible to the caller (`not-found`).",
+    Conflict(Conflict, "Another agreement of this partnership is in force on some of these dates.") => "The request conflicts with the current state (`conflict`), or the first request with this Idempotency-Key is still running (`idempotency-in-progress`).",
+    PreconditionFailed(PreconditionFailed, "If-Match does not match the current ETag; fetch the resource again.") => "If-Match does not name the current ETag (`precondition-failed`).",
+    PayloadTooLarge(PayloadTooLarge, "The body exceeds the limit of 65536 bytes.") => "The body exceeds the configured limit (`payload-too-large`).",
+    RequestTimeout(RequestTimeout, "The body did not arrive within 30 s.") => "The body did not arrive within the time allowed (`request-timeout`).",
+    HeaderFieldsTooLarge(HeaderFieldsTooLarge, "The request's headers exceed the limit of 16384 bytes.") => "The request's headers exceed the configured limit (`header-fields-too-large`).",
+    UnsupportedMediaType(UnsupportedMediaType, "Send the body as application/json.") => "The body is not application/json (`unsupported-media-type`).",
+    Unprocessable(Validation, "title: at most 120 characters") => "Well-formed input that breaks a rule (`validation`, with `errors`), or an Idempotency-Key reused with a different body (`idempotency-conflict`).",
+    PreconditionRequired(PreconditionRequired, "Send If-Match with the ETag of the version you are changing.") => "If-Match is required on this operation (`precondition-required`).",
+    TooManyRequests(RateLimited, "Rate limit reached; retry after 42 s.") => "Rate limit reached (`rate-limited`); carries `Retry-After`.",
+    ServiceUnavailable(ServiceUnavailable, "The database is unreachable; retry shortly.") => "The database is unreachable (`service-unavailable`).",
 }
 
 /// Declares a set of problem responses that operations list as one item

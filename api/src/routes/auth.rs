@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "rosa@example.org", "password": "a long password",
+                          "display_name": "Rosa Quispe"}))]
 pub struct RegisterRequest {
     #[schema(value_type = crate::schema::EmailAddress, example = "rosa@example.org")]
     pub email: String,
