@@ -54,7 +54,7 @@ pub struct Config {
     /// Rate-limit buckets kept in memory at most (least recently used go).
     pub rate_limit_buckets: usize,
     pub max_body_bytes: usize,
-    /// The request line and headers together, at most (431 beyond).
+    /// The request's headers together, at most (431 beyond).
     pub max_header_bytes: usize,
     /// How long a new connection may take to send a request head.
     pub request_head_timeout_seconds: u64,

@@ -34,7 +34,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes::configure)
         .split_for_parts()
         .1;
-    openapi::require_sent_members(&mut doc);
+    openapi::finish(&mut doc);
     doc
 }
 
@@ -135,7 +135,7 @@ pub fn app(
         .openapi(openapi::ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
-    openapi::require_sent_members(&mut doc);
+    openapi::finish(&mut doc);
     let yaml = doc.to_yaml().unwrap_or_default();
     let settings = state.settings.clone();
     app.app_data(state)

@@ -212,13 +212,20 @@ impl Modify for SecuritySchemes {
 )]
 pub struct ApiDoc;
 
+/// What the assembled document needs once the routes have added their
+/// operations and schemas.
+pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    require_sent_members(doc);
+    declare_common_headers(doc);
+}
+
 /// Members a response always sends are required, so a generated client
 /// types them `T | null`, not "maybe missing, maybe null": in every schema
 /// that no request uses, a nullable member becomes required. (Members that
 /// are left out instead of sent as `null` are declared not nullable where
 /// they are defined, next to their `skip_serializing_if`.) Runs on the
 /// assembled document, once the routes have added their schemas.
-pub fn require_sent_members(doc: &mut utoipa::openapi::OpenApi) {
+fn require_sent_members(doc: &mut utoipa::openapi::OpenApi) {
     use serde_json::Value;
     use std::collections::BTreeSet;
 
@@ -310,5 +317,115 @@ pub fn require_sent_members(doc: &mut utoipa::openapi::OpenApi) {
         (doc.components.as_mut(), serde_json::from_value(schemas))
     {
         components.schemas = schemas;
+    }
+}
+
+/// The headers the service sends besides those each operation documents:
+/// `X-Request-Id` on every answer, `Idempotent-Replayed` on a replayed
+/// create, `WWW-Authenticate` on a 401, `Retry-After` and the
+/// `RateLimit-*` trio on a 429. (Every other answer under `/v1` carries the
+/// trio too, as `docs/API-DESIGN.md` (Limits) says; listing it on
+/// each would triple the document.) Runs on the assembled document, like
+/// [`require_sent_members`].
+fn declare_common_headers(doc: &mut utoipa::openapi::OpenApi) {
+    use serde_json::{json, Value};
+
+    fn header(description: &str, integer: bool) -> Value {
+        let kind = if integer { "integer" } else { "string" };
+        json!({"schema": {"type": kind}, "description": description})
+    }
+    fn add(response: &mut Value, name: &str, value: Value) {
+        if response.get("$ref").is_some() {
+            return;
+        }
+        if let Some(headers) = response
+            .as_object_mut()
+            .map(|r| r.entry("headers").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+        {
+            headers.entry(name).or_insert(value);
+        }
+    }
+    let request_id = header(
+        "The request's id (the one the client sent, or a new UUID); also in a problem's `request_id`.",
+        false,
+    );
+    let rate_limits = [
+        ("RateLimit-Limit", "Requests allowed in the current window."),
+        (
+            "RateLimit-Remaining",
+            "Requests left in the current window.",
+        ),
+        ("RateLimit-Reset", "Seconds until the window starts again."),
+    ];
+
+    if let Ok(mut paths) = serde_json::to_value(&doc.paths) {
+        for operation in paths
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|items| items.values_mut())
+            .filter_map(Value::as_object_mut)
+            .flat_map(|item| item.values_mut())
+        {
+            let idempotent = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+            for (status, response) in operation["responses"]
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|r| r.iter_mut())
+            {
+                add(response, "X-Request-Id", request_id.clone());
+                if status.starts_with('2') && idempotent {
+                    add(
+                        response,
+                        "Idempotent-Replayed",
+                        header(
+                            "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+                            false,
+                        ),
+                    );
+                }
+            }
+        }
+        if let Ok(paths) = serde_json::from_value(paths) {
+            doc.paths = paths;
+        }
+    }
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    if let Ok(mut responses) = serde_json::to_value(&components.responses) {
+        for (name, response) in responses
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|r| r.iter_mut())
+        {
+            add(response, "X-Request-Id", request_id.clone());
+            match name.as_str() {
+                "Unauthorized" => add(
+                    response,
+                    "WWW-Authenticate",
+                    header(
+                        "The schemes to authenticate with: `Bearer` and `ApiKey` (`X-API-Key`).",
+                        false,
+                    ),
+                ),
+                "TooManyRequests" => {
+                    add(
+                        response,
+                        "Retry-After",
+                        header("Seconds to wait before retrying.", true),
+                    );
+                    for (name, description) in rate_limits {
+                        add(response, name, header(description, true));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Ok(responses) = serde_json::from_value(responses) {
+            components.responses = responses;
+        }
     }
 }

@@ -54,7 +54,7 @@ async fn heads_and_bodies_beyond_the_limits_get_431_and_413() {
         .send()
         .await
         .assert_problem(431, "header-fields-too-large");
-    // Many small headers count together; so does the request line.
+    // Many small headers count together.
     let mut many = app.get("/v1/me").bearer(&rosa.token);
     for i in 0..40 {
         many = many.header(&format!("X-Extra-{i}"), &"b".repeat(100));
@@ -62,11 +62,13 @@ async fn heads_and_bodies_beyond_the_limits_get_431_and_413() {
     many.send()
         .await
         .assert_problem(431, "header-fields-too-large");
-    app.get(&format!("/v1/artisans?q={}", "c".repeat(4200)))
+    // The request line does not count: a long query is its parameters'
+    // business (a cursor the server never issued is a 400).
+    app.get(&format!("/v1/artisans?cursor={}", "c".repeat(4200)))
         .bearer(&rosa.token)
         .send()
         .await
-        .assert_problem(431, "header-fields-too-large");
+        .assert_problem(400, "bad-request");
     // Just under the limit is served.
     let fine = app
         .get("/v1/me")

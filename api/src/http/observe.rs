@@ -152,8 +152,10 @@ fn refused(req: ServiceRequest, quota: Quota) -> ServiceResponse<BoxBody> {
     response
 }
 
-/// Refuses a request whose head (request line and headers) is larger than
-/// `MAX_HEADER_BYTES` with a 431 problem, before anything else reads it.
+/// Refuses a request whose headers (names and values together) are larger
+/// than `MAX_HEADER_BYTES` with a 431 problem, before anything else reads
+/// them. The request line does not count: a long query is the parameters'
+/// business (their own limits answer 400).
 pub async fn limit_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -161,12 +163,11 @@ pub async fn limit_headers(
     let limit = req
         .app_data::<web::Data<AppState>>()
         .map_or(usize::MAX, |state| state.settings.max_header_bytes);
-    let size = req.uri().to_string().len()
-        + req
-            .headers()
-            .iter()
-            .map(|(name, value)| name.as_str().len() + value.len() + 4)
-            .sum::<usize>();
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
     if size > limit {
         let error = ApiError::HeaderFieldsTooLarge { limit };
         return Ok(req.into_response(error.error_response()));
