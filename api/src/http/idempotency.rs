@@ -7,8 +7,8 @@
 //! so an effect that committed always has its answer stored with it: a
 //! process killed between the two can neither leave the effect without its
 //! key's answer nor let a later retry run the operation a second time.
-//! [`Once::run`] is left for the few creates that must do slow work
-//! outside any transaction first (hashing a password).
+//! Slow work (hashing a password, resolving a webhook URL) happens before,
+//! outside any transaction.
 //!
 //! Nothing secret is stored in clear: the request is remembered by a keyed
 //! fingerprint (a registration's body holds a password), and the response
@@ -40,8 +40,6 @@ pub struct Created {
     status: StatusCode,
     body: String,
     headers: BTreeMap<String, String>,
-    /// Stored under its key in the transaction of the effect already.
-    stored_with_effect: bool,
 }
 
 impl Created {
@@ -55,7 +53,6 @@ impl Created {
             status,
             body: serde_json::to_string(body).map_err(ApiError::internal)?,
             headers: BTreeMap::new(),
-            stored_with_effect: false,
         })
     }
 
@@ -110,7 +107,6 @@ impl Created {
             status: StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
             body,
             headers: serde_json::from_str(&stored.headers).unwrap_or_default(),
-            stored_with_effect: true,
         })
     }
 }
@@ -211,10 +207,9 @@ impl<'a> Once<'a> {
                 .db(move |conn| match key {
                     None => operation(conn, request),
                     Some((key, context)) => write_tx(conn, |conn| {
-                        let mut created = operation(conn, request)?;
+                        let created = operation(conn, request)?;
                         let stored = created.stored(&keys, &context);
                         idempotency::complete(conn, &owner, &key, &stored)?;
-                        created.stored_with_effect = true;
                         Ok(created)
                     }),
                 })
@@ -223,22 +218,8 @@ impl<'a> Once<'a> {
         .await
     }
 
-    /// Runs `operation(state, request)` unless this key already did (the
-    /// stored response is replayed) or is doing so (409); `request` is the
-    /// parsed body, which a repeat must match (else 422).
-    pub async fn run<T, F, Fut>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
-    where
-        T: Serialize,
-        F: FnOnce(&'a AppState, T) -> Fut,
-        Fut: Future<Output = Result<Created, ApiError>>,
-    {
-        let state = self.state;
-        self.execute(request, |request, _| operation(state, request))
-            .await
-    }
-
     /// The key's life around `operation`, which is given the key and the
-    /// seal context when there is a key (to store its answer itself).
+    /// seal context when there is a key, and stores its answer itself.
     async fn execute<T, F, Fut>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
     where
         T: Serialize,
@@ -284,20 +265,8 @@ impl<'a> Once<'a> {
             Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
             Reservation::Reserved => {
                 let owner = principal.to_owned();
-                match operation(request, Some((key.clone(), context.clone()))).await {
-                    Ok(created) if created.stored_with_effect => Ok(created.into_response()),
-                    Ok(created) => {
-                        let stored = created.stored(&state.keys, &context);
-                        let saved = state
-                            .db(move |conn| Ok(idempotency::complete(conn, &owner, &key, &stored)?))
-                            .await;
-                        if let Err(error) = saved {
-                            // The operation itself succeeded; a retry will see
-                            // the key in flight (409) until it is abandoned.
-                            tracing::warn!(error = %error, "could not store idempotent response");
-                        }
-                        Ok(created.into_response())
-                    }
+                match operation(request, Some((key.clone(), context))).await {
+                    Ok(created) => Ok(created.into_response()),
                     Err(error) => {
                         let released = state
                             .db(move |conn| Ok(idempotency::release(conn, &owner, &key)?))

@@ -136,34 +136,30 @@ pub async fn register(
             request.password.as_bytes(),
         ],
     );
+    // Checked and hashed before the key is looked at: the account and its
+    // stored answer are then written in one transaction (`Once::write`).
+    let mut errors = FieldErrors::default();
+    let email = errors.take(Email::parse("email", &request.email));
+    let password = errors.take(Password::parse("password", &request.password));
+    let display_name = errors.take(DisplayName::parse("display_name", &request.display_name));
+    let (Some(email), Some(password), Some(display_name)) = (email, password, display_name) else {
+        return Err(errors.into());
+    };
+    let password_hash = state
+        .passwords
+        .run(move |hasher| hasher.hash(password.expose()))
+        .await??;
     Once::optional(state, scope, key, "register")
-        .run(request, |state, request| async move {
-            let mut errors = FieldErrors::default();
-            let email = errors.take(Email::parse("email", &request.email));
-            let password = errors.take(Password::parse("password", &request.password));
-            let display_name =
-                errors.take(DisplayName::parse("display_name", &request.display_name));
-            let (Some(email), Some(password), Some(display_name)) = (email, password, display_name)
-            else {
-                return Err(errors.into());
-            };
-            let password_hash = state
-                .passwords
-                .run(move |hasher| hasher.hash(password.expose()))
-                .await??;
-            let (user, profile) = state
-                .db(move |conn| {
-                    Ok(users::create_account(
-                        conn,
-                        users::NewAccount {
-                            email: &email,
-                            password_hash,
-                            role: Role::Artisan,
-                            profile: ProfileFields::new_member(display_name),
-                        },
-                    )?)
-                })
-                .await?;
+        .write(request, move |conn, _| {
+            let (user, profile) = users::create_account(
+                conn,
+                users::NewAccount {
+                    email: &email,
+                    password_hash,
+                    role: Role::Artisan,
+                    profile: ProfileFields::new_member(display_name),
+                },
+            )?;
             let location = format!("/v1/artisans/{}", user.id);
             let version = profile.version;
             Ok(Created::new(&Me::new(user, profile))?

@@ -276,24 +276,29 @@ pub async fn create_endpoint(
 ) -> Result<HttpResponse, ApiError> {
     let owner = principal.key();
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
+    // Checked (the URL's addresses resolved) before the key is looked at:
+    // the endpoint and its stored answer are then written in one
+    // transaction (`Once::write`).
+    let request = body.into_inner();
+    let mut errors = FieldErrors::default();
+    let url = errors.take(checked_url(&state, &request.url).await);
+    let events = errors.take(parse_event_filter(&request.events));
+    let description = errors.take(text::prose(
+        "description",
+        request.description.as_deref().unwrap_or(""),
+    ));
+    let checked = errors.finish(|| (url, events, description))?;
+    let (Some(url), Some(events), Some(description)) = checked else {
+        unreachable!("no field errors means every field was checked");
+    };
+    let secret = new_secret();
+    let id = Uuid::now_v7().to_string();
+    let secret_sealed = state.keys.seal(secret.as_bytes(), &secret_context(&id));
     Once::optional(&state, owner, key, "create-webhook-endpoint")
-        .run(body.into_inner(), |state, request| async move {
-            let mut errors = FieldErrors::default();
-            let url = errors.take(checked_url(state, &request.url).await);
-            let events = errors.take(parse_event_filter(&request.events));
-            let description = errors.take(text::prose(
-                "description",
-                request.description.as_deref().unwrap_or(""),
-            ));
-            let checked = errors.finish(|| (url, events, description))?;
-            let (Some(url), Some(events), Some(description)) = checked else {
-                unreachable!("no field errors means every field was checked");
-            };
-            let secret = new_secret();
+        .write(request, move |conn, _| {
             let now = persistence::now();
-            let id = Uuid::now_v7().to_string();
             let row = EndpointRow {
-                secret_sealed: state.keys.seal(secret.as_bytes(), &secret_context(&id)),
+                secret_sealed,
                 id,
                 organization_id: organization,
                 url,
@@ -306,10 +311,7 @@ pub async fn create_endpoint(
                 updated_at: now,
                 version: 1,
             };
-            let saved = row.clone();
-            state
-                .db(move |conn| Ok(store::insert(conn, &saved)?))
-                .await?;
+            store::insert(conn, &row)?;
             let endpoint = WebhookEndpoint::from(row);
             let (id, version) = (endpoint.id.clone(), endpoint.version);
             Ok(Created::new(&CreatedWebhookEndpoint { secret, endpoint })?
