@@ -6,12 +6,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::support::{Account, Resp, TestApp, JWT_SECRET, PASSWORD};
-
-async fn ok(res: Resp) -> Resp {
-    assert!(res.status < 300, "{} {}", res.status, res.text);
-    res
-}
+use crate::support::{ok, Account, Resp, TestApp, JWT_SECRET, PASSWORD};
 
 fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_artisan-commons"))

@@ -29,12 +29,7 @@ use std::collections::BTreeSet;
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::support::{Account, Options, Resp, TestApp};
-
-async fn ok(res: Resp) -> Resp {
-    assert!(res.status < 300, "{} {}", res.status, res.text);
-    res
-}
+use crate::support::{ok, split, Account, Options, Resp, TestApp};
 
 struct People {
     rosa: Account,
@@ -110,18 +105,6 @@ struct World {
 }
 
 const PASSWORD_FOR_LOGIN: &str = crate::support::PASSWORD;
-
-fn split(parties: &[&str]) -> Value {
-    let share = 10_000 / i64::try_from(parties.len()).expect("few");
-    let mut shares: Vec<Value> = parties
-        .iter()
-        .map(|p| json!({"recipient": {"party_id": p}, "share_bps": share}))
-        .collect();
-    let rest = 10_000 - share * i64::try_from(parties.len()).expect("few");
-    shares[0]["share_bps"] = json!(share + rest);
-    json!({"revenue_split": {"currency": "PEN", "shares": shares},
-           "effective_from": "2026-01-01"})
-}
 
 async fn sign_all(app: &TestApp, agreement: &str, signers: &[(&Account, &str)]) {
     let current = ok(app
@@ -267,8 +250,7 @@ async fn build(app: &TestApp) -> World {
         kwame_party.as_str(),
         collective_party.as_str(),
     ];
-    let mut first = split(&parties);
-    first["effective_until"] = json!("2027-02-28");
+    let first = split(&parties, "2026-01-01", Some("2027-02-28"));
     let agreement = ok(app
         .post(&format!("/v1/partnerships/{pid}/agreements"))
         .bearer(&rosa.token)
@@ -287,8 +269,7 @@ async fn build(app: &TestApp) -> World {
         ],
     )
     .await;
-    let mut later = split(&parties);
-    later["effective_from"] = json!("2027-03-01");
+    let later = split(&parties, "2027-03-01", None);
     let draft = ok(app
         .post(&format!("/v1/partnerships/{pid}/agreements"))
         .bearer(&rosa.token)

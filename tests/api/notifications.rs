@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
 use crate::sales::{sell, setup};
-use crate::support::{Account, Resp, TestApp};
+use crate::support::{ok, Account, Resp, TestApp};
 
 /// The account's notifications, newest first: (kind, subject id).
 async fn inbox(app: &TestApp, who: &Account) -> Vec<(String, String)> {
@@ -66,11 +66,6 @@ async fn fair(
         .await;
     }
     event
-}
-
-async fn ok(res: Resp) -> Resp {
-    assert!(res.status < 300, "{} {}", res.status, res.text);
-    res
 }
 
 #[actix_web::test]

@@ -601,3 +601,23 @@ impl Resp {
             .unwrap_or_default()
     }
 }
+
+/// Asserts a 2xx answer and hands it on (for building a test's world).
+pub async fn ok(res: Resp) -> Resp {
+    assert!(res.status < 300, "{} {}", res.status, res.text);
+    res
+}
+
+/// Agreement terms in PEN splitting equally among `parties` (the first
+/// takes the remainder), effective from `from` to `until`.
+pub fn split(parties: &[&str], from: &str, until: Option<&str>) -> Value {
+    let share = 10_000 / i64::try_from(parties.len()).expect("few");
+    let mut shares: Vec<Value> = parties
+        .iter()
+        .map(|p| json!({"recipient": {"party_id": p}, "share_bps": share}))
+        .collect();
+    let rest = 10_000 - share * i64::try_from(parties.len()).expect("few");
+    shares[0]["share_bps"] = json!(share + rest);
+    json!({"revenue_split": {"currency": "PEN", "shares": shares},
+           "effective_from": from, "effective_until": until})
+}

@@ -15,9 +15,9 @@
 //! | admin | read | read | 403 |
 //! | anyone else | 404 | 404 | 404 |
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::support::{Account, Resp, TestApp};
+use crate::support::{ok, split, Account, Resp, TestApp};
 
 struct World {
     pid: String,
@@ -40,11 +40,6 @@ struct World {
     party_of_kwame: String,
 }
 
-async fn ok(res: Resp) -> Resp {
-    assert!(res.status < 300, "{} {}", res.status, res.text);
-    res
-}
-
 async fn sign_by(app: &TestApp, agreement: &str, signers: &[&Account]) {
     let current = app
         .get(&format!("/v1/agreements/{agreement}"))
@@ -60,18 +55,6 @@ async fn sign_by(app: &TestApp, agreement: &str, signers: &[&Account]) {
             .await)
         .await;
     }
-}
-
-fn split(parties: &[&str], from: &str, until: Option<&str>) -> Value {
-    let share = 10_000 / i64::try_from(parties.len()).expect("few");
-    let mut shares: Vec<Value> = parties
-        .iter()
-        .map(|p| json!({"recipient": {"party_id": p}, "share_bps": share}))
-        .collect();
-    let rest = 10_000 - share * i64::try_from(parties.len()).expect("few");
-    shares[0]["share_bps"] = json!(share + rest);
-    json!({"revenue_split": {"currency": "PEN", "shares": shares},
-           "effective_from": from, "effective_until": until})
 }
 
 async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, at: &str) -> String {
