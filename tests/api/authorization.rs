@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::support::{ok, split, Account, Options, Resp, TestApp};
+use crate::support::{money_objects, ok, split, Account, Options, Resp, TestApp};
 
 struct People {
     rosa: Account,
@@ -287,37 +287,8 @@ async fn build(app: &TestApp) -> World {
         .await)
     .await
     .id();
-    let settlement = ok(app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "settle")
-        .json(json!({"period_end": "2026-03-01"}))
-        .send()
-        .await)
-    .await
-    .id();
-    let expense = ok(app
-        .post(&format!("/v1/partnerships/{pid}/expenses"))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "expense")
-        .json(
-            json!({"amount_minor": 500, "currency": "PEN", "description": "Booth",
-                     "category": "booth", "incurred_on": "2026-07-01", "paid_by": rosa_party}),
-        )
-        .send()
-        .await)
-    .await
-    .id();
-    let collection = ok(app
-        .post(&format!("/v1/partnerships/{pid}/collections"))
-        .bearer(&rosa.token)
-        .json(
-            json!({"name": "Andes", "items": [{"sku": "AND-1", "name": "Poncho",
-            "price": {"amount_minor": 9000, "currency": "PEN"}, "contributors": [rosa_party]}]}),
-        )
-        .send()
-        .await)
-    .await;
+    let (settlement, expense, collection) =
+        money_objects(app, rosa, &pid, &rosa_party, "2026-03-01").await;
     let item = collection.body["items"][0]["id"]
         .as_str()
         .expect("item")

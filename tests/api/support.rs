@@ -621,3 +621,49 @@ pub fn split(parties: &[&str], from: &str, until: Option<&str>) -> Value {
     json!({"revenue_split": {"currency": "PEN", "shares": shares},
            "effective_from": from, "effective_until": until})
 }
+
+/// What a partnership's money looks like to the visibility and
+/// authorization tests, made by `who`: a settlement up to `period_end`, an
+/// expense `paid_by` paid on 2026-07-01, and a draft collection with one
+/// item crediting `paid_by`. Returns the settlement's and the expense's
+/// ids and the collection as answered.
+pub async fn money_objects(
+    app: &TestApp,
+    who: &Account,
+    pid: &str,
+    paid_by: &str,
+    period_end: &str,
+) -> (String, String, Resp) {
+    let settlement = ok(app
+        .post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", "settle")
+        .json(json!({"period_end": period_end}))
+        .send()
+        .await)
+    .await
+    .id();
+    let expense = ok(app
+        .post(&format!("/v1/partnerships/{pid}/expenses"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", "expense")
+        .json(
+            json!({"amount_minor": 500, "currency": "PEN", "description": "Booth",
+                     "category": "booth", "incurred_on": "2026-07-01", "paid_by": paid_by}),
+        )
+        .send()
+        .await)
+    .await
+    .id();
+    let collection = ok(app
+        .post(&format!("/v1/partnerships/{pid}/collections"))
+        .bearer(&who.token)
+        .json(
+            json!({"name": "Andes", "items": [{"sku": "AND-1", "name": "Poncho",
+            "price": {"amount_minor": 9000, "currency": "PEN"}, "contributors": [paid_by]}]}),
+        )
+        .send()
+        .await)
+    .await;
+    (settlement, expense, collection)
+}

@@ -17,7 +17,7 @@
 
 use serde_json::json;
 
-use crate::support::{ok, split, Account, Resp, TestApp};
+use crate::support::{money_objects, ok, split, Account, Resp, TestApp};
 
 struct World {
     pid: String,
@@ -211,38 +211,9 @@ async fn build(
         .await)
     .await;
     let late_sale = sell(app, kwame, &pid, "late", "2026-05-01T10:00:00Z").await;
-    let settlement = ok(app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "settle")
-        .json(json!({"period_end": "2026-06-01"}))
-        .send()
-        .await)
-    .await
-    .id();
-    let expense = ok(app
-        .post(&format!("/v1/partnerships/{pid}/expenses"))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "expense")
-        .json(
-            json!({"amount_minor": 500, "currency": "PEN", "description": "Booth",
-                     "category": "booth", "incurred_on": "2026-07-01", "paid_by": rosa_party}),
-        )
-        .send()
-        .await)
-    .await
-    .id();
-    let collection = ok(app
-        .post(&format!("/v1/partnerships/{pid}/collections"))
-        .bearer(&rosa.token)
-        .json(
-            json!({"name": "Andes", "items": [{"sku": "AND-1", "name": "Poncho",
-            "price": {"amount_minor": 9000, "currency": "PEN"}, "contributors": [rosa_party]}]}),
-        )
-        .send()
-        .await)
-    .await
-    .id();
+    let (settlement, expense, collection) =
+        money_objects(app, rosa, &pid, &rosa_party, "2026-06-01").await;
+    let collection = collection.id();
     World {
         collection,
         rosa_party,
