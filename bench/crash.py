@@ -752,11 +752,8 @@ class Harness:
                     time.sleep(0.005)
                     continue
                 w = self.sign_write(d, name)
-            a = self.attempt(w)
-            if a["outcome"] != "answered":
+            if not self.send(w, rng):
                 return
-            self.absorb(w, a)
-            self.pace(rng)
 
     def sign_write(self, d: dict, name: str) -> Write:
         return Write("sign", self.users[name], "POST", f"/v1/agreements/{d['id']}/signatures",
@@ -802,11 +799,8 @@ class Harness:
                           {"kind": "amendment", "effective_from": frm.isoformat()},
                           key=f"crash-{self.run_id}-amend-{uuid.uuid4().hex[:10]}",
                           meta={"amends": cur["id"]})
-            a = self.attempt(w)
-            if a["outcome"] != "answered":
+            if not self.send(w, rng):
                 return
-            self.absorb(w, a)
-            self.pace(rng)
 
     def exchange_worker(self, recorder: str, rng: random.Random, stop: threading.Event):
         other = "Y" if recorder == "X" else "X"
@@ -820,11 +814,8 @@ class Harness:
                           meta={"sid": sid})
             else:
                 w = self.session_write(recorder, rng)
-            a = self.attempt(w)
-            if a["outcome"] != "answered":
+            if not self.send(w, rng):
                 return
-            self.absorb(w, a)
-            self.pace(rng)
 
     def workshop_worker(self, names: list[str], rng: random.Random, stop: threading.Event,
                         state: dict):
@@ -866,6 +857,16 @@ class Harness:
                 state[name] = live[0]
             else:
                 state.pop(name, None)
+
+    def send(self, w: Write, rng: random.Random) -> bool:
+        """Sends one write of a worker's loop; False once the server is gone
+        (the worker stops until the next cycle)."""
+        a = self.attempt(w)
+        if a["outcome"] != "answered":
+            return False
+        self.absorb(w, a)
+        self.pace(rng)
+        return True
 
     def pace(self, rng):
         if self.args.pace_ms > 0:
