@@ -131,6 +131,50 @@ def wrk(path_or_script, connections, duration, env, label, timeout=None):
     return result
 
 
+def oha(target, connections, duration, headers, label, rate=None):
+    """One oha run: closed loop at `connections`, or with `rate` (req/s) an
+    open loop whose latencies are corrected for coordinated omission (each
+    request timed from when it was due, not from when a connection was
+    free). `target` is a URL or a file of URLs (one picked at random per
+    request). Prints and returns req/s and p50/p90/p99/p99.9 in ms."""
+    args = ["oha", "--no-tui", "--output-format", "json", "-z", f"{duration}s", "-c", str(connections)]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    if rate:
+        args += ["-q", str(rate), "--latency-correction"]
+    if os.path.isfile(target):
+        args += ["--urls-from-file"]
+    report = json.loads(subprocess.run(args + [target], check=True, text=True, capture_output=True).stdout)
+    pct = report["latencyPercentiles"]
+    codes = report.get("statusCodeDistribution", {})
+    result = {"label": label, "rps": report["summary"]["requestsPerSec"],
+              **{k: pct[k] * 1000 for k in ("p50", "p90", "p99", "p99.9")},
+              "errors": sum(n for code, n in codes.items() if not code.startswith("2"))}
+    print(f"  {label}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p90 {result['p90']:.2f} ms, "
+          f"p99 {result['p99']:.2f} ms, p99.9 {result['p99.9']:.2f} ms (p99/p50 {result['p99'] / result['p50']:.1f}), "
+          f"non-2xx {result['errors']}")
+    return result
+
+
+def pgbench_select_only(d, work):
+    """`pgbench -S` at 32 clients on a scale-10 database of its own, with
+    each transaction's latency logged: tps and p50/p99 in ms."""
+    sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
+    sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE ac_pgbench")
+    sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
+    logs = os.path.join(work, "pgbench")
+    os.makedirs(logs, exist_ok=True)
+    out = sh("pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
+             "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
+    sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
+    latencies = sorted(int(line.split()[2]) for name in os.listdir(logs) for line in open(os.path.join(logs, name)))
+    at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    print(f"  pgbench -S, 32 clients: {tps:.0f} tps, p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, "
+          f"p99.9 {at(0.999):.2f} ms")
+    return tps
+
+
 def call_all(requests, workers=8):
     """Runs (method, path, body, token) calls on a few threads, in order."""
     from concurrent.futures import ThreadPoolExecutor
@@ -157,8 +201,16 @@ def artisans_suite(work, here, d):
     with open(ids_file, "w") as f:
         f.write("\n".join(ids[:2000]) + "\n")
 
+    urls_file = os.path.join(work, "urls.txt")
+    with open(urls_file, "w") as f:
+        f.write("".join(f"{BASE}/v1/artisans/{i}\n" for i in ids[:2000]))
+    bearer = {"Authorization": f"Bearer {token}"}
+    peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)")
+    for share in (0.5, 0.8):
+        oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
+            rate=round(peak["rps"] * share))
     results = [
-        wrk(os.path.join(here, "get_random.lua"), 32, d, {"TOKEN": token, "IDS_FILE": ids_file}, "GET /v1/artisans/{id}, 32 conns"),
+        peak,
         wrk(os.path.join(here, "get_path.lua"), 32, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?craft=weaving"}, "GET /v1/artisans?craft=weaving, 32 conns"),
         wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?limit=20"}, "list page 1, 8 conns"),
         wrk(os.path.join(here, "get_path.lua"), 8, d, {"TOKEN": token, "BENCH_PATH": f"/v1/artisans?limit=20&cursor={cursor}"}, f"list at {walked} rows deep, 8 conns"),
@@ -921,13 +973,8 @@ def main():
         server.wait()
 
     if opts.backend == "postgres" and results:
-        sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
-        sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE ac_pgbench")
-        sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
-        out = sh("pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
-        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-        print(f"  pgbench -S, 32 clients: {tps:.0f} tps; GET-by-id ratio {results[0]['rps'] / tps:.2f}")
-        sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
+        tps = pgbench_select_only(d, work)
+        print(f"  GET-by-id / pgbench -S: {results[0]['rps'] / tps:.2f}")
     print(f"machine: {os.cpu_count()} cores; {sh('uname', '-sr').strip()}")
 
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use persistence::db::is_postgres_url;
 
@@ -73,6 +74,8 @@ pub struct Config {
     /// How long delivered events and finished deliveries are kept.
     pub webhooks_retention_hours: u32,
     pub db_pool_size: u32,
+    /// How long a request waits for its turn at the database (503 beyond).
+    pub db_queue_timeout: Duration,
 }
 
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 600;
@@ -250,6 +253,12 @@ impl Config {
         if db_pool_size == 0 {
             return Err(ConfigError("DB_POOL_SIZE must be at least 1".to_owned()));
         }
+        let db_queue_timeout_ms = parse_number(vars, "DB_QUEUE_TIMEOUT_MS", 5000)?;
+        if db_queue_timeout_ms == 0 {
+            return Err(ConfigError(
+                "DB_QUEUE_TIMEOUT_MS must be at least 1".to_owned(),
+            ));
+        }
         Ok(Self {
             database_url,
             data_dir,
@@ -283,6 +292,7 @@ impl Config {
             webhooks_poll_ms: parse_number(vars, "WEBHOOKS_POLL_MS", 1000)?,
             webhooks_retention_hours: parse_number(vars, "WEBHOOKS_RETENTION_HOURS", 24 * 7)?,
             db_pool_size,
+            db_queue_timeout: Duration::from_millis(db_queue_timeout_ms),
         })
     }
 

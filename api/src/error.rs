@@ -261,6 +261,8 @@ pub enum ApiError {
     NotAcceptable,
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    #[error("too many requests waiting for the database")]
+    Busy { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -307,7 +309,7 @@ impl ApiError {
             ApiError::HeaderFieldsTooLarge { .. } => ProblemType::HeaderFieldsTooLarge,
             ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
             ApiError::NotAcceptable => ProblemType::NotAcceptable,
-            ApiError::Unavailable(_) => ProblemType::ServiceUnavailable,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => ProblemType::ServiceUnavailable,
             ApiError::Internal(_) => ProblemType::Internal,
         }
     }
@@ -358,6 +360,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Send the body as application/json.".to_owned(),
             ApiError::NotAcceptable => "This resource is available as application/json.".to_owned(),
             ApiError::Unavailable(_) => "The database is unreachable; retry shortly.".to_owned(),
+            ApiError::Busy { retry_after_secs } => format!(
+                "Too many requests are waiting for the database; retry after {retry_after_secs} s."
+            ),
             ApiError::Internal(_) => {
                 "Something went wrong on our side; it has been logged.".to_owned()
             }
@@ -628,7 +633,7 @@ impl ResponseError for ApiError {
                     response.insert_header((header::ALLOW, value));
                 }
             }
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}

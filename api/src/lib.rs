@@ -146,6 +146,7 @@ pub fn app(
         .route("/docs", web::get().to(docs_with_slash))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc))
         .default_service(web::to(not_routed))
+        .wrap(from_fn(auth::principal::check_accounts))
         .wrap(from_fn(http::observe::limit_rate))
         .wrap(from_fn(http::observe::limit_headers))
         .wrap(Condition::new(

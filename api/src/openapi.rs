@@ -71,7 +71,7 @@ problem_responses! {
     Unprocessable(Validation, "title: at most 120 characters") => "Well-formed input that breaks a rule (`validation`, with `errors`), or an Idempotency-Key reused with a different body (`idempotency-conflict`).",
     PreconditionRequired(PreconditionRequired, "Send If-Match with the ETag of the version you are changing.") => "If-Match is required on this operation (`precondition-required`).",
     TooManyRequests(RateLimited, "Rate limit reached; retry after 42 s.") => "Rate limit reached (`rate-limited`); carries `Retry-After`.",
-    ServiceUnavailable(ServiceUnavailable, "The database is unreachable; retry shortly.") => "The database is unreachable (`service-unavailable`).",
+    ServiceUnavailable(ServiceUnavailable, "The database is unreachable; retry shortly.") => "The database is unreachable, or more requests are waiting for it than wait within `DB_QUEUE_TIMEOUT_MS` (`service-unavailable`); the second carries `Retry-After`.",
 }
 
 /// Declares a set of problem responses that operations list as one item
@@ -323,7 +323,7 @@ fn require_sent_members(doc: &mut utoipa::openapi::OpenApi) {
 /// The headers the service sends besides those each operation documents:
 /// `X-Request-Id` on every answer, `Idempotent-Replayed` on a replayed
 /// create, `WWW-Authenticate` on a 401, `Retry-After` and the
-/// `RateLimit-*` trio on a 429. (Every other answer under `/v1` carries the
+/// `RateLimit-*` trio on a 429, `Retry-After` on a 503. (Every other answer under `/v1` carries the
 /// trio too, as `docs/API-DESIGN.md` (Limits) says; listing it on
 /// each would triple the document.) Runs on the assembled document, like
 /// [`require_sent_members`].
@@ -421,6 +421,14 @@ fn declare_common_headers(doc: &mut utoipa::openapi::OpenApi) {
                         add(response, name, header(description, true));
                     }
                 }
+                "ServiceUnavailable" => add(
+                    response,
+                    "Retry-After",
+                    header(
+                        "Seconds to wait before retrying, when the database queue is full.",
+                        true,
+                    ),
+                ),
                 _ => {}
             }
         }

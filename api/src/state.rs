@@ -1,15 +1,20 @@
 //! Application state shared by all workers, and the one place where
 //! blocking database work is moved off the async threads.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
 use persistence::db::{with_connection, ConnectionLost};
+use persistence::users::{self, Standing};
 use persistence::{AnyConnection, Pool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::jwt::JwtKeys;
+use crate::auth::jwt::{JwtKeys, Subject};
 use crate::auth::keys::Keyring;
 use crate::auth::password::Passwords;
+use crate::auth::principal::{self, AccountCheck};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
@@ -33,6 +38,7 @@ pub struct Settings {
 
 pub struct AppState {
     pub pool: Pool,
+    pub admission: Admission,
     pub jwt: JwtKeys,
     pub keys: Keyring,
     pub passwords: Passwords,
@@ -52,6 +58,7 @@ impl AppState {
     /// The state for a server on `pool` configured by `config`.
     pub fn new(pool: Pool, config: &Config) -> Result<Self, ApiError> {
         Ok(Self {
+            admission: Admission::new(pool.max_size(), config.db_queue_timeout),
             pool,
             jwt: JwtKeys::new(config.jwt_secret.expose()),
             keys: Keyring::derive(config.jwt_secret.expose()),
@@ -73,14 +80,176 @@ impl AppState {
         })
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
-    /// No connection within the pool timeout → 503.
+    /// Runs `work` with a pooled connection on the blocking thread pool,
+    /// once [`Admission`] lets it in. The first hop of a request signed in
+    /// as a person checks the account on the same connection before `work`
+    /// (see [`AccountCheck`]): one hop per request, not two.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.hop(move |conn, due| {
+            if let Some(subject) = due {
+                principal::admit(subject, users::standing(conn, &subject.user_id)?.as_ref())?;
+            }
+            work(conn)
+        })
+        .await
+    }
+
+    /// [`Self::db`] for a read that brings the signed-in person's account
+    /// standing along in its own statement (`work` gets their id while the
+    /// check is due), so the hot reads cost one round trip, not two. Should
+    /// the read fail, the account is checked before the error is answered.
+    pub async fn db_read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection, Option<&str>) -> Result<(Option<Standing>, T), ApiError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.hop(move |conn, due| {
+            let read = work(conn, due.map(|subject| subject.user_id.as_str()));
+            if let Some(subject) = due {
+                let standing = match &read {
+                    Ok((standing, _)) => standing.clone(),
+                    Err(_) => users::standing(conn, &subject.user_id)?,
+                };
+                principal::admit(subject, standing.as_ref())?;
+            }
+            read.map(|(_, value)| value)
+        })
+        .await
+    }
+
+    /// One blocking hop on a pooled connection; `work` gets the subject
+    /// whose account is to be checked in it, if any, and the outcome
+    /// settles the request's [`AccountCheck`].
+    async fn hop<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection, Option<&Subject>) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = self.admission.enter().await?;
         let pool = self.pool.clone();
-        web::block(move || with_connection(&pool, work)).await?
+        let due = AccountCheck::due();
+        let checking = due.is_some();
+        let result = web::block(move || {
+            let _turn = turn;
+            with_connection(&pool, |conn| work(conn, due.as_ref()))
+        })
+        .await?;
+        if checking {
+            AccountCheck::settle(&result);
+        }
+        result
+    }
+}
+
+/// Admits database hops: as many at once as the pool has connections, so
+/// a connection is never fought over. The rest wait in arrival order
+/// (tokio's semaphore is fair: nobody is overtaken by a request that came
+/// later) for at most the queue timeout, then get a 503 with
+/// `Retry-After`, counted in `/metrics`.
+pub struct Admission {
+    hops: Arc<Semaphore>,
+    size: usize,
+    wait: Duration,
+    waiting: AtomicUsize,
+    timed_out: AtomicU64,
+}
+
+/// What [`Admission`] reports in `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionState {
+    pub running: usize,
+    pub waiting: usize,
+    pub timed_out: u64,
+}
+
+impl Admission {
+    pub fn new(size: u32, wait: Duration) -> Self {
+        let size = usize::try_from(size).unwrap_or(usize::MAX).max(1);
+        Self {
+            hops: Arc::new(Semaphore::new(size)),
+            size,
+            wait,
+            waiting: AtomicUsize::new(0),
+            timed_out: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits for a turn; the hop runs while the permit lives.
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let turn = tokio::time::timeout(self.wait, self.hops.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        match turn {
+            Ok(permit) => permit.map_err(ApiError::internal),
+            Err(_) => {
+                self.timed_out.fetch_add(1, Ordering::Relaxed);
+                Err(ApiError::Busy {
+                    retry_after_secs: BUSY_RETRY_AFTER_SECS,
+                })
+            }
+        }
+    }
+
+    pub fn state(&self) -> AdmissionState {
+        AdmissionState {
+            running: self.size - self.hops.available_permits(),
+            waiting: self.waiting.load(Ordering::Relaxed),
+            timed_out: self.timed_out.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a 503 for a full queue tells the client to wait.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Waiters are let in in the order they came, and one that waits past
+    /// the queue timeout is refused (and counted) without taking a turn.
+    #[actix_web::test]
+    async fn turns_go_in_arrival_order_and_waits_are_bounded() {
+        let admission = Arc::new(Admission::new(1, Duration::from_millis(200)));
+        let first = admission.enter().await.expect("free turn");
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for n in 0..5 {
+            let (queue, order) = (admission.clone(), order.clone());
+            waiters.push(actix_web::rt::spawn(async move {
+                let turn = queue.enter().await.expect("turn");
+                order.lock().expect("order").push(n);
+                drop(turn);
+            }));
+            // Each waiter queues before the next one is started.
+            while admission.state().waiting <= n {
+                actix_web::rt::task::yield_now().await;
+            }
+        }
+        assert_eq!(admission.state().running, 1);
+        drop(first);
+        for waiter in waiters {
+            waiter.await.expect("waiter");
+        }
+        assert_eq!(*order.lock().expect("order"), [0, 1, 2, 3, 4]);
+
+        let held = admission.enter().await.expect("free turn");
+        let refused = admission.enter().await;
+        assert!(matches!(
+            refused,
+            Err(ApiError::Busy {
+                retry_after_secs: 1
+            })
+        ));
+        assert_eq!(admission.state().timed_out, 1);
+        assert_eq!(admission.state().waiting, 0);
+        drop(held);
+        assert_eq!(admission.state().running, 0);
     }
 }

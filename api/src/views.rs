@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use persistence::artisans::{self as store, ArtisanRow};
 use persistence::reviews::ReviewRow;
-use persistence::users::UserRow;
+use persistence::users::{self, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{Ref, RefOr};
@@ -106,11 +106,18 @@ impl From<ArtisanRow> for Artisan {
 
 page_type!(ArtisanPage, Artisan);
 
-/// Loads a profile or 404.
+/// Loads a profile or 404; the reader's account is checked in the same
+/// statement ([`AppState::db_read`]).
 pub async fn load(state: &AppState, id: String) -> Result<ArtisanRow, ApiError> {
     state
-        .db(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
-        .await
+        .db_read(move |conn, viewer| {
+            Ok(match viewer {
+                Some(viewer) => users::standing_and_profile(conn, viewer, &id)?,
+                None => (None, store::find(conn, &id)?),
+            })
+        })
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// A review of an artisan, left after a completed skill exchange.

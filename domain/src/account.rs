@@ -77,6 +77,13 @@ impl AccountStatus {
     }
 }
 
+/// Whether an account may act on an access token issued for the role
+/// `claimed`: it is active and still has that role (a token from before a
+/// role change is refused; a refresh gives one with the current role).
+pub fn may_act(status: AccountStatus, role: Role, claimed: Role) -> bool {
+    status == AccountStatus::Active && role == claimed
+}
+
 /// The reason an administrator gives for suspending an account, for the
 /// audit log: 1–2000 characters once trimmed.
 pub fn reason(value: &str) -> Result<String, crate::FieldError> {
@@ -109,6 +116,20 @@ mod tests {
             assert_eq!(AccountStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn only_an_active_account_with_the_tokens_role_may_act() {
+        use AccountStatus::*;
+        assert!(may_act(Active, Role::Artisan, Role::Artisan));
+        assert!(may_act(Active, Role::Admin, Role::Admin));
+        assert!(!may_act(Active, Role::Artisan, Role::Admin));
+        assert!(!may_act(Active, Role::Admin, Role::Artisan));
+        for status in [Suspended, Closed] {
+            for role in [Role::Artisan, Role::Admin] {
+                assert!(!may_act(status, role, role));
+            }
+        }
     }
 
     #[test]

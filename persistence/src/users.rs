@@ -10,7 +10,7 @@ use domain::text::Email;
 
 use crate::artisans::{self, ArtisanRow};
 use crate::error::unless_taken;
-use crate::schema::{admin_audit_log, refresh_tokens, users};
+use crate::schema::{admin_audit_log, artisans as artisans_table, refresh_tokens, users};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -28,13 +28,65 @@ pub struct UserRow {
 
 impl UserRow {
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Artisan)
+        role_of(&self.role)
     }
 
-    /// Unknown states are treated as closed: never let an odd row sign in.
     pub fn status(&self) -> AccountStatus {
-        AccountStatus::parse(&self.status).unwrap_or(AccountStatus::Closed)
+        status_of(&self.status)
     }
+}
+
+fn role_of(text: &str) -> Role {
+    Role::parse(text).unwrap_or(Role::Artisan)
+}
+
+/// Unknown states are treated as closed: never let an odd row sign in.
+fn status_of(text: &str) -> AccountStatus {
+    AccountStatus::parse(text).unwrap_or(AccountStatus::Closed)
+}
+
+/// What a request's account check reads of an account.
+#[derive(Debug, Clone, Queryable)]
+pub struct Standing {
+    role: String,
+    status: String,
+}
+
+impl Standing {
+    /// The columns, for reads that bring the standing along.
+    pub const COLUMNS: (users::role, users::status) = (users::role, users::status);
+
+    /// `domain::account::may_act` for this account.
+    pub fn may_act(&self, claimed: Role) -> bool {
+        domain::account::may_act(status_of(&self.status), role_of(&self.role), claimed)
+    }
+}
+
+/// The account `viewer`'s standing and, in the same statement, the profile
+/// `id` they are reading (so the request's account check costs no round
+/// trip of its own). `(None, None)` when the viewer's account does not
+/// exist.
+pub fn standing_and_profile(
+    conn: &mut AnyConnection,
+    viewer: &str,
+    id: &str,
+) -> Result<(Option<Standing>, Option<ArtisanRow>), StoreError> {
+    let found = users::table
+        .left_join(artisans_table::table.on(artisans_table::id.eq(id)))
+        .filter(users::id.eq(viewer))
+        .select((Standing::COLUMNS, artisans_table::all_columns.nullable()))
+        .first::<(Standing, Option<ArtisanRow>)>(conn)
+        .optional()?;
+    Ok(found.map_or((None, None), |(standing, row)| (Some(standing), row)))
+}
+
+/// An account's standing, for the check of a request made in its name.
+pub fn standing(conn: &mut AnyConnection, id: &str) -> Result<Option<Standing>, StoreError> {
+    Ok(users::table
+        .find(id)
+        .select(Standing::COLUMNS)
+        .first::<Standing>(conn)
+        .optional()?)
 }
 
 /// What registration needs; the password is already hashed.

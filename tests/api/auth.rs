@@ -182,7 +182,7 @@ fn claims(sub: &str, overrides: Value) -> Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "exp": now + 600, "iat": now, "nbf": now,
-        "jti": "test", "typ": "access"
+        "jti": "test", "typ": "access", "role": "artisan"
     });
     if let (Some(base), Some(extra)) = (claims.as_object_mut(), overrides.as_object()) {
         for (k, v) in extra {
@@ -272,6 +272,18 @@ async fn access_tokens_are_validated_strictly() {
             sign(&claims(&rosa.id, json!({"typ": "refresh"})), SECRET),
         ),
         (
+            "a role the account does not have",
+            sign(&claims(&rosa.id, json!({"role": "admin"})), SECRET),
+        ),
+        (
+            "missing role",
+            sign(&claims(&rosa.id, json!({"role": null})), SECRET),
+        ),
+        (
+            "unknown role",
+            sign(&claims(&rosa.id, json!({"role": "root"})), SECRET),
+        ),
+        (
             "unknown subject",
             sign(
                 &claims("01900000-0000-7000-8000-000000000000", json!({})),
@@ -310,6 +322,77 @@ async fn a_suspended_account_is_refused_everywhere() {
         .send()
         .await
         .assert_problem(401, "unauthenticated");
+}
+
+/// The account is checked in a request's first database hop; requests
+/// that end before one (a 403 for the wrong role, a 422 for a bad body, a
+/// 404 for someone else's profile) are checked after the handler, so a
+/// suspended account still gets its 401 and changes nothing.
+#[actix_web::test]
+async fn requests_that_never_reach_the_database_check_the_account_too() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let other = app.artisan("Other").await;
+    let admin = app.admin().await;
+    let profile = app
+        .get(&format!("/v1/artisans/{}", rosa.id))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    let etag = profile.header("etag").expect("etag");
+    let early_answers = |token: &str| {
+        let token = token.to_owned();
+        let app = &app;
+        let (rosa, other, etag) = (&rosa.id, &other.id, &etag);
+        async move {
+            let not_admin = app.get("/v1/admin/audit-log").bearer(&token).send().await;
+            let bad_body = app
+                .patch(&format!("/v1/artisans/{rosa}"))
+                .bearer(&token)
+                .header("If-Match", etag)
+                .json(json!({"display_name": ""}))
+                .send()
+                .await;
+            let not_hers = app
+                .patch(&format!("/v1/artisans/{other}"))
+                .bearer(&token)
+                .header("If-Match", etag)
+                .json(json!({"bio": "mine now"}))
+                .send()
+                .await;
+            [not_admin.status, bad_body.status, not_hers.status]
+        }
+    };
+    assert_eq!(early_answers(&rosa.token).await, [403, 422, 404]);
+    let suspended = app
+        .post(&format!("/v1/admin/users/{}/suspension", rosa.id))
+        .bearer(&admin.token)
+        .json(json!({"reason": "spam"}))
+        .send()
+        .await;
+    assert_eq!(suspended.status, 200, "{}", suspended.text);
+    assert_eq!(early_answers(&rosa.token).await, [401, 401, 401]);
+    let renamed = app
+        .patch(&format!("/v1/artisans/{}", rosa.id))
+        .bearer(&rosa.token)
+        .header("If-Match", &etag)
+        .json(json!({"display_name": "Renamed"}))
+        .send()
+        .await;
+    renamed.assert_problem(401, "unauthenticated");
+    let seen = app
+        .get(&format!("/v1/artisans/{}", rosa.id))
+        .bearer(&other.token)
+        .send()
+        .await;
+    assert_eq!(seen.body["display_name"], "Rosa", "nothing changed");
+    // An admin's token keeps working as the admin's.
+    let log = app
+        .get("/v1/admin/audit-log")
+        .bearer(&admin.token)
+        .send()
+        .await;
+    assert_eq!(log.status, 200, "{}", log.text);
 }
 
 #[actix_web::test]

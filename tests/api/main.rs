@@ -13,6 +13,7 @@ mod campaigns;
 mod collections;
 mod collectives;
 mod conventions;
+mod database_queue;
 mod directory;
 mod events;
 mod exchanges;

@@ -1,9 +1,12 @@
 //! Access tokens: HS256 only (pinned), 15 minutes, with `iss`, `aud`,
-//! `sub`, `exp`, `iat`, `nbf` and `jti` all required and validated, and a
-//! `typ` claim of `access`. Refresh tokens are opaque random strings, so
+//! `sub`, `exp`, `iat`, `nbf` and `jti` all required and validated, a
+//! `typ` claim of `access` and the account's `role` when it was issued
+//! (each request still checks it against the account, in its first
+//! database hop). Refresh tokens are opaque random strings, so
 //! neither kind can stand in for the other.
 
 use chrono::Utc;
+use domain::account::Role;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +29,14 @@ struct Claims {
     nbf: i64,
     jti: String,
     typ: String,
+    role: String,
+}
+
+/// Who a valid access token speaks for.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub user_id: String,
+    pub role: Role,
 }
 
 pub struct JwtKeys {
@@ -50,8 +61,8 @@ impl JwtKeys {
         }
     }
 
-    /// A signed access token for `user_id`.
-    pub fn issue(&self, user_id: &str) -> Result<String, ApiError> {
+    /// A signed access token for `user_id`, who has `role`.
+    pub fn issue(&self, user_id: &str, role: Role) -> Result<String, ApiError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             iss: ISSUER.to_owned(),
@@ -62,6 +73,7 @@ impl JwtKeys {
             nbf: now,
             jti: uuid::Uuid::now_v7().to_string(),
             typ: ACCESS.to_owned(),
+            role: role.as_str().to_owned(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
     }
@@ -69,9 +81,13 @@ impl JwtKeys {
     /// The subject of a valid access token; `None` for anything else,
     /// including a token issued in the future (`iat` beyond the clock
     /// leeway), which no clock of ours produced.
-    pub fn verify(&self, token: &str) -> Option<String> {
+    pub fn verify(&self, token: &str) -> Option<Subject> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         let issued_in_future = data.claims.iat > Utc::now().timestamp() + LEEWAY_SECS;
-        (data.claims.typ == ACCESS && !issued_in_future).then_some(data.claims.sub)
+        let role = Role::parse(&data.claims.role)?;
+        (data.claims.typ == ACCESS && !issued_in_future).then_some(Subject {
+            user_id: data.claims.sub,
+            role,
+        })
     }
 }

@@ -4,18 +4,27 @@
 //! `X-API-Key` for partner organizations, 401 for missing, invalid, revoked
 //! or expired credentials and for suspended or closed accounts, 403 when
 //! the credentials are fine but not for this function.
+//!
+//! A person's account is checked in the request's first database hop, on
+//! the same connection as the handler's own queries ([`AccountCheck`]).
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::{web, FromRequest, HttpRequest};
-use domain::account::{AccountStatus, Role};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
+use domain::account::Role;
 use domain::api_key::{ApiKeySecret, Scope};
 use persistence::partnerships::Viewer;
-use persistence::{api_keys, now, users};
+use persistence::users::{self, Standing};
+use persistence::{api_keys, now};
 
+use crate::auth::jwt::Subject;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -106,7 +115,110 @@ fn api_key(headers: &HeaderMap) -> Option<&str> {
     headers.get(API_KEY_HEADER)?.to_str().ok()
 }
 
-const INVALID: &str = "The credentials are missing, invalid, expired or revoked.";
+pub const INVALID: &str = "The credentials are missing, invalid, expired or revoked.";
+
+tokio::task_local! {
+    /// The account check of the request being handled ([`check_accounts`]
+    /// runs every request inside one).
+    static ACCOUNT_CHECK: Rc<AccountCheck>;
+}
+
+/// Where one request's account check stands. A valid access token makes
+/// it due; the request's first database hop ([`AppState::db`]) checks the
+/// account before the handler's own queries and settles it; a request
+/// whose handler never reached the database is checked by
+/// [`check_accounts`] after the handler. A suspended or closed account, or
+/// a token whose role the account no longer has, gets the same 401 as
+/// before, and on its very next request.
+#[derive(Debug, Default)]
+pub struct AccountCheck(RefCell<Checked>);
+
+#[derive(Debug, Default)]
+enum Checked {
+    #[default]
+    NotDue,
+    Due(Subject),
+    Passed,
+    Refused,
+}
+
+impl AccountCheck {
+    /// Makes the current request's check due; `false` outside a request
+    /// run by [`check_accounts`].
+    fn defer(subject: Subject) -> bool {
+        ACCOUNT_CHECK
+            .try_with(|check| *check.0.borrow_mut() = Checked::Due(subject))
+            .is_ok()
+    }
+
+    /// The subject to check in this hop, while the check is due.
+    pub fn due() -> Option<Subject> {
+        ACCOUNT_CHECK
+            .try_with(|check| match &*check.0.borrow() {
+                Checked::Due(subject) => Some(subject.clone()),
+                _ => None,
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Records the outcome of a hop that checked the account: refused when
+    /// it answered 401, passed when it got past the check; a database
+    /// failure leaves the check due.
+    pub fn settle<T>(result: &Result<T, ApiError>) {
+        let outcome = match result {
+            Err(ApiError::Unauthenticated(_)) => Checked::Refused,
+            Err(ApiError::Unavailable(_)) => return,
+            _ => Checked::Passed,
+        };
+        let _ = ACCOUNT_CHECK.try_with(|check| *check.0.borrow_mut() = outcome);
+    }
+}
+
+/// Lets a request on: the account a token speaks for exists and may act
+/// (`domain::account::may_act`); otherwise the 401.
+pub fn admit(subject: &Subject, standing: Option<&Standing>) -> Result<(), ApiError> {
+    if standing.is_some_and(|standing| standing.may_act(subject.role)) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthenticated(INVALID))
+    }
+}
+
+/// The account check in a hop of its own.
+async fn check_alone(state: &AppState, subject: Subject) -> Result<(), ApiError> {
+    state
+        .db(move |conn| admit(&subject, users::standing(conn, &subject.user_id)?.as_ref()))
+        .await
+}
+
+/// Runs each request with an account check of its own ([`AccountCheck`]);
+/// after the handler, a check still due is done in a hop of its own, and a
+/// refused one answers 401 whatever the handler said. (A check still due
+/// after a 5xx means the database was unreachable or busy: the answer
+/// stands, and nothing was done.)
+pub async fn check_accounts(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let check = Rc::new(AccountCheck::default());
+    let res = ACCOUNT_CHECK.scope(check.clone(), next.call(req)).await?;
+    let refusal = match (check.0.take(), state) {
+        (Checked::Due(subject), Some(state)) if !res.status().is_server_error() => {
+            check_alone(&state, subject).await.err()
+        }
+        (Checked::Refused, _) => Some(ApiError::Unauthenticated(INVALID)),
+        _ => None,
+    };
+    Ok(match refusal {
+        Some(error) if res.status() != error.status_code() => {
+            let (req, _) = res.into_parts();
+            ServiceResponse::new(req, error.error_response())
+        }
+        _ => res.map_into_boxed_body(),
+    })
+}
 
 async fn authenticate(
     state: web::Data<AppState>,
@@ -116,15 +228,14 @@ async fn authenticate(
         let subject = bearer(&headers)
             .and_then(|token| state.jwt.verify(token))
             .ok_or(ApiError::Unauthenticated(INVALID))?;
-        let user = state
-            .db(move |conn| Ok(users::find(conn, &subject)?))
-            .await?
-            .filter(|user| user.status() == AccountStatus::Active)
-            .ok_or(ApiError::Unauthenticated(INVALID))?;
-        return Ok(Principal::User(User {
-            role: user.role(),
-            id: user.id,
-        }));
+        let user = User {
+            id: subject.user_id.clone(),
+            role: subject.role,
+        };
+        if !AccountCheck::defer(subject.clone()) {
+            check_alone(&state, subject).await?;
+        }
+        return Ok(Principal::User(user));
     }
     if let Some(presented) = api_key(&headers) {
         // A typo fails the checksum here, without a database round trip.
@@ -177,7 +288,7 @@ impl FromRequest for Principal {
 /// authentications).
 pub fn rate_limit_identity(state: &AppState, headers: &HeaderMap) -> Option<String> {
     if let Some(subject) = bearer(headers).and_then(|token| state.jwt.verify(token)) {
-        return Some(format!("user:{subject}"));
+        return Some(format!("user:{}", subject.user_id));
     }
     let secret = api_key(headers).and_then(ApiKeySecret::parse)?;
     let fingerprint = state.keys.api_key(&secret);

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 
+use crate::state::AdmissionState;
+
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
@@ -42,6 +44,9 @@ pub struct PoolState {
     pub max_size: u32,
     /// Rate-limit buckets currently tracked.
     pub rate_limit_buckets: usize,
+    /// Database hops running and waiting for their turn, and the waits
+    /// that ran out (503).
+    pub hops: AdmissionState,
 }
 
 /// The label of a request method: the methods of RFC 9110, or `OTHER`.
@@ -122,8 +127,17 @@ impl Metrics {
              # HELP db_pool_max_connections Configured pool size.\n# TYPE db_pool_max_connections gauge\n\
              db_pool_max_connections {}\n\
              # HELP rate_limit_buckets Rate-limit buckets tracked by this instance (bounded).\n# TYPE rate_limit_buckets gauge\n\
-             rate_limit_buckets {}\n",
-            pool.idle, pool.max_size, pool.rate_limit_buckets
+             rate_limit_buckets {}\n\
+             # HELP db_hops Requests' database hops by state (at most the pool size run at once).\n# TYPE db_hops gauge\n\
+             db_hops{{state=\"running\"}} {}\ndb_hops{{state=\"waiting\"}} {}\n\
+             # HELP db_queue_timeouts_total Requests refused with 503 after waiting their whole queue timeout.\n# TYPE db_queue_timeouts_total counter\n\
+             db_queue_timeouts_total {}\n",
+            pool.idle,
+            pool.max_size,
+            pool.rate_limit_buckets,
+            pool.hops.running,
+            pool.hops.waiting,
+            pool.hops.timed_out
         );
         out
     }
@@ -139,6 +153,11 @@ mod tests {
             idle: 0,
             max_size: 1,
             rate_limit_buckets: 0,
+            hops: AdmissionState {
+                running: 0,
+                waiting: 0,
+                timed_out: 0,
+            },
         }
     }
 

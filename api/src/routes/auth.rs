@@ -5,6 +5,7 @@ use domain::account::{AccountStatus, Role};
 use domain::profile::ProfileFields;
 use domain::text::{DisplayName, Email, Password};
 use domain::FieldErrors;
+use persistence::users::UserRow;
 use persistence::{tokens, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,11 +93,11 @@ pub struct TokenPair {
 /// refresh token that was just stored.
 fn token_pair(
     state: &AppState,
-    user_id: &str,
+    user: &UserRow,
     refresh_token: String,
 ) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
-        access_token: state.jwt.issue(user_id)?,
+        access_token: state.jwt.issue(&user.id, user.role())?,
         token_type: "Bearer".to_owned(),
         expires_in: ACCESS_TOKEN_TTL_SECS,
         refresh_token,
@@ -212,7 +213,7 @@ pub async fn login(
     state
         .db(move |conn| Ok(tokens::issue(conn, &user_id, &hash, refresh_expiry())?))
         .await?;
-    Ok(web::Json(token_pair(&state, &user.id, refresh_token)?))
+    Ok(web::Json(token_pair(&state, &user, refresh_token)?))
 }
 
 /// Exchange a refresh token for a new pair. Each refresh token works once;
@@ -235,7 +236,7 @@ pub async fn refresh(
     let presented = body.token_hash(&state)?;
     let next_token = new_refresh_token();
     let next_hash = state.keys.refresh_token(&next_token);
-    let user_id = state
+    let user = state
         .db(move |conn| {
             let outcome = tokens::rotate(conn, &presented, &next_hash, refresh_expiry())?;
             let Ok(user_id) = outcome else {
@@ -244,15 +245,13 @@ pub async fn refresh(
                 }
                 return Ok(None);
             };
-            let active =
-                users::find(conn, &user_id)?.is_some_and(|u| u.status() == AccountStatus::Active);
-            Ok(active.then_some(user_id))
+            Ok(users::find(conn, &user_id)?.filter(|u| u.status() == AccountStatus::Active))
         })
         .await?
         .ok_or(ApiError::Unauthenticated(
             "The refresh token is invalid, expired or revoked.",
         ))?;
-    Ok(web::Json(token_pair(&state, &user_id, next_token)?))
+    Ok(web::Json(token_pair(&state, &user, next_token)?))
 }
 
 /// Sign out: revokes the refresh token's whole family. Unknown tokens are

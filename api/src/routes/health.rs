@@ -68,6 +68,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         idle: pool.idle_connections,
         max_size: state.pool.max_size(),
         rate_limit_buckets: state.rate_limiter.tracked(),
+        hops: state.admission.state(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
