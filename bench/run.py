@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres
-        [--suite all|artisans|agreements|matching|revenue|events|giving|impact|webhooks]
+    python3 bench/run.py sqlite|postgres [--perf]
+        [--suite all|artisans|agreements|matching|revenue|sales|events|giving|impact|webhooks]
         [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500] [--webhook-events 2000]
 
 Builds the release binary, seeds N demo artisans into a fresh database
@@ -10,20 +10,27 @@ Builds the release binary, seeds N demo artisans into a fresh database
 `artisan_commons_bench` at 127.0.0.1:5432, recreated), starts the server
 with rate limits off, WEBHOOKS_POLL_MS=100 and
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true (in every run, for the webhooks suite),
-and measures with wrk:
+and measures (with wrk unless oha is named):
 
-  * GET /v1/artisans/{id} (random ids) at 32 connections
+  * GET /v1/artisans/{id} (2 000 random ids) with oha at 32 connections,
+    after a 5 s warm-up: a closed loop (peak req/s), then open loops at 50 %
+    and 80 % of that peak with latencies corrected for coordinated
+    omission (p50/p90/p99/p99.9 each); with --perf, one more closed loop
+    under perf and where the server's CPU time went in it
+    (bench/perf_summary.py)
   * GET /v1/artisans?craft=weaving at 32 connections
   * GET /v1/artisans?limit=20 at page 1 and at a cursor 90 000 rows deep
   * the server's peak RSS
-  * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling)
+  * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling),
+    after the server has stopped, with its p50/p99/p99.9 from the
+    transaction log
 
 for skill matching (suite `matching`):
 
   * GET /v1/skill-matches (reciprocal) as 200 different artisans, 8 conns
   * on PostgreSQL, EXPLAIN ANALYZE of the candidate query for one of them
 
-for revenue (suite `revenue`):
+for revenue (suite `revenue`; suite `sales` stops after the first two):
 
   * POST /v1/partnerships/{id}/sales with a fresh Idempotency-Key each, 8 conns
   * on PostgreSQL, pgbench running the same database work by hand
@@ -73,7 +80,8 @@ and, for partnerships and agreements (suite `agreements`):
     fresh draft: first the first party's signature, then the second party's,
     which activates the agreement (one-day windows, so none overlap)
 
-Needs wrk (Debian package `wrk`) and, for PostgreSQL, psql and pgbench.
+Needs wrk (Debian package `wrk`), oha (`cargo install oha --locked`) and,
+for PostgreSQL, psql and pgbench; --perf needs perf (Debian `linux-perf`).
 Prints a summary; numbers go into BENCHMARKS.md by hand.
 """
 
@@ -182,7 +190,7 @@ def call_all(requests, workers=8):
         return list(pool.map(lambda r: call(*r), requests))
 
 
-def artisans_suite(work, here, d):
+def artisans_suite(work, here, d, server_pid, profile):
     """The artisan reads: by id, filtered, page 1 and deep."""
     token = call("POST", "/v1/auth/login", {"email": "demo-1@example.org", "password": "demo-password-2026"})["access_token"]
 
@@ -205,10 +213,20 @@ def artisans_suite(work, here, d):
     with open(urls_file, "w") as f:
         f.write("".join(f"{BASE}/v1/artisans/{i}\n" for i in ids[:2000]))
     bearer = {"Authorization": f"Bearer {token}"}
+    oha(urls_file, 32, 5, bearer, "warm-up (not a result)")
     peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)")
     for share in (0.5, 0.8):
         oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
             rate=round(peak["rps"] * share))
+    if profile:
+        # One more closed loop, with perf sampling the server (which slows
+        # it: not a result).
+        recording = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(server_pid),
+                                      "-o", os.path.join(work, "perf.data"), "--", "sleep", str(max(1, d - 4))],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        oha(urls_file, 32, d, bearer, "the same closed loop under perf (not a result)")
+        recording.wait()
+        print(sh(sys.executable, os.path.join(here, "perf_summary.py"), os.path.join(work, "perf.data")), end="")
     results = [
         peak,
         wrk(os.path.join(here, "get_path.lua"), 32, d, {"TOKEN": token, "BENCH_PATH": "/v1/artisans?craft=weaving"}, "GET /v1/artisans?craft=weaving, 32 conns"),
@@ -530,7 +548,7 @@ def timed_settlement(pid, token, by_hand, how):
           f"the same figures by hand {by_hand:.0f} ms (median of 5, {how}); ratio {took / by_hand:.2f}")
 
 
-def revenue_suite(work, here, d, backend):
+def revenue_suite(work, here, d, backend, sales_only=False):
     login = lambda n: call("POST", "/v1/auth/login", {"email": f"demo-{n}@example.org", "password": "demo-password-2026"})["access_token"]
     a, b = login(12), login(13)
     pid, aid, p0, p1 = active_partnership(a, b, 12)
@@ -547,6 +565,8 @@ def revenue_suite(work, here, d, backend):
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     print(f"  pgbench, the same sale transaction by hand, 8 clients: {tps:.0f} tps; "
           f"API ratio {results[0]['rps'] / tps:.2f}")
+    if sales_only:
+        return results
 
     # 1 000 000 sales (3 lines each) on a second partnership, written directly.
     c = login(14)
@@ -912,13 +932,15 @@ def main():
     ap.add_argument("backend", choices=["sqlite", "postgres"])
     ap.add_argument("--artisans", type=int, default=100_000)
     ap.add_argument("--duration", type=int, default=20)
-    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "events", "giving",
+    ap.add_argument("--suite", choices=["all", "artisans", "agreements", "matching", "revenue", "sales", "events", "giving",
                                         "impact", "webhooks"], default="all")
     ap.add_argument("--participants", type=int, default=500, help="artisans joining the events suite's fair")
     ap.add_argument("--agreements", type=int, default=20000,
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
     ap.add_argument("--webhook-events", type=int, default=2000, help="workshops per run of the webhooks suite")
+    ap.add_argument("--perf", action="store_true",
+                    help="record the server with perf during the GET-by-id run and print where its CPU time went")
     ap.add_argument("--reuse", action="store_true",
                     help="PostgreSQL only: keep the already seeded benchmark database")
     opts = ap.parse_args()
@@ -952,11 +974,11 @@ def main():
         d = opts.duration
         results = []
         if opts.suite in ("all", "artisans"):
-            results = artisans_suite(work, here, d)
+            results = artisans_suite(work, here, d, server.pid, opts.perf)
         if opts.suite in ("all", "matching"):
             matching_suite(work, here, d, opts.artisans, opts.backend)
-        if opts.suite in ("all", "revenue"):
-            revenue_suite(work, here, d, opts.backend)
+        if opts.suite in ("all", "revenue", "sales"):
+            revenue_suite(work, here, d, opts.backend, sales_only=opts.suite == "sales")
         if opts.suite in ("all", "agreements"):
             agreements_suite(work, here, d, opts.sign_duration, opts.agreements)
         if opts.suite in ("all", "events"):
