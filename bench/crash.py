@@ -13,9 +13,9 @@ a random 50-1500 ms and restarts it on the same database. Clients keep every
 write: answered (status, body) or unanswered (connection reset while the
 request was out, or refused). After the restart they retry part of the
 unanswered writes with the same Idempotency-Key and body (as a real client
-would) and replay a few answered ones; a retry told the first request is
-"still in progress" (the server keeps an abandoned reservation for 60 s) is
-retried again once that time has passed, in a later cycle or at the end.
+would) and replay a few answered ones. (A key's reservation commits with
+its effect and answer, so a retry after a crash either replays or runs:
+there is no reservation left to wait out.)
 
 After every restart the database (read directly: sqlite3 module, or the
 `psql` client) and the API are checked:
@@ -68,7 +68,6 @@ PASSWORD = "crash harness password"
 CURRENCY = "EUR"
 ORIGINAL_FROM = dt.date(2020, 1, 1)
 WORKSHOP_CAPACITY = 5
-ABANDONED_AFTER_S = 60.0  # persistence::idempotency::ABANDONED_AFTER
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # Splits the amendment drafts rotate through (parties A, B, C and one
@@ -398,7 +397,6 @@ class Write:
         self.cycle = 0
         self.attempts: list[dict] = []
         self.committed_before_retry = None  # from the database, when it can tell
-        self.deferred_until = None
 
     # The resource the 2xx answer names.
     def effect_id(self, body=None):
@@ -484,7 +482,6 @@ class Harness:
         self.stats = Stats()
         self.writes: list[Write] = []
         self.writes_lock = threading.Lock()
-        self.deferred: list[Write] = []
         self.violations: list[dict] = []
         self.observations: list[str] = []
         self.checks_run = 0
@@ -963,7 +960,6 @@ class Harness:
         # The clients retry part of their unanswered writes, same key, same
         # body, and replay a few answered ones.
         self.retry_phase(unanswered, rngs[9])
-        self.retry_deferred(wait=False)
         self.rebuild_knowledge()
         viol_before = len(self.violations)
         checks_before = self.checks_run
@@ -1095,15 +1091,6 @@ class Harness:
         a = self.attempt(w, retry=True)
         if a["outcome"] != "answered":
             return
-        if a["status"] == 409 and a["problem"].endswith("idempotency-in-progress"):
-            # The crashed request's reservation: abandoned only after 60 s.
-            self.stats.add("retry_in_progress")
-            w.deferred_until = a["_mono"] + ABANDONED_AFTER_S + 2
-            if w not in self.deferred:
-                self.deferred.append(w)
-            return
-        if w in self.deferred:
-            self.deferred.remove(w)
         self.absorb(w, a)
         self.judge_retry(w, a)
 
@@ -1162,21 +1149,6 @@ class Harness:
                            writes=[w], ids=[e0, e1])
         else:
             self.stats.add("replays_ok")
-
-    def retry_deferred(self, wait: bool):
-        if not self.deferred:
-            return
-        if wait:
-            due = max(w.deferred_until for w in self.deferred)
-            pause = due - time.monotonic()
-            if pause > 0:
-                log(f"waiting {pause:.0f} s: {len(self.deferred)} retried key(s) were still reserved by a "
-                    f"crashed request; the server gives such a reservation up after 60 s")
-                time.sleep(pause)
-        for w in list(self.deferred):
-            if time.monotonic() >= w.deferred_until:
-                self.deferred.remove(w)
-                self.retry(w)
 
     def rebuild_knowledge(self):
         """Pending sessions as the database has them (lost answers leave gaps
@@ -1596,9 +1568,6 @@ def main(argv=None) -> int:
     ap.add_argument("--pace-ms", type=float, default=8.0,
                     help="each client sleeps up to this long between writes (keeps CPU use modest)")
     ap.add_argument("--request-timeout", type=float, default=30.0)
-    ap.add_argument("--no-final-wait", action="store_true",
-                    help="do not wait the 60 s after which the server gives up a crashed request's "
-                         "Idempotency-Key reservation to retry those keys once more")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (log, SQLite file)")
     args = ap.parse_args(argv)
     if args.seed is None:
@@ -1633,13 +1602,6 @@ def main(argv=None) -> int:
                 f"{res['retried']} retried; {res['checks']} checks ({res['verified']} acknowledged writes verified), "
                 f"{res['violations']} violations; "
                 f"{res['seconds']:.1f} s")
-        if failure is None and h.deferred and not args.no_final_wait:
-            h.cycle = args.cycles + 1
-            h.retry_deferred(wait=True)
-            h.check_all("final")
-            log(f"final: retried the held keys again; {len(h.violations)} violations in all")
-        elif failure is None and h.deferred:
-            log(f"final: {len(h.deferred)} key(s) still held by crashed requests were not retried (--no-final-wait)")
     except KeyboardInterrupt:
         failure = "interrupted"
         log("interrupted")
@@ -1669,7 +1631,7 @@ def main(argv=None) -> int:
         f"{s.get('committed_key_in_flight')} with the key left in flight, "
         f"{s.get('committed_key_none')} without a key), "
         f"retries {s.get('retries')} (replayed {s.get('retry_replayed')}, ran {s.get('retry_ran')}, "
-        f"refused {s.get('retry_refused')}, told in progress {s.get('retry_in_progress')}), "
+        f"refused {s.get('retry_refused')}), "
         f"answered writes replayed {s.get('replays_ok')}/{s.get('replays')}, "
         f"acknowledged writes verified {s.get('acked_verified_last')}, "
         f"checks run {h.checks_run}, violations {len(h.violations)}, "

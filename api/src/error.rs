@@ -38,7 +38,6 @@ pub enum ProblemType {
     PreconditionFailed,
     PreconditionRequired,
     IdempotencyConflict,
-    IdempotencyInProgress,
     RateLimited,
     PayloadTooLarge,
     RequestTimeout,
@@ -50,7 +49,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 19] = [
+    pub const ALL: [ProblemType; 18] = [
         ProblemType::BadRequest,
         ProblemType::Validation,
         ProblemType::Unauthenticated,
@@ -61,7 +60,6 @@ impl ProblemType {
         ProblemType::PreconditionFailed,
         ProblemType::PreconditionRequired,
         ProblemType::IdempotencyConflict,
-        ProblemType::IdempotencyInProgress,
         ProblemType::RateLimited,
         ProblemType::PayloadTooLarge,
         ProblemType::RequestTimeout,
@@ -84,7 +82,6 @@ impl ProblemType {
             ProblemType::PreconditionFailed => "precondition-failed",
             ProblemType::PreconditionRequired => "precondition-required",
             ProblemType::IdempotencyConflict => "idempotency-conflict",
-            ProblemType::IdempotencyInProgress => "idempotency-in-progress",
             ProblemType::RateLimited => "rate-limited",
             ProblemType::PayloadTooLarge => "payload-too-large",
             ProblemType::RequestTimeout => "request-timeout",
@@ -112,9 +109,6 @@ impl ProblemType {
             ProblemType::PreconditionFailed => "The resource has changed",
             ProblemType::PreconditionRequired => "If-Match is required",
             ProblemType::IdempotencyConflict => "Idempotency key reused with a different request",
-            ProblemType::IdempotencyInProgress => {
-                "A request with this idempotency key is in progress"
-            }
             ProblemType::RateLimited => "Too many requests",
             ProblemType::PayloadTooLarge => "The request body is too large",
             ProblemType::RequestTimeout => "The request body arrived too slowly",
@@ -136,7 +130,7 @@ impl ProblemType {
             ProblemType::Forbidden => StatusCode::FORBIDDEN,
             ProblemType::NotFound => StatusCode::NOT_FOUND,
             ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ProblemType::Conflict | ProblemType::IdempotencyInProgress => StatusCode::CONFLICT,
+            ProblemType::Conflict => StatusCode::CONFLICT,
             ProblemType::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ProblemType::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ProblemType::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -185,7 +179,6 @@ impl From<FieldError> for ProblemFieldError {
 /// [`/problems/precondition-failed`](/problems/precondition-failed),
 /// [`/problems/precondition-required`](/problems/precondition-required),
 /// [`/problems/idempotency-conflict`](/problems/idempotency-conflict),
-/// [`/problems/idempotency-in-progress`](/problems/idempotency-in-progress),
 /// [`/problems/rate-limited`](/problems/rate-limited),
 /// [`/problems/payload-too-large`](/problems/payload-too-large),
 /// [`/problems/request-timeout`](/problems/request-timeout),
@@ -245,8 +238,6 @@ pub enum ApiError {
     PreconditionRequired,
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,
-    #[error("idempotent request in progress")]
-    IdempotencyInProgress,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
@@ -302,7 +293,6 @@ impl ApiError {
             ApiError::PreconditionFailed => ProblemType::PreconditionFailed,
             ApiError::PreconditionRequired => ProblemType::PreconditionRequired,
             ApiError::IdempotencyConflict => ProblemType::IdempotencyConflict,
-            ApiError::IdempotencyInProgress => ProblemType::IdempotencyInProgress,
             ApiError::RateLimited { .. } => ProblemType::RateLimited,
             ApiError::PayloadTooLarge { .. } => ProblemType::PayloadTooLarge,
             ApiError::RequestTimeout { .. } => ProblemType::RequestTimeout,
@@ -340,10 +330,6 @@ impl ApiError {
             }
             ApiError::IdempotencyConflict => {
                 "This Idempotency-Key was used with a different request body.".to_owned()
-            }
-            ApiError::IdempotencyInProgress => {
-                "The first request with this Idempotency-Key has not finished; retry later."
-                    .to_owned()
             }
             ApiError::RateLimited { retry_after_secs } => {
                 format!("Rate limit reached; retry after {retry_after_secs} s.")

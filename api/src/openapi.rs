@@ -62,7 +62,7 @@ problem_responses! {
     Unauthorized(Unauthenticated, "The access token has expired; refresh it or sign in again.") => "Missing, invalid, expired or revoked credentials, or a suspended account (`unauthenticated`); carries `WWW-Authenticate`.",
     Forbidden(Forbidden, "Only an accepted party of this partnership may do this.") => "The credentials are valid but not for this function (`forbidden`), e.g. a key without the scope.",
     NotFound(NotFound, "No such resource, or it is not visible to you.") => "No such resource, or not visible to the caller (`not-found`).",
-    Conflict(Conflict, "Another agreement of this partnership is in force on some of these dates.") => "The request conflicts with the current state (`conflict`), or the first request with this Idempotency-Key is still running (`idempotency-in-progress`).",
+    Conflict(Conflict, "Another agreement of this partnership is in force on some of these dates.") => "The request conflicts with the current state (`conflict`).",
     PreconditionFailed(PreconditionFailed, "If-Match does not match the current ETag; fetch the resource again.") => "If-Match does not name the current ETag (`precondition-failed`).",
     PayloadTooLarge(PayloadTooLarge, "The body exceeds the limit of 65536 bytes.") => "The body exceeds the configured limit (`payload-too-large`).",
     RequestTimeout(RequestTimeout, "The body did not arrive within 30 s.") => "The body did not arrive within the time allowed (`request-timeout`).",

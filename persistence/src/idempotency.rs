@@ -1,22 +1,19 @@
-//! The `Idempotency-Key` store. A key is reserved (`in_flight`) before the
-//! operation runs and completed with the response afterwards; a repeat
-//! with the same body replays that response, a different body is refused,
-//! and a repeat while the first is still running is told so. Keys are
-//! scoped per principal and kept for [`RETENTION`].
+//! The `Idempotency-Key` store. A key is reserved (`in_flight`), its
+//! operation runs and the key is completed with the response (`done`), all
+//! in the caller's one write transaction; a repeat with the same body
+//! replays that response, a different body is refused. Keys are scoped per
+//! principal and kept for [`RETENTION`].
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Text, Timestamp};
 
 use crate::db::autocommit_write;
 use crate::schema::idempotency_keys;
-use crate::{now, AnyConnection, StoreError};
+use crate::{now, sql_text, AnyConnection, StoreError};
 
 /// How long a completed key is remembered (at least 24 h by contract).
 pub const RETENTION: Duration = Duration::hours(48);
-/// An `in_flight` reservation older than this belongs to a request that
-/// died (crash, lost connection); a retry may take it over.
-pub const ABANDONED_AFTER: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone, Queryable)]
 pub struct IdempotencyRow {
@@ -42,12 +39,11 @@ pub struct StoredResponse {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Reservation {
-    /// The caller owns the key now and must `complete` or `release` it.
+    /// The caller owns the key now and must `complete` it in the same
+    /// transaction.
     Reserved,
     /// The same request already completed: send this again.
     Replay(StoredResponse),
-    /// The first request with this key is still running.
-    InFlight,
     /// The key was used with a different request.
     Mismatch,
 }
@@ -67,82 +63,71 @@ fn key_filter<'a>(principal: &'a str, key: &'a str) -> ByKey<'a> {
         .filter(idempotency_keys::idempotency_key.eq(key))
 }
 
-/// Reserves `key` for `principal`. Each statement commits on its own: a
-/// failed insert must not poison a surrounding PostgreSQL transaction.
+/// Reserves `key` for `principal`, inside the caller's write transaction:
+/// the reservation, the operation and [`complete`] commit together or not
+/// at all. A concurrent reservation of the same key waits on the key's
+/// unique index until this transaction ends, then replays what it stored
+/// (or, had it rolled back, reserves the key itself).
 pub fn reserve(
     conn: &mut AnyConnection,
     principal: &str,
     key: &str,
     request_hash: &str,
 ) -> Result<Reservation, StoreError> {
-    autocommit_write(conn, |conn| reserve_now(conn, principal, key, request_hash))
-}
-
-fn reserve_now(
-    conn: &mut AnyConnection,
-    principal: &str,
-    key: &str,
-    request_hash: &str,
-) -> Result<Reservation, StoreError> {
     let at = now();
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::principal.eq(principal),
-            idempotency_keys::idempotency_key.eq(key),
-            idempotency_keys::request_hash.eq(request_hash),
-            idempotency_keys::state.eq("in_flight"),
-            idempotency_keys::created_at.eq(at),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => return Ok(Reservation::Reserved),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-        Err(other) => return Err(other.into()),
+    let inserted = sql_text(
+        "INSERT INTO idempotency_keys (principal, idempotency_key, request_hash, state, created_at) \
+         VALUES ($1, $2, $3, 'in_flight', $4) ON CONFLICT DO NOTHING"
+            .to_owned(),
+    )
+    .bind::<Text, _>(principal)
+    .bind::<Text, _>(key)
+    .bind::<Text, _>(request_hash)
+    .bind::<Timestamp, _>(at)
+    .execute(conn)?;
+    if inserted == 1 {
+        return Ok(Reservation::Reserved);
     }
     let Some(existing) = key_filter(principal, key)
         .first::<IdempotencyRow>(conn)
         .optional()?
     else {
-        // Released between our insert and this read: the caller may retry.
-        return Ok(Reservation::InFlight);
+        // Purged between the insert and this read: reserve it afresh.
+        return reserve(conn, principal, key, request_hash);
     };
-    let expired = existing.created_at < at - RETENTION;
-    let abandoned = existing.state == "in_flight" && existing.created_at < at - ABANDONED_AFTER;
-    if expired || abandoned {
-        // Take the key over, but only if nobody else did in the meantime.
-        let taken = diesel::update(
-            key_filter(principal, key).filter(idempotency_keys::created_at.eq(existing.created_at)),
-        )
-        .set((
-            idempotency_keys::request_hash.eq(request_hash),
-            idempotency_keys::state.eq("in_flight"),
-            idempotency_keys::response_status.eq(None::<i32>),
-            idempotency_keys::response_body.eq(None::<String>),
-            idempotency_keys::response_headers.eq(None::<String>),
-            idempotency_keys::created_at.eq(at),
-        ))
-        .execute(conn)?;
-        return Ok(if taken == 1 {
-            Reservation::Reserved
-        } else {
-            Reservation::InFlight
-        });
-    }
-    if existing.request_hash != request_hash {
-        return Ok(Reservation::Mismatch);
-    }
-    match (
+    let stored = match (
         existing.state.as_str(),
         existing.response_status,
         existing.response_body,
     ) {
-        ("done", Some(status), Some(body)) => Ok(Reservation::Replay(StoredResponse {
+        ("done", Some(status), Some(body)) => Some(StoredResponse {
             status: u16::try_from(status).unwrap_or(500),
             body,
             headers: existing.response_headers.unwrap_or_else(|| "{}".to_owned()),
-        })),
-        _ => Ok(Reservation::InFlight),
+        }),
+        _ => None,
+    };
+    let expired = existing.created_at < at - RETENTION;
+    let Some(stored) = stored.filter(|_| !expired) else {
+        // Past its retention (not purged yet), or a reservation without an
+        // answer, which no running request holds (every reservation
+        // commits with its answer): the key is free again.
+        diesel::update(key_filter(principal, key))
+            .set((
+                idempotency_keys::request_hash.eq(request_hash),
+                idempotency_keys::state.eq("in_flight"),
+                idempotency_keys::response_status.eq(None::<i32>),
+                idempotency_keys::response_body.eq(None::<String>),
+                idempotency_keys::response_headers.eq(None::<String>),
+                idempotency_keys::created_at.eq(at),
+            ))
+            .execute(conn)?;
+        return Ok(Reservation::Reserved);
+    };
+    if existing.request_hash != request_hash {
+        return Ok(Reservation::Mismatch);
     }
+    Ok(Reservation::Replay(stored))
 }
 
 /// Stores the response of a reserved key for replay.
@@ -160,15 +145,6 @@ pub fn complete(
                 idempotency_keys::response_body.eq(Some(&response.body)),
                 idempotency_keys::response_headers.eq(Some(&response.headers)),
             ))
-            .execute(conn)
-    })?;
-    Ok(())
-}
-
-/// Frees a reserved key after the operation failed, so a retry runs anew.
-pub fn release(conn: &mut AnyConnection, principal: &str, key: &str) -> Result<(), StoreError> {
-    autocommit_write(conn, |conn| {
-        diesel::delete(key_filter(principal, key).filter(idempotency_keys::state.eq("in_flight")))
             .execute(conn)
     })?;
     Ok(())

@@ -617,6 +617,45 @@ async fn outsiders_see_no_sales_and_invitees_record_none() {
 
 /// Many sales from parallel clients on one partnership: every sale's lines
 /// add up, and no recipient drifts from its exact share.
+/// Repeats of one request with one key, sent at once: the first runs,
+/// the others wait for it and replay its answer; one sale, one set of
+/// lines, the same body everywhere.
+#[actix_web::test]
+async fn concurrent_repeats_of_one_key_record_one_sale() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [6000, 3500, 500], "2026-01-01").await;
+    let repeats = (0..6).map(|_| {
+        sell(
+            &app,
+            &rosa,
+            &pid,
+            "same-key",
+            sale(1234, "2026-03-01T10:00:00Z"),
+        )
+    });
+    let answers = futures_util::future::join_all(repeats).await;
+    for res in &answers {
+        assert_eq!(res.status, 201, "{}", res.text);
+        assert_eq!(
+            res.body, answers[0].body,
+            "every repeat gets the first answer"
+        );
+    }
+    let replayed = answers
+        .iter()
+        .filter(|res| res.header("idempotent-replayed").as_deref() == Some("true"))
+        .count();
+    assert_eq!(replayed, answers.len() - 1, "one ran, the rest replayed it");
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
+}
+
 #[actix_web::test]
 async fn parallel_sales_conserve_money_and_do_not_drift() {
     let app = TestApp::spawn().await;

@@ -1,14 +1,12 @@
-//! `Idempotency-Key` handling for create endpoints. The key is reserved
-//! before the operation runs; its response is stored when it succeeds and
-//! replayed (same status, body, `Location` and `ETag`) for a repeat with the
-//! same body. A failed operation releases the key, so a retry runs anew.
-//!
-//! [`Once::write`] stores the response in the operation's own transaction,
-//! so an effect that committed always has its answer stored with it: a
-//! process killed between the two can neither leave the effect without its
-//! key's answer nor let a later retry run the operation a second time.
-//! Slow work (hashing a password, resolving a webhook URL) happens before,
-//! outside any transaction.
+//! `Idempotency-Key` handling for create endpoints. [`Once::write`]
+//! reserves the key, runs the operation and stores its response in one
+//! write transaction; a repeat with the same body replays the response
+//! (same status, body, `Location` and `ETag`). A failed operation leaves
+//! nothing behind, so a retry runs anew; an effect that committed always
+//! has its answer stored with it, so a process killed at any point can
+//! neither leave an effect without its key's answer nor let a later retry
+//! run the operation a second time. Slow work (hashing a password,
+//! resolving a webhook URL) happens before, outside any transaction.
 //!
 //! Nothing secret is stored in clear: the request is remembered by a keyed
 //! fingerprint (a registration's body holds a password), and the response
@@ -17,7 +15,6 @@
 //! and key it belongs to (`auth::keys`).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::StatusCode;
@@ -191,50 +188,25 @@ impl<'a> Once<'a> {
     }
 
     /// Runs `operation(conn, request)` unless this key already did (the
-    /// stored response is replayed) or is doing so (409), in one write
-    /// transaction with storing its response under the key; `request` is
-    /// the parsed body, which a repeat must match (else 422).
+    /// stored response is replayed), in one write transaction with
+    /// reserving the key and storing the response under it: one commit,
+    /// and all of it or none. A repeat while the first is still running
+    /// waits for it (the reservation's unique key holds it) and replays
+    /// its answer; if the first failed, nothing of it remains and the
+    /// repeat runs anew. `request` is the parsed body, which a repeat must
+    /// match (else 422).
     pub async fn write<T, F>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
     where
         T: Serialize + Send + 'static,
         F: FnOnce(&mut AnyConnection, T) -> Result<Created, ApiError> + Send + 'static,
     {
-        let state = self.state;
-        let keys = state.keys.clone();
-        let owner = self.owner.clone();
-        self.execute(request, |request, key| async move {
-            state
-                .db(move |conn| match key {
-                    None => operation(conn, request),
-                    Some((key, context)) => write_tx(conn, |conn| {
-                        let created = operation(conn, request)?;
-                        let stored = created.stored(&keys, &context);
-                        idempotency::complete(conn, &owner, &key, &stored)?;
-                        Ok(created)
-                    }),
-                })
-                .await
-        })
-        .await
-    }
-
-    /// The key's life around `operation`, which is given the key and the
-    /// seal context when there is a key, and stores its answer itself.
-    async fn execute<T, F, Fut>(self, request: T, operation: F) -> Result<HttpResponse, ApiError>
-    where
-        T: Serialize,
-        F: FnOnce(T, Option<(String, Vec<u8>)>) -> Fut,
-        Fut: Future<Output = Result<Created, ApiError>>,
-    {
         let Self {
             state,
-            owner: principal,
+            owner,
             key,
             policy,
             route,
         } = self;
-        let principal = principal.as_str();
-        let route = route.as_str();
         let Some(key) = key.0 else {
             if policy == KeyPolicy::Required {
                 return Err(ApiError::bad_param(
@@ -243,41 +215,38 @@ impl<'a> Once<'a> {
                     "is required on this endpoint",
                 ));
             }
-            return operation(request, None).await.map(Created::into_response);
+            return state
+                .db(move |conn| operation(conn, request))
+                .await
+                .map(Created::into_response);
         };
-        let hash = fingerprint(&state.keys, route, &request)?;
-        let context = seal_context(principal, &key);
-        let owner = principal.to_owned();
-        let reserved_key = key.clone();
-        let reservation = state
-            .db(move |conn| Ok(idempotency::reserve(conn, &owner, &reserved_key, &hash)?))
-            .await?;
-        match reservation {
-            Reservation::Replay(stored) => {
-                let mut response =
-                    Created::from_stored(stored, &state.keys, &context)?.into_response();
-                response
-                    .headers_mut()
-                    .insert(REPLAYED, header::HeaderValue::from_static("true"));
-                Ok(response)
-            }
-            Reservation::InFlight => Err(ApiError::IdempotencyInProgress),
-            Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
-            Reservation::Reserved => {
-                let owner = principal.to_owned();
-                match operation(request, Some((key.clone(), context))).await {
-                    Ok(created) => Ok(created.into_response()),
-                    Err(error) => {
-                        let released = state
-                            .db(move |conn| Ok(idempotency::release(conn, &owner, &key)?))
-                            .await;
-                        if let Err(release_error) = released {
-                            tracing::warn!(error = %release_error, "could not release idempotency key");
+        let hash = fingerprint(&state.keys, &route, &request)?;
+        let context = seal_context(&owner, &key);
+        let keys = state.keys.clone();
+        let (created, replayed) = state
+            .db(move |conn| {
+                write_tx(conn, |conn| {
+                    match idempotency::reserve(conn, &owner, &key, &hash)? {
+                        Reservation::Reserved => {
+                            let created = operation(conn, request)?;
+                            let stored = created.stored(&keys, &context);
+                            idempotency::complete(conn, &owner, &key, &stored)?;
+                            Ok((created, false))
                         }
-                        Err(error)
+                        Reservation::Replay(stored) => {
+                            Ok((Created::from_stored(stored, &keys, &context)?, true))
+                        }
+                        Reservation::Mismatch => Err(ApiError::IdempotencyConflict),
                     }
-                }
-            }
+                })
+            })
+            .await?;
+        let mut response = created.into_response();
+        if replayed {
+            response
+                .headers_mut()
+                .insert(REPLAYED, header::HeaderValue::from_static("true"));
         }
+        Ok(response)
     }
 }

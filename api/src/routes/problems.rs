@@ -70,11 +70,6 @@ fn guide(problem: ProblemType) -> (&'static str, &'static str) {
              for one request, so its first answer cannot be given to another.",
             "Use a new key for a new request; reuse a key only to retry the very same request.",
         ),
-        ProblemType::IdempotencyInProgress => (
-            "The first request with this `Idempotency-Key` is still being processed.",
-            "Wait a moment and retry with the same key: you will get the first request's \
-             answer once it is done.",
-        ),
         ProblemType::RateLimited => (
             "Too many requests from this account, API key or address in the current minute, \
              or too many failed sign-ins from this address.",
@@ -110,7 +105,8 @@ fn guide(problem: ProblemType) -> (&'static str, &'static str) {
             "Accept `application/json` (and `application/problem+json` for errors).",
         ),
         ProblemType::ServiceUnavailable => (
-            "The service cannot reach its database just now, or every connection is busy.",
+            "The service cannot reach its database just now, or more requests are waiting for it \
+             than can be served in time.",
             "Retry later, with a growing pause between tries; writes sent with an \
              `Idempotency-Key` are safe to repeat.",
         ),
