@@ -73,15 +73,15 @@ pub fn record(
         partnerships::acting_party(conn, &partnership, viewer)?;
         let accepted = partnerships::accepted_among(&partnerships::parties(conn, partnership_id)?);
         let day = new.fields.incurred_on();
-        let agreement = sales::in_force(conn, partnership_id, day)?;
+        let in_force = sales::in_force(conn, partnership_id, day)?;
         let event = new
             .event_id
             .as_deref()
             .map(|event| market_events::tie_to_sale(conn, event, partnership_id))
             .transpose()?;
         let ctx = ExpenseContext {
-            settled_until: sales::settled_until(conn, partnership_id)?,
-            in_force: agreement.as_ref().map(|a| a.currency.as_str()),
+            settled_until: in_force.settled_until,
+            in_force: in_force.agreement.as_ref().map(|a| a.currency.as_str()),
             payer_accepted: accepted.contains(&new.paid_by),
             event,
             accepted_parties: accepted.len(),
@@ -189,6 +189,7 @@ pub(crate) fn approved_in(
     for row in rows {
         if splits.last().is_none_or(|(day, _)| *day != row.incurred_on) {
             let split = sales::in_force(conn, partnership_id, row.incurred_on)?
+                .agreement
                 .map(|agreement| {
                     let terms = agreement.terms()?;
                     let recipients = terms

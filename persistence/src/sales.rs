@@ -85,19 +85,34 @@ pub struct SaleView {
     pub terms: Terms,
 }
 
-/// The agreement of the partnership in force on `day`, if any (at most one
-/// by the agreement rules).
+/// What a sale or an expense on `day` is decided against, read in one
+/// statement: the agreement of the partnership in force that day (at most
+/// one by the agreement rules), its running totals and the last day of the
+/// settled periods.
+pub struct InForce {
+    pub agreement: Option<AgreementRow>,
+    /// One per share, in order; empty until the agreement's first sale.
+    pub held: Vec<MinorUnits>,
+    pub settled_until: Option<NaiveDate>,
+}
+
+/// [`InForce`] on `day`.
 pub fn in_force(
     conn: &mut AnyConnection,
     partnership_id: &str,
     day: NaiveDate,
-) -> Result<Option<AgreementRow>, StoreError> {
+) -> Result<InForce, StoreError> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
         AgreementStatus::Terminated.as_str(),
     ];
-    Ok(agreements::table
+    let settled = settlements::table
+        .filter(settlements::partnership_id.eq(partnership_id))
+        .select(diesel::dsl::max(settlements::period_end))
+        .single_value();
+    let rows = agreements::table
+        .left_join(allocation_totals::table.on(allocation_totals::agreement_id.eq(agreements::id)))
         .filter(agreements::partnership_id.eq(partnership_id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
@@ -112,8 +127,31 @@ pub fn in_force(
                 .is_null()
                 .or(agreements::superseded_from.gt(day)),
         )
-        .first::<AgreementRow>(conn)
-        .optional()?)
+        .order(allocation_totals::share_index.asc())
+        .select((
+            agreements::all_columns,
+            allocation_totals::held_minor.nullable(),
+            settled,
+        ))
+        .load::<(AgreementRow, Option<i64>, Option<NaiveDate>)>(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((agreement, first, settled_until)) = rows.next() else {
+        return Ok(InForce {
+            agreement: None,
+            held: Vec::new(),
+            settled_until: settled_until(conn, partnership_id)?,
+        });
+    };
+    let held = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, held, _)| held))
+        .map(MinorUnits::new)
+        .collect();
+    Ok(InForce {
+        agreement: Some(agreement),
+        held,
+        settled_until,
+    })
 }
 
 /// The end of the partnership's last settled period, if any: nothing
@@ -237,35 +275,27 @@ fn insert_lines(
     Ok(out)
 }
 
-/// The agreement's running totals, one per share (created at zero on its
-/// first sale).
-fn totals(
+/// The agreement's running totals, one per share: `held` as read, or, on
+/// its first sale, created at zero.
+fn open_totals(
     conn: &mut AnyConnection,
     agreement_id: &str,
     shares: usize,
+    held: Vec<MinorUnits>,
 ) -> Result<Vec<MinorUnits>, StoreError> {
-    let mut held: Vec<(i32, i64)> = allocation_totals::table
-        .filter(allocation_totals::agreement_id.eq(agreement_id))
-        .order(allocation_totals::share_index.asc())
-        .select((
-            allocation_totals::share_index,
-            allocation_totals::held_minor,
-        ))
-        .load(conn)?;
-    if held.is_empty() {
-        for i in 0..shares {
-            let index = i32::try_from(i).unwrap_or(i32::MAX);
-            diesel::insert_into(allocation_totals::table)
-                .values((
-                    allocation_totals::agreement_id.eq(agreement_id),
-                    allocation_totals::share_index.eq(index),
-                    allocation_totals::held_minor.eq(0_i64),
-                ))
-                .execute(conn)?;
-            held.push((index, 0));
-        }
+    if !held.is_empty() {
+        return Ok(held);
     }
-    Ok(held.into_iter().map(|(_, h)| MinorUnits::new(h)).collect())
+    for i in 0..shares {
+        diesel::insert_into(allocation_totals::table)
+            .values((
+                allocation_totals::agreement_id.eq(agreement_id),
+                allocation_totals::share_index.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                allocation_totals::held_minor.eq(0_i64),
+            ))
+            .execute(conn)?;
+    }
+    Ok(vec![MinorUnits::ZERO; shares])
 }
 
 /// An accepted party records a sale; it is split among the recipients of
@@ -280,15 +310,18 @@ pub fn record(
         let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Money)?;
         partnerships::acting_party(conn, &partnership, viewer)?;
         let day = sale.occurred_at.date();
-        let settled_until = settled_until(conn, partnership_id)?;
-        let agreement = in_force(conn, partnership_id, day)?;
+        let InForce {
+            agreement,
+            held,
+            settled_until,
+        } = in_force(conn, partnership_id, day)?;
         let terms = agreement.as_ref().map(AgreementRow::terms).transpose()?;
         let bps: Vec<ShareBps> = terms
             .iter()
             .flat_map(|t| t.shares().iter().map(|s| s.share_bps))
             .collect();
         let held = match &agreement {
-            Some(a) => totals(conn, &a.id, bps.len())?,
+            Some(a) => open_totals(conn, &a.id, bps.len(), held)?,
             None => Vec::new(),
         };
         let ctx = SaleContext {

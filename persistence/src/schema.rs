@@ -316,6 +316,9 @@ diesel::allow_tables_to_appear_in_same_query!(agreements, partnerships);
 diesel::allow_tables_to_appear_in_same_query!(agreements, partnership_parties);
 diesel::allow_tables_to_appear_in_same_query!(agreements, collective_members);
 diesel::allow_tables_to_appear_in_same_query!(agreements, agreement_signatures);
+diesel::allow_tables_to_appear_in_same_query!(agreements, allocation_totals);
+diesel::allow_tables_to_appear_in_same_query!(agreements, settlements);
+diesel::allow_tables_to_appear_in_same_query!(allocation_totals, settlements);
 diesel::allow_tables_to_appear_in_same_query!(agreement_signatures, partnership_parties);
 
 diesel::table! {
