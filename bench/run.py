@@ -557,7 +557,8 @@ def revenue_suite(work, here, d, backend, sales_only=False):
                    "POST /v1/partnerships/{id}/sales (Idempotency-Key), 8 conns")]
     uid = call("GET", "/v1/me", token=a)["id"]
     if backend != "postgres":
-        sqlite_million(work, login, uid, a)
+        if not sales_only:
+            sqlite_million(work, login, uid, a)
         return results
     out = sh("pgbench", "-n", "-c", "8", "-j", "2", "-T", str(d), "-f", os.path.join(here, "sale.pgbench"),
              "-D", f"pid={pid}", "-D", f"aid={aid}", "-D", f"uid={uid}", "-D", f"p0={p0}", "-D", f"p1={p1}",
