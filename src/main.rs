@@ -122,15 +122,25 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn open_database(config: &Config) -> Result<Pool, String> {
-    config.prepare_data_dir().map_err(|e| e.to_string())?;
-    let pool = persistence::connect_pool(
+/// A pool of `size` connections to the configured database.
+fn pool_of(config: &Config, size: u32) -> Pool {
+    persistence::connect_pool(
         &config.database_url,
         &PoolOptions {
-            max_size: config.db_pool_size,
+            max_size: size,
             connection_timeout: Duration::from_secs(5),
         },
-    );
+    )
+}
+
+/// Connections of the background work (webhook deliveries, purging
+/// expired idempotency keys), kept apart from the requests' pool so that
+/// requests taking turns at theirs never wait behind it.
+const BACKGROUND_CONNECTIONS: u32 = 2;
+
+fn open_database(config: &Config) -> Result<Pool, String> {
+    config.prepare_data_dir().map_err(|e| e.to_string())?;
+    let pool = pool_of(config, config.db_pool_size);
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -313,7 +323,8 @@ fn create_admin(config: &Config, email: &str, display_name: &str) -> Result<(), 
 fn serve(config: Config) -> Result<(), String> {
     let pool = open_database(&config)?;
     let state = web::Data::new(AppState::new(pool.clone(), &config).map_err(|e| e.to_string())?);
-    let worker = api::webhooks::Worker::new(pool.clone(), &config, Default::default());
+    let background = pool_of(&config, BACKGROUND_CONNECTIONS);
+    let worker = api::webhooks::Worker::new(background.clone(), &config, Default::default());
     tracing::info!(
         bind = %config.bind_addr,
         database = if persistence::db::is_postgres_url(&config.database_url) { "postgresql" } else { "sqlite" },
@@ -323,7 +334,7 @@ fn serve(config: Config) -> Result<(), String> {
     );
     let system = actix_web::rt::System::new();
     system.block_on(async move {
-        let maintenance = actix_web::rt::spawn(purge_idempotency_keys(pool));
+        let maintenance = actix_web::rt::spawn(purge_idempotency_keys(background));
         let delivery = actix_web::rt::spawn(worker.run());
         let listener = std::net::TcpListener::bind(&config.bind_addr)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
