@@ -977,13 +977,7 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(agreements::status.eq(status.as_str()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(agreements::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(agreements::id.desc())
-        .limit(limit + 1)
-        .load::<AgreementRow>(conn)?;
+    let rows = newest_first!(query, agreements, before_id, limit).load::<AgreementRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

@@ -122,16 +122,10 @@ pub fn list_for_organization(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<ApiKeyRow>, StoreError> {
-    let mut query = api_keys::table
+    let query = api_keys::table
         .filter(api_keys::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(api_keys::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(api_keys::id.desc())
-        .limit(limit + 1)
-        .load::<ApiKeyRow>(conn)?;
+    let rows = newest_first!(query, api_keys, before_id, limit).load::<ApiKeyRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

@@ -112,13 +112,7 @@ pub fn list(
     if let Some(collective) = &filter.collective_id {
         query = query.filter(campaigns::collective_id.eq(collective.clone()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(campaigns::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(campaigns::id.desc())
-        .limit(limit + 1)
-        .load::<CampaignRow>(conn)?;
+    let rows = newest_first!(query, campaigns, before_id, limit).load::<CampaignRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

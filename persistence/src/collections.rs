@@ -388,13 +388,8 @@ pub fn list(
         if let Some(until) = horizon {
             query = query.filter(collections::created_at.le(until));
         }
-        if let Some(id) = before_id {
-            query = query.filter(collections::id.lt(id.to_owned()));
-        }
-        let rows = query
-            .order(collections::id.desc())
-            .limit(limit + 1)
-            .load::<CollectionRow>(conn)?;
+        let rows =
+            newest_first!(query, collections, before_id, limit).load::<CollectionRow>(conn)?;
         Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
     })
 }
@@ -441,13 +436,8 @@ pub fn catalogue(
                 country,
             ));
         }
-        if let Some(id) = before_id {
-            query = query.filter(collections::id.lt(id.to_owned()));
-        }
-        let rows = query
-            .order(collections::id.desc())
-            .limit(limit + 1)
-            .load::<CollectionRow>(conn)?;
+        let rows =
+            newest_first!(query, collections, before_id, limit).load::<CollectionRow>(conn)?;
         Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
     })
 }

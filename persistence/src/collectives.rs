@@ -390,13 +390,7 @@ pub fn list(
                 .escape('\\'),
         );
     }
-    if let Some(id) = before_id {
-        query = query.filter(collectives::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(collectives::id.desc())
-        .limit(limit + 1)
-        .load::<CollectiveRow>(conn)?;
+    let rows = newest_first!(query, collectives, before_id, limit).load::<CollectiveRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 
@@ -465,12 +459,7 @@ pub fn list_applications(
     if let Some(status) = status {
         query = query.filter(collective_applications::status.eq(status.as_str()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(collective_applications::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(collective_applications::id.desc())
-        .limit(limit + 1)
+    let rows = newest_first!(query, collective_applications, before_id, limit)
         .load::<ApplicationRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
@@ -732,12 +721,7 @@ pub fn list_invitations(
     if let Some(status) = status {
         query = query.filter(collective_invitations::status.eq(status.as_str()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(collective_invitations::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(collective_invitations::id.desc())
-        .limit(limit + 1)
+    let rows = newest_first!(query, collective_invitations, before_id, limit)
         .load::<InvitationRow>(conn)?;
     Page::from_overfetch(rows, limit).try_map_rows(|rows| with_collective_names(conn, rows))
 }

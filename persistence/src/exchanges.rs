@@ -241,13 +241,7 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(exchanges::status.eq(status.as_str()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(exchanges::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(exchanges::id.desc())
-        .limit(limit + 1)
-        .load::<ExchangeRow>(conn)?;
+    let rows = newest_first!(query, exchanges, before_id, limit).load::<ExchangeRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 
@@ -390,16 +384,10 @@ pub fn ledger(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<(Page<LedgerRow>, i64), StoreError> {
-    let mut query = time_ledger::table
+    let query = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(time_ledger::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(time_ledger::id.desc())
-        .limit(limit + 1)
-        .load::<LedgerRow>(conn)?;
+    let rows = newest_first!(query, time_ledger, before_id, limit).load::<LedgerRow>(conn)?;
     let balance = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan))
         .select(diesel::dsl::sql::<

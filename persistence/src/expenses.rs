@@ -141,16 +141,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Page<ExpenseRow>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
-    let mut query = expenses::table
+    let query = expenses::table
         .filter(expenses::partnership_id.eq(partnership_id))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(expenses::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(expenses::id.desc())
-        .limit(limit + 1)
-        .load::<ExpenseRow>(conn)?;
+    let rows = newest_first!(query, expenses, before_id, limit).load::<ExpenseRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

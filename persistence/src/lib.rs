@@ -8,6 +8,21 @@
 //! `version` column compared in the `UPDATE ... WHERE` itself, so a lost
 //! update is impossible on either database.
 
+/// `query` narrowed to the rows before the cursor `before_id` (when there
+/// is one), newest first by `$table::id` (ids are time-ordered UUIDv7s),
+/// one more than `limit` so that [`Page::from_overfetch`] can tell whether
+/// a next page exists: the keyset pagination every newest-first list
+/// shares. A macro because each table's `id` column is its own type.
+macro_rules! newest_first {
+    ($query:expr, $table:ident, $before_id:expr, $limit:expr) => {{
+        let mut query = $query;
+        if let Some(id) = $before_id {
+            query = query.filter($table::id.lt(id.to_owned()));
+        }
+        query.order($table::id.desc()).limit($limit + 1)
+    }};
+}
+
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;

@@ -118,13 +118,8 @@ pub fn list(
     if unread_only {
         query = query.filter(notifications::read_at.is_null());
     }
-    if let Some(id) = before_id {
-        query = query.filter(notifications::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(notifications::id.desc())
-        .limit(limit + 1)
-        .load::<NotificationRow>(conn)?;
+    let rows =
+        newest_first!(query, notifications, before_id, limit).load::<NotificationRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

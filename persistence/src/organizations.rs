@@ -62,13 +62,8 @@ pub fn list(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<OrganizationRow>, StoreError> {
-    let mut query = organizations::table.into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(organizations::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(organizations::id.desc())
-        .limit(limit + 1)
-        .load::<OrganizationRow>(conn)?;
+    let query = organizations::table.into_boxed();
+    let rows =
+        newest_first!(query, organizations, before_id, limit).load::<OrganizationRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }

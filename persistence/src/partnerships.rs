@@ -573,13 +573,7 @@ pub fn list(
     if let Some(kind) = kind {
         query = query.filter(partnerships::kind.eq(kind.as_str()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(partnerships::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(partnerships::id.desc())
-        .limit(limit + 1)
-        .load::<PartnershipRow>(conn)?;
+    let rows = newest_first!(query, partnerships, before_id, limit).load::<PartnershipRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

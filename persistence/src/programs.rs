@@ -239,16 +239,10 @@ pub fn list_for_organization(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<ProgramView>, StoreError> {
-    let mut query = programs::table
+    let query = programs::table
         .filter(programs::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(programs::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(programs::id.desc())
-        .limit(limit + 1)
-        .load::<ProgramRow>(conn)?;
+    let rows = newest_first!(query, programs, before_id, limit).load::<ProgramRow>(conn)?;
     Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 
@@ -282,7 +276,7 @@ pub fn list_open_for(
             .filter(program_eligibility::program_id.eq(programs::id))
             .filter(program_eligibility::kind.eq(kind))
     };
-    let mut query = programs::table
+    let query = programs::table
         .filter(programs::status.eq(ProgramStatus::Open.as_str()))
         .filter(programs::opens_on.le(today))
         .filter(programs::closes_on.ge(today))
@@ -293,13 +287,7 @@ pub fn list_open_for(
             listed(CRAFT).filter(program_eligibility::value.eq_any(crafts)),
         )))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(programs::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(programs::id.desc())
-        .limit(limit + 1)
-        .load::<ProgramRow>(conn)?;
+    let rows = newest_first!(query, programs, before_id, limit).load::<ProgramRow>(conn)?;
     Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 

@@ -23,16 +23,10 @@ pub fn list_for_subject(
     before_id: Option<&str>,
     limit: i64,
 ) -> Result<Page<ReviewRow>, StoreError> {
-    let mut query = reviews::table
+    let query = reviews::table
         .filter(reviews::subject_id.eq(subject_id.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(reviews::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(reviews::id.desc())
-        .limit(limit + 1)
-        .load::<ReviewRow>(conn)?;
+    let rows = newest_first!(query, reviews, before_id, limit).load::<ReviewRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

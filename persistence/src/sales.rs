@@ -474,16 +474,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Page<SaleView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
-    let mut query = sales::table
+    let query = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(sales::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(sales::id.desc())
-        .limit(limit + 1)
-        .load::<SaleRow>(conn)?;
+    let rows = newest_first!(query, sales, before_id, limit).load::<SaleRow>(conn)?;
     Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 

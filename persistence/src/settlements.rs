@@ -203,16 +203,10 @@ pub fn list(
     limit: i64,
 ) -> Result<Page<SettlementView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
-    let mut query = settlements::table
+    let query = settlements::table
         .filter(settlements::partnership_id.eq(partnership_id))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(settlements::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(settlements::id.desc())
-        .limit(limit + 1)
-        .load::<SettlementRow>(conn)?;
+    let rows = newest_first!(query, settlements, before_id, limit).load::<SettlementRow>(conn)?;
     Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
 }
 

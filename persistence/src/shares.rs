@@ -114,16 +114,11 @@ pub fn shared_with(
     let shared = partnership_shares::table
         .filter(partnership_shares::organization_id.eq(organization_id.to_owned()))
         .select(partnership_shares::partnership_id);
-    let mut query = partnerships_table::table
+    let query = partnerships_table::table
         .filter(partnerships_table::id.eq_any(shared))
         .into_boxed();
-    if let Some(id) = before_id {
-        query = query.filter(partnerships_table::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(partnerships_table::id.desc())
-        .limit(limit + 1)
-        .load::<PartnershipRow>(conn)?;
+    let rows =
+        newest_first!(query, partnerships_table, before_id, limit).load::<PartnershipRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
 

@@ -302,12 +302,6 @@ pub fn audit_log(
     if let Some(target) = target {
         query = query.filter(admin_audit_log::target_user_id.eq(target.to_owned()));
     }
-    if let Some(id) = before_id {
-        query = query.filter(admin_audit_log::id.lt(id.to_owned()));
-    }
-    let rows = query
-        .order(admin_audit_log::id.desc())
-        .limit(limit + 1)
-        .load::<AuditRow>(conn)?;
+    let rows = newest_first!(query, admin_audit_log, before_id, limit).load::<AuditRow>(conn)?;
     Ok(Page::from_overfetch(rows, limit))
 }
