@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::web;
 use persistence::db::{with_connection, ConnectionLost};
-use persistence::users::{self, Standing};
+use persistence::users::Standing;
 use persistence::{AnyConnection, Pool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -91,7 +91,7 @@ impl AppState {
     {
         self.hop(move |conn, due| {
             if let Some(subject) = due {
-                principal::admit(subject, users::standing(conn, &subject.user_id)?.as_ref())?;
+                principal::check(conn, subject)?;
             }
             work(conn)
         })
@@ -111,12 +111,10 @@ impl AppState {
     {
         self.hop(move |conn, due| {
             let read = work(conn, due.map(|subject| subject.user_id.as_str()));
-            if let Some(subject) = due {
-                let standing = match &read {
-                    Ok((standing, _)) => standing.clone(),
-                    Err(_) => users::standing(conn, &subject.user_id)?,
-                };
-                principal::admit(subject, standing.as_ref())?;
+            match (due, &read) {
+                (Some(subject), Ok((standing, _))) => principal::admit(subject, standing.as_ref())?,
+                (Some(subject), Err(_)) => principal::check(conn, subject)?,
+                (None, _) => {}
             }
             read.map(|(_, value)| value)
         })

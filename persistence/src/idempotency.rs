@@ -130,23 +130,22 @@ pub fn reserve(
     Ok(Reservation::Replay(stored))
 }
 
-/// Stores the response of a reserved key for replay.
+/// Stores the response of a key [`reserve`]d in the same transaction, for
+/// replay.
 pub fn complete(
     conn: &mut AnyConnection,
     principal: &str,
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
-    autocommit_write(conn, |conn| {
-        diesel::update(key_filter(principal, key))
-            .set((
-                idempotency_keys::state.eq("done"),
-                idempotency_keys::response_status.eq(Some(i32::from(response.status))),
-                idempotency_keys::response_body.eq(Some(&response.body)),
-                idempotency_keys::response_headers.eq(Some(&response.headers)),
-            ))
-            .execute(conn)
-    })?;
+    diesel::update(key_filter(principal, key))
+        .set((
+            idempotency_keys::state.eq("done"),
+            idempotency_keys::response_status.eq(Some(i32::from(response.status))),
+            idempotency_keys::response_body.eq(Some(&response.body)),
+            idempotency_keys::response_headers.eq(Some(&response.headers)),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -22,7 +22,7 @@ use domain::account::Role;
 use domain::api_key::{ApiKeySecret, Scope};
 use persistence::partnerships::Viewer;
 use persistence::users::{self, Standing};
-use persistence::{api_keys, now};
+use persistence::{api_keys, now, AnyConnection};
 
 use crate::auth::jwt::Subject;
 use crate::error::ApiError;
@@ -185,11 +185,14 @@ pub fn admit(subject: &Subject, standing: Option<&Standing>) -> Result<(), ApiEr
     }
 }
 
+/// The account check as a query of its own, on `conn`.
+pub fn check(conn: &mut AnyConnection, subject: &Subject) -> Result<(), ApiError> {
+    admit(subject, users::standing(conn, &subject.user_id)?.as_ref())
+}
+
 /// The account check in a hop of its own.
 async fn check_alone(state: &AppState, subject: Subject) -> Result<(), ApiError> {
-    state
-        .db(move |conn| admit(&subject, users::standing(conn, &subject.user_id)?.as_ref()))
-        .await
+    state.db(move |conn| check(conn, &subject)).await
 }
 
 /// Runs each request with an account check of its own ([`AccountCheck`]);
