@@ -211,6 +211,9 @@ pub struct Problem {
     pub request_id: String,
 }
 
+/// What a handler answers: a response, or a problem.
+pub type Reply = Result<HttpResponse, ApiError>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400: a body, parameter or header that cannot be parsed.

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::state::Settings;
+use uuid::Uuid;
 
 fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api_error = match error {
@@ -41,6 +42,26 @@ fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error
 
 fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound.into()
+}
+
+/// The `{id}` segment of a resource's path, a UUID in its canonical
+/// (lower-case, hyphenated) text; anything else is a 404, like an unknown
+/// path.
+pub struct Id(pub String);
+
+impl FromRequest for Id {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(
+            req.match_info()
+                .get("id")
+                .and_then(|segment| Uuid::parse_str(segment).ok())
+                .map(|id| Id(id.to_string()))
+                .ok_or(ApiError::NotFound),
+        )
+    }
 }
 
 /// A JSON request body that must be a JSON object, arriving in full within
@@ -208,4 +229,35 @@ pub struct RequiredIdempotencyKeyHeader {
     #[serde(rename = "Idempotency-Key")]
     #[param(pattern = r"^[\x21-\x7E]{1,255}$")]
     pub idempotency_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn id_of(path: &str) -> Result<String, ApiError> {
+        let (req, mut payload) = TestRequest::get()
+            .uri(path)
+            .param("id", path.rsplit('/').next().unwrap_or_default().to_owned())
+            .to_http_parts();
+        Id::from_request(&req, &mut payload)
+            .into_inner()
+            .map(|Id(id)| id)
+    }
+
+    #[test]
+    fn an_id_segment_is_a_canonical_uuid_or_not_found() {
+        assert_eq!(
+            id_of("/v1/sales/0190A0B2-7C3D-7E4F-8A5B-6C7D8E9F0A1B").ok(),
+            Some("0190a0b2-7c3d-7e4f-8a5b-6c7d8e9f0a1b".to_owned())
+        );
+        for bad in ["not-a-uuid", "1", ""] {
+            assert!(matches!(
+                id_of(&format!("/v1/sales/{bad}")),
+                Err(ApiError::NotFound)
+            ));
+        }
+    }
 }

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::Body;
+use crate::error::Reply;
+use crate::http::extract::{Body, Id};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
 use crate::page_type;
@@ -115,9 +115,9 @@ pub struct SuspensionRequest {
 pub async fn suspend(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<SuspensionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let admin = principal.admin()?;
     let why = domain::account::reason(&body.reason)?;
     let target = id.to_string();
@@ -147,11 +147,7 @@ pub async fn suspend(
     )
 )]
 #[delete("/admin/users/{id}/suspension")]
-pub async fn reinstate(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn reinstate(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let admin = principal.admin()?;
     let target = id.to_string();
     state
@@ -194,7 +190,7 @@ pub async fn audit_log(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.admin()?;
     let target = query.into_inner().target_user_id.map(|id| id.to_string());
     pagination::newest(

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::convert;
 use super::utc;
 use crate::auth::principal::{Principal, User};
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -284,10 +284,10 @@ where
 pub async fn create_agreement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<AgreementTerms>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);
     let partnership_id = id.to_string();
@@ -334,13 +334,12 @@ pub async fn list_agreements(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
     query: web::Query<AgreementQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let status = query.into_inner().status.map(Into::into);
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -368,13 +367,8 @@ pub async fn list_agreements(
     )
 )]
 #[get("/agreements/{id}")]
-pub async fn get_agreement(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_agreement(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
@@ -453,13 +447,12 @@ impl AgreementChange {
 pub async fn update_agreement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<AgreementChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let actor = actor(&principal.user()?, None);
     let change = body.into_inner();
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::edit(conn, &id, &actor, &if_match.0, |t| change.apply(t))?;
@@ -502,13 +495,12 @@ pub struct NewSignature {
 pub async fn sign_agreement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSignature>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     created(
         Once::optional(&state, owner, key, format!("sign-agreement:{id}")),
         body.into_inner(),
@@ -551,13 +543,12 @@ pub struct NewDecline {
 pub async fn decline_agreement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewDecline>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     created(
         Once::optional(&state, owner, key, format!("decline-agreement:{id}")),
         body.into_inner(),
@@ -614,13 +605,12 @@ pub struct NewAmendment {
 pub async fn amend_agreement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewAmendment>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let actor = actor(&principal.user()?, None);
-    let id = id.to_string();
     created(
         Once::optional(&state, owner, key, format!("amend-agreement:{id}")),
         body.into_inner(),
@@ -702,11 +692,10 @@ pub async fn list_agreement_events(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     pagination::oldest(
         &state,
         &req,

@@ -14,11 +14,10 @@ use persistence::reviews::{self};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IfMatch};
 use crate::http::pagination::{PageQuery, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
@@ -88,7 +87,7 @@ pub(crate) async fn search(
     paging: &PageQuery,
     query: ArtisanQuery,
     discoverable_only: bool,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let filter = ArtisanFilter {
         craft: slug_param("craft", &query.craft)?,
         skill_offered: slug_param("skill_offered", &query.skill_offered)?,
@@ -144,7 +143,7 @@ pub async fn list_artisans(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<ArtisanQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     search(&state, &req, &paging, query.into_inner(), false).await
 }
@@ -170,11 +169,7 @@ pub(crate) fn with_etag(row: ArtisanRow) -> HttpResponse {
     )
 )]
 #[get("/artisans/{id}")]
-pub async fn get_artisan(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_artisan(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.user()?;
     Ok(with_etag(load(&state, id.to_string()).await?))
 }
@@ -295,12 +290,11 @@ fn parse_patch(body: serde_json::Value) -> Result<ArtisanPatch, ApiError> {
 pub async fn update_artisan(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<serde_json::Value>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     // Only the owner may edit; to anyone else the profile is not editable
     // and its existence as an edit target is not confirmed.
     if user.id != id {
@@ -333,11 +327,10 @@ pub async fn list_reviews(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -371,7 +364,7 @@ pub async fn directory_artisans(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<ArtisanQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
     search(&state, &req, &paging, query.into_inner(), true).await
 }

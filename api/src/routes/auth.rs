@@ -13,7 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
 use crate::auth::new_refresh_token;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, IdempotencyKey};
 use crate::http::idempotency::{anonymous_scope, Created, Once};
 use crate::state::AppState;
@@ -126,7 +126,7 @@ pub async fn register(
     state: web::Data<AppState>,
     key: IdempotencyKey,
     body: Body<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let request = body.into_inner();
     let state = &state;
     let scope = anonymous_scope(
@@ -267,10 +267,7 @@ pub async fn refresh(
     )
 )]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: Body<RefreshRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, body: Body<RefreshRequest>) -> Reply {
     let presented = body.token_hash(&state)?;
     state
         .db(move |conn| Ok(tokens::revoke_family_of(conn, &presented)?))

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::Reply;
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
@@ -168,7 +168,7 @@ pub async fn create_campaign(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewCampaign>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     Once::optional(&state, owner, key, "create-campaign")
@@ -221,7 +221,7 @@ pub async fn list_campaigns(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<CampaignQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     let filter = CampaignFilter {
         active: query.active,
@@ -251,13 +251,8 @@ pub async fn list_campaigns(
     )
 )]
 #[get("/campaigns/{id}")]
-pub async fn get_campaign(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_campaign(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.user()?;
-    let id = id.to_string();
     let view = state.db(move |conn| Ok(store::find(conn, &id)?)).await?;
     Ok(HttpResponse::Ok().json(CampaignReport::from(view)))
 }

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::Reply;
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
@@ -243,10 +243,10 @@ pub struct NewCollection {
 pub async fn create_collection(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewCollection>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
@@ -293,11 +293,10 @@ pub async fn list_collections(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -342,7 +341,7 @@ pub async fn catalogue(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<CatalogueQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     let filter = CatalogueFilter {
         craft: text_param("craft", &query.craft, domain::text::limits::SLUG)?
@@ -375,13 +374,8 @@ pub async fn catalogue(
     )
 )]
 #[get("/collections/{id}")]
-pub async fn get_collection(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_collection(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?))
         .await?;
@@ -426,10 +420,10 @@ pub struct CollectionChange {
 pub async fn update_collection(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<CollectionChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let change = body.into_inner();
     let patch = CollectionPatch {
@@ -438,7 +432,6 @@ pub async fn update_collection(
         launch_on: change.launch_on,
         status: change.status.map(Into::into),
     };
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::update(conn, &id, &viewer, &if_match.0, &patch)?))
         .await?;
@@ -466,10 +459,10 @@ pub async fn update_collection(
 pub async fn add_item(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewItem>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let collection_id = id.to_string();
@@ -500,13 +493,8 @@ pub async fn add_item(
     )
 )]
 #[get("/collection-items/{id}")]
-pub async fn get_item(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_item(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::item(conn, &id, &viewer)?))
         .await?;
@@ -556,10 +544,10 @@ pub struct ItemChange {
 pub async fn update_item(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<ItemChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let change = body.into_inner();
     let patch = ItemPatch {
@@ -574,7 +562,6 @@ pub async fn update_item(
             .cultural_attribution
             .map(|a| a.map(|a| (a.tradition, a.credit_line))),
     };
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::update_item(conn, &id, &viewer, &if_match.0, patch)?))
         .await?;
@@ -653,10 +640,9 @@ pub struct CollectionPerformance {
 pub async fn collection_performance(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+    Id(id): Id,
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let (collection, items) = state
         .db(move |conn| Ok(store::performance(conn, &id, &viewer)?))
         .await?;

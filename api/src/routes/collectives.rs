@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params;
@@ -170,7 +170,7 @@ pub async fn create_collective(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewCollective>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-collective")
@@ -225,7 +225,7 @@ pub async fn list_collectives(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<CollectiveQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     let filter = query.into_inner().filter()?;
     pagination::newest(
@@ -297,7 +297,7 @@ pub async fn directory_collectives(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<CollectiveQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
     let filter = query.into_inner().filter()?;
     pagination::newest(
@@ -353,13 +353,8 @@ pub async fn directory_collectives(
     )
 )]
 #[get("/collectives/{id}")]
-pub async fn get_collective(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_collective(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.user()?;
-    let id = id.to_string();
     let row = state
         .db(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
         .await?;
@@ -386,10 +381,10 @@ pub async fn get_collective(
 pub async fn update_collective(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<CollectiveChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let change = body.into_inner();
     let patch = CollectivePatch {
@@ -400,7 +395,6 @@ pub async fn update_collective(
         region: change.region,
         membership_policy: change.membership_policy.map(Into::into),
     };
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::update(conn, &id, &user.id, &if_match.0, patch)?))
         .await?;
@@ -479,10 +473,10 @@ pub struct CollectiveApplicationRequest {
 pub async fn apply(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<CollectiveApplicationRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     let collective_id = id.to_string();
@@ -522,10 +516,10 @@ pub async fn list_applications(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
     query: web::Query<ApplicationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let of = ListOf::Collective {
         id: id.to_string(),
@@ -540,7 +534,7 @@ async fn applications_page(
     paging: &PageQuery,
     query: ApplicationQuery,
     of: ListOf,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let status = query.status.map(Into::into);
     pagination::newest(
         state,
@@ -593,7 +587,7 @@ pub async fn decide(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
     body: Body<DecisionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (collective_id, application_id) = path.into_inner();
     let request = body.into_inner();
@@ -655,14 +649,13 @@ pub async fn list_members(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     const ORDER: &str = "member";
     let (limit, after) = query.keyed(ORDER, 1)?;
     let after = after.and_then(|mut keys| keys.pop());
-    let id = id.to_string();
     let page = state
         .db(move |conn| Ok(store::list_members(conn, &id, after.as_deref(), limit)?))
         .await?;
@@ -706,7 +699,7 @@ pub async fn change_role(
     path: web::Path<(Uuid, Uuid)>,
     body: Body<RoleChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (collective_id, artisan_id) = path.into_inner();
     let role = body.role.into();
@@ -754,7 +747,7 @@ pub async fn remove_member(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (collective_id, artisan_id) = path.into_inner();
     state
@@ -845,10 +838,10 @@ pub struct InvitationRequest {
 pub async fn invite(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<InvitationRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     let collective_id = id.to_string();
@@ -884,7 +877,7 @@ async fn invitations_page(
     paging: &PageQuery,
     query: InvitationQuery,
     of: ListOf,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let status = query.status.map(Into::into);
     pagination::newest(
         state,
@@ -916,10 +909,10 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
     query: web::Query<InvitationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let of = ListOf::Collective {
         id: id.to_string(),
@@ -947,7 +940,7 @@ pub async fn my_invitations(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<InvitationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     invitations_page(
         &state,
@@ -959,12 +952,7 @@ pub async fn my_invitations(
     .await
 }
 
-async fn answer(
-    state: &AppState,
-    principal: Principal,
-    invitation: Uuid,
-    accept: bool,
-) -> Result<HttpResponse, ApiError> {
+async fn answer(state: &AppState, principal: Principal, invitation: Uuid, accept: bool) -> Reply {
     let user = principal.user()?;
     let answered = state
         .db(move |conn| {
@@ -997,7 +985,7 @@ pub async fn accept_invitation(
     state: web::Data<AppState>,
     principal: Principal,
     iid: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     answer(&state, principal, iid.into_inner(), true).await
 }
 
@@ -1017,7 +1005,7 @@ pub async fn decline_invitation(
     state: web::Data<AppState>,
     principal: Principal,
     iid: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     answer(&state, principal, iid.into_inner(), false).await
 }
 
@@ -1042,7 +1030,7 @@ pub async fn withdraw_invitation(
     principal: Principal,
     iid: web::Path<Uuid>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     withdraw(
         &state,
         principal,
@@ -1060,7 +1048,7 @@ async fn withdraw(
     id: Uuid,
     if_match: IfMatch,
     op: fn(&mut AnyConnection, &str, &str, &Precondition) -> Result<(), StoreError>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     state
         .db(move |conn| Ok(op(conn, &id.to_string(), &user.id, &if_match.0)?))
@@ -1088,7 +1076,7 @@ pub async fn my_applications(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<ApplicationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     applications_page(
         &state,
@@ -1121,7 +1109,7 @@ pub async fn withdraw_application(
     principal: Principal,
     aid: web::Path<Uuid>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     withdraw(
         &state,
         principal,

@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
@@ -206,7 +206,7 @@ pub async fn create_event(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewEvent>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-event")
@@ -293,7 +293,7 @@ pub async fn list_events(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<EventQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     let filter = query.into_inner().filter()?;
     let (limit, after) = paging.by_start(BY_START)?;
@@ -375,7 +375,7 @@ pub async fn directory_events(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<EventQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
     let filter = query.into_inner().filter()?;
     let (limit, after) = paging.by_start(BY_START)?;
@@ -418,13 +418,8 @@ pub async fn directory_events(
     )
 )]
 #[get("/events/{id}")]
-pub async fn get_event(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_event(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.user()?;
-    let id = id.to_string();
     let view = state.db(move |conn| Ok(store::find(conn, &id)?)).await?;
     Ok(with_etag(MarketEvent::from(view)))
 }
@@ -522,13 +517,12 @@ impl EventChange {
 pub async fn update_event(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<EventChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let patch = body.into_inner().into_patch()?;
-    let id = id.to_string();
     let viewer = user.viewer();
     let view = state
         .db(move |conn| Ok(store::update(conn, &id, &viewer, &if_match.0, &patch)?))
@@ -586,12 +580,11 @@ page_type!(EventParticipantPage, EventParticipant);
 pub async fn join_event(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     let route = format!("join-event:{id}");
     Once::optional(&state, owner, key, route)
         .write((), move |conn, ()| {
@@ -623,9 +616,9 @@ pub async fn list_participants(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     const BY_ARRIVAL: &str = "event-participants-by-arrival";
     let (limit, after) = paging.keyed(BY_ARRIVAL, 1)?;
@@ -636,7 +629,6 @@ pub async fn list_participants(
                 .map_err(|_| pagination::invalid_cursor())
         })
         .transpose()?;
-    let id = id.to_string();
     let page = state
         .db(move |conn| Ok(store::participants(conn, &id, after, limit)?))
         .await?;
@@ -669,7 +661,7 @@ pub async fn leave_event(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (id, artisan) = path.into_inner();
     let viewer = user.viewer();
@@ -742,13 +734,8 @@ impl From<CostShares> for EventCostShares {
     )
 )]
 #[get("/events/{id}/cost-shares")]
-pub async fn cost_shares(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn cost_shares(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     let viewer = user.viewer();
     let shares = state
         .db(move |conn| Ok(store::cost_shares(conn, &id, &viewer)?))
@@ -867,13 +854,8 @@ impl TryFrom<(String, Vec<SalesTotal>)> for EventSalesSummary {
     )
 )]
 #[get("/events/{id}/sales-summary")]
-pub async fn sales_summary(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn sales_summary(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     let viewer = user.viewer();
     let event = id.clone();
     let totals = state

@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery};
 use crate::http::{etag, pagination};
@@ -126,7 +126,7 @@ pub async fn skill_matches(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<MatchQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let query = query.into_inner();
     let mode = match query.mode.unwrap_or_default() {
@@ -306,7 +306,7 @@ pub async fn propose_exchange(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewExchange>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "propose-exchange")
@@ -373,7 +373,7 @@ pub async fn list_exchanges(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<ExchangeQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let status = query.into_inner().status.map(Into::into);
     pagination::newest(
@@ -404,13 +404,8 @@ pub async fn list_exchanges(
     )
 )]
 #[get("/exchanges/{id}")]
-pub async fn get_exchange(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_exchange(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &user.id)?;
@@ -420,14 +415,8 @@ pub async fn get_exchange(
     Ok(respond(&body))
 }
 
-async fn act(
-    state: &AppState,
-    principal: Principal,
-    id: Uuid,
-    action: Action,
-) -> Result<HttpResponse, ApiError> {
+async fn act(state: &AppState, principal: Principal, id: String, action: Action) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::act(conn, &id, &user.id, action)?;
@@ -449,9 +438,9 @@ async fn act(
 pub async fn accept_exchange(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(&state, principal, id.into_inner(), Action::Accept).await
+    Id(id): Id,
+) -> Reply {
+    act(&state, principal, id, Action::Accept).await
 }
 
 /// Decline a proposal made to you.
@@ -466,9 +455,9 @@ pub async fn accept_exchange(
 pub async fn decline_exchange(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(&state, principal, id.into_inner(), Action::Decline).await
+    Id(id): Id,
+) -> Reply {
+    act(&state, principal, id, Action::Decline).await
 }
 
 /// Mark an accepted exchange completed (either party).
@@ -483,9 +472,9 @@ pub async fn decline_exchange(
 pub async fn complete_exchange(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(&state, principal, id.into_inner(), Action::Complete).await
+    Id(id): Id,
+) -> Reply {
+    act(&state, principal, id, Action::Complete).await
 }
 
 /// Withdraw your proposal, or cancel an accepted exchange (either party).
@@ -500,9 +489,9 @@ pub async fn complete_exchange(
 pub async fn cancel_exchange(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    act(&state, principal, id.into_inner(), Action::Cancel).await
+    Id(id): Id,
+) -> Reply {
+    act(&state, principal, id, Action::Cancel).await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -540,13 +529,12 @@ pub struct NewSessionBody {
 pub async fn record_session(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSessionBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     let route = format!("record-session:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -597,7 +585,7 @@ pub async fn confirm_session(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (id, sid) = path.into_inner();
     let session = state
@@ -645,13 +633,12 @@ pub struct NewReview {
 pub async fn review_exchange(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewReview>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     let route = format!("review-exchange:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -732,7 +719,7 @@ pub async fn time_ledger(
     principal: Principal,
     req: HttpRequest,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (limit, before) = query.newest_first()?;
     let (page, balance) = state

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::Reply;
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
@@ -136,10 +136,10 @@ pub struct NewExpenseBody {
 pub async fn record_expense(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewExpenseBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
@@ -184,11 +184,10 @@ pub async fn list_expenses(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -210,13 +209,8 @@ pub async fn list_expenses(
     responses((status = 200, description = "The expense", body = Expense), crate::openapi::ReadProblems)
 )]
 #[get("/expenses/{id}")]
-pub async fn get_expense(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_expense(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?))
         .await?;
@@ -256,14 +250,13 @@ pub struct ExpenseDecisionBody {
 pub async fn decide_expense(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<ExpenseDecisionBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let body = body.into_inner();
     let note = rules::note(&body.note)?;
     let approve = matches!(body.decision, ExpenseDecision::Approve);
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::decide(conn, &id, &viewer, approve, &note)?))
         .await?;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
+use crate::error::Reply;
 use crate::http::params::{country_param, param_error, slug_param};
 use crate::state::AppState;
 
@@ -119,7 +119,7 @@ pub async fn get_impact(
     state: web::Data<AppState>,
     principal: Principal,
     query: web::Query<ImpactQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.partner(Scope::ImpactRead)?;
     let cell = Cell {
         country: country_param("country", &query.country)?,

@@ -6,7 +6,7 @@ use persistence::users;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reply};
 use crate::http::etag;
 use crate::http::extract::IfMatch;
 use crate::state::AppState;
@@ -28,10 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<AppState>,
-    principal: Principal,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Reply {
     let user_id = principal.user()?.id;
     let lookup = user_id.clone();
     let user = state
@@ -62,7 +59,7 @@ pub async fn delete_me(
     state: web::Data<AppState>,
     principal: Principal,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user_id = principal.user()?.id;
     let expected = if_match.0;
     state

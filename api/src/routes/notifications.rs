@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reply};
 use crate::http::extract::Body;
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
@@ -154,7 +154,7 @@ pub async fn list_notifications(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<NotificationQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?.id;
     let unread = query.unread.unwrap_or(false);
     pagination::newest(
@@ -186,10 +186,7 @@ pub struct UnreadCount {
     )
 )]
 #[get("/me/notifications/unread-count")]
-pub async fn get_unread_count(
-    state: web::Data<AppState>,
-    principal: Principal,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_unread_count(state: web::Data<AppState>, principal: Principal) -> Reply {
     let user = principal.user()?.id;
     let unread = state
         .db(move |conn| Ok(store::unread_count(conn, &user)?))
@@ -223,7 +220,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     principal: Principal,
     body: Body<MarkRead>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?.id;
     let up_to = body.into_inner().up_to.to_string();
     let unread = state

@@ -12,14 +12,13 @@ use persistence::AnyConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 use validator::Validate;
 
 use super::{utc, validation};
 use crate::auth::keys::issue_api_key;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -119,7 +118,7 @@ pub async fn create_organization(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<OrganizationRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let request = body.into_inner();
     Once::optional(&state, owner, key, "create-organization")
@@ -153,7 +152,7 @@ pub async fn list_organizations(
     principal: Principal,
     req: HttpRequest,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.admin()?;
     pagination::newest(
         &state,
@@ -185,10 +184,9 @@ fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationR
 pub async fn get_organization(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+    Id(id): Id,
+) -> Reply {
     principal.admin()?;
-    let id = id.to_string();
     let row = state.db(move |conn| find_organization(conn, &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
@@ -329,10 +327,10 @@ impl ApiKeyRequest {
 pub async fn create_api_key(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<ApiKeyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.clone().admin().map(|_| principal.key())?;
     let organization_id = id.to_string();
     let request = body.into_inner();
@@ -370,11 +368,10 @@ pub async fn list_api_keys(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.admin()?;
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -400,13 +397,8 @@ pub async fn list_api_keys(
     )
 )]
 #[delete("/api-keys/{id}")]
-pub async fn revoke_api_key(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_api_key(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.admin()?;
-    let id = id.to_string();
     state
         .db(move |conn| Ok(api_keys::revoke(conn, &id)?))
         .await?;

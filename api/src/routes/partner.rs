@@ -12,11 +12,11 @@ use persistence::shares::{self as store, SharedPartnership};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Reply};
+use crate::http::extract::Id;
 use crate::http::pagination::{self, PageQuery};
 use crate::page_type;
 use crate::state::AppState;
@@ -199,7 +199,7 @@ pub async fn list_shared(
     principal: Principal,
     req: HttpRequest,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::PartnershipsRead)?.organization_id;
     pagination::newest(
         &state,
@@ -228,13 +228,8 @@ pub async fn list_shared(
     )
 )]
 #[get("/partner/partnerships/{id}")]
-pub async fn get_shared(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_shared(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let organization = principal.partner(Scope::PartnershipsRead)?.organization_id;
-    let id = id.to_string();
     let shared = state
         .db(move |conn| Ok(store::read_shared(conn, &organization, &id)?))
         .await?;

@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::{etag, pagination};
@@ -192,7 +192,7 @@ pub async fn create_partnership(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewPartnership>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-partnership")
@@ -253,7 +253,7 @@ pub async fn list_partnerships(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<PartnershipQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let query = query.into_inner();
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
@@ -297,10 +297,9 @@ pub async fn list_partnerships(
 pub async fn get_partnership(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+    Id(id): Id,
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
@@ -345,10 +344,10 @@ pub struct PartnershipChange {
 pub async fn update_partnership(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<PartnershipChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let change = body.into_inner();
     let text = PartnershipTextPatch {
@@ -357,7 +356,6 @@ pub async fn update_partnership(
         shared_goals: change.shared_goals,
     };
     let status = change.status.map(Into::into);
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::update(conn, &id, &viewer, &if_match.0, text, status)?;
@@ -367,12 +365,7 @@ pub async fn update_partnership(
     Ok(respond(body))
 }
 
-async fn answer(
-    state: &AppState,
-    principal: Principal,
-    path: (Uuid, Uuid),
-    accept: bool,
-) -> Result<HttpResponse, ApiError> {
+async fn answer(state: &AppState, principal: Principal, path: (Uuid, Uuid), accept: bool) -> Reply {
     let viewer = principal.user()?.viewer();
     let (id, party) = (path.0.to_string(), path.1.to_string());
     let body = state
@@ -404,7 +397,7 @@ pub async fn accept_invitation(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     answer(&state, principal, path.into_inner(), true).await
 }
 
@@ -427,7 +420,7 @@ pub async fn decline_invitation(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     answer(&state, principal, path.into_inner(), false).await
 }
 
@@ -451,13 +444,12 @@ pub async fn decline_invitation(
 pub async fn add_party(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<PartyRef>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let route = format!("add-party:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -493,7 +485,7 @@ pub async fn leave_partnership(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let (id, party) = path.into_inner();
     let body = state
@@ -560,11 +552,10 @@ pub struct NewShare {
 pub async fn share_partnership(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<NewShare>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let organization = body.into_inner().organization_id.to_string();
     let (row, created) = state
         .db(move |conn| Ok(shares::share(conn, &id, &viewer, &organization)?))
@@ -594,13 +585,8 @@ pub struct PartnershipShareList {
     )
 )]
 #[get("/partnerships/{id}/shares")]
-pub async fn list_shares(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_shares(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let rows = state
         .db(move |conn| Ok(shares::list(conn, &id, &viewer)?))
         .await?;
@@ -632,7 +618,7 @@ pub async fn revoke_share(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let (id, organization) = path.into_inner();
     let (id, organization) = (id.to_string(), organization.to_string());

@@ -3,7 +3,7 @@
 
 use actix_web::{get, web, HttpResponse};
 
-use crate::error::{ApiError, ProblemType};
+use crate::error::{ApiError, ProblemType, Reply};
 
 /// What a problem means, and what the client can do about it.
 fn guide(problem: ProblemType) -> (&'static str, &'static str) {
@@ -166,7 +166,7 @@ fn page(problem: ProblemType) -> String {
     )
 )]
 #[get("/problems/{slug}")]
-pub async fn describe_problem(slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn describe_problem(slug: web::Path<String>) -> Reply {
     let problem = ProblemType::ALL
         .into_iter()
         .find(|p| p.slug() == slug.as_str())

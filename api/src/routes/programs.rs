@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
@@ -136,7 +136,7 @@ pub async fn create_program(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewProgram>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     Once::optional(&state, owner, key, "create-program")
@@ -184,7 +184,7 @@ pub async fn list_programs(
     principal: Principal,
     req: HttpRequest,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let reader = reader(principal)?;
     pagination::newest(
         &state,
@@ -229,13 +229,8 @@ fn reader(principal: Principal) -> Result<Reader, ApiError> {
     )
 )]
 #[get("/programs/{id}")]
-pub async fn get_program(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_program(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let reader = reader(principal)?;
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::find(conn, &id, &reader)?))
         .await?;
@@ -283,10 +278,10 @@ pub struct ProgramChange {
 pub async fn update_program(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<ProgramChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let change = body.into_inner();
     let (countries, crafts) = match change.eligibility {
@@ -304,7 +299,6 @@ pub async fn update_program(
         seats: change.seats,
         status: change.status.map(Into::into),
     };
-    let id = id.to_string();
     let view = state
         .db(move |conn| Ok(store::update(conn, &id, &organization, &if_match.0, patch)?))
         .await?;
@@ -380,10 +374,10 @@ pub struct NewProgramApplication {
 pub async fn apply(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewProgramApplication>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let artisan = principal.user()?.id;
     let program = id.to_string();
@@ -424,12 +418,11 @@ pub async fn list_applications(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<ApplicationQuery>,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
-    let id = id.to_string();
     let status = query.status.map(Into::into);
     pagination::oldest(
         &state,
@@ -485,7 +478,7 @@ pub async fn decide(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
     body: Body<ProgramDecisionBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let (program, application) = path.into_inner();
     let (program, application) = (program.to_string(), application.to_string());
@@ -531,7 +524,7 @@ pub async fn my_applications(
     principal: Principal,
     req: HttpRequest,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let artisan = principal.user()?.id;
     pagination::newest(
         &state,
@@ -559,13 +552,8 @@ pub async fn my_applications(
     )
 )]
 #[post("/me/applications/{id}/withdraw")]
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let artisan = principal.user()?.id;
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::withdraw(conn, &id, &artisan)?))
         .await?;

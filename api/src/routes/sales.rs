@@ -15,8 +15,8 @@ use uuid::Uuid;
 use super::convert;
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
@@ -192,10 +192,10 @@ pub struct NewSaleBody {
 pub async fn record_sale(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSaleBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
@@ -240,11 +240,10 @@ pub async fn list_sales(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -264,13 +263,8 @@ pub async fn list_sales(
     responses((status = 200, description = "The sale", body = Sale), crate::openapi::ReadProblems)
 )]
 #[get("/sales/{id}")]
-pub async fn get_sale(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_sale(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let view = store::find(conn, &id, &viewer)?;
@@ -313,10 +307,10 @@ pub struct NewRefund {
 pub async fn refund_sale(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewRefund>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let sale_id = id.to_string();
@@ -411,13 +405,12 @@ pub struct Payouts {
 pub async fn payouts(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PeriodQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
     let PeriodQuery { from, to } = query.into_inner();
     let (start, end) = period(from, to)?;
-    let id = id.to_string();
     let report = state
         .db(move |conn| Ok(store::payout_report(conn, &id, &viewer, start, end)?))
         .await?;
@@ -600,7 +593,7 @@ pub async fn get_statement(
     principal: Principal,
     req: HttpRequest,
     query: web::Query<StatementQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let StatementQuery { from, to, currency } = query.into_inner();
     let (start, end) = period(from, to)?;

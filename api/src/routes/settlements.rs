@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey};
+use crate::error::Reply;
+use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::PageQuery;
@@ -176,10 +176,10 @@ pub struct NewSettlement {
 pub async fn create_settlement(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSettlement>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let partnership_id = id.to_string();
@@ -212,11 +212,10 @@ pub async fn list_settlements(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -238,13 +237,8 @@ pub async fn list_settlements(
     responses((status = 200, description = "The settlement", body = Settlement), crate::openapi::ReadProblems)
 )]
 #[get("/settlements/{id}")]
-pub async fn get_settlement(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_settlement(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let viewer = principal.user()?.viewer();
-    let id = id.to_string();
     let body: Settlement = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?.into()))
         .await?;
@@ -325,10 +319,10 @@ pub struct NewPayment {
 pub async fn record_payment(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewPayment>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let viewer = principal.user()?.viewer();
     let settlement_id = id.to_string();

@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::Reply;
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery};
@@ -273,7 +273,7 @@ pub async fn create_endpoint(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewWebhookEndpoint>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     // Checked (the URL's addresses resolved) before the key is looked at:
@@ -339,7 +339,7 @@ pub async fn list_endpoints(
     principal: Principal,
     req: HttpRequest,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     pagination::newest(
         &state,
@@ -366,13 +366,8 @@ pub async fn list_endpoints(
     )
 )]
 #[get("/webhook-endpoints/{id}")]
-pub async fn get_endpoint(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_endpoint(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::find(conn, &id, &organization)?))
         .await?;
@@ -401,10 +396,10 @@ pub async fn get_endpoint(
 pub async fn update_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<WebhookEndpointChange>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let change = body.into_inner();
     let mut errors = FieldErrors::default();
@@ -425,7 +420,6 @@ pub async fn update_endpoint(
         description,
         enabled: change.enabled,
     };
-    let id = id.to_string();
     let row = state
         .db(move |conn| Ok(store::update(conn, &id, &organization, &if_match.0, patch)?))
         .await?;
@@ -452,11 +446,10 @@ pub async fn update_endpoint(
 pub async fn delete_endpoint(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    let id = id.to_string();
     state
         .db(move |conn| Ok(store::delete(conn, &id, &organization, &if_match.0)?))
         .await?;
@@ -477,13 +470,8 @@ pub async fn delete_endpoint(
     )
 )]
 #[post("/webhook-endpoints/{id}/test")]
-pub async fn test_endpoint(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn test_endpoint(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    let id = id.to_string();
     queued(&state, move |conn, now| {
         store::enqueue_test(conn, &id, &organization, now)
     })
@@ -497,7 +485,7 @@ async fn queued(
     queue: impl FnOnce(&mut AnyConnection, NaiveDateTime) -> Result<DeliveryView, StoreError>
         + Send
         + 'static,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let view = state
         .db(move |conn| Ok(queue(conn, persistence::now())?))
         .await?;
@@ -521,11 +509,10 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     paging: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    let id = id.to_string();
     pagination::newest(
         &state,
         &req,
@@ -559,7 +546,7 @@ pub async fn redeliver(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let (id, delivery) = path.into_inner();
     let (id, delivery) = (id.to_string(), delivery.to_string());

@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::Principal;
-use crate::error::ApiError;
-use crate::http::extract::{Body, IdempotencyKey, IfMatch};
+use crate::error::{ApiError, Reply};
+use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::PageQuery;
 use crate::http::params::{country_param, slug_param};
@@ -149,7 +149,7 @@ pub async fn create_workshop(
     principal: Principal,
     key: IdempotencyKey,
     body: Body<NewWorkshop>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
     Once::optional(&state, owner, key, "create-workshop")
@@ -220,7 +220,7 @@ pub async fn list_workshops(
     req: HttpRequest,
     paging: web::Query<PageQuery>,
     query: web::Query<WorkshopQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     principal.user()?;
     let query = query.into_inner();
     let (limit, after) = paging.by_start(BY_START)?;
@@ -257,13 +257,8 @@ pub async fn list_workshops(
     )
 )]
 #[get("/workshops/{id}")]
-pub async fn get_workshop(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_workshop(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
     principal.user()?;
-    let id = id.to_string();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id)?;
@@ -326,12 +321,11 @@ page_type!(WorkshopRegistrationPage, WorkshopRegistration);
 pub async fn register(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     key: IdempotencyKey,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let owner = principal.key();
     let user = principal.user()?;
-    let id = id.to_string();
     let route = format!("register-workshop:{id}");
     Once::optional(&state, owner, key, route)
         .write((), move |conn, ()| {
@@ -362,11 +356,10 @@ pub async fn list_registrations(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     query: web::Query<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
-    let id = id.to_string();
     pagination::oldest(
         &state,
         &req,
@@ -399,7 +392,7 @@ pub async fn cancel_registration(
     principal: Principal,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let (id, registration) = path.into_inner();
     state
@@ -442,9 +435,9 @@ pub struct WorkshopAttendance {
 pub async fn record_attendance(
     state: web::Data<AppState>,
     principal: Principal,
-    id: web::Path<Uuid>,
+    Id(id): Id,
     body: Body<WorkshopAttendance>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let user = principal.user()?;
     let ids: Vec<String> = body.artisan_ids.iter().map(Uuid::to_string).collect();
     if ids.is_empty() || ids.len() > 500 {
@@ -455,7 +448,6 @@ pub async fn record_attendance(
         ))
         .into());
     }
-    let id = id.to_string();
     let rows = state
         .db(move |conn| Ok(store::attendance(conn, &id, &user.id, &ids)?))
         .await?;
