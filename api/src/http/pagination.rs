@@ -3,8 +3,12 @@
 //! body is `{data, next_cursor}` and a `Link: <…>; rel="next"` header points
 //! at the next page.
 
+use std::future::{ready, Ready};
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -93,12 +97,12 @@ struct PageBody<T> {
 
 /// The response for one page, with a `Link` header when more follow.
 fn respond<T: Serialize>(
-    req: &HttpRequest,
+    paging: &Paging,
     data: Vec<T>,
     next_cursor: Option<String>,
 ) -> HttpResponse {
     let mut response = HttpResponse::Ok();
-    if let Some(link) = next_link(req, next_cursor.as_deref()) {
+    if let Some(link) = next_link(paging, next_cursor.as_deref()) {
         response.insert_header((header::LINK, link));
     }
     response.json(PageBody { data, next_cursor })
@@ -106,8 +110,9 @@ fn respond<T: Serialize>(
 
 /// The `Link: <…>; rel="next"` value for the page after `next_cursor`:
 /// the same request with the cursor replaced.
-pub fn next_link(req: &HttpRequest, next_cursor: Option<&str>) -> Option<String> {
+pub fn next_link(paging: &Paging, next_cursor: Option<&str>) -> Option<String> {
     let cursor = next_cursor?;
+    let req = &paging.req;
     let mut query: Vec<&str> = req
         .query_string()
         .split('&')
@@ -182,38 +187,67 @@ impl PageQuery {
     }
 }
 
+/// A listing's page request: its `limit` and `cursor` ([`PageQuery`], read
+/// with the app's query settings) and the request itself, which the `Link`
+/// to the next page repeats with the cursor replaced.
+pub struct Paging {
+    req: HttpRequest,
+    query: PageQuery,
+}
+
+impl FromRequest for Paging {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            web::Query::<PageQuery>::from_request(req, payload)
+                .into_inner()
+                .map(|query| Paging {
+                    req: req.clone(),
+                    query: query.into_inner(),
+                }),
+        )
+    }
+}
+
+impl Deref for Paging {
+    type Target = PageQuery;
+
+    fn deref(&self) -> &PageQuery {
+        &self.query
+    }
+}
+
 /// A newest-first listing keyed on the time-ordered `id` of its items:
 /// validates `limit` and `cursor`, loads the page after the cursor with
 /// `load(conn, before_id, limit)` and answers it (`next_cursor`, `Link`).
 pub async fn newest<T: Serialize + Send + 'static>(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
         + Send
         + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    by_id(state, req, paging, NEWEST, id, load).await
+    by_id(state, paging, NEWEST, id, load).await
 }
 
 /// The same for oldest-first listings (`load` gets the id to start after).
 pub async fn oldest<T: Serialize + Send + 'static>(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
         + Send
         + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    by_id(state, req, paging, OLDEST, id, load).await
+    by_id(state, paging, OLDEST, id, load).await
 }
 
 async fn by_id<T: Serialize + Send + 'static>(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     order: &'static str,
     id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
@@ -225,7 +259,7 @@ async fn by_id<T: Serialize + Send + 'static>(
         .db(move |conn| load(conn, last.as_deref(), limit))
         .await?;
     Ok(keyed(
-        req,
+        paging,
         order,
         page,
         |item| vec![id(item).to_owned()],
@@ -236,14 +270,14 @@ async fn by_id<T: Serialize + Send + 'static>(
 /// One page of a listing in `order`: the next cursor holds the sort `keys`
 /// of its last row; each row is shown through `view`.
 pub fn keyed<R, T: Serialize>(
-    req: &HttpRequest,
+    paging: &Paging,
     order: &str,
     page: Page<R>,
     keys: impl FnOnce(&R) -> Vec<String>,
     view: impl FnMut(R) -> T,
 ) -> HttpResponse {
     let next = next_after(order, page.has_more, page.rows.last(), keys);
-    respond(req, page.rows.into_iter().map(view).collect(), next)
+    respond(paging, page.rows.into_iter().map(view).collect(), next)
 }
 
 /// The cursor after `last` in `order` when more rows follow, from that

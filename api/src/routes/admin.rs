@@ -2,7 +2,7 @@
 //! log that records them (with what the command line does). Admins only:
 //! everyone else gets 403, as the whole function is forbidden to them.
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::account::{AccountStatus, AdminAction};
 use persistence::users::{self, AdminActor, AuditRow, UserRow};
@@ -16,7 +16,7 @@ use crate::auth::principal::Principal;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id};
 use crate::http::pagination;
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -187,15 +187,13 @@ pub struct AuditQuery {
 pub async fn audit_log(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<AuditQuery>,
 ) -> Reply {
     principal.admin()?;
     let target = query.into_inner().target_user_id.map(|id| id.to_string());
     pagination::newest(
         &state,
-        &req,
         &paging,
         |e: &AuditEntry| e.id.as_str(),
         move |conn, before, limit| {

@@ -3,7 +3,7 @@
 //! only accepted parties act on it.
 
 use actix_web::http::header;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::{
     self as rules, AgreementKind as KindRule, AgreementStatus as StatusRule, EventKind, Terms,
@@ -23,7 +23,7 @@ use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -333,16 +333,14 @@ page_type!(AgreementPage, Agreement);
 pub async fn list_agreements(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<AgreementQuery>,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     let status = query.into_inner().status.map(Into::into);
     pagination::newest(
         &state,
-        &req,
         &paging,
         |a: &Agreement| a.id.as_str(),
         move |conn, before, limit| {
@@ -691,15 +689,13 @@ page_type!(AgreementEventPage, AgreementEvent);
 pub async fn list_agreement_events(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     pagination::oldest(
         &state,
-        &req,
-        &query,
+        &paging,
         |e: &AgreementEvent| e.id.as_str(),
         move |conn, after, limit| {
             Ok(store::events(conn, &id, &viewer, after, limit)?.map(AgreementEvent::from))

@@ -4,7 +4,7 @@
 //! person; e-mail is never part of a profile.
 
 use actix_web::http::header;
-use actix_web::{get, patch, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, web, HttpResponse};
 use domain::api_key::Scope;
 use domain::profile::{OpenToKind, OpenToPatch, ProfilePatch};
 use domain::text::limits;
@@ -18,7 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IfMatch};
-use crate::http::pagination::{PageQuery, NEWEST};
+use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -83,8 +83,7 @@ const NAME: &str = "name";
 /// directory (which adds `discoverable_only`).
 pub(crate) async fn search(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     query: ArtisanQuery,
     discoverable_only: bool,
 ) -> Reply {
@@ -116,7 +115,7 @@ pub(crate) async fn search(
         .db(move |conn| Ok(store::list(conn, &filter, order, after.as_ref(), limit)?))
         .await?;
     Ok(pagination::keyed(
-        req,
+        paging,
         tag,
         page,
         |last| vec![last.name_key.clone(), last.id.clone()],
@@ -140,12 +139,11 @@ pub(crate) async fn search(
 pub async fn list_artisans(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<ArtisanQuery>,
 ) -> Reply {
     principal.user()?;
-    search(&state, &req, &paging, query.into_inner(), false).await
+    search(&state, &paging, query.into_inner(), false).await
 }
 
 /// A profile with its `ETag`.
@@ -326,15 +324,13 @@ page_type!(ReviewPage, Review);
 pub async fn list_reviews(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     principal.user()?;
     pagination::newest(
         &state,
-        &req,
-        &query,
+        &paging,
         |r: &Review| r.id.as_str(),
         move |conn, before, limit| {
             store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
@@ -361,10 +357,9 @@ pub async fn list_reviews(
 pub async fn directory_artisans(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<ArtisanQuery>,
 ) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
-    search(&state, &req, &paging, query.into_inner(), true).await
+    search(&state, &paging, query.into_inner(), true).await
 }

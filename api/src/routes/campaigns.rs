@@ -2,7 +2,7 @@
 //! beneficiary shares naming them, and what they raised. Public to every
 //! signed-in user.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::campaign::{CampaignFields, CampaignInput};
 use persistence::campaigns::{self as store, CampaignFilter, CampaignRow, CampaignView};
@@ -16,7 +16,7 @@ use crate::auth::principal::Principal;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Money;
@@ -218,8 +218,7 @@ page_type!(CampaignPage, Campaign);
 pub async fn list_campaigns(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<CampaignQuery>,
 ) -> Reply {
     principal.user()?;
@@ -229,7 +228,6 @@ pub async fn list_campaigns(
     };
     pagination::newest(
         &state,
-        &req,
         &paging,
         |c: &Campaign| c.id.as_str(),
         move |conn, before, limit| {

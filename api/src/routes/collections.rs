@@ -3,7 +3,7 @@
 //! those who see the partnership; published collections whose launch day
 //! has come are a catalogue for every signed-in user.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::collection::{
     self as rules, CollectionFields, CollectionStatus, ItemFields, ItemInput,
@@ -24,7 +24,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::http::params::{country_param, text_param};
 use crate::page_type;
 use crate::state::AppState;
@@ -292,14 +292,12 @@ page_type!(CollectionPage, Collection);
 pub async fn list_collections(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     pagination::newest(
         &state,
-        &req,
         &paging,
         |c: &Collection| c.id.as_str(),
         move |conn, before, limit| {
@@ -338,8 +336,7 @@ pub struct CatalogueQuery {
 pub async fn catalogue(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<CatalogueQuery>,
 ) -> Reply {
     principal.user()?;
@@ -350,7 +347,6 @@ pub async fn catalogue(
     };
     pagination::newest(
         &state,
-        &req,
         &paging,
         |c: &Collection| c.id.as_str(),
         move |conn, before, limit| {

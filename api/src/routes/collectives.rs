@@ -5,7 +5,7 @@
 //! or accept an invitation; applicants and invitees follow their own.
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::api_key::Scope;
 use domain::collective::{
@@ -29,7 +29,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params;
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -222,15 +222,13 @@ pub struct CollectiveQuery {
 pub async fn list_collectives(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<CollectiveQuery>,
 ) -> Reply {
     principal.user()?;
     let filter = query.into_inner().filter()?;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |c: &Collective| c.id.as_str(),
         move |conn, before, limit| {
@@ -294,15 +292,13 @@ page_type!(DirectoryCollectivePage, DirectoryCollective);
 pub async fn directory_collectives(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<CollectiveQuery>,
 ) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
     let filter = query.into_inner().filter()?;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |c: &DirectoryCollective| c.id.as_str(),
         move |conn, before, limit| {
@@ -515,9 +511,8 @@ pub struct ApplicationQuery {
 pub async fn list_applications(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<ApplicationQuery>,
 ) -> Reply {
     let user = principal.user()?;
@@ -525,20 +520,18 @@ pub async fn list_applications(
         id: id.to_string(),
         actor: user.id,
     };
-    applications_page(&state, &req, &paging, query.into_inner(), of).await
+    applications_page(&state, &paging, query.into_inner(), of).await
 }
 
 async fn applications_page(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     query: ApplicationQuery,
     of: ListOf,
 ) -> Reply {
     let status = query.status.map(Into::into);
     pagination::newest(
         state,
-        req,
         paging,
         |a: &CollectiveApplication| a.id.as_str(),
         move |conn, before, limit| {
@@ -648,19 +641,18 @@ page_type!(CollectiveMemberPage, CollectiveMember);
 pub async fn list_members(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     principal.user()?;
     const ORDER: &str = "member";
-    let (limit, after) = query.keyed(ORDER, 1)?;
+    let (limit, after) = paging.keyed(ORDER, 1)?;
     let after = after.and_then(|mut keys| keys.pop());
     let page = state
         .db(move |conn| Ok(store::list_members(conn, &id, after.as_deref(), limit)?))
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         ORDER,
         page,
         |(last, _)| vec![last.artisan_id.clone()],
@@ -873,15 +865,13 @@ pub struct InvitationQuery {
 
 async fn invitations_page(
     state: &AppState,
-    req: &HttpRequest,
-    paging: &PageQuery,
+    paging: &Paging,
     query: InvitationQuery,
     of: ListOf,
 ) -> Reply {
     let status = query.status.map(Into::into);
     pagination::newest(
         state,
-        req,
         paging,
         |i: &CollectiveInvitation| i.id.as_str(),
         move |conn, before, limit| {
@@ -908,9 +898,8 @@ async fn invitations_page(
 pub async fn list_invitations(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<InvitationQuery>,
 ) -> Reply {
     let user = principal.user()?;
@@ -918,7 +907,7 @@ pub async fn list_invitations(
         id: id.to_string(),
         actor: user.id,
     };
-    invitations_page(&state, &req, &paging, query.into_inner(), of).await
+    invitations_page(&state, &paging, query.into_inner(), of).await
 }
 
 /// Your invitations to collectives, newest first.
@@ -937,14 +926,12 @@ pub async fn list_invitations(
 pub async fn my_invitations(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<InvitationQuery>,
 ) -> Reply {
     let user = principal.user()?;
     invitations_page(
         &state,
-        &req,
         &paging,
         query.into_inner(),
         ListOf::Artisan(user.id),
@@ -1073,14 +1060,12 @@ async fn withdraw(
 pub async fn my_applications(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<ApplicationQuery>,
 ) -> Reply {
     let user = principal.user()?;
     applications_page(
         &state,
-        &req,
         &paging,
         query.into_inner(),
         ListOf::Artisan(user.id),

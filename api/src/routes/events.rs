@@ -3,7 +3,7 @@
 //! with a waitlist; the booth cost is split equally among those taking
 //! part.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::api_key::Scope;
 use domain::market_event::{
@@ -26,7 +26,7 @@ use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::http::params::{country_param, text_param};
 use crate::page_type;
 use crate::state::AppState;
@@ -290,8 +290,7 @@ const BY_START: &str = "events-by-start";
 pub async fn list_events(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<EventQuery>,
 ) -> Reply {
     principal.user()?;
@@ -301,7 +300,7 @@ pub async fn list_events(
         .db(move |conn| Ok(store::list(conn, &filter, after, limit)?))
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         BY_START,
         page,
         |last| pagination::start_keys(last.row.starts_at, &last.row.id),
@@ -372,8 +371,7 @@ page_type!(DirectoryEventPage, DirectoryEvent);
 pub async fn directory_events(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<EventQuery>,
 ) -> Reply {
     principal.partner(Scope::DirectoryRead)?;
@@ -388,7 +386,7 @@ pub async fn directory_events(
         })
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         BY_START,
         page,
         |last| pagination::start_keys(last.row.starts_at, &last.row.id),
@@ -615,9 +613,8 @@ pub async fn join_event(
 pub async fn list_participants(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     principal.user()?;
     const BY_ARRIVAL: &str = "event-participants-by-arrival";
@@ -633,7 +630,7 @@ pub async fn list_participants(
         .db(move |conn| Ok(store::participants(conn, &id, after, limit)?))
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         BY_ARRIVAL,
         page,
         |last| vec![last.arrival.to_string()],

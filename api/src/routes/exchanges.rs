@@ -2,7 +2,7 @@
 //! the time ledger. An exchange is visible to its two parties only.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::exchange::{
     self as rules, Action, ExchangeKind, ExchangeStatus, Proposal, SessionStatus, SESSION_MINUTES,
@@ -20,7 +20,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::{next_newest, PageQuery};
+use crate::http::pagination::{next_newest, PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -123,8 +123,7 @@ fn mode_tag(mode: Mode) -> &'static str {
 pub async fn skill_matches(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<MatchQuery>,
 ) -> Reply {
     let user = principal.user()?;
@@ -155,7 +154,7 @@ pub async fn skill_matches(
         })
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         mode_tag(mode),
         page,
         |last| {
@@ -370,15 +369,13 @@ page_type!(ExchangePage, Exchange);
 pub async fn list_exchanges(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<ExchangeQuery>,
 ) -> Reply {
     let user = principal.user()?;
     let status = query.into_inner().status.map(Into::into);
     pagination::newest(
         &state,
-        &req,
         &paging,
         |e: &Exchange| e.id.as_str(),
         move |conn, before, limit| {
@@ -717,17 +714,16 @@ pub struct TimeLedger {
 pub async fn time_ledger(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let user = principal.user()?;
-    let (limit, before) = query.newest_first()?;
+    let (limit, before) = paging.newest_first()?;
     let (page, balance) = state
         .db(move |conn| Ok(store::ledger(conn, &user.id, before.as_deref(), limit)?))
         .await?;
     let next_cursor = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
     let mut response = HttpResponse::Ok();
-    if let Some(link) = pagination::next_link(&req, next_cursor.as_deref()) {
+    if let Some(link) = pagination::next_link(&paging, next_cursor.as_deref()) {
         response.insert_header((header::LINK, link));
     }
     Ok(response.json(TimeLedger {

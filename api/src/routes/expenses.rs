@@ -2,7 +2,7 @@
 //! partnership (materials, a booth fee, travel, …); another accepted party
 //! approves or rejects it. Seen by those who see the partnership's money.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::expense::{
     self as rules, ExpenseCategory as CategoryRule, ExpenseFields, ExpenseStatus,
@@ -18,7 +18,7 @@ use crate::auth::principal::Principal;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -183,14 +183,12 @@ page_type!(ExpensePage, Expense);
 pub async fn list_expenses(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     pagination::newest(
         &state,
-        &req,
         &paging,
         |e: &Expense| e.id.as_str(),
         move |conn, before, limit| {

@@ -2,7 +2,7 @@
 //! its badge. Notifications are written with the change they report and
 //! never reach the person who caused it.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::notification::NotificationKind;
 use persistence::notifications::{self as store, NotificationRow};
@@ -15,7 +15,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Body;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -151,15 +151,13 @@ page_type!(NotificationPage, Notification);
 pub async fn list_notifications(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<NotificationQuery>,
 ) -> Reply {
     let user = principal.user()?.id;
     let unread = query.unread.unwrap_or(false);
     pagination::newest(
         &state,
-        &req,
         &paging,
         |n: &Notification| n.id.as_str(),
         move |conn, before, limit| {

@@ -2,7 +2,7 @@
 //! secret is shown once, at creation; afterwards only its prefix.
 
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::api_key::{KeySpec, Scope};
 use domain::organization::OrganizationFields;
@@ -20,7 +20,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -150,14 +150,12 @@ pub async fn create_organization(
 pub async fn list_organizations(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     principal.admin()?;
     pagination::newest(
         &state,
-        &req,
-        &query,
+        &paging,
         |o: &Organization| o.id.as_str(),
         |conn, before, limit| Ok(organizations::list(conn, before, limit)?.map(Organization::from)),
     )
@@ -367,15 +365,13 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     principal.admin()?;
     pagination::newest(
         &state,
-        &req,
-        &query,
+        &paging,
         |k: &ApiKey| k.id.as_str(),
         move |conn, before, limit| {
             find_organization(conn, &id)?;

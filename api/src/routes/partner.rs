@@ -3,7 +3,7 @@
 //! splits and what each recipient received — never e-mails, never a
 //! partnership that is not shared with it.
 
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Recipient;
 use domain::api_key::Scope;
@@ -17,7 +17,7 @@ use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Id;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -197,13 +197,11 @@ page_type!(SharedPartnershipPage, SharedPartnershipSummary);
 pub async fn list_shared(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let organization = principal.partner(Scope::PartnershipsRead)?.organization_id;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |p: &SharedPartnershipSummary| p.id.as_str(),
         move |conn, before, limit| {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::partnership::{
     check_invitees, PartnershipKind as KindRule, PartnershipStatus as StatusRule,
@@ -25,7 +25,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::page_type;
 use crate::state::AppState;
@@ -250,8 +250,7 @@ pub struct PartnershipQuery {
 pub async fn list_partnerships(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<PartnershipQuery>,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
@@ -259,7 +258,6 @@ pub async fn list_partnerships(
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
     pagination::newest(
         &state,
-        &req,
         &paging,
         |p: &Partnership| p.id.as_str(),
         move |conn, before, limit| {

@@ -3,7 +3,7 @@
 //! the open ones they are eligible for, apply once, follow and withdraw
 //! their applications; the organization decides.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::api_key::Scope;
 use domain::program::{
@@ -21,7 +21,7 @@ use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -182,13 +182,11 @@ page_type!(ProgramPage, Program);
 pub async fn list_programs(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let reader = reader(principal)?;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |p: &Program| p.id.as_str(),
         move |conn, before, limit| {
@@ -417,16 +415,14 @@ page_type!(ProgramApplicationPage, ProgramApplication);
 pub async fn list_applications(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
     query: web::Query<ApplicationQuery>,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let status = query.status.map(Into::into);
     pagination::oldest(
         &state,
-        &req,
         &paging,
         |a: &ProgramApplication| a.id.as_str(),
         move |conn, after, limit| {
@@ -522,13 +518,11 @@ pub async fn decide(
 pub async fn my_applications(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let artisan = principal.user()?.id;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |a: &ProgramApplication| a.id.as_str(),
         move |conn, before, limit| {

@@ -19,7 +19,7 @@ use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
@@ -239,15 +239,13 @@ page_type!(SalePage, Sale);
 pub async fn list_sales(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     pagination::newest(
         &state,
-        &req,
-        &query,
+        &paging,
         |s: &Sale| s.id.as_str(),
         move |conn, before, limit| store::list(conn, &id, &viewer, before, limit)?.try_map(sale),
     )

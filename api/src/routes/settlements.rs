@@ -2,7 +2,7 @@
 //! payments recorded against them. Money endpoints: `Idempotency-Key` is
 //! required on every POST.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::sale::{accounted_amount, REFERENCE};
 use persistence::settlements::{self as store, Payee, SettlementView};
@@ -21,7 +21,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 
@@ -211,15 +211,13 @@ page_type!(SettlementPage, Settlement);
 pub async fn list_settlements(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let viewer = principal.user()?.viewer();
     pagination::newest(
         &state,
-        &req,
-        &query,
+        &paging,
         |s: &Settlement| s.id.as_str(),
         move |conn, before, limit| {
             Ok(store::list(conn, &id, &viewer, before, limit)?.map(Settlement::from))

@@ -4,7 +4,7 @@
 //! message; read the deliveries log and redeliver. Delivery itself is the
 //! worker's ([`crate::webhooks`]).
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::api_key::Scope;
 use domain::text;
@@ -23,7 +23,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
-use crate::http::pagination::{self, PageQuery};
+use crate::http::pagination::{self, PageQuery, Paging};
 use crate::page_type;
 use crate::state::AppState;
 use crate::webhooks::{checked_addresses, new_secret, secret_context};
@@ -337,13 +337,11 @@ pub async fn create_endpoint(
 pub async fn list_endpoints(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |e: &WebhookEndpoint| e.id.as_str(),
         move |conn, before, limit| {
@@ -508,14 +506,12 @@ async fn queued(
 pub async fn list_deliveries(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     pagination::newest(
         &state,
-        &req,
         &paging,
         |d: &WebhookDelivery| d.id.as_str(),
         move |conn, before, limit| {

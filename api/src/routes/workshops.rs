@@ -4,7 +4,7 @@
 //! (their own).
 
 use actix_web::http::header;
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use domain::exchange::{self as rules, RegistrationStatus, WorkshopFields};
 use domain::workshop::starts_in_future;
@@ -20,7 +20,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::PageQuery;
+use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
 use crate::page_type;
@@ -217,8 +217,7 @@ const BY_START: &str = "workshops-by-start";
 pub async fn list_workshops(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
-    paging: web::Query<PageQuery>,
+    paging: Paging,
     query: web::Query<WorkshopQuery>,
 ) -> Reply {
     principal.user()?;
@@ -236,7 +235,7 @@ pub async fn list_workshops(
         })
         .await?;
     Ok(pagination::keyed(
-        &req,
+        &paging,
         BY_START,
         page,
         |last| pagination::start_keys(last.row.starts_at, &last.row.id),
@@ -355,15 +354,13 @@ pub async fn register(
 pub async fn list_registrations(
     state: web::Data<AppState>,
     principal: Principal,
-    req: HttpRequest,
     Id(id): Id,
-    query: web::Query<PageQuery>,
+    paging: Paging,
 ) -> Reply {
     let user = principal.user()?;
     pagination::oldest(
         &state,
-        &req,
-        &query,
+        &paging,
         |r: &WorkshopRegistration| r.id.as_str(),
         move |conn, after, limit| {
             Ok(store::registrations(conn, &id, &user.id, after, limit)?
