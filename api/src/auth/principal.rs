@@ -17,7 +17,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpRequest, ResponseError};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 use domain::account::Role;
 use domain::api_key::{ApiKeySecret, Scope};
 use persistence::partnerships::Viewer;
@@ -223,49 +223,88 @@ pub async fn check_accounts(
     })
 }
 
+/// The credentials a request presents: an `Authorization` header (with
+/// the subject of its token, if that is a valid access token), an API key,
+/// or none.
+enum Presented {
+    Bearer(Option<Subject>),
+    ApiKey(String),
+    Nothing,
+}
+
+impl Presented {
+    fn by(req: &HttpRequest, state: &AppState) -> Self {
+        let headers = req.headers();
+        if headers.contains_key(header::AUTHORIZATION) {
+            Presented::Bearer(bearer_subject(req, state))
+        } else {
+            api_key(headers).map_or(Presented::Nothing, |key| Presented::ApiKey(key.to_owned()))
+        }
+    }
+}
+
+/// The subject of the request's bearer token, if it is a valid access
+/// token. Verified once per request and kept in the request's extensions:
+/// the rate limiter asks first, the [`Principal`] extractor after it.
+fn bearer_subject(req: &HttpRequest, state: &AppState) -> Option<Subject> {
+    if let Some(VerifiedBearer(subject)) = req.extensions().get::<VerifiedBearer>() {
+        return subject.clone();
+    }
+    let subject = bearer(req.headers()).and_then(|token| state.jwt.verify(token));
+    req.extensions_mut().insert(VerifiedBearer(subject.clone()));
+    subject
+}
+
+#[derive(Clone)]
+struct VerifiedBearer(Option<Subject>);
+
 async fn authenticate(
     state: web::Data<AppState>,
-    headers: HeaderMap,
+    presented: Presented,
 ) -> Result<Principal, ApiError> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        let subject = bearer(&headers)
-            .and_then(|token| state.jwt.verify(token))
-            .ok_or(ApiError::Unauthenticated(INVALID))?;
-        let user = User {
-            id: subject.user_id.clone(),
-            role: subject.role,
-        };
-        if !AccountCheck::defer(subject.clone()) {
-            check_alone(&state, subject).await?;
+    match presented {
+        Presented::Bearer(subject) => {
+            let subject = subject.ok_or(ApiError::Unauthenticated(INVALID))?;
+            let user = User {
+                id: subject.user_id.clone(),
+                role: subject.role,
+            };
+            if !AccountCheck::defer(subject.clone()) {
+                check_alone(&state, subject).await?;
+            }
+            Ok(Principal::User(user))
         }
-        return Ok(Principal::User(user));
+        Presented::ApiKey(presented) => partner(&state, &presented).await,
+        Presented::Nothing => Err(ApiError::Unauthenticated(
+            "Send `Authorization: Bearer <access token>` or `X-API-Key: <key>`.",
+        )),
     }
-    if let Some(presented) = api_key(&headers) {
-        // A typo fails the checksum here, without a database round trip.
-        let secret = ApiKeySecret::parse(presented).ok_or(ApiError::Unauthenticated(INVALID))?;
-        let hash = state.keys.api_key(&secret);
-        let seen = hash.clone();
-        let key = state
-            .db(move |conn| {
-                let at = now();
-                let key = api_keys::find_by_hash(conn, &hash)?.filter(|key| key.is_usable(at));
-                if let Some(key) = &key {
-                    api_keys::touch(conn, key, at)?;
-                }
-                Ok(key)
-            })
-            .await?
-            .ok_or(ApiError::Unauthenticated(INVALID))?;
-        state.verified_keys.remember(&seen);
-        return Ok(Principal::Partner(Partner {
-            scopes: key.scopes(),
-            key_id: key.id,
-            organization_id: key.organization_id,
-        }));
-    }
-    Err(ApiError::Unauthenticated(
-        "Send `Authorization: Bearer <access token>` or `X-API-Key: <key>`.",
-    ))
+}
+
+/// The partner organization an API key speaks for, if the key is usable
+/// (its last use is recorded).
+async fn partner(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
+    // A typo fails the checksum here, without a database round trip.
+    let secret = ApiKeySecret::parse(presented).ok_or(ApiError::Unauthenticated(INVALID))?;
+    let hash = state.keys.api_key(&secret);
+    let seen = hash.clone();
+    let key = state
+        .db(move |conn| {
+            let at = now();
+            let key = api_keys::find_by_hash(conn, &hash)?.filter(|key| key.is_usable(at));
+            if let Some(key) = &key {
+                api_keys::touch(conn, key, at)?;
+            }
+            Ok(key)
+        })
+        .await?
+        .ok_or(ApiError::Unauthenticated(INVALID))?;
+    state.verified_keys.remember(&seen);
+    Ok(Principal::Partner(Partner {
+        scopes: key.scopes(),
+        key_id: key.id,
+        organization_id: key.organization_id,
+    }))
 }
 
 impl FromRequest for Principal {
@@ -274,10 +313,12 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let headers = req.headers().clone();
+        let presented = state.as_ref().map(|state| Presented::by(req, state));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let principal = authenticate(state, headers).await?;
+            let (state, presented) = state
+                .zip(presented)
+                .ok_or_else(|| ApiError::internal("application state missing"))?;
+            let principal = authenticate(state, presented).await?;
             tracing::Span::current().record("principal", principal.key());
             Ok(principal)
         })
@@ -289,11 +330,11 @@ impl FromRequest for Principal {
 /// be valid. `None` means "count it against the client IP" (and, if it
 /// carries credentials, against the IP's budget of failed
 /// authentications).
-pub fn rate_limit_identity(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    if let Some(subject) = bearer(headers).and_then(|token| state.jwt.verify(token)) {
+pub fn rate_limit_identity(state: &AppState, req: &HttpRequest) -> Option<String> {
+    if let Some(subject) = bearer_subject(req, state) {
         return Some(format!("user:{}", subject.user_id));
     }
-    let secret = api_key(headers).and_then(ApiKeySecret::parse)?;
+    let secret = api_key(req.headers()).and_then(ApiKeySecret::parse)?;
     let fingerprint = state.keys.api_key(&secret);
     state
         .verified_keys

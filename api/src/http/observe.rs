@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{web, Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use actix_web::http::StatusCode;
@@ -124,10 +124,20 @@ const CREDENTIAL_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/refresh"];
 
 /// The template of the route that will run for this request, matched as
 /// the router matches it: against the percent-decoded path. `None` when no
-/// route matches (the request ends in the 404/405 fallback).
+/// route matches (the request ends in the 404/405 fallback). Matched once
+/// per request (it walks every route's pattern) and kept in the request's
+/// extensions for the layers after the first.
 pub fn route_template(req: &ServiceRequest) -> Option<String> {
-    req.resource_map().match_pattern(req.match_info().as_str())
+    if let Some(RouteTemplate(template)) = req.extensions().get::<RouteTemplate>() {
+        return template.clone();
+    }
+    let template = req.resource_map().match_pattern(req.match_info().as_str());
+    req.extensions_mut().insert(RouteTemplate(template.clone()));
+    template
 }
+
+#[derive(Clone)]
+struct RouteTemplate(Option<String>);
 
 fn quota_headers(headers: &mut header::HeaderMap, quota: Quota) {
     for (name, value) in [
@@ -207,7 +217,7 @@ pub async fn limit_rate(
         .map_or_else(|| "unknown".to_owned(), |addr| client_network(addr.ip()));
     let limits = &state.settings;
     let route = route.as_deref().unwrap_or_default();
-    let identity = rate_limit_identity(&state, req.headers());
+    let identity = rate_limit_identity(&state, req.request());
     let presents_credentials = req.headers().contains_key(header::AUTHORIZATION)
         || req.headers().contains_key(API_KEY_HEADER);
     let authenticates =
