@@ -23,6 +23,22 @@ macro_rules! newest_first {
     }};
 }
 
+/// Runs `$body` with `$conn` bound to the connection's own backend
+/// connection (`PgConnection` or `SqliteConnection`): the same query text,
+/// compiled once per backend. Through `MultiConnection`, every execution
+/// writes the whole statement out as SQL text again (its wrapper collects
+/// binds by serialising the query); on the backend's own connection a
+/// prepared statement is found by the query's type. For the reads every
+/// request makes; everything else goes through `MultiConnection`.
+macro_rules! on_backend {
+    ($any:expr, |$conn:ident| $body:expr) => {
+        match $any {
+            $crate::AnyConnection::Postgresql($conn) => $body,
+            $crate::AnyConnection::Sqlite($conn) => $body,
+        }
+    };
+}
+
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;

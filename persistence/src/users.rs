@@ -71,22 +71,22 @@ pub fn standing_and_profile(
     viewer: &str,
     id: &str,
 ) -> Result<(Option<Standing>, Option<ArtisanRow>), StoreError> {
-    let found = users::table
+    let found = on_backend!(conn, |conn| users::table
         .left_join(artisans_table::table.on(artisans_table::id.eq(id)))
         .filter(users::id.eq(viewer))
         .select((Standing::COLUMNS, artisans_table::all_columns.nullable()))
         .first::<(Standing, Option<ArtisanRow>)>(conn)
-        .optional()?;
+        .optional())?;
     Ok(found.map_or((None, None), |(standing, row)| (Some(standing), row)))
 }
 
 /// An account's standing, for the check of a request made in its name.
 pub fn standing(conn: &mut AnyConnection, id: &str) -> Result<Option<Standing>, StoreError> {
-    Ok(users::table
+    Ok(on_backend!(conn, |conn| users::table
         .find(id)
         .select(Standing::COLUMNS)
         .first::<Standing>(conn)
-        .optional()?)
+        .optional())?)
 }
 
 /// What registration needs; the password is already hashed.
