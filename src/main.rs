@@ -23,12 +23,6 @@ use persistence::{organizations, users, AnyConnection, Pool, PoolOptions};
 
 mod seed;
 
-/// The server allocates and frees small buffers on every request, on
-/// several threads at once; mimalloc does that in thread-local pages, where
-/// the system allocator contends on shared arenas and consolidates them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "artisan-commons",
