@@ -278,3 +278,22 @@ impl ConnectionLost for StoreError {
 }
 
 pub use diesel::result as diesel_error;
+
+#[cfg(test)]
+mod tests {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Integer;
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    /// The bundled SQLite keeps a prepared statement's plan when new values
+    /// are bound (`.cargo/config.toml`); without that, every statement with
+    /// a `LIMIT ?` is compiled again on each run.
+    #[test]
+    fn bundled_sqlite_has_the_query_planner_stability_guarantee() {
+        let mut conn = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let on: i32 = diesel::select(sql::<Integer>("sqlite_compileoption_used('ENABLE_QPSG')"))
+            .get_result(&mut conn)
+            .expect("compile options");
+        assert_eq!(on, 1);
+    }
+}
