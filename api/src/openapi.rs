@@ -74,6 +74,43 @@ problem_responses! {
     ServiceUnavailable(ServiceUnavailable, "The database is unreachable; retry shortly.") => "The database is unreachable, or more requests are waiting for it than wait within `DB_QUEUE_TIMEOUT_MS` (`service-unavailable`); the second carries `Retry-After`.",
 }
 
+/// The `{id}` of a resource's path, documented once for each kind of
+/// resource: operations list `crate::openapi::path::Partnership` among
+/// their `params` instead of repeating `("id" = Uuid, Path, description =
+/// "Partnership id")`.
+pub mod path {
+    macro_rules! path_ids {
+        ($($name:ident => $description:literal),* $(,)?) => {
+            $(
+                #[derive(utoipa::IntoParams)]
+                #[into_params(parameter_in = Path)]
+                pub struct $name {
+                    #[doc = $description]
+                    pub id: uuid::Uuid,
+                }
+            )*
+        };
+    }
+
+    path_ids! {
+        Agreement => "Agreement id",
+        Artisan => "Artisan id",
+        Collection => "Collection id",
+        Collective => "Collective id",
+        Endpoint => "Endpoint id",
+        Event => "Event id",
+        Exchange => "Exchange id",
+        Expense => "Expense id",
+        Item => "Item id",
+        Organization => "Organization id",
+        Partnership => "Partnership id",
+        Program => "Program id",
+        Sale => "Sale id",
+        Settlement => "Settlement id",
+        Workshop => "Workshop id",
+    }
+}
+
 /// Declares a set of problem responses that operations list as one item
 /// (`responses((status = 200, …), crate::openapi::ReadProblems)`).
 macro_rules! problem_sets {

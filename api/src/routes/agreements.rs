@@ -25,6 +25,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
@@ -269,10 +270,7 @@ where
     tag = "agreements",
     operation_id = "createAgreement",
     request_body = AgreementTerms,
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The draft", body = Agreement,
@@ -321,7 +319,7 @@ page_type!(AgreementPage, Agreement);
 #[utoipa::path(
     tag = "agreements",
     operation_id = "listAgreements",
-    params(("id" = Uuid, Path, description = "Partnership id"), AgreementQuery, PageQuery),
+    params(path::Partnership, AgreementQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of agreements", body = AgreementPage,
@@ -356,7 +354,7 @@ pub async fn list_agreements(
 #[utoipa::path(
     tag = "agreements",
     operation_id = "getAgreement",
-    params(("id" = Uuid, Path, description = "Agreement id")),
+    params(path::Agreement),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The agreement", body = Agreement,
@@ -429,10 +427,7 @@ impl AgreementChange {
 #[utoipa::path(
     tag = "agreements",
     operation_id = "updateAgreement",
-    params(
-        ("id" = Uuid, Path, description = "Agreement id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Agreement, crate::http::extract::IfMatchHeader),
     request_body = AgreementChange,
     security(("bearer_auth" = [])),
     responses(
@@ -478,10 +473,7 @@ pub struct NewSignature {
     tag = "agreements",
     operation_id = "signAgreement",
     request_body = NewSignature,
-    params(
-        ("id" = Uuid, Path, description = "Agreement id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Agreement, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The agreement with your signature", body = Agreement,
@@ -526,10 +518,7 @@ pub struct NewDecline {
     tag = "agreements",
     operation_id = "declineAgreement",
     request_body = NewDecline,
-    params(
-        ("id" = Uuid, Path, description = "Agreement id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Agreement, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The declined agreement", body = Agreement,
@@ -677,7 +666,7 @@ page_type!(AgreementEventPage, AgreementEvent);
 #[utoipa::path(
     tag = "agreements",
     operation_id = "listAgreementEvents",
-    params(("id" = Uuid, Path, description = "Agreement id"), PageQuery),
+    params(path::Agreement, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of events", body = AgreementEventPage,

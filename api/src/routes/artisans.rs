@@ -21,6 +21,7 @@ use crate::http::extract::{Body, Id, IfMatch};
 use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::{load, Artisan, ArtisanPage, Review};
@@ -158,7 +159,7 @@ pub(crate) fn with_etag(row: ArtisanRow) -> HttpResponse {
 #[utoipa::path(
     tag = "artisans",
     operation_id = "getArtisan",
-    params(("id" = Uuid, Path, description = "Artisan id")),
+    params(path::Artisan),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The profile", body = Artisan,
@@ -312,7 +313,7 @@ page_type!(ReviewPage, Review);
 #[utoipa::path(
     tag = "artisans",
     operation_id = "listArtisanReviews",
-    params(("id" = Uuid, Path, description = "Artisan id"), PageQuery),
+    params(path::Artisan, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of reviews", body = ReviewPage,

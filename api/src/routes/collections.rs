@@ -26,6 +26,7 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
 use crate::http::params::{country_param, text_param};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Money;
@@ -228,10 +229,7 @@ pub struct NewCollection {
     tag = "collections",
     operation_id = "createCollection",
     request_body = NewCollection,
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The collection", body = Collection,
@@ -280,7 +278,7 @@ page_type!(CollectionPage, Collection);
 #[utoipa::path(
     tag = "collections",
     operation_id = "listPartnershipCollections",
-    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    params(path::Partnership, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of collections", body = CollectionPage,
@@ -361,7 +359,7 @@ pub async fn catalogue(
 #[utoipa::path(
     tag = "collections",
     operation_id = "getCollection",
-    params(("id" = Uuid, Path, description = "Collection id")),
+    params(path::Collection),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection,
@@ -401,10 +399,7 @@ pub struct CollectionChange {
     tag = "collections",
     operation_id = "updateCollection",
     request_body = CollectionChange,
-    params(
-        ("id" = Uuid, Path, description = "Collection id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Collection, crate::http::extract::IfMatchHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The collection", body = Collection,
@@ -440,10 +435,7 @@ pub async fn update_collection(
     tag = "collections",
     operation_id = "addCollectionItem",
     request_body = NewItem,
-    params(
-        ("id" = Uuid, Path, description = "Collection id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Collection, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The item", body = CollectionItem,
@@ -480,7 +472,7 @@ pub async fn add_item(
 #[utoipa::path(
     tag = "collections",
     operation_id = "getCollectionItem",
-    params(("id" = Uuid, Path, description = "Item id")),
+    params(path::Item),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The item", body = CollectionItem,
@@ -525,10 +517,7 @@ pub struct ItemChange {
     tag = "collections",
     operation_id = "updateCollectionItem",
     request_body = ItemChange,
-    params(
-        ("id" = Uuid, Path, description = "Item id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Item, crate::http::extract::IfMatchHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The item", body = CollectionItem,
@@ -625,7 +614,7 @@ pub struct CollectionPerformance {
 #[utoipa::path(
     tag = "collections",
     operation_id = "getCollectionPerformance",
-    params(("id" = Uuid, Path, description = "Collection id")),
+    params(path::Collection),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "Per item", body = CollectionPerformance),

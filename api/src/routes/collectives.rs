@@ -32,6 +32,7 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params;
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -340,7 +341,7 @@ pub async fn directory_collectives(
 #[utoipa::path(
     tag = "collectives",
     operation_id = "getCollective",
-    params(("id" = Uuid, Path, description = "Collective id")),
+    params(path::Collective),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The collective", body = Collective,
@@ -361,10 +362,7 @@ pub async fn get_collective(state: web::Data<AppState>, principal: Principal, Id
 #[utoipa::path(
     tag = "collectives",
     operation_id = "updateCollective",
-    params(
-        ("id" = Uuid, Path, description = "Collective id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Collective, crate::http::extract::IfMatchHeader),
     request_body = CollectiveChange,
     security(("bearer_auth" = [])),
     responses(
@@ -453,10 +451,7 @@ pub struct CollectiveApplicationRequest {
 #[utoipa::path(
     tag = "collectives",
     operation_id = "applyToCollective",
-    params(
-        ("id" = Uuid, Path, description = "Collective id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Collective, crate::http::extract::IdempotencyKeyHeader),
     request_body = CollectiveApplicationRequest,
     security(("bearer_auth" = [])),
     responses(
@@ -499,7 +494,7 @@ pub struct ApplicationQuery {
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectiveApplications",
-    params(("id" = Uuid, Path, description = "Collective id"), ApplicationQuery, PageQuery),
+    params(path::Collective, ApplicationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of applications", body = CollectiveApplicationPage,
@@ -629,7 +624,7 @@ page_type!(CollectiveMemberPage, CollectiveMember);
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectiveMembers",
-    params(("id" = Uuid, Path, description = "Collective id"), PageQuery),
+    params(path::Collective, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of members", body = CollectiveMemberPage,
@@ -814,10 +809,7 @@ pub struct InvitationRequest {
 #[utoipa::path(
     tag = "collectives",
     operation_id = "inviteToCollective",
-    params(
-        ("id" = Uuid, Path, description = "Collective id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Collective, crate::http::extract::IdempotencyKeyHeader),
     request_body = InvitationRequest,
     security(("bearer_auth" = [])),
     responses(
@@ -886,7 +878,7 @@ async fn invitations_page(
 #[utoipa::path(
     tag = "collectives",
     operation_id = "listCollectiveInvitations",
-    params(("id" = Uuid, Path, description = "Collective id"), InvitationQuery, PageQuery),
+    params(path::Collective, InvitationQuery, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of invitations", body = CollectiveInvitationPage,

@@ -28,6 +28,7 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
 use crate::http::params::{country_param, text_param};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Money;
@@ -407,7 +408,7 @@ pub async fn directory_events(
 #[utoipa::path(
     tag = "events",
     operation_id = "getEvent",
-    params(("id" = Uuid, Path, description = "Event id")),
+    params(path::Event),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The event", body = MarketEvent,
@@ -500,10 +501,7 @@ impl EventChange {
     tag = "events",
     operation_id = "updateEvent",
     request_body = EventChange,
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Event, crate::http::extract::IfMatchHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The event", body = MarketEvent,
@@ -563,10 +561,7 @@ page_type!(EventParticipantPage, EventParticipant);
 #[utoipa::path(
     tag = "events",
     operation_id = "joinEvent",
-    params(
-        ("id" = Uuid, Path, description = "Event id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Event, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "Your participation (`participating` or `waitlisted`)", body = EventParticipant,
@@ -601,7 +596,7 @@ pub async fn join_event(
 #[utoipa::path(
     tag = "events",
     operation_id = "listEventParticipants",
-    params(("id" = Uuid, Path, description = "Event id"), PageQuery),
+    params(path::Event, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of participants", body = EventParticipantPage,
@@ -723,7 +718,7 @@ impl From<CostShares> for EventCostShares {
 #[utoipa::path(
     tag = "events",
     operation_id = "getEventCostShares",
-    params(("id" = Uuid, Path, description = "Event id")),
+    params(path::Event),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The shares", body = EventCostShares),
@@ -843,7 +838,7 @@ impl TryFrom<(String, Vec<SalesTotal>)> for EventSalesSummary {
 #[utoipa::path(
     tag = "events",
     operation_id = "getEventSalesSummary",
-    params(("id" = Uuid, Path, description = "Event id")),
+    params(path::Event),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The summary", body = EventSalesSummary),

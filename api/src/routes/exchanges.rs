@@ -22,6 +22,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery, Paging};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Review;
@@ -392,7 +393,7 @@ pub async fn list_exchanges(
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "getExchange",
-    params(("id" = Uuid, Path, description = "Exchange id")),
+    params(path::Exchange),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The exchange", body = Exchange,
@@ -427,7 +428,7 @@ async fn act(state: &AppState, principal: Principal, id: String, action: Action)
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "acceptExchange",
-    params(("id" = Uuid, Path, description = "Exchange id")),
+    params(path::Exchange),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
@@ -444,7 +445,7 @@ pub async fn accept_exchange(
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "declineExchange",
-    params(("id" = Uuid, Path, description = "Exchange id")),
+    params(path::Exchange),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
@@ -461,7 +462,7 @@ pub async fn decline_exchange(
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "completeExchange",
-    params(("id" = Uuid, Path, description = "Exchange id")),
+    params(path::Exchange),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
@@ -478,7 +479,7 @@ pub async fn complete_exchange(
 #[utoipa::path(
     tag = "skill-exchange",
     operation_id = "cancelExchange",
-    params(("id" = Uuid, Path, description = "Exchange id")),
+    params(path::Exchange),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
@@ -511,10 +512,7 @@ pub struct NewSessionBody {
     tag = "skill-exchange",
     operation_id = "recordSession",
     request_body = NewSessionBody,
-    params(
-        ("id" = Uuid, Path, description = "Exchange id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Exchange, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The session, pending confirmation", body = ExchangeSession,
@@ -615,10 +613,7 @@ pub struct NewReview {
     tag = "skill-exchange",
     operation_id = "reviewExchange",
     request_body = NewReview,
-    params(
-        ("id" = Uuid, Path, description = "Exchange id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Exchange, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The review", body = Review,

@@ -19,6 +19,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -121,10 +122,7 @@ pub struct NewExpenseBody {
     tag = "revenue",
     operation_id = "recordExpense",
     request_body = NewExpenseBody,
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::RequiredIdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::RequiredIdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The expense", body = Expense,
@@ -171,7 +169,7 @@ page_type!(ExpensePage, Expense);
 #[utoipa::path(
     tag = "revenue",
     operation_id = "listExpenses",
-    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    params(path::Partnership, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of expenses", body = ExpensePage,
@@ -202,7 +200,7 @@ pub async fn list_expenses(
 #[utoipa::path(
     tag = "revenue",
     operation_id = "getExpense",
-    params(("id" = Uuid, Path, description = "Expense id")),
+    params(path::Expense),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The expense", body = Expense), crate::openapi::ReadProblems)
 )]
@@ -237,7 +235,7 @@ pub struct ExpenseDecisionBody {
     tag = "revenue",
     operation_id = "decideExpense",
     request_body = ExpenseDecisionBody,
-    params(("id" = Uuid, Path, description = "Expense id")),
+    params(path::Expense),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The expense, decided", body = Expense),

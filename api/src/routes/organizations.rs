@@ -22,6 +22,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -170,7 +171,7 @@ fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationR
 #[utoipa::path(
     tag = "organizations",
     operation_id = "getOrganization",
-    params(("id" = Uuid, Path, description = "Organization id")),
+    params(path::Organization),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The organization", body = Organization,
@@ -309,10 +310,7 @@ impl ApiKeyRequest {
 #[utoipa::path(
     tag = "organizations",
     operation_id = "createApiKey",
-    params(
-        ("id" = Uuid, Path, description = "Organization id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Organization, crate::http::extract::IdempotencyKeyHeader),
     request_body = ApiKeyRequest,
     security(("bearer_auth" = [])),
     responses(
@@ -353,7 +351,7 @@ pub async fn create_api_key(
 #[utoipa::path(
     tag = "organizations",
     operation_id = "listApiKeys",
-    params(("id" = Uuid, Path, description = "Organization id"), PageQuery),
+    params(path::Organization, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of keys", body = ApiKeyPage,

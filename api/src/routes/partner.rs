@@ -18,6 +18,7 @@ use crate::auth::principal::Principal;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Id;
 use crate::http::pagination::{self, PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -218,7 +219,7 @@ pub async fn list_shared(
 #[utoipa::path(
     tag = "partner",
     operation_id = "getSharedPartnership",
-    params(("id" = Uuid, Path, description = "Partnership id")),
+    params(path::Partnership),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The partnership", body = SharedPartnershipDetail),

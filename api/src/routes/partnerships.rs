@@ -27,6 +27,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -283,7 +284,7 @@ pub async fn list_partnerships(
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "getPartnership",
-    params(("id" = Uuid, Path, description = "Partnership id")),
+    params(path::Partnership),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The partnership", body = Partnership,
@@ -326,10 +327,7 @@ pub struct PartnershipChange {
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "updatePartnership",
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Partnership, crate::http::extract::IfMatchHeader),
     request_body = PartnershipChange,
     security(("bearer_auth" = [])),
     responses(
@@ -426,10 +424,7 @@ pub async fn decline_invitation(
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "addPartnershipParty",
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::IdempotencyKeyHeader),
     request_body = PartyRef,
     security(("bearer_auth" = [])),
     responses(
@@ -538,7 +533,7 @@ pub struct NewShare {
     tag = "partnerships",
     operation_id = "sharePartnership",
     request_body = NewShare,
-    params(("id" = Uuid, Path, description = "Partnership id")),
+    params(path::Partnership),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "Shared", body = PartnershipShare),
@@ -575,7 +570,7 @@ pub struct PartnershipShareList {
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "listPartnershipShares",
-    params(("id" = Uuid, Path, description = "Partnership id")),
+    params(path::Partnership),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The shares, oldest first", body = PartnershipShareList),

@@ -22,6 +22,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -218,7 +219,7 @@ fn reader(principal: Principal) -> Result<Reader, ApiError> {
 #[utoipa::path(
     tag = "programs",
     operation_id = "getProgram",
-    params(("id" = Uuid, Path, description = "Program id")),
+    params(path::Program),
     security(("bearer_auth" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "The program", body = Program,
@@ -261,10 +262,7 @@ pub struct ProgramChange {
     tag = "programs",
     operation_id = "updateProgram",
     request_body = ProgramChange,
-    params(
-        ("id" = Uuid, Path, description = "Program id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Program, crate::http::extract::IfMatchHeader),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The program", body = Program,
@@ -357,10 +355,7 @@ pub struct NewProgramApplication {
     tag = "programs",
     operation_id = "applyToProgram",
     request_body = NewProgramApplication,
-    params(
-        ("id" = Uuid, Path, description = "Program id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Program, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The application", body = ProgramApplication,
@@ -403,7 +398,7 @@ page_type!(ProgramApplicationPage, ProgramApplication);
 #[utoipa::path(
     tag = "programs",
     operation_id = "listProgramApplications",
-    params(("id" = Uuid, Path, description = "Program id"), ApplicationQuery, PageQuery),
+    params(path::Program, ApplicationQuery, PageQuery),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "One page of applications", body = ProgramApplicationPage,

@@ -20,6 +20,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::{PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
@@ -177,10 +178,7 @@ pub struct NewSaleBody {
     tag = "revenue",
     operation_id = "recordSale",
     request_body = NewSaleBody,
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::RequiredIdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::RequiredIdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The sale with its allocation lines", body = Sale,
@@ -227,7 +225,7 @@ page_type!(SalePage, Sale);
 #[utoipa::path(
     tag = "revenue",
     operation_id = "listSales",
-    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    params(path::Partnership, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of sales", body = SalePage,
@@ -256,7 +254,7 @@ pub async fn list_sales(
 #[utoipa::path(
     tag = "revenue",
     operation_id = "getSale",
-    params(("id" = Uuid, Path, description = "Sale id")),
+    params(path::Sale),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The sale", body = Sale), crate::openapi::ReadProblems)
 )]
@@ -290,10 +288,7 @@ pub struct NewRefund {
     tag = "revenue",
     operation_id = "refundSale",
     request_body = NewRefund,
-    params(
-        ("id" = Uuid, Path, description = "Sale id"),
-        crate::http::extract::RequiredIdempotencyKeyHeader,
-    ),
+    params(path::Sale, crate::http::extract::RequiredIdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The sale with the refund's lines", body = Sale,
@@ -395,7 +390,7 @@ pub struct Payouts {
 #[utoipa::path(
     tag = "revenue",
     operation_id = "getPayouts",
-    params(("id" = Uuid, Path, description = "Partnership id"), PeriodQuery),
+    params(path::Partnership, PeriodQuery),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "Per currency and recipient", body = Payouts), crate::openapi::ReadProblems)
 )]

@@ -22,6 +22,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::{PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -161,10 +162,7 @@ pub struct NewSettlement {
     tag = "revenue",
     operation_id = "createSettlement",
     request_body = NewSettlement,
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        crate::http::extract::RequiredIdempotencyKeyHeader,
-    ),
+    params(path::Partnership, crate::http::extract::RequiredIdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The settlement", body = Settlement,
@@ -199,7 +197,7 @@ page_type!(SettlementPage, Settlement);
 #[utoipa::path(
     tag = "revenue",
     operation_id = "listSettlements",
-    params(("id" = Uuid, Path, description = "Partnership id"), PageQuery),
+    params(path::Partnership, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of settlements", body = SettlementPage,
@@ -230,7 +228,7 @@ pub async fn list_settlements(
 #[utoipa::path(
     tag = "revenue",
     operation_id = "getSettlement",
-    params(("id" = Uuid, Path, description = "Settlement id")),
+    params(path::Settlement),
     security(("bearer_auth" = [])),
     responses((status = 200, description = "The settlement", body = Settlement), crate::openapi::ReadProblems)
 )]
@@ -302,10 +300,7 @@ pub struct NewPayment {
     tag = "revenue",
     operation_id = "recordPayment",
     request_body = NewPayment,
-    params(
-        ("id" = Uuid, Path, description = "Settlement id"),
-        crate::http::extract::RequiredIdempotencyKeyHeader,
-    ),
+    params(path::Settlement, crate::http::extract::RequiredIdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "The settlement with the payment", body = Settlement,

@@ -24,6 +24,7 @@ use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 use crate::webhooks::{checked_addresses, new_secret, secret_context};
@@ -355,7 +356,7 @@ pub async fn list_endpoints(
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "getWebhookEndpoint",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
+    params(path::Endpoint),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The endpoint", body = WebhookEndpoint,
@@ -378,10 +379,7 @@ pub async fn get_endpoint(state: web::Data<AppState>, principal: Principal, Id(i
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "updateWebhookEndpoint",
-    params(
-        ("id" = Uuid, Path, description = "Endpoint id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Endpoint, crate::http::extract::IfMatchHeader),
     request_body = WebhookEndpointChange,
     security(("api_key" = [])),
     responses(
@@ -430,10 +428,7 @@ pub async fn update_endpoint(
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "deleteWebhookEndpoint",
-    params(
-        ("id" = Uuid, Path, description = "Endpoint id"),
-        crate::http::extract::IfMatchHeader,
-    ),
+    params(path::Endpoint, crate::http::extract::IfMatchHeader),
     security(("api_key" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -460,7 +455,7 @@ pub async fn delete_endpoint(
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "testWebhookEndpoint",
-    params(("id" = Uuid, Path, description = "Endpoint id")),
+    params(path::Endpoint),
     security(("api_key" = [])),
     responses(
         (status = 202, description = "The test delivery, due at once", body = WebhookDelivery),
@@ -494,7 +489,7 @@ async fn queued(
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "listWebhookDeliveries",
-    params(("id" = Uuid, Path, description = "Endpoint id"), PageQuery),
+    params(path::Endpoint, PageQuery),
     security(("api_key" = [])),
     responses(
         (status = 200, description = "One page of deliveries", body = WebhookDeliveryPage,

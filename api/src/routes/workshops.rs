@@ -23,6 +23,7 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
+use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
 
@@ -247,7 +248,7 @@ pub async fn list_workshops(
 #[utoipa::path(
     tag = "workshops",
     operation_id = "getWorkshop",
-    params(("id" = Uuid, Path, description = "Workshop id")),
+    params(path::Workshop),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The workshop", body = Workshop,
@@ -305,10 +306,7 @@ page_type!(WorkshopRegistrationPage, WorkshopRegistration);
 #[utoipa::path(
     tag = "workshops",
     operation_id = "registerForWorkshop",
-    params(
-        ("id" = Uuid, Path, description = "Workshop id"),
-        crate::http::extract::IdempotencyKeyHeader,
-    ),
+    params(path::Workshop, crate::http::extract::IdempotencyKeyHeader),
     security(("bearer_auth" = [])),
     responses(
         (status = 201, description = "Your registration (`registered` or `waitlisted`)", body = WorkshopRegistration,
@@ -342,7 +340,7 @@ pub async fn register(
 #[utoipa::path(
     tag = "workshops",
     operation_id = "listWorkshopRegistrations",
-    params(("id" = Uuid, Path, description = "Workshop id"), PageQuery),
+    params(path::Workshop, PageQuery),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "One page of registrations, oldest first", body = WorkshopRegistrationPage,
@@ -421,7 +419,7 @@ pub struct WorkshopAttendance {
     tag = "workshops",
     operation_id = "recordWorkshopAttendance",
     request_body = WorkshopAttendance,
-    params(("id" = Uuid, Path, description = "Workshop id")),
+    params(path::Workshop),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The attendees' registrations", body = Vec<WorkshopRegistration>),
