@@ -17,7 +17,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest, ResponseError};
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use domain::account::Role;
 use domain::api_key::{ApiKeySecret, Scope};
 use persistence::partnerships::Viewer;
@@ -26,6 +26,7 @@ use persistence::{api_keys, now, AnyConnection};
 
 use crate::auth::jwt::Subject;
 use crate::error::ApiError;
+use crate::http::once_per_request;
 use crate::state::AppState;
 
 pub const API_KEY_HEADER: &str = "X-API-Key";
@@ -228,7 +229,7 @@ pub async fn check_accounts(
 /// or none.
 enum Presented {
     Bearer(Option<Subject>),
-    ApiKey(String),
+    ApiKey(Option<String>),
     Nothing,
 }
 
@@ -238,21 +239,39 @@ impl Presented {
         if headers.contains_key(header::AUTHORIZATION) {
             Presented::Bearer(bearer_subject(req, state))
         } else {
-            api_key(headers).map_or(Presented::Nothing, |key| Presented::ApiKey(key.to_owned()))
+            match api_key(headers) {
+                Some(_) => Presented::ApiKey(api_key_fingerprint(req, state)),
+                None => Presented::Nothing,
+            }
         }
     }
 }
+
+/// The fingerprint of the request's API key, if it is one by its checksum
+/// (a typo fails here, without a database round trip). Worked out once per
+/// request, like [`bearer_subject`].
+fn api_key_fingerprint(req: &HttpRequest, state: &AppState) -> Option<String> {
+    once_per_request(req, || {
+        KeyFingerprint(
+            api_key(req.headers())
+                .and_then(ApiKeySecret::parse)
+                .map(|secret| state.keys.api_key(&secret)),
+        )
+    })
+    .0
+}
+
+#[derive(Clone)]
+struct KeyFingerprint(Option<String>);
 
 /// The subject of the request's bearer token, if it is a valid access
 /// token. Verified once per request and kept in the request's extensions:
 /// the rate limiter asks first, the [`Principal`] extractor after it.
 fn bearer_subject(req: &HttpRequest, state: &AppState) -> Option<Subject> {
-    if let Some(VerifiedBearer(subject)) = req.extensions().get::<VerifiedBearer>() {
-        return subject.clone();
-    }
-    let subject = bearer(req.headers()).and_then(|token| state.jwt.verify(token));
-    req.extensions_mut().insert(VerifiedBearer(subject.clone()));
-    subject
+    once_per_request(req, || {
+        VerifiedBearer(bearer(req.headers()).and_then(|token| state.jwt.verify(token)))
+    })
+    .0
 }
 
 #[derive(Clone)]
@@ -274,19 +293,22 @@ async fn authenticate(
             }
             Ok(Principal::User(user))
         }
-        Presented::ApiKey(presented) => partner(&state, &presented).await,
+        Presented::ApiKey(fingerprint) => {
+            partner(
+                &state,
+                fingerprint.ok_or(ApiError::Unauthenticated(INVALID))?,
+            )
+            .await
+        }
         Presented::Nothing => Err(ApiError::Unauthenticated(
             "Send `Authorization: Bearer <access token>` or `X-API-Key: <key>`.",
         )),
     }
 }
 
-/// The partner organization an API key speaks for, if the key is usable
-/// (its last use is recorded).
-async fn partner(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
-    // A typo fails the checksum here, without a database round trip.
-    let secret = ApiKeySecret::parse(presented).ok_or(ApiError::Unauthenticated(INVALID))?;
-    let hash = state.keys.api_key(&secret);
+/// The partner organization the API key with this fingerprint speaks for,
+/// if the key is usable (its last use is recorded).
+async fn partner(state: &AppState, hash: String) -> Result<Principal, ApiError> {
     let seen = hash.clone();
     let key = state
         .db(move |conn| {
@@ -334,8 +356,7 @@ pub fn rate_limit_identity(state: &AppState, req: &HttpRequest) -> Option<String
     if let Some(subject) = bearer_subject(req, state) {
         return Some(format!("user:{}", subject.user_id));
     }
-    let secret = api_key(req.headers()).and_then(ApiKeySecret::parse)?;
-    let fingerprint = state.keys.api_key(&secret);
+    let fingerprint = api_key_fingerprint(req, state)?;
     state
         .verified_keys
         .knows(&fingerprint)

@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, ResponseError};
+use actix_web::{web, Error, ResponseError};
 use tracing::Instrument;
 
 use actix_web::http::StatusCode;
@@ -128,12 +128,10 @@ const CREDENTIAL_ROUTES: [&str; 2] = ["/v1/auth/login", "/v1/auth/refresh"];
 /// per request (it walks every route's pattern) and kept in the request's
 /// extensions for the layers after the first.
 pub fn route_template(req: &ServiceRequest) -> Option<String> {
-    if let Some(RouteTemplate(template)) = req.extensions().get::<RouteTemplate>() {
-        return template.clone();
-    }
-    let template = req.resource_map().match_pattern(req.match_info().as_str());
-    req.extensions_mut().insert(RouteTemplate(template.clone()));
-    template
+    super::once_per_request(req, || {
+        RouteTemplate(req.resource_map().match_pattern(req.match_info().as_str()))
+    })
+    .0
 }
 
 #[derive(Clone)]
