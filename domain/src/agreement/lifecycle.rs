@@ -259,6 +259,12 @@ impl Agreement {
 
     /// The terms of an amendment (or termination) of this active
     /// agreement: copied, with new dates. `ctx.amended` is this agreement.
+    ///
+    /// There is no separate `terminate`: a termination is an amendment of
+    /// kind [`AgreementKind::Termination`] — drafted here (without an end
+    /// date), signed like any draft, and on activation it ends this
+    /// agreement with [`AgreementStatus::Terminated`] instead of
+    /// `Superseded` ([`AgreementEvent::AmendedEnded`]).
     pub fn amend(
         &self,
         kind: AgreementKind,
@@ -480,6 +486,52 @@ mod tests {
                 &amending
             )
             .is_err());
+    }
+
+    #[test]
+    fn a_termination_is_an_amendment_that_ends_the_agreement_and_has_no_end_itself() {
+        let mut terminating = ctx();
+        terminating.amended = Some(Amended {
+            id: "old".into(),
+            status: AgreementStatus::Active,
+            effective_from: date("2026-01-01"),
+        });
+        let active = Agreement {
+            status: AgreementStatus::Active,
+            ..draft_of(AgreementKind::Original, terms("2026-01-01", None))
+        };
+        assert!(matches!(
+            active.amend(
+                AgreementKind::Termination,
+                date("2026-09-01"),
+                Some(date("2026-12-31")),
+                &terminating
+            ),
+            Err(Denied::Invalid(_))
+        ));
+        let copied = active
+            .amend(
+                AgreementKind::Termination,
+                date("2026-09-01"),
+                None,
+                &terminating,
+            )
+            .expect("terminable");
+        let mut termination = draft_of(AgreementKind::Termination, copied);
+        termination.signed = vec![A.into()];
+        let hash = termination.content_hash.clone();
+        assert_eq!(
+            termination.sign(B, &hash, &terminating),
+            Ok(vec![
+                AgreementEvent::Signed { party: B.into() },
+                AgreementEvent::Activated,
+                AgreementEvent::AmendedEnded {
+                    amended: "old".into(),
+                    status: AgreementStatus::Terminated,
+                    from: date("2026-09-01"),
+                }
+            ])
+        );
     }
 
     #[test]
