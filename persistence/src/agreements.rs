@@ -30,7 +30,7 @@ use crate::error::unless_taken;
 use crate::notifications::{self, About};
 use crate::partnerships::{self, PartnershipRow, PartyRow, Roster, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
-use crate::{campaigns, now, outbox, write_tx, AnyConnection, Page, StoreError};
+use crate::{campaigns, now, outbox, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = agreements)]
@@ -964,8 +964,7 @@ pub fn list(
     partnership_id: &str,
     viewer: &Viewer,
     status: Option<AgreementStatus>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<AgreementRow>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Read)?;
     let mut query = agreements::table
@@ -977,8 +976,8 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(agreements::status.eq(status.as_str()));
     }
-    let rows = newest_first!(query, agreements, before_id, limit).load::<AgreementRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, agreements, seek).load::<AgreementRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// The audit trail of an agreement, oldest first.
@@ -986,8 +985,7 @@ pub fn events(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
-    after_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<EventRow>, StoreError> {
     let (_, horizon) = find_with_horizon(conn, id, viewer)?;
     let mut query = agreement_events::table
@@ -996,14 +994,14 @@ pub fn events(
     if let Some(until) = horizon {
         query = query.filter(agreement_events::occurred_at.le(until));
     }
-    if let Some(after) = after_id {
+    if let Some(after) = seek.after {
         query = query.filter(agreement_events::id.gt(after.to_owned()));
     }
     let rows = query
         .order(agreement_events::id.asc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .load::<EventRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// Whether an active agreement (not a termination) names the party: it

@@ -8,7 +8,7 @@ use domain::api_key::Scope;
 use domain::ids::ApiKeyId;
 
 use crate::schema::api_keys;
-use crate::{now, parse_json_list, AnyConnection, Page, StoreError};
+use crate::{now, parse_json_list, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -119,14 +119,13 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKeyRow>, Sto
 pub fn list_for_organization(
     conn: &mut AnyConnection,
     organization_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ApiKeyRow>, StoreError> {
     let query = api_keys::table
         .filter(api_keys::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
-    let rows = newest_first!(query, api_keys, before_id, limit).load::<ApiKeyRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, api_keys, seek).load::<ApiKeyRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// Revokes a key at once. Revoking an already revoked key changes nothing

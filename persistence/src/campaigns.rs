@@ -18,7 +18,7 @@ use domain::{FieldError, FieldErrors};
 use crate::collectives;
 use crate::partnerships::Viewer;
 use crate::schema::{campaign_days, campaigns, partnerships};
-use crate::{now, sql_text, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, sql_text, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = campaigns)]
@@ -89,8 +89,7 @@ pub struct CampaignFilter {
 pub fn list(
     conn: &mut AnyConnection,
     filter: &CampaignFilter,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<CampaignRow>, StoreError> {
     let today = now().date();
     let mut query = campaigns::table.into_boxed();
@@ -112,8 +111,8 @@ pub fn list(
     if let Some(collective) = &filter.collective_id {
         query = query.filter(campaigns::collective_id.eq(collective.clone()));
     }
-    let rows = newest_first!(query, campaigns, before_id, limit).load::<CampaignRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, campaigns, seek).load::<CampaignRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// What a campaign raised in one currency.

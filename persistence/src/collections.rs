@@ -19,7 +19,7 @@ use domain::FieldErrors;
 use crate::error::unless_taken;
 use crate::partnerships::{self, Party, Roster, Viewer};
 use crate::schema::{collection_contributors, collection_items, collections, sales};
-use crate::{now, take_rows, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, take_rows, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = collections, treat_none_as_null = true)]
@@ -376,8 +376,7 @@ pub fn list(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<CollectionView>, StoreError> {
     crate::db::read_tx(conn, |conn| {
         partnerships::find_visible(conn, partnership_id, viewer, Reach::Read)?;
@@ -388,9 +387,8 @@ pub fn list(
         if let Some(until) = horizon {
             query = query.filter(collections::created_at.le(until));
         }
-        let rows =
-            newest_first!(query, collections, before_id, limit).load::<CollectionRow>(conn)?;
-        Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+        let rows = newest_first!(query, collections, seek).load::<CollectionRow>(conn)?;
+        Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
     })
 }
 
@@ -406,8 +404,7 @@ pub struct CatalogueFilter {
 pub fn catalogue(
     conn: &mut AnyConnection,
     filter: &CatalogueFilter,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<CollectionView>, StoreError> {
     let today = now().date();
     crate::db::read_tx(conn, |conn| {
@@ -436,9 +433,8 @@ pub fn catalogue(
                 country,
             ));
         }
-        let rows =
-            newest_first!(query, collections, before_id, limit).load::<CollectionRow>(conn)?;
-        Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+        let rows = newest_first!(query, collections, seek).load::<CollectionRow>(conn)?;
+        Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
     })
 }
 

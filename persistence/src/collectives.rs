@@ -23,7 +23,7 @@ use crate::schema::{
     collective_members, collectives,
 };
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = collectives)]
@@ -367,8 +367,7 @@ pub struct CollectiveFilter {
 pub fn list(
     conn: &mut AnyConnection,
     filter: &CollectiveFilter,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<CollectiveRow>, StoreError> {
     let mut query = collectives::table
         .filter(collectives::status.eq(CollectiveStatus::Active.as_str()))
@@ -390,8 +389,8 @@ pub fn list(
                 .escape('\\'),
         );
     }
-    let rows = newest_first!(query, collectives, before_id, limit).load::<CollectiveRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, collectives, seek).load::<CollectiveRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// "Apply to join". Under the `open` policy the application is approved
@@ -443,8 +442,7 @@ pub fn list_applications(
     conn: &mut AnyConnection,
     of: &ListOf,
     status: Option<ApplicationStatus>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ApplicationRow>, StoreError> {
     let mut query = collective_applications::table.into_boxed();
     match of {
@@ -459,9 +457,8 @@ pub fn list_applications(
     if let Some(status) = status {
         query = query.filter(collective_applications::status.eq(status.as_str()));
     }
-    let rows = newest_first!(query, collective_applications, before_id, limit)
-        .load::<ApplicationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, collective_applications, seek).load::<ApplicationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// A coordinator decides a pending application of this collective.
@@ -705,8 +702,7 @@ pub fn list_invitations(
     conn: &mut AnyConnection,
     of: &ListOf,
     status: Option<InvitationStatus>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<InvitationWithName>, StoreError> {
     let mut query = collective_invitations::table.into_boxed();
     match of {
@@ -721,9 +717,8 @@ pub fn list_invitations(
     if let Some(status) = status {
         query = query.filter(collective_invitations::status.eq(status.as_str()));
     }
-    let rows = newest_first!(query, collective_invitations, before_id, limit)
-        .load::<InvitationRow>(conn)?;
-    Page::from_overfetch(rows, limit).try_map_rows(|rows| with_collective_names(conn, rows))
+    let rows = newest_first!(query, collective_invitations, seek).load::<InvitationRow>(conn)?;
+    Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| with_collective_names(conn, rows))
 }
 
 fn load_invitation(

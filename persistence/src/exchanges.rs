@@ -20,7 +20,7 @@ use crate::notifications::{self, About};
 use crate::reviews::{self, NewReview, ReviewRow};
 use crate::schema::{exchange_sessions, exchanges, time_ledger};
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = exchanges)]
@@ -228,8 +228,7 @@ pub fn list(
     conn: &mut AnyConnection,
     viewer: &str,
     status: Option<ExchangeStatus>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ExchangeRow>, StoreError> {
     let mut query = exchanges::table
         .filter(
@@ -241,8 +240,8 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(exchanges::status.eq(status.as_str()));
     }
-    let rows = newest_first!(query, exchanges, before_id, limit).load::<ExchangeRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, exchanges, seek).load::<ExchangeRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// The sessions of the given exchanges, oldest first.
@@ -381,13 +380,12 @@ pub fn review(
 pub fn ledger(
     conn: &mut AnyConnection,
     artisan: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<(Page<LedgerRow>, i64), StoreError> {
     let query = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan.to_owned()))
         .into_boxed();
-    let rows = newest_first!(query, time_ledger, before_id, limit).load::<LedgerRow>(conn)?;
+    let rows = newest_first!(query, time_ledger, seek).load::<LedgerRow>(conn)?;
     let balance = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan))
         .select(diesel::dsl::sql::<
@@ -395,7 +393,7 @@ pub fn ledger(
         >("CAST(SUM(minutes) AS BIGINT)"))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0);
-    Ok((Page::from_overfetch(rows, limit), balance))
+    Ok((Page::from_overfetch(rows, seek.limit), balance))
 }
 
 /// Closing an account (part of `departures::close_account`, in its

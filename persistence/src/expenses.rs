@@ -14,6 +14,7 @@ use domain::refusal::PartnershipRefusal;
 
 use crate::partnerships::{self, Roster, Viewer};
 use crate::schema::expenses;
+use crate::Seek;
 use crate::{market_events, sales};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
@@ -137,15 +138,14 @@ pub fn list(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ExpenseRow>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let query = expenses::table
         .filter(expenses::partnership_id.eq(partnership_id))
         .into_boxed();
-    let rows = newest_first!(query, expenses, before_id, limit).load::<ExpenseRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, expenses, seek).load::<ExpenseRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// A settlement line's recipient: currency, party or beneficiary name.

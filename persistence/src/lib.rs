@@ -8,18 +8,19 @@
 //! `version` column compared in the `UPDATE ... WHERE` itself, so a lost
 //! update is impossible on either database.
 
-/// `query` narrowed to the rows before the cursor `before_id` (when there
-/// is one), newest first by `$table::id` (ids are time-ordered UUIDv7s),
+/// `query` narrowed to the rows after `seek.after` in the walk — older
+/// than it (when there is one) — newest first by `$table::id` (ids are time-ordered UUIDv7s),
 /// one more than `limit` so that [`Page::from_overfetch`] can tell whether
 /// a next page exists: the keyset pagination every newest-first list
 /// shares. A macro because each table's `id` column is its own type.
 macro_rules! newest_first {
-    ($query:expr, $table:ident, $before_id:expr, $limit:expr) => {{
+    ($query:expr, $table:ident, $seek:expr) => {{
+        let seek: $crate::Seek = $seek;
         let mut query = $query;
-        if let Some(id) = $before_id {
+        if let Some(id) = seek.after {
             query = query.filter($table::id.lt(id.to_owned()));
         }
-        query.order($table::id.desc()).limit($limit + 1)
+        query.order($table::id.desc()).limit(seek.limit + 1)
     }};
 }
 
@@ -95,6 +96,16 @@ pub fn now() -> NaiveDateTime {
 pub fn truncate_micros(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
         .unwrap_or(t)
+}
+
+/// Where one page of a keyset walk by id starts: after the row `after`
+/// (the id the previous page ended at; `None` for the first page), at most
+/// `limit` rows. Newest-first listings read the rows older than `after`,
+/// oldest-first ones the rows newer.
+#[derive(Debug, Clone, Copy)]
+pub struct Seek<'a> {
+    pub after: Option<&'a str>,
+    pub limit: i64,
 }
 
 /// One page of a keyset walk: the rows and whether more follow.

@@ -11,7 +11,7 @@ use domain::partnership::PartyStatus;
 use serde_json::Value;
 
 use crate::schema::{collective_members, notifications, partnership_parties};
-use crate::{now, AnyConnection, Page, StoreError};
+use crate::{now, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = notifications)]
@@ -109,8 +109,7 @@ pub fn list(
     conn: &mut AnyConnection,
     user_id: &str,
     unread_only: bool,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<NotificationRow>, StoreError> {
     let mut query = notifications::table
         .filter(notifications::user_id.eq(user_id))
@@ -118,9 +117,8 @@ pub fn list(
     if unread_only {
         query = query.filter(notifications::read_at.is_null());
     }
-    let rows =
-        newest_first!(query, notifications, before_id, limit).load::<NotificationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, notifications, seek).load::<NotificationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// How many of the account's notifications are unread (the badge).

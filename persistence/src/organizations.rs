@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use domain::ids::OrganizationId;
 
 use crate::schema::organizations;
-use crate::{now, AnyConnection, Page, StoreError};
+use crate::{now, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = organizations)]
@@ -57,13 +57,8 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<OrganizationRow
 }
 
 /// Newest first, keyset on the time-ordered id.
-pub fn list(
-    conn: &mut AnyConnection,
-    before_id: Option<&str>,
-    limit: i64,
-) -> Result<Page<OrganizationRow>, StoreError> {
+pub fn list(conn: &mut AnyConnection, seek: Seek<'_>) -> Result<Page<OrganizationRow>, StoreError> {
     let query = organizations::table.into_boxed();
-    let rows =
-        newest_first!(query, organizations, before_id, limit).load::<OrganizationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, organizations, seek).load::<OrganizationRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }

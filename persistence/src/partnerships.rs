@@ -30,7 +30,7 @@ use crate::error::unless_taken;
 use crate::notifications::{self, About};
 use crate::schema::{artisans, collective_members, collectives, partnership_parties, partnerships};
 use crate::users;
-use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
+use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = partnerships)]
@@ -561,8 +561,7 @@ pub fn list(
     viewer: &Viewer,
     status: Option<PartnershipStatus>,
     kind: Option<PartnershipKind>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<PartnershipRow>, StoreError> {
     let mut query = partnerships::table
         .filter(visible_to(&viewer.id, Reach::Read))
@@ -573,8 +572,8 @@ pub fn list(
     if let Some(kind) = kind {
         query = query.filter(partnerships::kind.eq(kind.as_str()));
     }
-    let rows = newest_first!(query, partnerships, before_id, limit).load::<PartnershipRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, partnerships, seek).load::<PartnershipRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 fn set_status(

@@ -18,7 +18,9 @@ use serde_json::json;
 use crate::error::unless_taken;
 use crate::notifications::{self, About};
 use crate::schema::{artisans, program_applications, program_eligibility, programs};
-use crate::{now, outbox, parse_json_list, take_rows, write_tx, AnyConnection, Page, StoreError};
+use crate::{
+    now, outbox, parse_json_list, take_rows, write_tx, AnyConnection, Page, Seek, StoreError,
+};
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = programs, treat_none_as_null = true)]
@@ -236,14 +238,13 @@ pub fn find(
 pub fn list_for_organization(
     conn: &mut AnyConnection,
     organization_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ProgramView>, StoreError> {
     let query = programs::table
         .filter(programs::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
-    let rows = newest_first!(query, programs, before_id, limit).load::<ProgramRow>(conn)?;
-    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+    let rows = newest_first!(query, programs, seek).load::<ProgramRow>(conn)?;
+    Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
 }
 
 /// The artisan's country and crafts, from their profile.
@@ -266,8 +267,7 @@ fn applicant(
 pub fn list_open_for(
     conn: &mut AnyConnection,
     artisan: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ProgramView>, StoreError> {
     let (country, crafts) = applicant(conn, artisan)?;
     let today = now().date();
@@ -287,8 +287,8 @@ pub fn list_open_for(
             listed(CRAFT).filter(program_eligibility::value.eq_any(crafts)),
         )))
         .into_boxed();
-    let rows = newest_first!(query, programs, before_id, limit).load::<ProgramRow>(conn)?;
-    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+    let rows = newest_first!(query, programs, seek).load::<ProgramRow>(conn)?;
+    Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
 }
 
 fn accepted(conn: &mut AnyConnection, program_id: &str) -> Result<i64, StoreError> {
@@ -419,8 +419,7 @@ pub fn applications(
     program_id: &str,
     organization_id: &str,
     status: Option<ApplicationStatus>,
-    after_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ApplicationRow>, StoreError> {
     find(
         conn,
@@ -433,14 +432,14 @@ pub fn applications(
     if let Some(status) = status {
         query = query.filter(program_applications::status.eq(status.as_str()));
     }
-    if let Some(id) = after_id {
+    if let Some(id) = seek.after {
         query = query.filter(program_applications::id.gt(id.to_owned()));
     }
     let rows = query
         .order(program_applications::id.asc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .load::<ApplicationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// The organization accepts or rejects a pending application with a note;
@@ -496,22 +495,21 @@ pub fn decide(
 pub fn mine(
     conn: &mut AnyConnection,
     artisan: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<(ApplicationRow, String)>, StoreError> {
     let mut query = program_applications::table
         .inner_join(programs::table.on(programs::id.eq(program_applications::program_id)))
         .filter(program_applications::artisan_id.eq(artisan.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
+    if let Some(id) = seek.after {
         query = query.filter(program_applications::id.lt(id.to_owned()));
     }
     let rows = query
         .order(program_applications::id.desc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .select((program_applications::all_columns, programs::title))
         .load::<(ApplicationRow, String)>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// The artisan withdraws their own application (anyone else's: not

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::reviews;
-use crate::{AnyConnection, Page, StoreError};
+use crate::{AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct ReviewRow {
@@ -20,14 +20,13 @@ pub struct ReviewRow {
 pub fn list_for_subject(
     conn: &mut AnyConnection,
     subject_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<ReviewRow>, StoreError> {
     let query = reviews::table
         .filter(reviews::subject_id.eq(subject_id.to_owned()))
         .into_boxed();
-    let rows = newest_first!(query, reviews, before_id, limit).load::<ReviewRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, reviews, seek).load::<ReviewRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// A review to record: one per reviewer and exchange.

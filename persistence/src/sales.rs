@@ -19,6 +19,7 @@ use crate::agreements::AgreementRow;
 use crate::db::read_tx;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
+use crate::Seek;
 use crate::{campaigns, collections, impact, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
@@ -470,15 +471,14 @@ pub fn list(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<SaleView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let query = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .into_boxed();
-    let rows = newest_first!(query, sales, before_id, limit).load::<SaleRow>(conn)?;
-    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+    let rows = newest_first!(query, sales, seek).load::<SaleRow>(conn)?;
+    Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
 }
 
 /// An accepted party refunds (part of) a sale: negative lines in

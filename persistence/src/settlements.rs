@@ -22,7 +22,7 @@ use crate::notifications::{self, About};
 use crate::partnerships::{self, Viewer};
 use crate::sales::{payouts, settled_until};
 use crate::schema::{payments, settlement_lines, settlements};
-use crate::{now, outbox, take_rows, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, outbox, take_rows, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = settlements)]
@@ -199,15 +199,14 @@ pub fn list(
     conn: &mut AnyConnection,
     partnership_id: &str,
     viewer: &Viewer,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<SettlementView>, StoreError> {
     partnerships::find_visible(conn, partnership_id, viewer, Reach::Money)?;
     let query = settlements::table
         .filter(settlements::partnership_id.eq(partnership_id))
         .into_boxed();
-    let rows = newest_first!(query, settlements, before_id, limit).load::<SettlementRow>(conn)?;
-    Page::from_overfetch(rows, limit).try_map_rows(|rows| views(conn, rows))
+    let rows = newest_first!(query, settlements, seek).load::<SettlementRow>(conn)?;
+    Page::from_overfetch(rows, seek.limit).try_map_rows(|rows| views(conn, rows))
 }
 
 /// Who a payment is for: a party or a beneficiary, optionally with the

@@ -15,7 +15,7 @@ use crate::sales::{self, Payout};
 use crate::schema::{
     agreements, organizations, partnership_shares, partnerships as partnerships_table,
 };
-use crate::{now, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = partnership_shares)]
@@ -108,8 +108,7 @@ pub fn list(
 pub fn shared_with(
     conn: &mut AnyConnection,
     organization_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<PartnershipRow>, StoreError> {
     let shared = partnership_shares::table
         .filter(partnership_shares::organization_id.eq(organization_id.to_owned()))
@@ -117,9 +116,8 @@ pub fn shared_with(
     let query = partnerships_table::table
         .filter(partnerships_table::id.eq_any(shared))
         .into_boxed();
-    let rows =
-        newest_first!(query, partnerships_table, before_id, limit).load::<PartnershipRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, partnerships_table, seek).load::<PartnershipRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// What an organization reads of a partnership shared with it.

@@ -11,7 +11,7 @@ use domain::text::Email;
 use crate::artisans::{self, ArtisanRow};
 use crate::error::unless_taken;
 use crate::schema::{admin_audit_log, artisans as artisans_table, refresh_tokens, users};
-use crate::{now, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = users)]
@@ -295,13 +295,12 @@ pub fn set_suspension(
 pub fn audit_log(
     conn: &mut AnyConnection,
     target: Option<&str>,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<AuditRow>, StoreError> {
     let mut query = admin_audit_log::table.into_boxed();
     if let Some(target) = target {
         query = query.filter(admin_audit_log::target_user_id.eq(target.to_owned()));
     }
-    let rows = newest_first!(query, admin_audit_log, before_id, limit).load::<AuditRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    let rows = newest_first!(query, admin_audit_log, seek).load::<AuditRow>(conn)?;
+    Ok(Page::from_overfetch(rows, seek.limit))
 }

@@ -27,7 +27,7 @@ use crate::db::write_tx;
 use crate::schema::{
     outbox, partnership_shares, webhook_attempts, webhook_deliveries, webhook_endpoints,
 };
-use crate::{now, sql_text, AnyConnection, Page, StoreError};
+use crate::{now, sql_text, AnyConnection, Page, Seek, StoreError};
 
 /// `status` of a delivery ([`DeliveryStatus`]).
 pub const PENDING: &str = DeliveryStatus::Pending.as_str();
@@ -143,20 +143,19 @@ pub fn find(
 pub fn list(
     conn: &mut AnyConnection,
     organization_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<EndpointRow>, StoreError> {
     let mut query = webhook_endpoints::table
         .filter(webhook_endpoints::organization_id.eq(organization_id.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
+    if let Some(id) = seek.after {
         query = query.filter(webhook_endpoints::id.lt(id.to_owned()));
     }
     let rows = query
         .order(webhook_endpoints::id.desc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .load(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// What a PATCH changes (`None`: unchanged).
@@ -340,21 +339,20 @@ pub fn deliveries(
     conn: &mut AnyConnection,
     endpoint_id: &str,
     organization_id: &str,
-    before_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<DeliveryView>, StoreError> {
     find(conn, endpoint_id, organization_id)?;
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id.to_owned()))
         .into_boxed();
-    if let Some(id) = before_id {
+    if let Some(id) = seek.after {
         query = query.filter(webhook_deliveries::id.lt(id.to_owned()));
     }
     let rows: Vec<DeliveryRow> = query
         .order(webhook_deliveries::id.desc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .load(conn)?;
-    let page = Page::from_overfetch(rows, limit);
+    let page = Page::from_overfetch(rows, seek.limit);
     page.try_map_rows(|rows| with_attempts(conn, rows))
 }
 

@@ -21,7 +21,7 @@ use crate::exchanges::{transfer, Reason};
 use crate::notifications::{self, About};
 use crate::schema::{artisans, collective_members, collectives, workshop_registrations, workshops};
 use crate::users;
-use crate::{now, outbox, write_tx, AnyConnection, Page, StoreError};
+use crate::{now, outbox, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = workshops)]
@@ -273,8 +273,7 @@ pub fn registrations(
     conn: &mut AnyConnection,
     workshop_id: &str,
     viewer: &str,
-    after_id: Option<&str>,
-    limit: i64,
+    seek: Seek<'_>,
 ) -> Result<Page<RegistrationRow>, StoreError> {
     let workshop = find(conn, workshop_id)?;
     let mut query = workshop_registrations::table
@@ -283,14 +282,14 @@ pub fn registrations(
     if workshop.host_id != viewer {
         query = query.filter(workshop_registrations::artisan_id.eq(viewer.to_owned()));
     }
-    if let Some(id) = after_id {
+    if let Some(id) = seek.after {
         query = query.filter(workshop_registrations::id.gt(id.to_owned()));
     }
     let rows = query
         .order(workshop_registrations::id.asc())
-        .limit(limit + 1)
+        .limit(seek.limit + 1)
         .load::<RegistrationRow>(conn)?;
-    Ok(Page::from_overfetch(rows, limit))
+    Ok(Page::from_overfetch(rows, seek.limit))
 }
 
 /// The registrant (or the host) cancels a registration before the

@@ -84,7 +84,14 @@ async fn artisans_and_partners_cannot_manage_organizations() {
         .send()
         .await
         .assert_problem(403, "forbidden");
-    let orgs = persistence::organizations::list(&mut app.conn(), None, 10).expect("db");
+    let orgs = persistence::organizations::list(
+        &mut app.conn(),
+        persistence::Seek {
+            after: None,
+            limit: 10,
+        },
+    )
+    .expect("db");
     assert_eq!(orgs.rows.len(), 1, "only the fixture's organization exists");
     let org_id = &orgs.rows[0].id;
     app.get(&format!("/v1/organizations/{org_id}"))
@@ -198,9 +205,15 @@ async fn typos_revoked_expired_and_unknown_keys_are_401() {
         .await
         .assert_problem(401, "unauthenticated");
     // Expired.
-    let org_id = persistence::organizations::list(&mut app.conn(), None, 1)
-        .expect("db")
-        .rows[0]
+    let org_id = persistence::organizations::list(
+        &mut app.conn(),
+        persistence::Seek {
+            after: None,
+            limit: 1,
+        },
+    )
+    .expect("db")
+    .rows[0]
         .id
         .clone();
     let expired = ApiKeySecret::from_random([9; 24]);
@@ -308,7 +321,14 @@ async fn creating_organizations_is_idempotent_per_principal() {
     send(&admin.token, "org-1", json!({"name": "Something else"}))
         .await
         .assert_problem(422, "idempotency-conflict");
-    let orgs = persistence::organizations::list(&mut app.conn(), None, 10).expect("db");
+    let orgs = persistence::organizations::list(
+        &mut app.conn(),
+        persistence::Seek {
+            after: None,
+            limit: 10,
+        },
+    )
+    .expect("db");
     assert_eq!(orgs.rows.len(), 2);
     // A failed request does not burn the key.
     let invalid = send(&admin.token, "org-2", json!({"name": ""})).await;

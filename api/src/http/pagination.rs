@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 
 use std::convert::identity;
 
-use persistence::{AnyConnection, Page};
+use persistence::{AnyConnection, Page, Seek};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -221,26 +221,22 @@ impl Deref for Paging {
 
 /// A newest-first listing keyed on the time-ordered `id` of its items:
 /// validates `limit` and `cursor`, loads the page after the cursor with
-/// `load(conn, before_id, limit)` and answers it (`next_cursor`, `Link`).
+/// `load(conn, seek)` and answers it (`next_cursor`, `Link`).
 pub async fn newest<T: Serialize + Send + 'static>(
     state: &AppState,
     paging: &Paging,
     id: fn(&T) -> &str,
-    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
-        + Send
-        + 'static,
+    load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     by_id(state, paging, NEWEST, id, load).await
 }
 
-/// The same for oldest-first listings (`load` gets the id to start after).
+/// The same for oldest-first listings.
 pub async fn oldest<T: Serialize + Send + 'static>(
     state: &AppState,
     paging: &Paging,
     id: fn(&T) -> &str,
-    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
-        + Send
-        + 'static,
+    load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     by_id(state, paging, OLDEST, id, load).await
 }
@@ -250,13 +246,17 @@ async fn by_id<T: Serialize + Send + 'static>(
     paging: &Paging,
     order: &'static str,
     id: fn(&T) -> &str,
-    load: impl FnOnce(&mut AnyConnection, Option<&str>, i64) -> Result<Page<T>, ApiError>
-        + Send
-        + 'static,
+    load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, last) = paging.by_id(order)?;
     let page = state
-        .db(move |conn| load(conn, last.as_deref(), limit))
+        .db(move |conn| {
+            let seek = Seek {
+                after: last.as_deref(),
+                limit,
+            };
+            load(conn, seek)
+        })
         .await?;
     Ok(keyed(
         paging,

@@ -196,8 +196,8 @@ pub async fn audit_log(
         &state,
         &paging,
         |e: &AuditEntry| e.id.as_str(),
-        move |conn, before, limit| {
-            Ok(users::audit_log(conn, target.as_deref(), before, limit)?.map(AuditEntry::from))
+        move |conn, seek| {
+            Ok(users::audit_log(conn, target.as_deref(), seek)?.map(AuditEntry::from))
         },
     )
     .await

@@ -341,8 +341,8 @@ pub async fn list_agreements(
         &state,
         &paging,
         |a: &Agreement| a.id.as_str(),
-        move |conn, before, limit| {
-            store::list(conn, &id, &viewer, status, before, limit)?
+        move |conn, seek| {
+            store::list(conn, &id, &viewer, status, seek)?
                 .try_map_rows(|rows| store::views_for(conn, rows, &viewer))?
                 .try_map(agreement)
         },
@@ -686,9 +686,7 @@ pub async fn list_agreement_events(
         &state,
         &paging,
         |e: &AgreementEvent| e.id.as_str(),
-        move |conn, after, limit| {
-            Ok(store::events(conn, &id, &viewer, after, limit)?.map(AgreementEvent::from))
-        },
+        move |conn, seek| Ok(store::events(conn, &id, &viewer, seek)?.map(AgreementEvent::from)),
     )
     .await
 }

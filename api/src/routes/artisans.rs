@@ -333,9 +333,9 @@ pub async fn list_reviews(
         &state,
         &paging,
         |r: &Review| r.id.as_str(),
-        move |conn, before, limit| {
+        move |conn, seek| {
             store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            Ok(reviews::list_for_subject(conn, &id, before, limit)?.map(Review::from))
+            Ok(reviews::list_for_subject(conn, &id, seek)?.map(Review::from))
         },
     )
     .await

@@ -230,9 +230,7 @@ pub async fn list_campaigns(
         &state,
         &paging,
         |c: &Campaign| c.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &filter, before, limit)?.map(Campaign::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &filter, seek)?.map(Campaign::from)),
     )
     .await
 }

@@ -298,9 +298,7 @@ pub async fn list_collections(
         &state,
         &paging,
         |c: &Collection| c.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &id, &viewer, before, limit)?.map(Collection::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Collection::from)),
     )
     .await
 }
@@ -347,9 +345,7 @@ pub async fn catalogue(
         &state,
         &paging,
         |c: &Collection| c.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::catalogue(conn, &filter, before, limit)?.map(Collection::from))
-        },
+        move |conn, seek| Ok(store::catalogue(conn, &filter, seek)?.map(Collection::from)),
     )
     .await
 }

@@ -232,9 +232,7 @@ pub async fn list_collectives(
         &state,
         &paging,
         |c: &Collective| c.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &filter, before, limit)?.map(Collective::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &filter, seek)?.map(Collective::from)),
     )
     .await
 }
@@ -302,8 +300,8 @@ pub async fn directory_collectives(
         &state,
         &paging,
         |c: &DirectoryCollective| c.id.as_str(),
-        move |conn, before, limit| {
-            let page = store::list(conn, &filter, before, limit)?;
+        move |conn, seek| {
+            let page = store::list(conn, &filter, seek)?;
             let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
             let mut listed = directory::collective_members(conn, &ids)?;
             Ok(page.map(|row| {
@@ -529,9 +527,8 @@ async fn applications_page(
         state,
         paging,
         |a: &CollectiveApplication| a.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list_applications(conn, &of, status, before, limit)?
-                .map(CollectiveApplication::from))
+        move |conn, seek| {
+            Ok(store::list_applications(conn, &of, status, seek)?.map(CollectiveApplication::from))
         },
     )
     .await
@@ -866,9 +863,8 @@ async fn invitations_page(
         state,
         paging,
         |i: &CollectiveInvitation| i.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list_invitations(conn, &of, status, before, limit)?
-                .map(CollectiveInvitation::from))
+        move |conn, seek| {
+            Ok(store::list_invitations(conn, &of, status, seek)?.map(CollectiveInvitation::from))
         },
     )
     .await

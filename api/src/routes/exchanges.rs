@@ -10,6 +10,7 @@ use domain::exchange::{
 use domain::{FieldError, FieldErrors};
 use persistence::exchanges::{self as store, ExchangeRow, LedgerRow, NewSession, SessionRow};
 use persistence::matching::{self, After, Match, Mode};
+use persistence::Seek;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -379,8 +380,8 @@ pub async fn list_exchanges(
         &state,
         &paging,
         |e: &Exchange| e.id.as_str(),
-        move |conn, before, limit| {
-            let page = store::list(conn, &user.id, status, before, limit)?;
+        move |conn, seek| {
+            let page = store::list(conn, &user.id, status, seek)?;
             let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
             let sessions = store::sessions_of(conn, &ids)?;
             Ok(page.map(|row| exchange(row, sessions.clone())))
@@ -714,7 +715,13 @@ pub async fn time_ledger(
     let user = principal.user()?;
     let (limit, before) = paging.newest_first()?;
     let (page, balance) = state
-        .db(move |conn| Ok(store::ledger(conn, &user.id, before.as_deref(), limit)?))
+        .db(move |conn| {
+            let seek = Seek {
+                after: before.as_deref(),
+                limit,
+            };
+            Ok(store::ledger(conn, &user.id, seek)?)
+        })
         .await?;
     let next_cursor = next_newest(page.has_more, page.rows.last().map(|r| r.id.as_str()));
     let mut response = HttpResponse::Ok();

@@ -189,9 +189,7 @@ pub async fn list_expenses(
         &state,
         &paging,
         |e: &Expense| e.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &id, &viewer, before, limit)?.map(Expense::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Expense::from)),
     )
     .await
 }

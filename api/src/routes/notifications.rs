@@ -160,9 +160,7 @@ pub async fn list_notifications(
         &state,
         &paging,
         |n: &Notification| n.id.as_str(),
-        move |conn, before, limit| {
-            store::list(conn, &user, unread, before, limit)?.try_map(Notification::try_from)
-        },
+        move |conn, seek| store::list(conn, &user, unread, seek)?.try_map(Notification::try_from),
     )
     .await
 }

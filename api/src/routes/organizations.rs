@@ -158,7 +158,7 @@ pub async fn list_organizations(
         &state,
         &paging,
         |o: &Organization| o.id.as_str(),
-        |conn, before, limit| Ok(organizations::list(conn, before, limit)?.map(Organization::from)),
+        |conn, seek| Ok(organizations::list(conn, seek)?.map(Organization::from)),
     )
     .await
 }
@@ -371,9 +371,9 @@ pub async fn list_api_keys(
         &state,
         &paging,
         |k: &ApiKey| k.id.as_str(),
-        move |conn, before, limit| {
+        move |conn, seek| {
             find_organization(conn, &id)?;
-            Ok(api_keys::list_for_organization(conn, &id, before, limit)?.map(ApiKey::from))
+            Ok(api_keys::list_for_organization(conn, &id, seek)?.map(ApiKey::from))
         },
     )
     .await

@@ -205,9 +205,8 @@ pub async fn list_shared(
         &state,
         &paging,
         |p: &SharedPartnershipSummary| p.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::shared_with(conn, &organization, before, limit)?
-                .map(SharedPartnershipSummary::from))
+        move |conn, seek| {
+            Ok(store::shared_with(conn, &organization, seek)?.map(SharedPartnershipSummary::from))
         },
     )
     .await

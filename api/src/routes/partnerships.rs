@@ -261,8 +261,8 @@ pub async fn list_partnerships(
         &state,
         &paging,
         |p: &Partnership| p.id.as_str(),
-        move |conn, before, limit| {
-            let page = store::list(conn, &viewer, status, kind, before, limit)?;
+        move |conn, seek| {
+            let page = store::list(conn, &viewer, status, kind, seek)?;
             let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
             let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
             for party in store::parties_seen_by(conn, &ids, &viewer)? {

@@ -190,12 +190,10 @@ pub async fn list_programs(
         &state,
         &paging,
         |p: &Program| p.id.as_str(),
-        move |conn, before, limit| {
+        move |conn, seek| {
             let page = match &reader {
-                Reader::Artisan(artisan) => store::list_open_for(conn, artisan, before, limit)?,
-                Reader::Organization(org) => {
-                    store::list_for_organization(conn, org, before, limit)?
-                }
+                Reader::Artisan(artisan) => store::list_open_for(conn, artisan, seek)?,
+                Reader::Organization(org) => store::list_for_organization(conn, org, seek)?,
             };
             Ok(page.map(Program::from))
         },
@@ -420,11 +418,9 @@ pub async fn list_applications(
         &state,
         &paging,
         |a: &ProgramApplication| a.id.as_str(),
-        move |conn, after, limit| {
-            Ok(
-                store::applications(conn, &id, &organization, status, after, limit)?
-                    .map(|row| ProgramApplication::new(row, None)),
-            )
+        move |conn, seek| {
+            Ok(store::applications(conn, &id, &organization, status, seek)?
+                .map(|row| ProgramApplication::new(row, None)))
         },
     )
     .await
@@ -520,8 +516,8 @@ pub async fn my_applications(
         &state,
         &paging,
         |a: &ProgramApplication| a.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::mine(conn, &artisan, before, limit)?
+        move |conn, seek| {
+            Ok(store::mine(conn, &artisan, seek)?
                 .map(|(row, title)| ProgramApplication::new(row, Some(title))))
         },
     )

@@ -245,7 +245,7 @@ pub async fn list_sales(
         &state,
         &paging,
         |s: &Sale| s.id.as_str(),
-        move |conn, before, limit| store::list(conn, &id, &viewer, before, limit)?.try_map(sale),
+        move |conn, seek| store::list(conn, &id, &viewer, seek)?.try_map(sale),
     )
     .await
 }

@@ -217,9 +217,7 @@ pub async fn list_settlements(
         &state,
         &paging,
         |s: &Settlement| s.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &id, &viewer, before, limit)?.map(Settlement::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Settlement::from)),
     )
     .await
 }

@@ -345,9 +345,7 @@ pub async fn list_endpoints(
         &state,
         &paging,
         |e: &WebhookEndpoint| e.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::list(conn, &organization, before, limit)?.map(WebhookEndpoint::from))
-        },
+        move |conn, seek| Ok(store::list(conn, &organization, seek)?.map(WebhookEndpoint::from)),
     )
     .await
 }
@@ -509,9 +507,8 @@ pub async fn list_deliveries(
         &state,
         &paging,
         |d: &WebhookDelivery| d.id.as_str(),
-        move |conn, before, limit| {
-            Ok(store::deliveries(conn, &id, &organization, before, limit)?
-                .map(WebhookDelivery::from))
+        move |conn, seek| {
+            Ok(store::deliveries(conn, &id, &organization, seek)?.map(WebhookDelivery::from))
         },
     )
     .await

@@ -360,9 +360,8 @@ pub async fn list_registrations(
         &state,
         &paging,
         |r: &WorkshopRegistration| r.id.as_str(),
-        move |conn, after, limit| {
-            Ok(store::registrations(conn, &id, &user.id, after, limit)?
-                .map(WorkshopRegistration::from))
+        move |conn, seek| {
+            Ok(store::registrations(conn, &id, &user.id, seek)?.map(WorkshopRegistration::from))
         },
     )
     .await
