@@ -1,5 +1,6 @@
-//! The principal extractor. Every protected handler takes a [`Principal`]
-//! and states what it needs (`user()`, `admin()`, `partner(scope)`), so the
+//! The principal extractors. Every protected handler states what it needs
+//! in its signature — a [`User`], an [`Admin`], or a [`Principal`] it asks
+//! for `partner(scope)` (or reads either way) — so the
 //! rules of SPEC §2 live here once: Bearer access tokens for people,
 //! `X-API-Key` for partner organizations, 401 for missing, invalid, revoked
 //! or expired credentials and for suspended or closed accounts, 403 when
@@ -39,6 +40,11 @@ pub struct User {
 }
 
 impl User {
+    /// The scope of idempotency keys and the label in logs.
+    pub fn key(&self) -> String {
+        format!("user:{}", self.id)
+    }
+
     /// Who is looking, as storage filters by it (admins read everything
     /// they may see).
     pub fn viewer(&self) -> Viewer {
@@ -67,7 +73,7 @@ impl Principal {
     /// The scope of idempotency keys and the label in logs.
     pub fn key(&self) -> String {
         match self {
-            Principal::User(user) => format!("user:{}", user.id),
+            Principal::User(user) => user.key(),
             Principal::Partner(partner) => format!("api-key:{}", partner.key_id),
         }
     }
@@ -344,6 +350,32 @@ impl FromRequest for Principal {
             tracing::Span::current().record("principal", principal.key());
             Ok(principal)
         })
+    }
+}
+
+/// A handler that is for signed-in people takes a [`User`]: the
+/// [`Principal`], and 403 for a partner's API key ([`Principal::user`]).
+impl FromRequest for User {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move { principal.await?.user() })
+    }
+}
+
+/// A signed-in administrator ([`Principal::admin`]); anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub User);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move { principal.await?.admin().map(Admin) })
     }
 }
 

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::Admin;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id};
 use crate::http::pagination;
@@ -114,11 +114,10 @@ pub struct SuspensionRequest {
 #[post("/admin/users/{id}/suspension")]
 pub async fn suspend(
     state: web::Data<AppState>,
-    principal: Principal,
+    Admin(admin): Admin,
     Id(id): Id,
     body: Body<SuspensionRequest>,
 ) -> Reply {
-    let admin = principal.admin()?;
     let why = domain::account::reason(&body.reason)?;
     let target = id.to_string();
     let changed = state
@@ -147,8 +146,7 @@ pub async fn suspend(
     )
 )]
 #[delete("/admin/users/{id}/suspension")]
-pub async fn reinstate(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let admin = principal.admin()?;
+pub async fn reinstate(state: web::Data<AppState>, Admin(admin): Admin, Id(id): Id) -> Reply {
     let target = id.to_string();
     state
         .db(move |conn| {
@@ -186,11 +184,10 @@ pub struct AuditQuery {
 #[get("/admin/audit-log")]
 pub async fn audit_log(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Admin,
     paging: Paging,
     query: web::Query<AuditQuery>,
 ) -> Reply {
-    principal.admin()?;
     let target = query.into_inner().target_user_id.map(|id| id.to_string());
     pagination::newest(
         &state,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::convert;
 use super::utc;
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -281,13 +281,13 @@ where
 #[post("/partnerships/{id}/agreements")]
 pub async fn create_agreement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<AgreementTerms>,
 ) -> Reply {
-    let owner = principal.key();
-    let actor = actor(&principal.user()?, None);
+    let owner = user.key();
+    let actor = actor(&user, None);
     let partnership_id = id.to_string();
     created(
         Once::optional(
@@ -330,12 +330,12 @@ page_type!(AgreementPage, Agreement);
 #[get("/partnerships/{id}/agreements")]
 pub async fn list_agreements(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
     query: web::Query<AgreementQuery>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let status = query.into_inner().status.map(Into::into);
     pagination::newest(
         &state,
@@ -363,8 +363,8 @@ pub async fn list_agreements(
     )
 )]
 #[get("/agreements/{id}")]
-pub async fn get_agreement(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_agreement(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
@@ -439,12 +439,12 @@ impl AgreementChange {
 #[patch("/agreements/{id}")]
 pub async fn update_agreement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<AgreementChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let actor = actor(&principal.user()?, None);
+    let actor = actor(&user, None);
     let change = body.into_inner();
     let body = state
         .db(move |conn| {
@@ -484,13 +484,12 @@ pub struct NewSignature {
 #[post("/agreements/{id}/signatures")]
 pub async fn sign_agreement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSignature>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     created(
         Once::optional(&state, owner, key, format!("sign-agreement:{id}")),
         body.into_inner(),
@@ -529,13 +528,12 @@ pub struct NewDecline {
 #[post("/agreements/{id}/declines")]
 pub async fn decline_agreement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewDecline>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     created(
         Once::optional(&state, owner, key, format!("decline-agreement:{id}")),
         body.into_inner(),
@@ -591,13 +589,13 @@ pub struct NewAmendment {
 #[post("/agreements/{id}/amendments")]
 pub async fn amend_agreement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewAmendment>,
 ) -> Reply {
-    let owner = principal.key();
-    let actor = actor(&principal.user()?, None);
+    let owner = user.key();
+    let actor = actor(&user, None);
     created(
         Once::optional(&state, owner, key, format!("amend-agreement:{id}")),
         body.into_inner(),
@@ -677,11 +675,11 @@ page_type!(AgreementEventPage, AgreementEvent);
 #[get("/agreements/{id}/events")]
 pub async fn list_agreement_events(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     pagination::oldest(
         &state,
         &paging,

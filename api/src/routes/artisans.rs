@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IfMatch};
 use crate::http::pagination::{PageQuery, Paging, NEWEST};
@@ -139,11 +139,10 @@ pub(crate) async fn search(
 #[get("/artisans")]
 pub async fn list_artisans(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<ArtisanQuery>,
 ) -> Reply {
-    principal.user()?;
     search(&state, &paging, query.into_inner(), false).await
 }
 
@@ -168,8 +167,7 @@ pub(crate) fn with_etag(row: ArtisanRow) -> HttpResponse {
     )
 )]
 #[get("/artisans/{id}")]
-pub async fn get_artisan(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.user()?;
+pub async fn get_artisan(state: web::Data<AppState>, _: User, Id(id): Id) -> Reply {
     Ok(with_etag(load(&state, id.to_string()).await?))
 }
 
@@ -288,12 +286,11 @@ fn parse_patch(body: serde_json::Value) -> Result<ArtisanPatch, ApiError> {
 #[patch("/artisans/{id}")]
 pub async fn update_artisan(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<serde_json::Value>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     // Only the owner may edit; to anyone else the profile is not editable
     // and its existence as an edit target is not confirmed.
     if user.id != id {
@@ -324,11 +321,10 @@ page_type!(ReviewPage, Review);
 #[get("/artisans/{id}/reviews")]
 pub async fn list_reviews(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    principal.user()?;
     pagination::newest(
         &state,
         &paging,

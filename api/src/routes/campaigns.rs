@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -165,12 +165,12 @@ pub struct NewCampaign {
 #[post("/campaigns")]
 pub async fn create_campaign(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewCampaign>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     Once::optional(&state, owner, key, "create-campaign")
         .write(body.into_inner(), move |conn, request| {
             let fields = CampaignFields::parse(CampaignInput {
@@ -217,11 +217,10 @@ page_type!(CampaignPage, Campaign);
 #[get("/campaigns")]
 pub async fn list_campaigns(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<CampaignQuery>,
 ) -> Reply {
-    principal.user()?;
     let filter = CampaignFilter {
         active: query.active,
         collective_id: query.collective_id.map(|c| c.to_string()),
@@ -247,8 +246,7 @@ pub async fn list_campaigns(
     )
 )]
 #[get("/campaigns/{id}")]
-pub async fn get_campaign(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.user()?;
+pub async fn get_campaign(state: web::Data<AppState>, _: User, Id(id): Id) -> Reply {
     let view = state.db(move |conn| Ok(store::find(conn, &id)?)).await?;
     Ok(HttpResponse::Ok().json(CampaignReport::from(view)))
 }

@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -240,13 +240,13 @@ pub struct NewCollection {
 #[post("/partnerships/{id}/collections")]
 pub async fn create_collection(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewCollection>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-collection:{partnership_id}");
     Once::optional(&state, owner, key, route)
@@ -289,11 +289,11 @@ page_type!(CollectionPage, Collection);
 #[get("/partnerships/{id}/collections")]
 pub async fn list_collections(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     pagination::newest(
         &state,
         &paging,
@@ -331,11 +331,10 @@ pub struct CatalogueQuery {
 #[get("/collections")]
 pub async fn catalogue(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<CatalogueQuery>,
 ) -> Reply {
-    principal.user()?;
     let filter = CatalogueFilter {
         craft: text_param("craft", &query.craft, domain::text::limits::SLUG)?
             .map(|c| c.to_lowercase()),
@@ -364,8 +363,8 @@ pub async fn catalogue(
     )
 )]
 #[get("/collections/{id}")]
-pub async fn get_collection(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_collection(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let view = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?))
         .await?;
@@ -406,12 +405,12 @@ pub struct CollectionChange {
 #[patch("/collections/{id}")]
 pub async fn update_collection(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<CollectionChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let change = body.into_inner();
     let patch = CollectionPatch {
         name: change.name,
@@ -442,13 +441,13 @@ pub async fn update_collection(
 #[post("/collections/{id}/items")]
 pub async fn add_item(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewItem>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let collection_id = id.to_string();
     let route = format!("add-collection-item:{collection_id}");
     Once::optional(&state, owner, key, route)
@@ -477,8 +476,8 @@ pub async fn add_item(
     )
 )]
 #[get("/collection-items/{id}")]
-pub async fn get_item(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_item(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let view = state
         .db(move |conn| Ok(store::item(conn, &id, &viewer)?))
         .await?;
@@ -524,12 +523,12 @@ pub struct ItemChange {
 #[patch("/collection-items/{id}")]
 pub async fn update_item(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<ItemChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let change = body.into_inner();
     let patch = ItemPatch {
         name: change.name,
@@ -618,12 +617,8 @@ pub struct CollectionPerformance {
     )
 )]
 #[get("/collections/{id}/performance")]
-pub async fn collection_performance(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn collection_performance(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let (collection, items) = state
         .db(move |conn| Ok(store::performance(conn, &id, &viewer)?))
         .await?;

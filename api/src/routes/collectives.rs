@@ -25,7 +25,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -168,12 +168,11 @@ pub struct CollectiveChange {
 #[post("/collectives")]
 pub async fn create_collective(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewCollective>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     Once::optional(&state, owner, key, "create-collective")
         .write(body.into_inner(), move |conn, request| {
             let fields = CollectivePatch {
@@ -222,11 +221,10 @@ pub struct CollectiveQuery {
 #[get("/collectives")]
 pub async fn list_collectives(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<CollectiveQuery>,
 ) -> Reply {
-    principal.user()?;
     let filter = query.into_inner().filter()?;
     pagination::newest(
         &state,
@@ -348,8 +346,7 @@ pub async fn directory_collectives(
     )
 )]
 #[get("/collectives/{id}")]
-pub async fn get_collective(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.user()?;
+pub async fn get_collective(state: web::Data<AppState>, _: User, Id(id): Id) -> Reply {
     let row = state
         .db(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
         .await?;
@@ -372,12 +369,11 @@ pub async fn get_collective(state: web::Data<AppState>, principal: Principal, Id
 #[patch("/collectives/{id}")]
 pub async fn update_collective(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<CollectiveChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let change = body.into_inner();
     let patch = CollectivePatch {
         name: change.name,
@@ -461,13 +457,12 @@ pub struct CollectiveApplicationRequest {
 #[post("/collectives/{id}/applications")]
 pub async fn apply(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<CollectiveApplicationRequest>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let collective_id = id.to_string();
     let route = format!("apply:{collective_id}");
     Once::optional(&state, owner, key, route)
@@ -503,12 +498,11 @@ pub struct ApplicationQuery {
 #[get("/collectives/{id}/applications")]
 pub async fn list_applications(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
     query: web::Query<ApplicationQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     let of = ListOf::Collective {
         id: id.to_string(),
         actor: user.id,
@@ -569,11 +563,10 @@ pub struct DecisionRequest {
 #[post("/collectives/{id}/applications/{aid}/decision")]
 pub async fn decide(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
     body: Body<DecisionRequest>,
 ) -> Reply {
-    let user = principal.user()?;
     let (collective_id, application_id) = path.into_inner();
     let request = body.into_inner();
     let decision = Decision::new(
@@ -632,11 +625,10 @@ page_type!(CollectiveMemberPage, CollectiveMember);
 #[get("/collectives/{id}/members")]
 pub async fn list_members(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    principal.user()?;
     const ORDER: &str = "member";
     let (limit, after) = paging.keyed(ORDER, 1)?;
     let after = after.and_then(|mut keys| keys.pop());
@@ -679,12 +671,11 @@ pub struct RoleChange {
 #[patch("/collectives/{id}/members/{artisan_id}")]
 pub async fn change_role(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
     body: Body<RoleChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let (collective_id, artisan_id) = path.into_inner();
     let role = body.role.into();
     let (row, name) = state
@@ -728,11 +719,10 @@ pub async fn change_role(
 #[delete("/collectives/{id}/members/{artisan_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let (collective_id, artisan_id) = path.into_inner();
     state
         .db(move |conn| {
@@ -818,13 +808,12 @@ pub struct InvitationRequest {
 #[post("/collectives/{id}/invitations")]
 pub async fn invite(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<InvitationRequest>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let collective_id = id.to_string();
     let route = format!("invite:{collective_id}");
     Once::optional(&state, owner, key, route)
@@ -885,12 +874,11 @@ async fn invitations_page(
 #[get("/collectives/{id}/invitations")]
 pub async fn list_invitations(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
     query: web::Query<InvitationQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     let of = ListOf::Collective {
         id: id.to_string(),
         actor: user.id,
@@ -913,11 +901,10 @@ pub async fn list_invitations(
 #[get("/me/collective-invitations")]
 pub async fn my_invitations(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<InvitationQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     invitations_page(
         &state,
         &paging,
@@ -927,8 +914,7 @@ pub async fn my_invitations(
     .await
 }
 
-async fn answer(state: &AppState, principal: Principal, invitation: Uuid, accept: bool) -> Reply {
-    let user = principal.user()?;
+async fn answer(state: &AppState, user: User, invitation: Uuid, accept: bool) -> Reply {
     let answered = state
         .db(move |conn| {
             Ok(store::answer_invitation(
@@ -958,10 +944,10 @@ async fn answer(state: &AppState, principal: Principal, invitation: Uuid, accept
 #[post("/collective-invitations/{iid}/accept")]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     iid: web::Path<Uuid>,
 ) -> Reply {
-    answer(&state, principal, iid.into_inner(), true).await
+    answer(&state, user, iid.into_inner(), true).await
 }
 
 /// Decline an invitation (the invited artisan).
@@ -978,10 +964,10 @@ pub async fn accept_invitation(
 #[post("/collective-invitations/{iid}/decline")]
 pub async fn decline_invitation(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     iid: web::Path<Uuid>,
 ) -> Reply {
-    answer(&state, principal, iid.into_inner(), false).await
+    answer(&state, user, iid.into_inner(), false).await
 }
 
 /// Withdraw an open invitation (coordinators; the invitation's `If-Match`).
@@ -1002,13 +988,13 @@ pub async fn decline_invitation(
 #[delete("/collective-invitations/{iid}")]
 pub async fn withdraw_invitation(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     iid: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Reply {
     withdraw(
         &state,
-        principal,
+        user,
         iid.into_inner(),
         if_match,
         store::withdraw_invitation,
@@ -1019,12 +1005,11 @@ pub async fn withdraw_invitation(
 /// Withdraws an invitation or an application under its `If-Match`.
 async fn withdraw(
     state: &AppState,
-    principal: Principal,
+    user: User,
     id: Uuid,
     if_match: IfMatch,
     op: fn(&mut AnyConnection, &str, &str, &Precondition) -> Result<(), StoreError>,
 ) -> Reply {
-    let user = principal.user()?;
     state
         .db(move |conn| Ok(op(conn, &id.to_string(), &user.id, &if_match.0)?))
         .await?;
@@ -1047,11 +1032,10 @@ async fn withdraw(
 #[get("/me/collective-applications")]
 pub async fn my_applications(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<ApplicationQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     applications_page(
         &state,
         &paging,
@@ -1079,13 +1063,13 @@ pub async fn my_applications(
 #[delete("/collective-applications/{aid}")]
 pub async fn withdraw_application(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     aid: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Reply {
     withdraw(
         &state,
-        principal,
+        user,
         aid.into_inner(),
         if_match,
         store::withdraw_application,

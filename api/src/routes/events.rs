@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -204,12 +204,11 @@ fn instant(t: DateTime<Utc>) -> chrono::NaiveDateTime {
 #[post("/events")]
 pub async fn create_event(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewEvent>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     Once::optional(&state, owner, key, "create-event")
         .write(body.into_inner(), move |conn, request| {
             let input = EventInput {
@@ -290,11 +289,10 @@ const BY_START: &str = "events-by-start";
 #[get("/events")]
 pub async fn list_events(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<EventQuery>,
 ) -> Reply {
-    principal.user()?;
     let filter = query.into_inner().filter()?;
     let (limit, after) = paging.by_start(BY_START)?;
     let page = state
@@ -417,8 +415,7 @@ pub async fn directory_events(
     )
 )]
 #[get("/events/{id}")]
-pub async fn get_event(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.user()?;
+pub async fn get_event(state: web::Data<AppState>, _: User, Id(id): Id) -> Reply {
     let view = state.db(move |conn| Ok(store::find(conn, &id)?)).await?;
     Ok(with_etag(MarketEvent::from(view)))
 }
@@ -512,12 +509,11 @@ impl EventChange {
 #[patch("/events/{id}")]
 pub async fn update_event(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<EventChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let patch = body.into_inner().into_patch()?;
     let viewer = user.viewer();
     let view = state
@@ -572,12 +568,11 @@ page_type!(EventParticipantPage, EventParticipant);
 #[post("/events/{id}/participants")]
 pub async fn join_event(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let route = format!("join-event:{id}");
     Once::optional(&state, owner, key, route)
         .write((), move |conn, ()| {
@@ -607,11 +602,10 @@ pub async fn join_event(
 #[get("/events/{id}/participants")]
 pub async fn list_participants(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    principal.user()?;
     const BY_ARRIVAL: &str = "event-participants-by-arrival";
     let (limit, after) = paging.keyed(BY_ARRIVAL, 1)?;
     let after = after
@@ -650,11 +644,10 @@ pub async fn list_participants(
 #[delete("/events/{id}/participants/{artisan_id}")]
 pub async fn leave_event(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let (id, artisan) = path.into_inner();
     let viewer = user.viewer();
     state
@@ -726,8 +719,7 @@ impl From<CostShares> for EventCostShares {
     )
 )]
 #[get("/events/{id}/cost-shares")]
-pub async fn cost_shares(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let user = principal.user()?;
+pub async fn cost_shares(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
     let viewer = user.viewer();
     let shares = state
         .db(move |conn| Ok(store::cost_shares(conn, &id, &viewer)?))
@@ -846,8 +838,7 @@ impl TryFrom<(String, Vec<SalesTotal>)> for EventSalesSummary {
     )
 )]
 #[get("/events/{id}/sales-summary")]
-pub async fn sales_summary(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let user = principal.user()?;
+pub async fn sales_summary(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
     let viewer = user.viewer();
     let event = id.clone();
     let totals = state

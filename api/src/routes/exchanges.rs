@@ -17,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -124,11 +124,10 @@ fn mode_tag(mode: Mode) -> &'static str {
 #[get("/skill-matches")]
 pub async fn skill_matches(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<MatchQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     let query = query.into_inner();
     let mode = match query.mode.unwrap_or_default() {
         MatchMode::Reciprocal => Mode::Reciprocal,
@@ -304,12 +303,11 @@ pub struct NewExchange {
 #[post("/exchanges")]
 pub async fn propose_exchange(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewExchange>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     Once::optional(&state, owner, key, "propose-exchange")
         .write(body.into_inner(), move |conn, request| {
             let proposal = Proposal::new(
@@ -370,11 +368,10 @@ page_type!(ExchangePage, Exchange);
 #[get("/exchanges")]
 pub async fn list_exchanges(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<ExchangeQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     let status = query.into_inner().status.map(Into::into);
     pagination::newest(
         &state,
@@ -403,8 +400,7 @@ pub async fn list_exchanges(
     )
 )]
 #[get("/exchanges/{id}")]
-pub async fn get_exchange(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let user = principal.user()?;
+pub async fn get_exchange(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &user.id)?;
@@ -414,8 +410,7 @@ pub async fn get_exchange(state: web::Data<AppState>, principal: Principal, Id(i
     Ok(respond(&body))
 }
 
-async fn act(state: &AppState, principal: Principal, id: String, action: Action) -> Reply {
-    let user = principal.user()?;
+async fn act(state: &AppState, user: User, id: String, action: Action) -> Reply {
     let body = state
         .db(move |conn| {
             let row = store::act(conn, &id, &user.id, action)?;
@@ -434,12 +429,8 @@ async fn act(state: &AppState, principal: Principal, id: String, action: Action)
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
 #[post("/exchanges/{id}/accept")]
-pub async fn accept_exchange(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    act(&state, principal, id, Action::Accept).await
+pub async fn accept_exchange(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    act(&state, user, id, Action::Accept).await
 }
 
 /// Decline a proposal made to you.
@@ -451,12 +442,8 @@ pub async fn accept_exchange(
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
 #[post("/exchanges/{id}/decline")]
-pub async fn decline_exchange(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    act(&state, principal, id, Action::Decline).await
+pub async fn decline_exchange(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    act(&state, user, id, Action::Decline).await
 }
 
 /// Mark an accepted exchange completed (either party).
@@ -468,12 +455,8 @@ pub async fn decline_exchange(
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
 #[post("/exchanges/{id}/complete")]
-pub async fn complete_exchange(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    act(&state, principal, id, Action::Complete).await
+pub async fn complete_exchange(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    act(&state, user, id, Action::Complete).await
 }
 
 /// Withdraw your proposal, or cancel an accepted exchange (either party).
@@ -485,12 +468,8 @@ pub async fn complete_exchange(
     responses((status = 200, description = "The exchange", body = Exchange), crate::openapi::WriteProblems)
 )]
 #[post("/exchanges/{id}/cancel")]
-pub async fn cancel_exchange(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    act(&state, principal, id, Action::Cancel).await
+pub async fn cancel_exchange(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    act(&state, user, id, Action::Cancel).await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -524,13 +503,12 @@ pub struct NewSessionBody {
 #[post("/exchanges/{id}/sessions")]
 pub async fn record_session(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSessionBody>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let route = format!("record-session:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -579,10 +557,9 @@ pub async fn record_session(
 #[post("/exchanges/{id}/sessions/{sid}/confirm")]
 pub async fn confirm_session(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Reply {
-    let user = principal.user()?;
     let (id, sid) = path.into_inner();
     let session = state
         .db(move |conn| {
@@ -625,13 +602,12 @@ pub struct NewReview {
 #[post("/exchanges/{id}/reviews")]
 pub async fn review_exchange(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewReview>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let route = format!("review-exchange:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -707,12 +683,7 @@ pub struct TimeLedger {
     )
 )]
 #[get("/me/time-ledger")]
-pub async fn time_ledger(
-    state: web::Data<AppState>,
-    principal: Principal,
-    paging: Paging,
-) -> Reply {
-    let user = principal.user()?;
+pub async fn time_ledger(state: web::Data<AppState>, user: User, paging: Paging) -> Reply {
     let (limit, before) = paging.newest_first()?;
     let (page, balance) = state
         .db(move |conn| {

@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -133,13 +133,13 @@ pub struct NewExpenseBody {
 #[post("/partnerships/{id}/expenses")]
 pub async fn record_expense(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewExpenseBody>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-expense:{partnership_id}");
     Once::required(&state, owner, key, route)
@@ -180,11 +180,11 @@ page_type!(ExpensePage, Expense);
 #[get("/partnerships/{id}/expenses")]
 pub async fn list_expenses(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     pagination::newest(
         &state,
         &paging,
@@ -203,8 +203,8 @@ pub async fn list_expenses(
     responses((status = 200, description = "The expense", body = Expense), crate::openapi::ReadProblems)
 )]
 #[get("/expenses/{id}")]
-pub async fn get_expense(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_expense(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let row = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?))
         .await?;
@@ -243,11 +243,11 @@ pub struct ExpenseDecisionBody {
 #[post("/expenses/{id}/decision")]
 pub async fn decide_expense(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<ExpenseDecisionBody>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let body = body.into_inner();
     let note = rules::note(&body.note)?;
     let approve = matches!(body.decision, ExpenseDecision::Approve);

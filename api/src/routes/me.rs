@@ -5,7 +5,7 @@ use actix_web::{delete, get, web, HttpResponse};
 use persistence::users;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::etag;
 use crate::http::extract::IfMatch;
@@ -28,8 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     )
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Reply {
-    let user_id = principal.user()?.id;
+pub async fn get_me(state: web::Data<AppState>, user: User) -> Reply {
+    let user_id = user.id;
     let lookup = user_id.clone();
     let user = state
         .db(move |conn| users::find(conn, &lookup)?.ok_or(ApiError::NotFound))
@@ -55,12 +55,8 @@ pub async fn get_me(state: web::Data<AppState>, principal: Principal) -> Reply {
     )
 )]
 #[delete("/me")]
-pub async fn delete_me(
-    state: web::Data<AppState>,
-    principal: Principal,
-    if_match: IfMatch,
-) -> Reply {
-    let user_id = principal.user()?.id;
+pub async fn delete_me(state: web::Data<AppState>, user: User, if_match: IfMatch) -> Reply {
+    let user_id = user.id;
     let expected = if_match.0;
     state
         .db(move |conn| {

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Body;
 use crate::http::pagination::{self, PageQuery, Paging};
@@ -150,11 +150,11 @@ page_type!(NotificationPage, Notification);
 #[get("/me/notifications")]
 pub async fn list_notifications(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<NotificationQuery>,
 ) -> Reply {
-    let user = principal.user()?.id;
+    let user = user.id;
     let unread = query.unread.unwrap_or(false);
     pagination::newest(
         &state,
@@ -182,8 +182,8 @@ pub struct UnreadCount {
     )
 )]
 #[get("/me/notifications/unread-count")]
-pub async fn get_unread_count(state: web::Data<AppState>, principal: Principal) -> Reply {
-    let user = principal.user()?.id;
+pub async fn get_unread_count(state: web::Data<AppState>, user: User) -> Reply {
+    let user = user.id;
     let unread = state
         .db(move |conn| Ok(store::unread_count(conn, &user)?))
         .await?;
@@ -212,12 +212,8 @@ pub struct MarkRead {
     )
 )]
 #[post("/me/notifications/read")]
-pub async fn mark_read(
-    state: web::Data<AppState>,
-    principal: Principal,
-    body: Body<MarkRead>,
-) -> Reply {
-    let user = principal.user()?.id;
+pub async fn mark_read(state: web::Data<AppState>, user: User, body: Body<MarkRead>) -> Reply {
+    let user = user.id;
     let up_to = body.into_inner().up_to.to_string();
     let unread = state
         .db(move |conn| Ok(store::mark_read(conn, &user, &up_to)?))

@@ -16,7 +16,7 @@ use validator::Validate;
 
 use super::{utc, validation};
 use crate::auth::keys::issue_api_key;
-use crate::auth::principal::Principal;
+use crate::auth::principal::Admin;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -116,11 +116,11 @@ page_type!(OrganizationPage, Organization);
 #[post("/organizations")]
 pub async fn create_organization(
     state: web::Data<AppState>,
-    principal: Principal,
+    Admin(admin): Admin,
     key: IdempotencyKey,
     body: Body<OrganizationRequest>,
 ) -> Reply {
-    let owner = principal.clone().admin().map(|_| principal.key())?;
+    let owner = admin.key();
     let request = body.into_inner();
     Once::optional(&state, owner, key, "create-organization")
         .write(request, move |conn, request| {
@@ -148,12 +148,7 @@ pub async fn create_organization(
     )
 )]
 #[get("/organizations")]
-pub async fn list_organizations(
-    state: web::Data<AppState>,
-    principal: Principal,
-    paging: Paging,
-) -> Reply {
-    principal.admin()?;
+pub async fn list_organizations(state: web::Data<AppState>, _: Admin, paging: Paging) -> Reply {
     pagination::newest(
         &state,
         &paging,
@@ -180,12 +175,7 @@ fn find_organization(conn: &mut AnyConnection, id: &str) -> Result<OrganizationR
     )
 )]
 #[get("/organizations/{id}")]
-pub async fn get_organization(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    principal.admin()?;
+pub async fn get_organization(state: web::Data<AppState>, _: Admin, Id(id): Id) -> Reply {
     let row = state.db(move |conn| find_organization(conn, &id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(row.version)))
@@ -322,12 +312,12 @@ impl ApiKeyRequest {
 #[post("/organizations/{id}/api-keys")]
 pub async fn create_api_key(
     state: web::Data<AppState>,
-    principal: Principal,
+    Admin(admin): Admin,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<ApiKeyRequest>,
 ) -> Reply {
-    let owner = principal.clone().admin().map(|_| principal.key())?;
+    let owner = admin.key();
     let organization_id = id.to_string();
     let request = body.into_inner();
     let route = format!("create-api-key:{organization_id}");
@@ -362,11 +352,10 @@ pub async fn create_api_key(
 #[get("/organizations/{id}/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Admin,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    principal.admin()?;
     pagination::newest(
         &state,
         &paging,
@@ -391,8 +380,7 @@ pub async fn list_api_keys(
     )
 )]
 #[delete("/api-keys/{id}")]
-pub async fn revoke_api_key(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.admin()?;
+pub async fn revoke_api_key(state: web::Data<AppState>, _: Admin, Id(id): Id) -> Reply {
     state
         .db(move |conn| Ok(api_keys::revoke(conn, &id)?))
         .await?;

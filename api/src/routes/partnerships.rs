@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -190,12 +190,11 @@ pub struct NewPartnership {
 #[post("/partnerships")]
 pub async fn create_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewPartnership>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     Once::optional(&state, owner, key, "create-partnership")
         .write(body.into_inner(), move |conn, request| {
             let mut errors = domain::FieldErrors::default();
@@ -250,11 +249,11 @@ pub struct PartnershipQuery {
 #[get("/partnerships")]
 pub async fn list_partnerships(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     paging: Paging,
     query: web::Query<PartnershipQuery>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let query = query.into_inner();
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
     pagination::newest(
@@ -293,12 +292,8 @@ pub async fn list_partnerships(
     )
 )]
 #[get("/partnerships/{id}")]
-pub async fn get_partnership(
-    state: web::Data<AppState>,
-    principal: Principal,
-    Id(id): Id,
-) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_partnership(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id, &viewer)?;
@@ -339,12 +334,12 @@ pub struct PartnershipChange {
 #[patch("/partnerships/{id}")]
 pub async fn update_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<PartnershipChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let change = body.into_inner();
     let text = PartnershipTextPatch {
         title: change.title,
@@ -361,8 +356,8 @@ pub async fn update_partnership(
     Ok(respond(body))
 }
 
-async fn answer(state: &AppState, principal: Principal, path: (Uuid, Uuid), accept: bool) -> Reply {
-    let viewer = principal.user()?.viewer();
+async fn answer(state: &AppState, user: User, path: (Uuid, Uuid), accept: bool) -> Reply {
+    let viewer = user.viewer();
     let (id, party) = (path.0.to_string(), path.1.to_string());
     let body = state
         .db(move |conn| {
@@ -391,10 +386,10 @@ async fn answer(state: &AppState, principal: Principal, path: (Uuid, Uuid), acce
 #[post("/partnerships/{id}/invitations/{party_id}/accept")]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Reply {
-    answer(&state, principal, path.into_inner(), true).await
+    answer(&state, user, path.into_inner(), true).await
 }
 
 /// Decline an invitation (the invited artisan, or a coordinator).
@@ -414,10 +409,10 @@ pub async fn accept_invitation(
 #[post("/partnerships/{id}/invitations/{party_id}/decline")]
 pub async fn decline_invitation(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Reply {
-    answer(&state, principal, path.into_inner(), false).await
+    answer(&state, user, path.into_inner(), false).await
 }
 
 /// Invite another artisan or collective (accepted parties).
@@ -436,13 +431,13 @@ pub async fn decline_invitation(
 #[post("/partnerships/{id}/parties")]
 pub async fn add_party(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<PartyRef>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let route = format!("add-party:{id}");
     Once::optional(&state, owner, key, route)
         .write(body.into_inner(), move |conn, request| {
@@ -476,10 +471,10 @@ pub async fn add_party(
 #[post("/partnerships/{id}/parties/{party_id}/leave")]
 pub async fn leave_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let (id, party) = path.into_inner();
     let body = state
         .db(move |conn| {
@@ -544,11 +539,11 @@ pub struct NewShare {
 #[post("/partnerships/{id}/shares")]
 pub async fn share_partnership(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<NewShare>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let organization = body.into_inner().organization_id.to_string();
     let (row, created) = state
         .db(move |conn| Ok(shares::share(conn, &id, &viewer, &organization)?))
@@ -578,8 +573,8 @@ pub struct PartnershipShareList {
     )
 )]
 #[get("/partnerships/{id}/shares")]
-pub async fn list_shares(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn list_shares(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let rows = state
         .db(move |conn| Ok(shares::list(conn, &id, &viewer)?))
         .await?;
@@ -609,10 +604,10 @@ pub async fn list_shares(state: web::Data<AppState>, principal: Principal, Id(id
 #[delete("/partnerships/{id}/shares/{organization_id}")]
 pub async fn revoke_share(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let (id, organization) = path.into_inner();
     let (id, organization) = (id.to_string(), organization.to_string());
     state

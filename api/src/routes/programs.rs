@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -364,13 +364,13 @@ pub struct NewProgramApplication {
 #[post("/programs/{id}/applications")]
 pub async fn apply(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewProgramApplication>,
 ) -> Reply {
-    let owner = principal.key();
-    let artisan = principal.user()?.id;
+    let owner = user.key();
+    let artisan = user.id;
     let program = id.to_string();
     let route = format!("apply-to-program:{program}");
     Once::optional(&state, owner, key, route)
@@ -506,12 +506,8 @@ pub async fn decide(
     )
 )]
 #[get("/me/applications")]
-pub async fn my_applications(
-    state: web::Data<AppState>,
-    principal: Principal,
-    paging: Paging,
-) -> Reply {
-    let artisan = principal.user()?.id;
+pub async fn my_applications(state: web::Data<AppState>, user: User, paging: Paging) -> Reply {
+    let artisan = user.id;
     pagination::newest(
         &state,
         &paging,
@@ -537,8 +533,8 @@ pub async fn my_applications(
     )
 )]
 #[post("/me/applications/{id}/withdraw")]
-pub async fn withdraw(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let artisan = principal.user()?.id;
+pub async fn withdraw(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let artisan = user.id;
     let row = state
         .db(move |conn| Ok(store::withdraw(conn, &id, &artisan)?))
         .await?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::convert;
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -189,13 +189,13 @@ pub struct NewSaleBody {
 #[post("/partnerships/{id}/sales")]
 pub async fn record_sale(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSaleBody>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-sale:{partnership_id}");
     Once::required(&state, owner, key, route)
@@ -236,11 +236,11 @@ page_type!(SalePage, Sale);
 #[get("/partnerships/{id}/sales")]
 pub async fn list_sales(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     pagination::newest(
         &state,
         &paging,
@@ -259,8 +259,8 @@ pub async fn list_sales(
     responses((status = 200, description = "The sale", body = Sale), crate::openapi::ReadProblems)
 )]
 #[get("/sales/{id}")]
-pub async fn get_sale(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_sale(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let body = state
         .db(move |conn| {
             let view = store::find(conn, &id, &viewer)?;
@@ -299,13 +299,13 @@ pub struct NewRefund {
 #[post("/sales/{id}/refunds")]
 pub async fn refund_sale(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewRefund>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let sale_id = id.to_string();
     let route = format!("refund-sale:{sale_id}");
     Once::required(&state, owner, key, route)
@@ -397,11 +397,11 @@ pub struct Payouts {
 #[get("/partnerships/{id}/payouts")]
 pub async fn payouts(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     query: web::Query<PeriodQuery>,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     let PeriodQuery { from, to } = query.into_inner();
     let (start, end) = period(from, to)?;
     let report = state
@@ -583,11 +583,10 @@ fn statement_csv(body: &Statement) -> String {
 #[get("/me/statement")]
 pub async fn get_statement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     req: HttpRequest,
     query: web::Query<StatementQuery>,
 ) -> Reply {
-    let user = principal.user()?;
     let StatementQuery { from, to, currency } = query.into_inner();
     let (start, end) = period(from, to)?;
     let currency = currency

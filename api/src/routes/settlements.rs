@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
@@ -173,13 +173,13 @@ pub struct NewSettlement {
 #[post("/partnerships/{id}/settlements")]
 pub async fn create_settlement(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewSettlement>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-settlement:{partnership_id}");
     Once::required(&state, owner, key, route)
@@ -208,11 +208,11 @@ page_type!(SettlementPage, Settlement);
 #[get("/partnerships/{id}/settlements")]
 pub async fn list_settlements(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = principal.user()?.viewer();
+    let viewer = user.viewer();
     pagination::newest(
         &state,
         &paging,
@@ -231,8 +231,8 @@ pub async fn list_settlements(
     responses((status = 200, description = "The settlement", body = Settlement), crate::openapi::ReadProblems)
 )]
 #[get("/settlements/{id}")]
-pub async fn get_settlement(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let viewer = principal.user()?.viewer();
+pub async fn get_settlement(state: web::Data<AppState>, user: User, Id(id): Id) -> Reply {
+    let viewer = user.viewer();
     let body: Settlement = state
         .db(move |conn| Ok(store::find(conn, &id, &viewer)?.into()))
         .await?;
@@ -309,13 +309,13 @@ pub struct NewPayment {
 #[post("/settlements/{id}/payments")]
 pub async fn record_payment(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
     body: Body<NewPayment>,
 ) -> Reply {
-    let owner = principal.key();
-    let viewer = principal.user()?.viewer();
+    let owner = user.key();
+    let viewer = user.viewer();
     let settlement_id = id.to_string();
     let route = format!("record-payment:{settlement_id}");
     Once::required(&state, owner, key, route)

@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -147,12 +147,11 @@ pub struct NewWorkshop {
 #[post("/workshops")]
 pub async fn create_workshop(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     key: IdempotencyKey,
     body: Body<NewWorkshop>,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     Once::optional(&state, owner, key, "create-workshop")
         .write(body.into_inner(), move |conn, request| {
             let fields = WorkshopFields::new(
@@ -217,11 +216,10 @@ const BY_START: &str = "workshops-by-start";
 #[get("/workshops")]
 pub async fn list_workshops(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: User,
     paging: Paging,
     query: web::Query<WorkshopQuery>,
 ) -> Reply {
-    principal.user()?;
     let query = query.into_inner();
     let (limit, after) = paging.by_start(BY_START)?;
     let filter = WorkshopFilter {
@@ -257,8 +255,7 @@ pub async fn list_workshops(
     )
 )]
 #[get("/workshops/{id}")]
-pub async fn get_workshop(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    principal.user()?;
+pub async fn get_workshop(state: web::Data<AppState>, _: User, Id(id): Id) -> Reply {
     let body = state
         .db(move |conn| {
             let row = store::find(conn, &id)?;
@@ -317,12 +314,11 @@ page_type!(WorkshopRegistrationPage, WorkshopRegistration);
 #[post("/workshops/{id}/registrations")]
 pub async fn register(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     key: IdempotencyKey,
 ) -> Reply {
-    let owner = principal.key();
-    let user = principal.user()?;
+    let owner = user.key();
     let route = format!("register-workshop:{id}");
     Once::optional(&state, owner, key, route)
         .write((), move |conn, ()| {
@@ -351,11 +347,10 @@ pub async fn register(
 #[get("/workshops/{id}/registrations")]
 pub async fn list_registrations(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let user = principal.user()?;
     pagination::oldest(
         &state,
         &paging,
@@ -383,11 +378,10 @@ pub async fn list_registrations(
 #[delete("/workshops/{id}/registrations/{registration_id}")]
 pub async fn cancel_registration(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     path: web::Path<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> Reply {
-    let user = principal.user()?;
     let (id, registration) = path.into_inner();
     state
         .db(move |conn| {
@@ -428,11 +422,10 @@ pub struct WorkshopAttendance {
 #[post("/workshops/{id}/attendance")]
 pub async fn record_attendance(
     state: web::Data<AppState>,
-    principal: Principal,
+    user: User,
     Id(id): Id,
     body: Body<WorkshopAttendance>,
 ) -> Reply {
-    let user = principal.user()?;
     let ids: Vec<String> = body.artisan_ids.iter().map(Uuid::to_string).collect();
     if ids.is_empty() || ids.len() > 500 {
         return Err(FieldErrors::from(FieldError::new(
