@@ -384,6 +384,14 @@ impl ApiError {
     }
 }
 
+/// For conversions that cannot fail (`T: From<R>` is `TryFrom<R>` with
+/// this error), so one helper serves fallible and infallible views.
+impl From<std::convert::Infallible> for ApiError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
         ApiError::Validation(errors.0)

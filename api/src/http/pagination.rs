@@ -16,8 +16,10 @@ use utoipa::IntoParams;
 
 use std::convert::identity;
 
-use persistence::{AnyConnection, Page, Seek};
+use persistence::partnerships::Viewer;
+use persistence::{AnyConnection, Page, Seek, StoreError};
 
+use crate::auth::principal::User;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -265,6 +267,51 @@ async fn by_id<T: Serialize + Send + 'static>(
         |item| vec![id(item).to_owned()],
         identity,
     ))
+}
+
+/// An item of a listing keyed on its time-ordered id (the cursor's key).
+pub trait Keyed {
+    fn key(&self) -> &str;
+}
+
+/// A listed item, shown from a stored row `R` (`TryFrom`, or `From`,
+/// which cannot fail).
+pub trait Shown<R>: Keyed + Serialize + Send + Sized + 'static {
+    fn show(row: R) -> Result<Self, ApiError>;
+}
+
+impl<T, R> Shown<R> for T
+where
+    T: Keyed + TryFrom<R> + Serialize + Send + 'static,
+    ApiError: From<T::Error>,
+{
+    fn show(row: R) -> Result<T, ApiError> {
+        T::try_from(row).map_err(ApiError::from)
+    }
+}
+
+/// What one of a resource's own listings reads: the rows belonging to
+/// `{id}` that the viewer may see, one page after `seek`.
+pub type LoadBelonging<R> =
+    fn(&mut AnyConnection, &str, &Viewer, Seek<'_>) -> Result<Page<R>, StoreError>;
+
+/// The listing, in `order` by id ([`NEWEST`] or [`OLDEST`]), of what
+/// belongs to the resource `id` (a partnership's sales, settlements,
+/// expenses or collections; an agreement's audit trail) as `user` sees it:
+/// `load` reads the stored rows, each shown as a `T`.
+pub async fn belonging<T: Shown<R>, R: Send + 'static>(
+    state: &AppState,
+    paging: &Paging,
+    order: &'static str,
+    user: User,
+    id: String,
+    load: LoadBelonging<R>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.viewer();
+    by_id(state, paging, order, T::key, move |conn, seek| {
+        load(conn, &id, &viewer, seek)?.try_map(T::show)
+    })
+    .await
 }
 
 /// One page of a listing in `order`: the next cursor holds the sort `keys`

@@ -23,7 +23,7 @@ use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::{PageQuery, Paging};
+use crate::http::pagination::{PageQuery, Paging, OLDEST};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
 use crate::page_type;
@@ -660,6 +660,12 @@ impl From<EventRow> for AgreementEvent {
 
 page_type!(AgreementEventPage, AgreementEvent);
 
+impl pagination::Keyed for AgreementEvent {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// The append-only audit trail of an agreement, oldest first.
 #[utoipa::path(
     tag = "agreements",
@@ -679,12 +685,6 @@ pub async fn list_agreement_events(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = user.viewer();
-    pagination::oldest(
-        &state,
-        &paging,
-        |e: &AgreementEvent| e.id.as_str(),
-        move |conn, seek| Ok(store::events(conn, &id, &viewer, seek)?.map(AgreementEvent::from)),
-    )
-    .await
+    pagination::belonging::<AgreementEvent, _>(&state, &paging, OLDEST, user, id, store::events)
+        .await
 }

@@ -24,7 +24,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
-use crate::http::pagination::{self, PageQuery, Paging};
+use crate::http::pagination::{self, PageQuery, Paging, NEWEST};
 use crate::http::params::{country_param, text_param};
 use crate::openapi::path;
 use crate::page_type;
@@ -273,6 +273,12 @@ pub async fn create_collection(
 
 page_type!(CollectionPage, Collection);
 
+impl pagination::Keyed for Collection {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A partnership's collections, drafts included, newest first (those who
 /// see the partnership).
 #[utoipa::path(
@@ -293,14 +299,7 @@ pub async fn list_collections(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = user.viewer();
-    pagination::newest(
-        &state,
-        &paging,
-        |c: &Collection| c.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Collection::from)),
-    )
-    .await
+    pagination::belonging::<Collection, _>(&state, &paging, NEWEST, user, id, store::list).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -18,7 +18,7 @@ use crate::auth::principal::User;
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
-use crate::http::pagination::{self, PageQuery, Paging};
+use crate::http::pagination::{self, PageQuery, Paging, NEWEST};
 use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
@@ -165,6 +165,12 @@ pub async fn record_expense(
 
 page_type!(ExpensePage, Expense);
 
+impl pagination::Keyed for Expense {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A partnership's expenses, newest first (those who see its money).
 #[utoipa::path(
     tag = "revenue",
@@ -184,14 +190,7 @@ pub async fn list_expenses(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = user.viewer();
-    pagination::newest(
-        &state,
-        &paging,
-        |e: &Expense| e.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Expense::from)),
-    )
-    .await
+    pagination::belonging::<Expense, _>(&state, &paging, NEWEST, user, id, store::list).await
 }
 
 /// Read an expense.

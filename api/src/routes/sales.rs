@@ -19,7 +19,7 @@ use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
-use crate::http::pagination::{PageQuery, Paging};
+use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
@@ -115,34 +115,38 @@ fn line(terms: &Terms, l: LineRow) -> Result<AllocationLine, ApiError> {
     })
 }
 
-fn sale(v: SaleView) -> Result<Sale, ApiError> {
-    let terms = v.terms;
-    let s = v.sale;
-    Ok(Sale {
-        channel: ChannelRule::parse(&s.channel)
-            .unwrap_or(ChannelRule::Other)
-            .into(),
-        lines: v
-            .lines
-            .into_iter()
-            .map(|l| line(&terms, l))
-            .collect::<Result<_, _>>()?,
-        refunds: v.refunds.into_iter().map(Refund::from).collect(),
-        id: s.id,
-        partnership_id: s.partnership_id,
-        agreement_id: s.agreement_id,
-        content_hash: s.content_hash,
-        amount_minor: s.amount_minor,
-        refunded_minor: s.refunded_minor,
-        currency: s.currency,
-        occurred_at: utc(s.occurred_at),
-        description: s.description,
-        event_id: s.event_id,
-        item_sku: s.item_sku,
-        external_ref: s.external_ref,
-        recorded_by: s.recorded_by,
-        created_at: utc(s.created_at),
-    })
+impl TryFrom<SaleView> for Sale {
+    type Error = ApiError;
+
+    fn try_from(v: SaleView) -> Result<Sale, ApiError> {
+        let terms = v.terms;
+        let s = v.sale;
+        Ok(Sale {
+            channel: ChannelRule::parse(&s.channel)
+                .unwrap_or(ChannelRule::Other)
+                .into(),
+            lines: v
+                .lines
+                .into_iter()
+                .map(|l| line(&terms, l))
+                .collect::<Result<_, _>>()?,
+            refunds: v.refunds.into_iter().map(Refund::from).collect(),
+            id: s.id,
+            partnership_id: s.partnership_id,
+            agreement_id: s.agreement_id,
+            content_hash: s.content_hash,
+            amount_minor: s.amount_minor,
+            refunded_minor: s.refunded_minor,
+            currency: s.currency,
+            occurred_at: utc(s.occurred_at),
+            description: s.description,
+            event_id: s.event_id,
+            item_sku: s.item_sku,
+            external_ref: s.external_ref,
+            recorded_by: s.recorded_by,
+            created_at: utc(s.created_at),
+        })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -213,13 +217,19 @@ pub async fn record_sale(
                 channel: request.channel.into(),
                 occurred_at: persistence::truncate_micros(request.occurred_at.naive_utc()),
             };
-            let body = sale(store::record(conn, &partnership_id, &viewer, &new)?)?;
+            let body = Sale::try_from(store::record(conn, &partnership_id, &viewer, &new)?)?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{}", body.id)))
         })
         .await
 }
 
 page_type!(SalePage, Sale);
+
+impl pagination::Keyed for Sale {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
 
 /// A partnership's sales, newest first, with their lines.
 #[utoipa::path(
@@ -240,14 +250,7 @@ pub async fn list_sales(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = user.viewer();
-    pagination::newest(
-        &state,
-        &paging,
-        |s: &Sale| s.id.as_str(),
-        move |conn, seek| store::list(conn, &id, &viewer, seek)?.try_map(sale),
-    )
-    .await
+    pagination::belonging::<Sale, _>(&state, &paging, NEWEST, user, id, store::list).await
 }
 
 /// A sale with its lines and refunds.
@@ -264,7 +267,7 @@ pub async fn get_sale(state: web::Data<AppState>, user: User, Id(id): Id) -> Rep
     let body = state
         .db(move |conn| {
             let view = store::find(conn, &id, &viewer)?;
-            sale(view)
+            Sale::try_from(view)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -313,7 +316,7 @@ pub async fn refund_sale(
             let (amount, reason) =
                 accounted_amount(request.amount_minor, "reason", &request.reason, REASON)?;
             let (_, view) = store::refund(conn, &sale_id, &viewer, amount, &reason)?;
-            let body = sale(view)?;
+            let body = Sale::try_from(view)?;
             Ok(Created::new(&body)?.location(format!("/v1/sales/{sale_id}")))
         })
         .await

@@ -21,7 +21,7 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
-use crate::http::pagination::{PageQuery, Paging};
+use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::openapi::path;
 use crate::page_type;
 use crate::state::AppState;
@@ -193,6 +193,12 @@ pub async fn create_settlement(
 
 page_type!(SettlementPage, Settlement);
 
+impl pagination::Keyed for Settlement {
+    fn key(&self) -> &str {
+        &self.id
+    }
+}
+
 /// A partnership's settlements, newest first.
 #[utoipa::path(
     tag = "revenue",
@@ -212,14 +218,7 @@ pub async fn list_settlements(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let viewer = user.viewer();
-    pagination::newest(
-        &state,
-        &paging,
-        |s: &Settlement| s.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &id, &viewer, seek)?.map(Settlement::from)),
-    )
-    .await
+    pagination::belonging::<Settlement, _>(&state, &paging, NEWEST, user, id, store::list).await
 }
 
 /// A settlement with paid and outstanding amounts per recipient.
