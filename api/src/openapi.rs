@@ -109,6 +109,16 @@ pub mod path {
         Settlement => "Settlement id",
         Workshop => "Workshop id",
     }
+
+    /// `{id}/invitations/{party_id}`: a partnership's invited party.
+    #[derive(utoipa::IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct InvitedParty {
+        /// Partnership id
+        pub id: uuid::Uuid,
+        /// The invited party
+        pub party_id: uuid::Uuid,
+    }
 }
 
 /// Declares a set of problem responses that operations list as one item

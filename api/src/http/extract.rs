@@ -49,6 +49,11 @@ fn path_error(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
 /// path.
 pub struct Id(pub String);
 
+/// A path segment as a canonical UUID, if it is one.
+fn canonical(segment: &str) -> Option<String> {
+    Uuid::parse_str(segment).ok().map(|id| id.to_string())
+}
+
 impl FromRequest for Id {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
@@ -57,8 +62,52 @@ impl FromRequest for Id {
         ready(
             req.match_info()
                 .get("id")
-                .and_then(|segment| Uuid::parse_str(segment).ok())
-                .map(|id| Id(id.to_string()))
+                .and_then(canonical)
+                .map(Id)
+                .ok_or(ApiError::NotFound),
+        )
+    }
+}
+
+/// The ids of a path whose segments are all ids, in order, each a UUID in
+/// canonical text; anything else is a 404, as for [`Id`]. `T` is `String`
+/// for one id not named `id` (`{iid}`), or `(String, String)` for two
+/// (`{id}/members/{artisan_id}`).
+pub struct Ids<T>(pub T);
+
+/// What [`Ids`] can hold: the path's segments, exactly so many.
+pub trait PathIds: Sized {
+    fn from_segments(segments: Vec<String>) -> Option<Self>;
+}
+
+impl PathIds for String {
+    fn from_segments(segments: Vec<String>) -> Option<Self> {
+        let [id] = <[String; 1]>::try_from(segments).ok()?;
+        Some(id)
+    }
+}
+
+impl PathIds for (String, String) {
+    fn from_segments(segments: Vec<String>) -> Option<Self> {
+        let [first, second] = <[String; 2]>::try_from(segments).ok()?;
+        Some((first, second))
+    }
+}
+
+impl<T: PathIds> FromRequest for Ids<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let segments: Option<Vec<String>> = req
+            .match_info()
+            .iter()
+            .map(|(_, segment)| canonical(segment))
+            .collect();
+        ready(
+            segments
+                .and_then(T::from_segments)
+                .map(Ids)
                 .ok_or(ApiError::NotFound),
         )
     }
@@ -258,6 +307,27 @@ mod tests {
                 id_of(&format!("/v1/sales/{bad}")),
                 Err(ApiError::NotFound)
             ));
+        }
+    }
+
+    fn ids_of(segments: &[&str]) -> Result<(String, String), ApiError> {
+        let mut req = TestRequest::get().uri("/v1/collectives/x/members/y");
+        for (name, segment) in ["id", "artisan_id", "extra"].iter().zip(segments) {
+            req = req.param(*name, (*segment).to_owned());
+        }
+        let (req, mut payload) = req.to_http_parts();
+        Ids::<(String, String)>::from_request(&req, &mut payload)
+            .into_inner()
+            .map(|Ids(ids)| ids)
+    }
+
+    #[test]
+    fn a_path_of_ids_is_exactly_so_many_canonical_uuids_or_not_found() {
+        let a = "0190A0B2-7C3D-7E4F-8A5B-6C7D8E9F0A1B";
+        let b = "0190a0b2-7c3d-7e4f-8a5b-6c7d8e9f0a1c";
+        assert_eq!(ids_of(&[a, b]).ok(), Some((a.to_lowercase(), b.to_owned())));
+        for bad in [&[a, "nope"][..], &[a], &[a, b, b]] {
+            assert!(matches!(ids_of(bad), Err(ApiError::NotFound)));
         }
     }
 }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params;
@@ -564,10 +564,9 @@ pub struct DecisionRequest {
 pub async fn decide(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((collective_id, application_id)): Ids<(String, String)>,
     body: Body<DecisionRequest>,
 ) -> Reply {
-    let (collective_id, application_id) = path.into_inner();
     let request = body.into_inner();
     let decision = Decision::new(
         matches!(request.decision, DecisionKind::Approve),
@@ -672,11 +671,10 @@ pub struct RoleChange {
 pub async fn change_role(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((collective_id, artisan_id)): Ids<(String, String)>,
     body: Body<RoleChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let (collective_id, artisan_id) = path.into_inner();
     let role = body.role.into();
     let (row, name) = state
         .db(move |conn| {
@@ -720,10 +718,9 @@ pub async fn change_role(
 pub async fn remove_member(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((collective_id, artisan_id)): Ids<(String, String)>,
     if_match: IfMatch,
 ) -> Reply {
-    let (collective_id, artisan_id) = path.into_inner();
     state
         .db(move |conn| {
             Ok(store::remove_member(
@@ -914,12 +911,12 @@ pub async fn my_invitations(
     .await
 }
 
-async fn answer(state: &AppState, user: User, invitation: Uuid, accept: bool) -> Reply {
+async fn answer(state: &AppState, user: User, invitation: String, accept: bool) -> Reply {
     let answered = state
         .db(move |conn| {
             Ok(store::answer_invitation(
                 conn,
-                &invitation.to_string(),
+                &invitation,
                 &user.id,
                 accept,
             )?)
@@ -945,9 +942,9 @@ async fn answer(state: &AppState, user: User, invitation: Uuid, accept: bool) ->
 pub async fn accept_invitation(
     state: web::Data<AppState>,
     user: User,
-    iid: web::Path<Uuid>,
+    Ids(iid): Ids<String>,
 ) -> Reply {
-    answer(&state, user, iid.into_inner(), true).await
+    answer(&state, user, iid, true).await
 }
 
 /// Decline an invitation (the invited artisan).
@@ -965,9 +962,9 @@ pub async fn accept_invitation(
 pub async fn decline_invitation(
     state: web::Data<AppState>,
     user: User,
-    iid: web::Path<Uuid>,
+    Ids(iid): Ids<String>,
 ) -> Reply {
-    answer(&state, user, iid.into_inner(), false).await
+    answer(&state, user, iid, false).await
 }
 
 /// Withdraw an open invitation (coordinators; the invitation's `If-Match`).
@@ -989,29 +986,22 @@ pub async fn decline_invitation(
 pub async fn withdraw_invitation(
     state: web::Data<AppState>,
     user: User,
-    iid: web::Path<Uuid>,
+    Ids(iid): Ids<String>,
     if_match: IfMatch,
 ) -> Reply {
-    withdraw(
-        &state,
-        user,
-        iid.into_inner(),
-        if_match,
-        store::withdraw_invitation,
-    )
-    .await
+    withdraw(&state, user, iid, if_match, store::withdraw_invitation).await
 }
 
 /// Withdraws an invitation or an application under its `If-Match`.
 async fn withdraw(
     state: &AppState,
     user: User,
-    id: Uuid,
+    id: String,
     if_match: IfMatch,
     op: fn(&mut AnyConnection, &str, &str, &Precondition) -> Result<(), StoreError>,
 ) -> Reply {
     state
-        .db(move |conn| Ok(op(conn, &id.to_string(), &user.id, &if_match.0)?))
+        .db(move |conn| Ok(op(conn, &id, &user.id, &if_match.0)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -1064,15 +1054,8 @@ pub async fn my_applications(
 pub async fn withdraw_application(
     state: web::Data<AppState>,
     user: User,
-    aid: web::Path<Uuid>,
+    Ids(aid): Ids<String>,
     if_match: IfMatch,
 ) -> Reply {
-    withdraw(
-        &state,
-        user,
-        aid.into_inner(),
-        if_match,
-        store::withdraw_application,
-    )
-    .await
+    withdraw(&state, user, aid, if_match, store::withdraw_application).await
 }

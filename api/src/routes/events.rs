@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
@@ -645,21 +645,12 @@ pub async fn list_participants(
 pub async fn leave_event(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, artisan)): Ids<(String, String)>,
     if_match: IfMatch,
 ) -> Reply {
-    let (id, artisan) = path.into_inner();
     let viewer = user.viewer();
     state
-        .db(move |conn| {
-            Ok(store::leave(
-                conn,
-                &id.to_string(),
-                &artisan.to_string(),
-                &viewer,
-                &if_match.0,
-            )?)
-        })
+        .db(move |conn| Ok(store::leave(conn, &id, &artisan, &viewer, &if_match.0)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

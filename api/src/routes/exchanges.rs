@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery, Paging};
 use crate::http::{etag, pagination};
@@ -558,18 +558,10 @@ pub async fn record_session(
 pub async fn confirm_session(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, sid)): Ids<(String, String)>,
 ) -> Reply {
-    let (id, sid) = path.into_inner();
     let session = state
-        .db(move |conn| {
-            Ok(store::confirm_session(
-                conn,
-                &id.to_string(),
-                &sid.to_string(),
-                &user.id,
-            )?)
-        })
+        .db(move |conn| Ok(store::confirm_session(conn, &id, &sid, &user.id)?))
         .await?;
     Ok(HttpResponse::Ok().json(ExchangeSession::from(session)))
 }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
@@ -356,9 +356,13 @@ pub async fn update_partnership(
     Ok(respond(body))
 }
 
-async fn answer(state: &AppState, user: User, path: (Uuid, Uuid), accept: bool) -> Reply {
+async fn answer(
+    state: &AppState,
+    user: User,
+    (id, party): (String, String),
+    accept: bool,
+) -> Reply {
     let viewer = user.viewer();
-    let (id, party) = (path.0.to_string(), path.1.to_string());
     let body = state
         .db(move |conn| {
             let row = store::answer(conn, &id, &party, &viewer, accept)?;
@@ -373,10 +377,7 @@ async fn answer(state: &AppState, user: User, path: (Uuid, Uuid), accept: bool) 
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "acceptInvitation",
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        ("party_id" = Uuid, Path, description = "The invited party"),
-    ),
+    params(path::InvitedParty),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The partnership", body = Partnership),
@@ -387,19 +388,16 @@ async fn answer(state: &AppState, user: User, path: (Uuid, Uuid), accept: bool) 
 pub async fn accept_invitation(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids(ids): Ids<(String, String)>,
 ) -> Reply {
-    answer(&state, user, path.into_inner(), true).await
+    answer(&state, user, ids, true).await
 }
 
 /// Decline an invitation (the invited artisan, or a coordinator).
 #[utoipa::path(
     tag = "partnerships",
     operation_id = "declineInvitation",
-    params(
-        ("id" = Uuid, Path, description = "Partnership id"),
-        ("party_id" = Uuid, Path, description = "The invited party"),
-    ),
+    params(path::InvitedParty),
     security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The partnership", body = Partnership),
@@ -410,9 +408,9 @@ pub async fn accept_invitation(
 pub async fn decline_invitation(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids(ids): Ids<(String, String)>,
 ) -> Reply {
-    answer(&state, user, path.into_inner(), false).await
+    answer(&state, user, ids, false).await
 }
 
 /// Invite another artisan or collective (accepted parties).
@@ -472,14 +470,12 @@ pub async fn add_party(
 pub async fn leave_partnership(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, party)): Ids<(String, String)>,
 ) -> Reply {
     let viewer = user.viewer();
-    let (id, party) = path.into_inner();
     let body = state
         .db(move |conn| {
-            let id = id.to_string();
-            persistence::departures::leave_partnership(conn, &id, &party.to_string(), &viewer)?;
+            persistence::departures::leave_partnership(conn, &id, &party, &viewer)?;
             let row = store::find(conn, &id, &viewer)?;
             with_parties(conn, row)
         })
@@ -605,11 +601,9 @@ pub async fn list_shares(state: web::Data<AppState>, user: User, Id(id): Id) -> 
 pub async fn revoke_share(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, organization)): Ids<(String, String)>,
 ) -> Reply {
     let viewer = user.viewer();
-    let (id, organization) = path.into_inner();
-    let (id, organization) = (id.to_string(), organization.to_string());
     state
         .db(move |conn| Ok(shares::revoke(conn, &id, &viewer, &organization)?))
         .await?;

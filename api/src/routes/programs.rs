@@ -13,12 +13,11 @@ use persistence::programs::{self as store, ApplicationRow, ProgramPatch, Program
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::utc;
 use crate::auth::principal::{Principal, User};
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
@@ -463,12 +462,10 @@ pub struct ProgramDecisionBody {
 pub async fn decide(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((program, application)): Ids<(String, String)>,
     body: Body<ProgramDecisionBody>,
 ) -> Reply {
     let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
-    let (program, application) = path.into_inner();
-    let (program, application) = (program.to_string(), application.to_string());
     let body = body.into_inner();
     let note = domain::text::bounded(
         "note",

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::Principal;
 use crate::error::Reply;
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
@@ -533,11 +533,9 @@ pub async fn list_deliveries(
 pub async fn redeliver(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, delivery)): Ids<(String, String)>,
 ) -> Reply {
     let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    let (id, delivery) = path.into_inner();
-    let (id, delivery) = (id.to_string(), delivery.to_string());
     queued(&state, move |conn, now| {
         store::redeliver(conn, &id, &delivery, &organization, now)
     })

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::utc;
 use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
-use crate::http::extract::{Body, Id, IdempotencyKey, IfMatch};
+use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params::{country_param, slug_param};
@@ -379,16 +379,15 @@ pub async fn list_registrations(
 pub async fn cancel_registration(
     state: web::Data<AppState>,
     user: User,
-    path: web::Path<(Uuid, Uuid)>,
+    Ids((id, registration)): Ids<(String, String)>,
     if_match: IfMatch,
 ) -> Reply {
-    let (id, registration) = path.into_inner();
     state
         .db(move |conn| {
             Ok(store::cancel(
                 conn,
-                &id.to_string(),
-                &registration.to_string(),
+                &id,
+                &registration,
                 &user.id,
                 &if_match.0,
             )?)
