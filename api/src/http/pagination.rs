@@ -339,10 +339,25 @@ fn next_after<R: ?Sized>(
     Some(encode_cursor(order, &keys))
 }
 
-/// The cursor keys of a row in a listing by start time, then id (see
-/// [`PageQuery::by_start`]).
-pub fn start_keys(starts_at: chrono::NaiveDateTime, id: &str) -> Vec<String> {
-    vec![starts_at.and_utc().to_rfc3339(), id.to_owned()]
+/// A row of a listing by start time, then id (see [`PageQuery::by_start`]).
+pub trait Starts {
+    fn start(&self) -> (chrono::NaiveDateTime, &str);
+}
+
+/// One page of a listing in `order` by start time, then id: the next
+/// cursor holds the last row's [`Starts::start`]; each row is shown
+/// through `view`.
+pub fn starting<R: Starts, T: Serialize>(
+    paging: &Paging,
+    order: &str,
+    page: Page<R>,
+    view: impl FnMut(R) -> T,
+) -> HttpResponse {
+    let keys = |last: &R| {
+        let (starts_at, id) = last.start();
+        vec![starts_at.and_utc().to_rfc3339(), id.to_owned()]
+    };
+    keyed(paging, order, page, keys, view)
 }
 
 /// The cursor after `last_id` in a newest-first listing.

@@ -489,9 +489,8 @@ pub async fn sign_agreement(
     key: IdempotencyKey,
     body: Body<NewSignature>,
 ) -> Reply {
-    let owner = user.key();
     created(
-        Once::optional(&state, owner, key, format!("sign-agreement:{id}")),
+        Once::optional(&state, user.key(), key, format!("sign-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let actor = actor(&user, request.party_id);
@@ -533,9 +532,8 @@ pub async fn decline_agreement(
     key: IdempotencyKey,
     body: Body<NewDecline>,
 ) -> Reply {
-    let owner = user.key();
     created(
-        Once::optional(&state, owner, key, format!("decline-agreement:{id}")),
+        Once::optional(&state, user.key(), key, format!("decline-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let reason = rules::reason(&request.reason)?;
@@ -594,10 +592,9 @@ pub async fn amend_agreement(
     key: IdempotencyKey,
     body: Body<NewAmendment>,
 ) -> Reply {
-    let owner = user.key();
     let actor = actor(&user, None);
     created(
-        Once::optional(&state, owner, key, format!("amend-agreement:{id}")),
+        Once::optional(&state, user.key(), key, format!("amend-agreement:{id}")),
         body.into_inner(),
         move |conn, request| {
             let amendment = Amendment {

@@ -169,9 +169,8 @@ pub async fn create_campaign(
     key: IdempotencyKey,
     body: Body<NewCampaign>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
-    Once::optional(&state, owner, key, "create-campaign")
+    Once::optional(&state, user.key(), key, "create-campaign")
         .write(body.into_inner(), move |conn, request| {
             let fields = CampaignFields::parse(CampaignInput {
                 title: request.title,

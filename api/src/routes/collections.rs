@@ -245,11 +245,10 @@ pub async fn create_collection(
     key: IdempotencyKey,
     body: Body<NewCollection>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-collection:{partnership_id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let mut errors = domain::FieldErrors::default();
             let fields = CollectionFields::parse(&request.name, &request.story, request.launch_on)
@@ -445,11 +444,10 @@ pub async fn add_item(
     key: IdempotencyKey,
     body: Body<NewItem>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let collection_id = id.to_string();
     let route = format!("add-collection-item:{collection_id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let item = ItemFields::parse("", request.into())?;
             let view = store::add_item(conn, &collection_id, &viewer, &item)?;

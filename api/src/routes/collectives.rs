@@ -172,8 +172,7 @@ pub async fn create_collective(
     key: IdempotencyKey,
     body: Body<NewCollective>,
 ) -> Reply {
-    let owner = user.key();
-    Once::optional(&state, owner, key, "create-collective")
+    Once::optional(&state, user.key(), key, "create-collective")
         .write(body.into_inner(), move |conn, request| {
             let fields = CollectivePatch {
                 name: Some(request.name),
@@ -462,10 +461,9 @@ pub async fn apply(
     key: IdempotencyKey,
     body: Body<CollectiveApplicationRequest>,
 ) -> Reply {
-    let owner = user.key();
     let collective_id = id.to_string();
     let route = format!("apply:{collective_id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();
@@ -810,10 +808,9 @@ pub async fn invite(
     key: IdempotencyKey,
     body: Body<InvitationRequest>,
 ) -> Reply {
-    let owner = user.key();
     let collective_id = id.to_string();
     let route = format!("invite:{collective_id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let message = text::prose("message", &request.message)?;
             let collective = collective_id.clone();

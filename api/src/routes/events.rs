@@ -208,8 +208,7 @@ pub async fn create_event(
     key: IdempotencyKey,
     body: Body<NewEvent>,
 ) -> Reply {
-    let owner = user.key();
-    Once::optional(&state, owner, key, "create-event")
+    Once::optional(&state, user.key(), key, "create-event")
         .write(body.into_inner(), move |conn, request| {
             let input = EventInput {
                 name: request.name,
@@ -273,6 +272,12 @@ page_type!(MarketEventPage, MarketEvent);
 
 const BY_START: &str = "events-by-start";
 
+impl pagination::Starts for EventView {
+    fn start(&self) -> (chrono::NaiveDateTime, &str) {
+        (self.row.starts_at, &self.row.id)
+    }
+}
+
 /// Market events in order of their start (then id), cancelled ones
 /// included (their `status` says so).
 #[utoipa::path(
@@ -298,11 +303,10 @@ pub async fn list_events(
     let page = state
         .db(move |conn| Ok(store::list(conn, &filter, after, limit)?))
         .await?;
-    Ok(pagination::keyed(
+    Ok(pagination::starting(
         &paging,
         BY_START,
         page,
-        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
         MarketEvent::from,
     ))
 }
@@ -384,12 +388,8 @@ pub async fn directory_events(
             Ok((page, listed))
         })
         .await?;
-    Ok(pagination::keyed(
-        &paging,
-        BY_START,
-        page,
-        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
-        |view| DirectoryEvent {
+    Ok(pagination::starting(&paging, BY_START, page, |view| {
+        DirectoryEvent {
             listed_participants: persistence::take_rows(&mut listed, |l| l.of == view.row.id)
                 .into_iter()
                 .map(|l| ListedParticipant {
@@ -398,8 +398,8 @@ pub async fn directory_events(
                 })
                 .collect(),
             event: MarketEvent::from(view),
-        },
-    ))
+        }
+    }))
 }
 
 /// Read a market event.
@@ -572,9 +572,8 @@ pub async fn join_event(
     Id(id): Id,
     key: IdempotencyKey,
 ) -> Reply {
-    let owner = user.key();
     let route = format!("join-event:{id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write((), move |conn, ()| {
             let event = id.clone();
             let row = store::join(conn, &event, &user.id, persistence::now())?;

@@ -307,8 +307,7 @@ pub async fn propose_exchange(
     key: IdempotencyKey,
     body: Body<NewExchange>,
 ) -> Reply {
-    let owner = user.key();
-    Once::optional(&state, owner, key, "propose-exchange")
+    Once::optional(&state, user.key(), key, "propose-exchange")
         .write(body.into_inner(), move |conn, request| {
             let proposal = Proposal::new(
                 request.kind.into(),
@@ -508,9 +507,8 @@ pub async fn record_session(
     key: IdempotencyKey,
     body: Body<NewSessionBody>,
 ) -> Reply {
-    let owner = user.key();
     let route = format!("record-session:{id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let mut errors = FieldErrors::default();
             let minutes = errors.take(rules::minutes(
@@ -599,9 +597,8 @@ pub async fn review_exchange(
     key: IdempotencyKey,
     body: Body<NewReview>,
 ) -> Reply {
-    let owner = user.key();
     let route = format!("review-exchange:{id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let mut errors = FieldErrors::default();
             let rating = i16::try_from(request.rating)

@@ -138,11 +138,10 @@ pub async fn record_expense(
     key: IdempotencyKey,
     body: Body<NewExpenseBody>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-expense:{partnership_id}");
-    Once::required(&state, owner, key, route)
+    Once::required(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let fields = ExpenseFields::parse(
                 request.amount_minor,

@@ -120,9 +120,8 @@ pub async fn create_organization(
     key: IdempotencyKey,
     body: Body<OrganizationRequest>,
 ) -> Reply {
-    let owner = admin.key();
     let request = body.into_inner();
-    Once::optional(&state, owner, key, "create-organization")
+    Once::optional(&state, admin.key(), key, "create-organization")
         .write(request, move |conn, request| {
             let new = request.validate_all()?;
             let row = organizations::create(conn, new)?;
@@ -317,12 +316,11 @@ pub async fn create_api_key(
     key: IdempotencyKey,
     body: Body<ApiKeyRequest>,
 ) -> Reply {
-    let owner = admin.key();
     let organization_id = id.to_string();
     let request = body.into_inner();
     let route = format!("create-api-key:{organization_id}");
     let minted = state.keys.mint_api_key();
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, admin.key(), key, route)
         .write(request, move |conn, request| {
             let spec = request.validate_all()?;
             let org = organization_id.clone();

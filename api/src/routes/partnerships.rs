@@ -194,8 +194,7 @@ pub async fn create_partnership(
     key: IdempotencyKey,
     body: Body<NewPartnership>,
 ) -> Reply {
-    let owner = user.key();
-    Once::optional(&state, owner, key, "create-partnership")
+    Once::optional(&state, user.key(), key, "create-partnership")
         .write(body.into_inner(), move |conn, request| {
             let mut errors = domain::FieldErrors::default();
             errors.take(check_invitees(request.invitees.len()));
@@ -434,10 +433,9 @@ pub async fn add_party(
     key: IdempotencyKey,
     body: Body<PartyRef>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let route = format!("add-party:{id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let invitee = request.invitee();
             let partnership_id = id.clone();

@@ -198,11 +198,10 @@ pub async fn record_sale(
     key: IdempotencyKey,
     body: Body<NewSaleBody>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("record-sale:{partnership_id}");
-    Once::required(&state, owner, key, route)
+    Once::required(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let fields = SaleFields::new(
                 request.amount_minor,
@@ -307,11 +306,10 @@ pub async fn refund_sale(
     key: IdempotencyKey,
     body: Body<NewRefund>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let sale_id = id.to_string();
     let route = format!("refund-sale:{sale_id}");
-    Once::required(&state, owner, key, route)
+    Once::required(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let (amount, reason) =
                 accounted_amount(request.amount_minor, "reason", &request.reason, REASON)?;

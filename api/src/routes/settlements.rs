@@ -178,11 +178,10 @@ pub async fn create_settlement(
     key: IdempotencyKey,
     body: Body<NewSettlement>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let partnership_id = id.to_string();
     let route = format!("create-settlement:{partnership_id}");
-    Once::required(&state, owner, key, route)
+    Once::required(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let body: Settlement =
                 store::create(conn, &partnership_id, &viewer, request.period_end)?.into();
@@ -313,11 +312,10 @@ pub async fn record_payment(
     key: IdempotencyKey,
     body: Body<NewPayment>,
 ) -> Reply {
-    let owner = user.key();
     let viewer = user.viewer();
     let settlement_id = id.to_string();
     let route = format!("record-payment:{settlement_id}");
-    Once::required(&state, owner, key, route)
+    Once::required(&state, user.key(), key, route)
         .write(body.into_inner(), move |conn, request| {
             let (amount, reference) = accounted_amount(
                 request.amount_minor,

@@ -151,8 +151,7 @@ pub async fn create_workshop(
     key: IdempotencyKey,
     body: Body<NewWorkshop>,
 ) -> Reply {
-    let owner = user.key();
-    Once::optional(&state, owner, key, "create-workshop")
+    Once::optional(&state, user.key(), key, "create-workshop")
         .write(body.into_inner(), move |conn, request| {
             let fields = WorkshopFields::new(
                 &request.title,
@@ -201,6 +200,12 @@ page_type!(WorkshopPage, Workshop);
 
 const BY_START: &str = "workshops-by-start";
 
+impl pagination::Starts for WorkshopView {
+    fn start(&self) -> (chrono::NaiveDateTime, &str) {
+        (self.row.starts_at, &self.row.id)
+    }
+}
+
 /// Workshops in order of their start (then id).
 #[utoipa::path(
     tag = "workshops",
@@ -233,11 +238,10 @@ pub async fn list_workshops(
             Ok(page.try_map_rows(|rows| store::views(conn, rows))?)
         })
         .await?;
-    Ok(pagination::keyed(
+    Ok(pagination::starting(
         &paging,
         BY_START,
         page,
-        |last| pagination::start_keys(last.row.starts_at, &last.row.id),
         Workshop::from,
     ))
 }
@@ -318,9 +322,8 @@ pub async fn register(
     Id(id): Id,
     key: IdempotencyKey,
 ) -> Reply {
-    let owner = user.key();
     let route = format!("register-workshop:{id}");
-    Once::optional(&state, owner, key, route)
+    Once::optional(&state, user.key(), key, route)
         .write((), move |conn, ()| {
             let workshop = id.clone();
             let row = store::register(conn, &workshop, &user.id)?;
