@@ -1,6 +1,6 @@
 //! The principal extractors. Every protected handler states what it needs
-//! in its signature — a [`User`], an [`Admin`], or a [`Principal`] it asks
-//! for `partner(scope)` (or reads either way) — so the
+//! in its signature — a [`User`], an [`Admin`], a partner's key with a
+//! scope ([`Granted`]), or a [`Principal`] it reads either way — so the
 //! rules of SPEC §2 live here once: Bearer access tokens for people,
 //! `X-API-Key` for partner organizations, 401 for missing, invalid, revoked
 //! or expired credentials and for suspended or closed accounts, 403 when
@@ -11,6 +11,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 
@@ -69,12 +70,19 @@ pub enum Principal {
     Partner(Partner),
 }
 
+impl Partner {
+    /// The scope of idempotency keys and the label in logs.
+    pub fn key(&self) -> String {
+        format!("api-key:{}", self.key_id)
+    }
+}
+
 impl Principal {
     /// The scope of idempotency keys and the label in logs.
     pub fn key(&self) -> String {
         match self {
             Principal::User(user) => user.key(),
-            Principal::Partner(partner) => format!("api-key:{}", partner.key_id),
+            Principal::Partner(partner) => partner.key(),
         }
     }
 
@@ -362,6 +370,55 @@ impl FromRequest for User {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let principal = Principal::from_request(req, payload);
         Box::pin(async move { principal.await?.user() })
+    }
+}
+
+/// A partner organization's API key holding the scope `S` (a type of
+/// [`scope`]); anyone else gets 403 ([`Principal::partner`]).
+#[derive(Debug, Clone)]
+pub struct Granted<S>(pub Partner, pub PhantomData<S>);
+
+/// The scopes of API keys as types, for [`Granted`].
+pub mod scope {
+    use domain::api_key::Scope;
+
+    /// A scope an operation needs.
+    pub trait Needed {
+        const SCOPE: Scope;
+    }
+
+    macro_rules! scopes {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[derive(Debug, Clone)]
+                pub struct $name;
+
+                impl Needed for $name {
+                    const SCOPE: Scope = Scope::$name;
+                }
+            )*
+        };
+    }
+
+    scopes!(
+        DirectoryRead,
+        ProgramsWrite,
+        ImpactRead,
+        WebhooksManage,
+        PartnershipsRead
+    );
+}
+
+impl<S: scope::Needed> FromRequest for Granted<S> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move {
+            let partner = principal.await?.partner(S::SCOPE)?;
+            Ok(Granted(partner, PhantomData))
+        })
     }
 }
 

@@ -224,30 +224,27 @@ impl Deref for Paging {
 /// A newest-first listing keyed on the time-ordered `id` of its items:
 /// validates `limit` and `cursor`, loads the page after the cursor with
 /// `load(conn, seek)` and answers it (`next_cursor`, `Link`).
-pub async fn newest<T: Serialize + Send + 'static>(
+pub async fn newest<T: Keyed + Serialize + Send + 'static>(
     state: &AppState,
     paging: &Paging,
-    id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    by_id(state, paging, NEWEST, id, load).await
+    by_id(state, paging, NEWEST, load).await
 }
 
 /// The same for oldest-first listings.
-pub async fn oldest<T: Serialize + Send + 'static>(
+pub async fn oldest<T: Keyed + Serialize + Send + 'static>(
     state: &AppState,
     paging: &Paging,
-    id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    by_id(state, paging, OLDEST, id, load).await
+    by_id(state, paging, OLDEST, load).await
 }
 
-async fn by_id<T: Serialize + Send + 'static>(
+async fn by_id<T: Keyed + Serialize + Send + 'static>(
     state: &AppState,
     paging: &Paging,
     order: &'static str,
-    id: fn(&T) -> &str,
     load: impl FnOnce(&mut AnyConnection, Seek<'_>) -> Result<Page<T>, ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, last) = paging.by_id(order)?;
@@ -264,7 +261,7 @@ async fn by_id<T: Serialize + Send + 'static>(
         paging,
         order,
         page,
-        |item| vec![id(item).to_owned()],
+        |item| vec![item.key().to_owned()],
         identity,
     ))
 }
@@ -272,6 +269,20 @@ async fn by_id<T: Serialize + Send + 'static>(
 /// An item of a listing keyed on its time-ordered id (the cursor's key).
 pub trait Keyed {
     fn key(&self) -> &str;
+}
+
+/// Declares items listed by their time-ordered `id` field ([`Keyed`]).
+#[macro_export]
+macro_rules! keyed_by_id {
+    ($($item:ty),+ $(,)?) => {
+        $(
+            impl $crate::http::pagination::Keyed for $item {
+                fn key(&self) -> &str {
+                    &self.id
+                }
+            }
+        )+
+    };
 }
 
 /// A listed item, shown from a stored row `R` (`TryFrom`, or `From`,
@@ -308,7 +319,7 @@ pub async fn belonging<T: Shown<R>, R: Send + 'static>(
     load: LoadBelonging<R>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = user.viewer();
-    by_id(state, paging, order, T::key, move |conn, seek| {
+    by_id(state, paging, order, move |conn, seek| {
         load(conn, &id, &viewer, seek)?.try_map(T::show)
     })
     .await

@@ -17,8 +17,8 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id};
 use crate::http::pagination;
 use crate::http::pagination::{PageQuery, Paging};
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(suspend).service(reinstate).service(audit_log);
@@ -70,6 +70,7 @@ impl From<AuditRow> for AuditEntry {
 }
 
 page_type!(AuditPage, AuditEntry);
+keyed_by_id!(AuditEntry);
 
 /// An account's standing after an administrator acted on it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -189,13 +190,8 @@ pub async fn audit_log(
     query: web::Query<AuditQuery>,
 ) -> Reply {
     let target = query.into_inner().target_user_id.map(|id| id.to_string());
-    pagination::newest(
-        &state,
-        &paging,
-        |e: &AuditEntry| e.id.as_str(),
-        move |conn, seek| {
-            Ok(users::audit_log(conn, target.as_deref(), seek)?.map(AuditEntry::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(users::audit_log(conn, target.as_deref(), seek)?.map(AuditEntry::from))
+    })
     .await
 }

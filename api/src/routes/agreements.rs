@@ -26,9 +26,9 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging, OLDEST};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_agreement)
@@ -314,6 +314,7 @@ pub struct AgreementQuery {
 }
 
 page_type!(AgreementPage, Agreement);
+keyed_by_id!(Agreement);
 
 /// A partnership's agreements, newest first.
 #[utoipa::path(
@@ -337,16 +338,11 @@ pub async fn list_agreements(
 ) -> Reply {
     let viewer = user.viewer();
     let status = query.into_inner().status.map(Into::into);
-    pagination::newest(
-        &state,
-        &paging,
-        |a: &Agreement| a.id.as_str(),
-        move |conn, seek| {
-            store::list(conn, &id, &viewer, status, seek)?
-                .try_map_rows(|rows| store::views_for(conn, rows, &viewer))?
-                .try_map(agreement)
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        store::list(conn, &id, &viewer, status, seek)?
+            .try_map_rows(|rows| store::views_for(conn, rows, &viewer))?
+            .try_map(agreement)
+    })
     .await
 }
 
@@ -656,12 +652,7 @@ impl From<EventRow> for AgreementEvent {
 }
 
 page_type!(AgreementEventPage, AgreementEvent);
-
-impl pagination::Keyed for AgreementEvent {
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
+keyed_by_id!(AgreementEvent);
 
 /// The append-only audit trail of an agreement, oldest first.
 #[utoipa::path(

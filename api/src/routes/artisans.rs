@@ -5,7 +5,6 @@
 
 use actix_web::http::header;
 use actix_web::{get, patch, web, HttpResponse};
-use domain::api_key::Scope;
 use domain::profile::{OpenToKind, OpenToPatch, ProfilePatch};
 use domain::text::limits;
 use domain::FieldError;
@@ -15,16 +14,16 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::{scope, Granted, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IfMatch};
 use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::http::params::{country_param, slug_param, text_param};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::{load, Artisan, ArtisanPage, Review};
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_artisans)
@@ -305,6 +304,7 @@ pub async fn update_artisan(
 }
 
 page_type!(ReviewPage, Review);
+keyed_by_id!(Review);
 
 /// Reviews of an artisan, newest first.
 #[utoipa::path(
@@ -325,15 +325,10 @@ pub async fn list_reviews(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    pagination::newest(
-        &state,
-        &paging,
-        |r: &Review| r.id.as_str(),
-        move |conn, seek| {
-            store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-            Ok(reviews::list_for_subject(conn, &id, seek)?.map(Review::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        store::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        Ok(reviews::list_for_subject(conn, &id, seek)?.map(Review::from))
+    })
     .await
 }
 
@@ -353,10 +348,9 @@ pub async fn list_reviews(
 #[get("/directory/artisans")]
 pub async fn directory_artisans(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Granted<scope::DirectoryRead>,
     paging: Paging,
     query: web::Query<ArtisanQuery>,
 ) -> Reply {
-    principal.partner(Scope::DirectoryRead)?;
     search(&state, &paging, query.into_inner(), true).await
 }

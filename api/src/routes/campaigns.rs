@@ -17,9 +17,9 @@ use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery, Paging};
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::Money;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_campaign)
@@ -200,6 +200,7 @@ pub struct CampaignQuery {
 }
 
 page_type!(CampaignPage, Campaign);
+keyed_by_id!(Campaign);
 
 /// Campaigns, newest first.
 #[utoipa::path(
@@ -224,12 +225,9 @@ pub async fn list_campaigns(
         active: query.active,
         collective_id: query.collective_id.map(|c| c.to_string()),
     };
-    pagination::newest(
-        &state,
-        &paging,
-        |c: &Campaign| c.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &filter, seek)?.map(Campaign::from)),
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::list(conn, &filter, seek)?.map(Campaign::from))
+    })
     .await
 }
 

@@ -27,9 +27,9 @@ use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging, NEWEST};
 use crate::http::params::{country_param, text_param};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::Money;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_collection)
@@ -271,12 +271,7 @@ pub async fn create_collection(
 }
 
 page_type!(CollectionPage, Collection);
-
-impl pagination::Keyed for Collection {
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
+keyed_by_id!(Collection);
 
 /// A partnership's collections, drafts included, newest first (those who
 /// see the partnership).
@@ -338,12 +333,9 @@ pub async fn catalogue(
             .map(|c| c.to_lowercase()),
         country: country_param("country", &query.country)?,
     };
-    pagination::newest(
-        &state,
-        &paging,
-        |c: &Collection| c.id.as_str(),
-        move |conn, seek| Ok(store::catalogue(conn, &filter, seek)?.map(Collection::from)),
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::catalogue(conn, &filter, seek)?.map(Collection::from))
+    })
     .await
 }
 

@@ -7,7 +7,6 @@
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use domain::api_key::Scope;
 use domain::collective::{
     ApplicationStatus, CollectivePatch, CollectiveStatus as DomainCollectiveStatus, Decision,
     InvitationStatus, MemberRole as RoleRule, MembershipPolicy as PolicyRule,
@@ -25,7 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::{scope, Granted, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -33,8 +32,8 @@ use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params;
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_collective)
@@ -112,6 +111,7 @@ fn with_etag(row: CollectiveRow) -> HttpResponse {
 }
 
 page_type!(CollectivePage, Collective);
+keyed_by_id!(Collective);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -225,12 +225,9 @@ pub async fn list_collectives(
     query: web::Query<CollectiveQuery>,
 ) -> Reply {
     let filter = query.into_inner().filter()?;
-    pagination::newest(
-        &state,
-        &paging,
-        |c: &Collective| c.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &filter, seek)?.map(Collective::from)),
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::list(conn, &filter, seek)?.map(Collective::from))
+    })
     .await
 }
 
@@ -270,6 +267,7 @@ pub struct DirectoryCollective {
 }
 
 page_type!(DirectoryCollectivePage, DirectoryCollective);
+keyed_by_id!(DirectoryCollective);
 
 /// Active collectives for partner organizations (scope `directory:read`),
 /// newest first, with the filters of `GET /v1/collectives`.
@@ -287,48 +285,42 @@ page_type!(DirectoryCollectivePage, DirectoryCollective);
 #[get("/directory/collectives")]
 pub async fn directory_collectives(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Granted<scope::DirectoryRead>,
     paging: Paging,
     query: web::Query<CollectiveQuery>,
 ) -> Reply {
-    principal.partner(Scope::DirectoryRead)?;
     let filter = query.into_inner().filter()?;
-    pagination::newest(
-        &state,
-        &paging,
-        |c: &DirectoryCollective| c.id.as_str(),
-        move |conn, seek| {
-            let page = store::list(conn, &filter, seek)?;
-            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            let mut listed = directory::collective_members(conn, &ids)?;
-            Ok(page.map(|row| {
-                let fields = row.fields();
-                let members = persistence::take_rows(&mut listed, |l| l.of == row.id)
-                    .into_iter()
-                    .map(|l| ListedMember {
-                        artisan_id: l.artisan_id,
-                        display_name: l.display_name,
-                        role: l
-                            .role
-                            .as_deref()
-                            .and_then(RoleRule::parse)
-                            .unwrap_or(RoleRule::Member)
-                            .into(),
-                    })
-                    .collect();
-                DirectoryCollective {
-                    id: row.id,
-                    name: fields.name,
-                    description: fields.description,
-                    crafts: fields.crafts,
-                    country: fields.country,
-                    region: fields.region,
-                    membership_policy: fields.membership_policy.into(),
-                    members,
-                }
-            }))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        let page = store::list(conn, &filter, seek)?;
+        let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+        let mut listed = directory::collective_members(conn, &ids)?;
+        Ok(page.map(|row| {
+            let fields = row.fields();
+            let members = persistence::take_rows(&mut listed, |l| l.of == row.id)
+                .into_iter()
+                .map(|l| ListedMember {
+                    artisan_id: l.artisan_id,
+                    display_name: l.display_name,
+                    role: l
+                        .role
+                        .as_deref()
+                        .and_then(RoleRule::parse)
+                        .unwrap_or(RoleRule::Member)
+                        .into(),
+                })
+                .collect();
+            DirectoryCollective {
+                id: row.id,
+                name: fields.name,
+                description: fields.description,
+                crafts: fields.crafts,
+                country: fields.country,
+                region: fields.region,
+                membership_policy: fields.membership_policy.into(),
+                members,
+            }
+        }))
+    })
     .await
 }
 
@@ -427,6 +419,7 @@ impl From<ApplicationRow> for CollectiveApplication {
 }
 
 page_type!(CollectiveApplicationPage, CollectiveApplication);
+keyed_by_id!(CollectiveApplication);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -515,14 +508,9 @@ async fn applications_page(
     of: ListOf,
 ) -> Reply {
     let status = query.status.map(Into::into);
-    pagination::newest(
-        state,
-        paging,
-        |a: &CollectiveApplication| a.id.as_str(),
-        move |conn, seek| {
-            Ok(store::list_applications(conn, &of, status, seek)?.map(CollectiveApplication::from))
-        },
-    )
+    pagination::newest(state, paging, move |conn, seek| {
+        Ok(store::list_applications(conn, &of, status, seek)?.map(CollectiveApplication::from))
+    })
     .await
 }
 
@@ -772,6 +760,7 @@ impl From<InvitationWithName> for CollectiveInvitation {
 }
 
 page_type!(CollectiveInvitationPage, CollectiveInvitation);
+keyed_by_id!(CollectiveInvitation);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -842,14 +831,9 @@ async fn invitations_page(
     of: ListOf,
 ) -> Reply {
     let status = query.status.map(Into::into);
-    pagination::newest(
-        state,
-        paging,
-        |i: &CollectiveInvitation| i.id.as_str(),
-        move |conn, seek| {
-            Ok(store::list_invitations(conn, &of, status, seek)?.map(CollectiveInvitation::from))
-        },
-    )
+    pagination::newest(state, paging, move |conn, seek| {
+        Ok(store::list_invitations(conn, &of, status, seek)?.map(CollectiveInvitation::from))
+    })
     .await
 }
 

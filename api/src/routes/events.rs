@@ -5,7 +5,6 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use domain::api_key::Scope;
 use domain::market_event::{
     self as rules, EventFields, EventInput, EventKind, EventPatch, EventStatus, ParticipantStatus,
 };
@@ -21,7 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::{scope, Granted, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
@@ -373,11 +372,10 @@ page_type!(DirectoryEventPage, DirectoryEvent);
 #[get("/directory/events")]
 pub async fn directory_events(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Granted<scope::DirectoryRead>,
     paging: Paging,
     query: web::Query<EventQuery>,
 ) -> Reply {
-    principal.partner(Scope::DirectoryRead)?;
     let filter = query.into_inner().filter()?;
     let (limit, after) = paging.by_start(BY_START)?;
     let (page, mut listed) = state

@@ -24,9 +24,9 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{next_newest, PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::Review;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(skill_matches)
@@ -351,6 +351,7 @@ pub struct ExchangeQuery {
 }
 
 page_type!(ExchangePage, Exchange);
+keyed_by_id!(Exchange);
 
 /// Your exchanges (proposed by you or to you), newest first.
 #[utoipa::path(
@@ -372,17 +373,12 @@ pub async fn list_exchanges(
     query: web::Query<ExchangeQuery>,
 ) -> Reply {
     let status = query.into_inner().status.map(Into::into);
-    pagination::newest(
-        &state,
-        &paging,
-        |e: &Exchange| e.id.as_str(),
-        move |conn, seek| {
-            let page = store::list(conn, &user.id, status, seek)?;
-            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            let sessions = store::sessions_of(conn, &ids)?;
-            Ok(page.map(|row| exchange(row, sessions.clone())))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        let page = store::list(conn, &user.id, status, seek)?;
+        let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+        let sessions = store::sessions_of(conn, &ids)?;
+        Ok(page.map(|row| exchange(row, sessions.clone())))
+    })
     .await
 }
 

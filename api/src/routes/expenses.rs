@@ -20,8 +20,8 @@ use crate::http::extract::{Body, Id, IdempotencyKey};
 use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{self, PageQuery, Paging, NEWEST};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(record_expense)
@@ -163,12 +163,7 @@ pub async fn record_expense(
 }
 
 page_type!(ExpensePage, Expense);
-
-impl pagination::Keyed for Expense {
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
+keyed_by_id!(Expense);
 
 /// A partnership's expenses, newest first (those who see its money).
 #[utoipa::path(

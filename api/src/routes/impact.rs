@@ -6,14 +6,13 @@
 
 use actix_web::{get, web, HttpResponse};
 use chrono::Utc;
-use domain::api_key::Scope;
 use domain::impact::{self, Cell, GroupRow, Month, Period, MIN_CONTRIBUTORS};
 use persistence::impact::{self as store, Grouping, ImpactRows};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::{scope, Granted};
 use crate::error::Reply;
 use crate::http::params::{country_param, param_error, slug_param};
 use crate::state::AppState;
@@ -117,10 +116,9 @@ pub struct ImpactReport {
 #[get("/impact")]
 pub async fn get_impact(
     state: web::Data<AppState>,
-    principal: Principal,
+    _: Granted<scope::ImpactRead>,
     query: web::Query<ImpactQuery>,
 ) -> Reply {
-    principal.partner(Scope::ImpactRead)?;
     let cell = Cell {
         country: country_param("country", &query.country)?,
         craft: slug_param("craft", &query.craft)?,

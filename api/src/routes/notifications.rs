@@ -16,8 +16,8 @@ use crate::auth::principal::User;
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Body;
 use crate::http::pagination::{self, PageQuery, Paging};
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_notifications)
@@ -134,6 +134,7 @@ pub struct NotificationQuery {
 }
 
 page_type!(NotificationPage, Notification);
+keyed_by_id!(Notification);
 
 /// Your notifications, newest first.
 #[utoipa::path(
@@ -156,12 +157,9 @@ pub async fn list_notifications(
 ) -> Reply {
     let user = user.id;
     let unread = query.unread.unwrap_or(false);
-    pagination::newest(
-        &state,
-        &paging,
-        |n: &Notification| n.id.as_str(),
-        move |conn, seek| store::list(conn, &user, unread, seek)?.try_map(Notification::try_from),
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        store::list(conn, &user, unread, seek)?.try_map(Notification::try_from)
+    })
     .await
 }
 

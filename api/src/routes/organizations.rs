@@ -23,8 +23,8 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_organization)
@@ -99,6 +99,7 @@ impl From<OrganizationRow> for Organization {
 }
 
 page_type!(OrganizationPage, Organization);
+keyed_by_id!(Organization);
 
 /// Register a partner organization (admins).
 #[utoipa::path(
@@ -148,12 +149,9 @@ pub async fn create_organization(
 )]
 #[get("/organizations")]
 pub async fn list_organizations(state: web::Data<AppState>, _: Admin, paging: Paging) -> Reply {
-    pagination::newest(
-        &state,
-        &paging,
-        |o: &Organization| o.id.as_str(),
-        |conn, seek| Ok(organizations::list(conn, seek)?.map(Organization::from)),
-    )
+    pagination::newest(&state, &paging, |conn, seek| {
+        Ok(organizations::list(conn, seek)?.map(Organization::from))
+    })
     .await
 }
 
@@ -280,6 +278,7 @@ pub struct IssuedApiKey {
 }
 
 page_type!(ApiKeyPage, ApiKey);
+keyed_by_id!(ApiKey);
 
 impl ApiKeyRequest {
     fn validate_all(self) -> Result<KeySpec, ApiError> {
@@ -354,15 +353,10 @@ pub async fn list_api_keys(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    pagination::newest(
-        &state,
-        &paging,
-        |k: &ApiKey| k.id.as_str(),
-        move |conn, seek| {
-            find_organization(conn, &id)?;
-            Ok(api_keys::list_for_organization(conn, &id, seek)?.map(ApiKey::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        find_organization(conn, &id)?;
+        Ok(api_keys::list_for_organization(conn, &id, seek)?.map(ApiKey::from))
+    })
     .await
 }
 

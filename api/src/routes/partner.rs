@@ -6,7 +6,6 @@
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agreement::Recipient;
-use domain::api_key::Scope;
 use persistence::partnerships::PartnershipRow;
 use persistence::shares::{self as store, SharedPartnership};
 use serde::Serialize;
@@ -14,13 +13,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{scope, Granted};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::Id;
 use crate::http::pagination::{self, PageQuery, Paging};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_shared).service(get_shared);
@@ -181,6 +180,7 @@ impl TryFrom<SharedPartnership> for SharedPartnershipDetail {
 }
 
 page_type!(SharedPartnershipPage, SharedPartnershipSummary);
+keyed_by_id!(SharedPartnershipSummary);
 
 /// The partnerships shared with your organization, newest first.
 #[utoipa::path(
@@ -197,18 +197,13 @@ page_type!(SharedPartnershipPage, SharedPartnershipSummary);
 #[get("/partner/partnerships")]
 pub async fn list_shared(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::PartnershipsRead>,
     paging: Paging,
 ) -> Reply {
-    let organization = principal.partner(Scope::PartnershipsRead)?.organization_id;
-    pagination::newest(
-        &state,
-        &paging,
-        |p: &SharedPartnershipSummary| p.id.as_str(),
-        move |conn, seek| {
-            Ok(store::shared_with(conn, &organization, seek)?.map(SharedPartnershipSummary::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::shared_with(conn, &partner.organization_id, seek)?
+            .map(SharedPartnershipSummary::from))
+    })
     .await
 }
 
@@ -226,10 +221,13 @@ pub async fn list_shared(
     )
 )]
 #[get("/partner/partnerships/{id}")]
-pub async fn get_shared(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let organization = principal.partner(Scope::PartnershipsRead)?.organization_id;
+pub async fn get_shared(
+    state: web::Data<AppState>,
+    Granted(partner, _): Granted<scope::PartnershipsRead>,
+    Id(id): Id,
+) -> Reply {
     let shared = state
-        .db(move |conn| Ok(store::read_shared(conn, &organization, &id)?))
+        .db(move |conn| Ok(store::read_shared(conn, &partner.organization_id, &id)?))
         .await?;
     Ok(HttpResponse::Ok().json(SharedPartnershipDetail::try_from(shared)?))
 }

@@ -28,8 +28,8 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination::{PageQuery, Paging};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_partnership)
@@ -126,6 +126,7 @@ fn respond(body: Partnership) -> HttpResponse {
 }
 
 page_type!(PartnershipPage, Partnership);
+keyed_by_id!(Partnership);
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -255,26 +256,21 @@ pub async fn list_partnerships(
     let viewer = user.viewer();
     let query = query.into_inner();
     let (status, kind) = (query.status.map(Into::into), query.kind.map(Into::into));
-    pagination::newest(
-        &state,
-        &paging,
-        |p: &Partnership| p.id.as_str(),
-        move |conn, seek| {
-            let page = store::list(conn, &viewer, status, kind, seek)?;
-            let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
-            let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
-            for party in store::parties_seen_by(conn, &ids, &viewer)? {
-                by_partnership
-                    .entry(party.row.partnership_id.clone())
-                    .or_default()
-                    .push(party);
-            }
-            Ok(page.map(|row| {
-                let own = by_partnership.remove(&row.id).unwrap_or_default();
-                partnership(row, own)
-            }))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        let page = store::list(conn, &viewer, status, kind, seek)?;
+        let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
+        let mut by_partnership: HashMap<String, Vec<PartyRecord>> = HashMap::new();
+        for party in store::parties_seen_by(conn, &ids, &viewer)? {
+            by_partnership
+                .entry(party.row.partnership_id.clone())
+                .or_default()
+                .push(party);
+        }
+        Ok(page.map(|row| {
+            let own = by_partnership.remove(&row.id).unwrap_or_default();
+            partnership(row, own)
+        }))
+    })
     .await
 }
 

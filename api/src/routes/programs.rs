@@ -15,15 +15,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::utc;
-use crate::auth::principal::{Principal, User};
+use crate::auth::principal::{scope, Granted, Principal, User};
 use crate::error::{ApiError, Reply};
 use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_program)
@@ -133,12 +133,11 @@ pub struct NewProgram {
 #[post("/programs")]
 pub async fn create_program(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::ProgramsWrite>,
     key: IdempotencyKey,
     body: Body<NewProgram>,
 ) -> Reply {
-    let owner = principal.key();
-    let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
+    let owner = partner.key();
     Once::optional(&state, owner, key, "create-program")
         .write(body.into_inner(), move |conn, request| {
             let fields = ProgramFields::parse(ProgramInput {
@@ -151,7 +150,7 @@ pub async fn create_program(
                 closes_on: request.closes_on,
                 seats: request.seats,
             })?;
-            let view = store::create(conn, &organization, &fields)?;
+            let view = store::create(conn, &partner.organization_id, &fields)?;
             let program = Program::from(view);
             let version = program.version;
             Ok(Created::new(&program)?
@@ -162,6 +161,7 @@ pub async fn create_program(
 }
 
 page_type!(ProgramPage, Program);
+keyed_by_id!(Program);
 
 /// For an artisan: the open programs taking applications today that they
 /// are eligible for (by their profile's country and crafts). For an
@@ -185,18 +185,13 @@ pub async fn list_programs(
     paging: Paging,
 ) -> Reply {
     let reader = reader(principal)?;
-    pagination::newest(
-        &state,
-        &paging,
-        |p: &Program| p.id.as_str(),
-        move |conn, seek| {
-            let page = match &reader {
-                Reader::Artisan(artisan) => store::list_open_for(conn, artisan, seek)?,
-                Reader::Organization(org) => store::list_for_organization(conn, org, seek)?,
-            };
-            Ok(page.map(Program::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        let page = match &reader {
+            Reader::Artisan(artisan) => store::list_open_for(conn, artisan, seek)?,
+            Reader::Organization(org) => store::list_for_organization(conn, org, seek)?,
+        };
+        Ok(page.map(Program::from))
+    })
     .await
 }
 
@@ -270,12 +265,11 @@ pub struct ProgramChange {
 #[patch("/programs/{id}")]
 pub async fn update_program(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::ProgramsWrite>,
     Id(id): Id,
     body: Body<ProgramChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let change = body.into_inner();
     let (countries, crafts) = match change.eligibility {
         Some(e) => (Some(e.countries), Some(e.crafts)),
@@ -293,7 +287,15 @@ pub async fn update_program(
         status: change.status.map(Into::into),
     };
     let view = state
-        .db(move |conn| Ok(store::update(conn, &id, &organization, &if_match.0, patch)?))
+        .db(move |conn| {
+            Ok(store::update(
+                conn,
+                &id,
+                &partner.organization_id,
+                &if_match.0,
+                patch,
+            )?)
+        })
         .await?;
     let program = Program::from(view);
     Ok(ok_with_etag(&program, program.version))
@@ -390,6 +392,7 @@ pub struct ApplicationQuery {
 }
 
 page_type!(ProgramApplicationPage, ProgramApplication);
+keyed_by_id!(ProgramApplication);
 
 /// A program's applications, oldest first (its organization's key).
 #[utoipa::path(
@@ -406,22 +409,18 @@ page_type!(ProgramApplicationPage, ProgramApplication);
 #[get("/programs/{id}/applications")]
 pub async fn list_applications(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::ProgramsWrite>,
     Id(id): Id,
     query: web::Query<ApplicationQuery>,
     paging: Paging,
 ) -> Reply {
-    let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let status = query.status.map(Into::into);
-    pagination::oldest(
-        &state,
-        &paging,
-        |a: &ProgramApplication| a.id.as_str(),
-        move |conn, seek| {
-            Ok(store::applications(conn, &id, &organization, status, seek)?
-                .map(|row| ProgramApplication::new(row, None)))
-        },
-    )
+    pagination::oldest(&state, &paging, move |conn, seek| {
+        Ok(
+            store::applications(conn, &id, &partner.organization_id, status, seek)?
+                .map(|row| ProgramApplication::new(row, None)),
+        )
+    })
     .await
 }
 
@@ -461,11 +460,10 @@ pub struct ProgramDecisionBody {
 #[post("/programs/{id}/applications/{application_id}/decision")]
 pub async fn decide(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::ProgramsWrite>,
     Ids((program, application)): Ids<(String, String)>,
     body: Body<ProgramDecisionBody>,
 ) -> Reply {
-    let organization = principal.partner(Scope::ProgramsWrite)?.organization_id;
     let body = body.into_inner();
     let note = domain::text::bounded(
         "note",
@@ -481,7 +479,7 @@ pub async fn decide(
                 conn,
                 &program,
                 &application,
-                &organization,
+                &partner.organization_id,
                 accept,
                 &note,
             )?)
@@ -505,15 +503,10 @@ pub async fn decide(
 #[get("/me/applications")]
 pub async fn my_applications(state: web::Data<AppState>, user: User, paging: Paging) -> Reply {
     let artisan = user.id;
-    pagination::newest(
-        &state,
-        &paging,
-        |a: &ProgramApplication| a.id.as_str(),
-        move |conn, seek| {
-            Ok(store::mine(conn, &artisan, seek)?
-                .map(|(row, title)| ProgramApplication::new(row, Some(title))))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::mine(conn, &artisan, seek)?
+            .map(|(row, title)| ProgramApplication::new(row, Some(title))))
+    })
     .await
 }
 

@@ -21,9 +21,9 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::views::Recipient;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(record_sale)
@@ -223,12 +223,7 @@ pub async fn record_sale(
 }
 
 page_type!(SalePage, Sale);
-
-impl pagination::Keyed for Sale {
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
+keyed_by_id!(Sale);
 
 /// A partnership's sales, newest first, with their lines.
 #[utoipa::path(

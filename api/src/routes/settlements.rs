@@ -23,8 +23,8 @@ use crate::http::idempotency::{Created, Once};
 use crate::http::pagination;
 use crate::http::pagination::{PageQuery, Paging, NEWEST};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_settlement)
@@ -191,12 +191,7 @@ pub async fn create_settlement(
 }
 
 page_type!(SettlementPage, Settlement);
-
-impl pagination::Keyed for Settlement {
-    fn key(&self) -> &str {
-        &self.id
-    }
-}
+keyed_by_id!(Settlement);
 
 /// A partnership's settlements, newest first.
 #[utoipa::path(

@@ -6,7 +6,6 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use domain::api_key::Scope;
 use domain::text;
 use domain::webhook::{parse_event_filter, EndpointUrl, EventType};
 use domain::{FieldError, FieldErrors};
@@ -18,16 +17,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::utc;
-use crate::auth::principal::Principal;
+use crate::auth::principal::{scope, Granted};
 use crate::error::Reply;
 use crate::http::extract::{Body, Id, IdempotencyKey, Ids, IfMatch};
 use crate::http::idempotency::{Created, Once};
 use crate::http::ok_with_etag;
 use crate::http::pagination::{self, PageQuery, Paging};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
 use crate::webhooks::{checked_addresses, new_secret, secret_context};
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_endpoint)
@@ -235,7 +234,9 @@ impl From<DeliveryView> for WebhookDelivery {
 }
 
 page_type!(WebhookEndpointPage, WebhookEndpoint);
+keyed_by_id!(WebhookEndpoint);
 page_type!(WebhookDeliveryPage, WebhookDelivery);
+keyed_by_id!(WebhookDelivery);
 
 /// The URL, checked by the rules and — when its host resolves — by where
 /// it resolves to. A host that does not resolve now is accepted: every
@@ -271,12 +272,11 @@ const DNS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 #[post("/webhook-endpoints")]
 pub async fn create_endpoint(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     key: IdempotencyKey,
     body: Body<NewWebhookEndpoint>,
 ) -> Reply {
-    let owner = principal.key();
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
+    let owner = partner.key();
     // Checked (the URL's addresses resolved) before the key is looked at:
     // the endpoint and its stored answer are then written in one
     // transaction (`Once::write`).
@@ -301,7 +301,7 @@ pub async fn create_endpoint(
             let row = EndpointRow {
                 secret_sealed,
                 id,
-                organization_id: organization,
+                organization_id: partner.organization_id,
                 url,
                 events: store::events_text(&events),
                 description,
@@ -337,16 +337,12 @@ pub async fn create_endpoint(
 #[get("/webhook-endpoints")]
 pub async fn list_endpoints(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     paging: Paging,
 ) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    pagination::newest(
-        &state,
-        &paging,
-        |e: &WebhookEndpoint| e.id.as_str(),
-        move |conn, seek| Ok(store::list(conn, &organization, seek)?.map(WebhookEndpoint::from)),
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(store::list(conn, &partner.organization_id, seek)?.map(WebhookEndpoint::from))
+    })
     .await
 }
 
@@ -363,10 +359,13 @@ pub async fn list_endpoints(
     )
 )]
 #[get("/webhook-endpoints/{id}")]
-pub async fn get_endpoint(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
+pub async fn get_endpoint(
+    state: web::Data<AppState>,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
+    Id(id): Id,
+) -> Reply {
     let row = state
-        .db(move |conn| Ok(store::find(conn, &id, &organization)?))
+        .db(move |conn| Ok(store::find(conn, &id, &partner.organization_id)?))
         .await?;
     let endpoint = WebhookEndpoint::from(row);
     Ok(ok_with_etag(&endpoint, endpoint.version))
@@ -389,12 +388,11 @@ pub async fn get_endpoint(state: web::Data<AppState>, principal: Principal, Id(i
 #[patch("/webhook-endpoints/{id}")]
 pub async fn update_endpoint(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     Id(id): Id,
     body: Body<WebhookEndpointChange>,
     if_match: IfMatch,
 ) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     let change = body.into_inner();
     let mut errors = FieldErrors::default();
     let url = match change.url {
@@ -415,7 +413,15 @@ pub async fn update_endpoint(
         enabled: change.enabled,
     };
     let row = state
-        .db(move |conn| Ok(store::update(conn, &id, &organization, &if_match.0, patch)?))
+        .db(move |conn| {
+            Ok(store::update(
+                conn,
+                &id,
+                &partner.organization_id,
+                &if_match.0,
+                patch,
+            )?)
+        })
         .await?;
     let endpoint = WebhookEndpoint::from(row);
     Ok(ok_with_etag(&endpoint, endpoint.version))
@@ -436,13 +442,19 @@ pub async fn update_endpoint(
 #[delete("/webhook-endpoints/{id}")]
 pub async fn delete_endpoint(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     Id(id): Id,
     if_match: IfMatch,
 ) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     state
-        .db(move |conn| Ok(store::delete(conn, &id, &organization, &if_match.0)?))
+        .db(move |conn| {
+            Ok(store::delete(
+                conn,
+                &id,
+                &partner.organization_id,
+                &if_match.0,
+            )?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -461,10 +473,13 @@ pub async fn delete_endpoint(
     )
 )]
 #[post("/webhook-endpoints/{id}/test")]
-pub async fn test_endpoint(state: web::Data<AppState>, principal: Principal, Id(id): Id) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
+pub async fn test_endpoint(
+    state: web::Data<AppState>,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
+    Id(id): Id,
+) -> Reply {
     queued(&state, move |conn, now| {
-        store::enqueue_test(conn, &id, &organization, now)
+        store::enqueue_test(conn, &id, &partner.organization_id, now)
     })
     .await
 }
@@ -498,19 +513,16 @@ async fn queued(
 #[get("/webhook-endpoints/{id}/deliveries")]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
-    pagination::newest(
-        &state,
-        &paging,
-        |d: &WebhookDelivery| d.id.as_str(),
-        move |conn, seek| {
-            Ok(store::deliveries(conn, &id, &organization, seek)?.map(WebhookDelivery::from))
-        },
-    )
+    pagination::newest(&state, &paging, move |conn, seek| {
+        Ok(
+            store::deliveries(conn, &id, &partner.organization_id, seek)?
+                .map(WebhookDelivery::from),
+        )
+    })
     .await
 }
 
@@ -532,12 +544,11 @@ pub async fn list_deliveries(
 #[post("/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver")]
 pub async fn redeliver(
     state: web::Data<AppState>,
-    principal: Principal,
+    Granted(partner, _): Granted<scope::WebhooksManage>,
     Ids((id, delivery)): Ids<(String, String)>,
 ) -> Reply {
-    let organization = principal.partner(Scope::WebhooksManage)?.organization_id;
     queued(&state, move |conn, now| {
-        store::redeliver(conn, &id, &delivery, &organization, now)
+        store::redeliver(conn, &id, &delivery, &partner.organization_id, now)
     })
     .await
 }

@@ -24,8 +24,8 @@ use crate::http::pagination::{PageQuery, Paging};
 use crate::http::params::{country_param, slug_param};
 use crate::http::{etag, pagination};
 use crate::openapi::path;
-use crate::page_type;
 use crate::state::AppState;
+use crate::{keyed_by_id, page_type};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_workshop)
@@ -301,6 +301,7 @@ impl From<RegistrationRow> for WorkshopRegistration {
 }
 
 page_type!(WorkshopRegistrationPage, WorkshopRegistration);
+keyed_by_id!(WorkshopRegistration);
 
 /// Register for a workshop: a seat while there is one, the waitlist when
 /// it is full.
@@ -354,14 +355,9 @@ pub async fn list_registrations(
     Id(id): Id,
     paging: Paging,
 ) -> Reply {
-    pagination::oldest(
-        &state,
-        &paging,
-        |r: &WorkshopRegistration| r.id.as_str(),
-        move |conn, seek| {
-            Ok(store::registrations(conn, &id, &user.id, seek)?.map(WorkshopRegistration::from))
-        },
-    )
+    pagination::oldest(&state, &paging, move |conn, seek| {
+        Ok(store::registrations(conn, &id, &user.id, seek)?.map(WorkshopRegistration::from))
+    })
     .await
 }
 
