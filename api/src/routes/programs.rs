@@ -288,13 +288,8 @@ pub async fn update_program(
     };
     let view = state
         .db(move |conn| {
-            Ok(store::update(
-                conn,
-                &id,
-                &partner.organization_id,
-                &if_match.0,
-                patch,
-            )?)
+            let organization = partner.organization_id;
+            Ok(store::update(conn, &id, &organization, &if_match.0, patch)?)
         })
         .await?;
     let program = Program::from(view);

@@ -414,13 +414,8 @@ pub async fn update_endpoint(
     };
     let row = state
         .db(move |conn| {
-            Ok(store::update(
-                conn,
-                &id,
-                &partner.organization_id,
-                &if_match.0,
-                patch,
-            )?)
+            let organization = partner.organization_id;
+            Ok(store::update(conn, &id, &organization, &if_match.0, patch)?)
         })
         .await?;
     let endpoint = WebhookEndpoint::from(row);
