@@ -295,7 +295,6 @@ pub async fn directory_collectives(
         let ids: Vec<String> = page.rows.iter().map(|r| r.id.clone()).collect();
         let mut listed = directory::collective_members(conn, &ids)?;
         Ok(page.map(|row| {
-            let fields = row.fields();
             let members = persistence::take_rows(&mut listed, |l| l.of == row.id)
                 .into_iter()
                 .map(|l| ListedMember {
@@ -309,14 +308,16 @@ pub async fn directory_collectives(
                         .into(),
                 })
                 .collect();
+            // The public part of the collective, as its members see it.
+            let shown = Collective::from(row);
             DirectoryCollective {
-                id: row.id,
-                name: fields.name,
-                description: fields.description,
-                crafts: fields.crafts,
-                country: fields.country,
-                region: fields.region,
-                membership_policy: fields.membership_policy.into(),
+                id: shown.id,
+                name: shown.name,
+                description: shown.description,
+                crafts: shown.crafts,
+                country: shown.country,
+                region: shown.region,
+                membership_policy: shown.membership_policy,
                 members,
             }
         }))
