@@ -6,6 +6,17 @@ use serde_json::json;
 
 use crate::support::TestApp;
 
+/// The newest `limit` organizations, read straight from the database.
+fn stored_organizations(
+    app: &TestApp,
+    limit: i64,
+) -> Vec<persistence::organizations::OrganizationRow> {
+    let first = persistence::Seek { after: None, limit };
+    persistence::organizations::list(&mut app.conn(), first)
+        .expect("db")
+        .rows
+}
+
 #[actix_web::test]
 async fn admins_manage_organizations() {
     let app = TestApp::spawn().await;
@@ -84,16 +95,9 @@ async fn artisans_and_partners_cannot_manage_organizations() {
         .send()
         .await
         .assert_problem(403, "forbidden");
-    let orgs = persistence::organizations::list(
-        &mut app.conn(),
-        persistence::Seek {
-            after: None,
-            limit: 10,
-        },
-    )
-    .expect("db");
-    assert_eq!(orgs.rows.len(), 1, "only the fixture's organization exists");
-    let org_id = &orgs.rows[0].id;
+    let orgs = stored_organizations(&app, 10);
+    assert_eq!(orgs.len(), 1, "only the fixture's organization exists");
+    let org_id = &orgs[0].id;
     app.get(&format!("/v1/organizations/{org_id}"))
         .bearer(&rosa.token)
         .send()
@@ -205,17 +209,7 @@ async fn typos_revoked_expired_and_unknown_keys_are_401() {
         .await
         .assert_problem(401, "unauthenticated");
     // Expired.
-    let org_id = persistence::organizations::list(
-        &mut app.conn(),
-        persistence::Seek {
-            after: None,
-            limit: 1,
-        },
-    )
-    .expect("db")
-    .rows[0]
-        .id
-        .clone();
+    let org_id = stored_organizations(&app, 1)[0].id.clone();
     let expired = ApiKeySecret::from_random([9; 24]);
     persistence::api_keys::create(
         &mut app.conn(),
@@ -321,15 +315,8 @@ async fn creating_organizations_is_idempotent_per_principal() {
     send(&admin.token, "org-1", json!({"name": "Something else"}))
         .await
         .assert_problem(422, "idempotency-conflict");
-    let orgs = persistence::organizations::list(
-        &mut app.conn(),
-        persistence::Seek {
-            after: None,
-            limit: 10,
-        },
-    )
-    .expect("db");
-    assert_eq!(orgs.rows.len(), 2);
+    let orgs = stored_organizations(&app, 10);
+    assert_eq!(orgs.len(), 2);
     // A failed request does not burn the key.
     let invalid = send(&admin.token, "org-2", json!({"name": ""})).await;
     invalid.assert_problem(422, "validation");

@@ -425,6 +425,30 @@ mod tests {
         );
     }
 
+    /// A has signed `draft` (amending "old"); B's signature completes it,
+    /// activates it and ends "old" with `status` from the draft's first day.
+    fn b_completes_and_ends_old(
+        mut draft: Agreement,
+        ctx: &Context,
+        status: AgreementStatus,
+    ) -> Agreement {
+        draft.signed = vec![A.into()];
+        let hash = draft.content_hash.clone();
+        assert_eq!(
+            draft.sign(B, &hash, ctx),
+            Ok(vec![
+                AgreementEvent::Signed { party: B.into() },
+                AgreementEvent::Activated,
+                AgreementEvent::AmendedEnded {
+                    amended: "old".into(),
+                    status,
+                    from: draft.terms.effective_from(),
+                }
+            ])
+        );
+        draft
+    }
+
     #[test]
     fn an_activated_amendment_ends_the_one_it_amends_from_its_first_day() {
         let mut amending = ctx();
@@ -439,21 +463,9 @@ mod tests {
             status: AgreementStatus::Active,
             effective_from: date("2026-01-01"),
         });
-        let mut amendment = draft_of(AgreementKind::Amendment, terms("2026-05-01", None));
-        amendment.signed = vec![A.into()];
+        let amendment = draft_of(AgreementKind::Amendment, terms("2026-05-01", None));
+        let amendment = b_completes_and_ends_old(amendment, &amending, AgreementStatus::Superseded);
         let hash = amendment.content_hash.clone();
-        assert_eq!(
-            amendment.sign(B, &hash, &amending),
-            Ok(vec![
-                AgreementEvent::Signed { party: B.into() },
-                AgreementEvent::Activated,
-                AgreementEvent::AmendedEnded {
-                    amended: "old".into(),
-                    status: AgreementStatus::Superseded,
-                    from: date("2026-05-01"),
-                }
-            ])
-        );
         let mut gone = amending.clone();
         gone.amended = gone.amended.map(|a| Amended {
             status: AgreementStatus::Superseded,
@@ -517,21 +529,8 @@ mod tests {
                 &terminating,
             )
             .expect("terminable");
-        let mut termination = draft_of(AgreementKind::Termination, copied);
-        termination.signed = vec![A.into()];
-        let hash = termination.content_hash.clone();
-        assert_eq!(
-            termination.sign(B, &hash, &terminating),
-            Ok(vec![
-                AgreementEvent::Signed { party: B.into() },
-                AgreementEvent::Activated,
-                AgreementEvent::AmendedEnded {
-                    amended: "old".into(),
-                    status: AgreementStatus::Terminated,
-                    from: date("2026-09-01"),
-                }
-            ])
-        );
+        let termination = draft_of(AgreementKind::Termination, copied);
+        b_completes_and_ends_old(termination, &terminating, AgreementStatus::Terminated);
     }
 
     #[test]
