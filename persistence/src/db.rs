@@ -160,6 +160,16 @@ fn sqlite_in_transaction(sqlite: &mut SqliteConnection) -> bool {
         .is_ok_and(|depth| depth.is_some())
 }
 
+/// Whether the connection is inside a transaction already.
+fn in_transaction(conn: &mut AnyConnection) -> bool {
+    match conn {
+        AnyConnection::Postgresql(pg) => AnsiTransactionManager::transaction_manager_status_mut(pg)
+            .transaction_depth()
+            .is_ok_and(|depth| depth.is_some()),
+        AnyConnection::Sqlite(sqlite) => sqlite_in_transaction(sqlite),
+    }
+}
+
 /// Runs writes that commit statement by statement (no transaction); on
 /// SQLite they queue on the same in-process mutex as [`write_tx`], so they
 /// neither starve nor are starved by transactional writers.
@@ -179,8 +189,14 @@ pub fn autocommit_write<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConn
 /// Runs `f` in a write transaction. On SQLite the transaction starts with
 /// `BEGIN IMMEDIATE` (the write lock is taken first, so concurrent writers
 /// queue instead of failing on a lock upgrade; within this process they
-/// queue on a mutex); nested `transaction` calls inside `f` become
-/// savepoints as usual.
+/// queue on a mutex).
+///
+/// Called inside a transaction already (a write an idempotent create runs
+/// in its own, a departure's steps), `f` joins it: no savepoint, because
+/// no caller goes on after a nested write failed — every error fails the
+/// enclosing transaction too, and its rollback undoes the nested writes.
+/// That saves two round trips (`SAVEPOINT`, `RELEASE`) inside the lock a
+/// write holds.
 pub fn write_tx<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -188,13 +204,12 @@ pub fn write_tx<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    if in_transaction(conn) {
+        return f(conn);
+    }
     let AnyConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
-    if sqlite_in_transaction(sqlite) {
-        // Already inside a transaction: nest as a savepoint.
-        return conn.transaction(f);
-    }
     // One writer at a time in this process, queued on a mutex: SQLite's
     // busy handler sleeps and retries, so under contention an unlucky
     // writer waited far longer than its turn (seconds at p99). Other
@@ -282,7 +297,7 @@ pub use diesel::result as diesel_error;
 #[cfg(test)]
 mod tests {
     use diesel::dsl::sql;
-    use diesel::sql_types::Integer;
+    use diesel::sql_types::{BigInt, Integer};
     use diesel::{Connection, RunQueryDsl, SqliteConnection};
 
     /// The bundled SQLite keeps a prepared statement's plan when new values
@@ -295,5 +310,40 @@ mod tests {
             .get_result(&mut conn)
             .expect("compile options");
         assert_eq!(on, 1);
+    }
+
+    /// A write inside a transaction joins it (no savepoint): its rows stand
+    /// or fall with the enclosing transaction.
+    #[test]
+    fn a_nested_write_joins_the_enclosing_transaction() {
+        let sqlite = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let mut conn = crate::AnyConnection::Sqlite(sqlite);
+        diesel::sql_query("CREATE TABLE t (n INTEGER)")
+            .execute(&mut conn)
+            .expect("table");
+        let insert = |conn: &mut crate::AnyConnection, n: i32| {
+            diesel::sql_query(format!("INSERT INTO t VALUES ({n})")).execute(conn)
+        };
+        let count = |conn: &mut crate::AnyConnection| -> i64 {
+            diesel::select(sql::<BigInt>("(SELECT count(*) FROM t)"))
+                .get_result(conn)
+                .expect("count")
+        };
+        let outer: Result<(), diesel::result::Error> = super::write_tx(&mut conn, |conn| {
+            assert!(super::in_transaction(conn));
+            insert(conn, 1)?;
+            let nested: Result<(), diesel::result::Error> = super::write_tx(conn, |conn| {
+                insert(conn, 2)?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(nested.is_err());
+            // Without a savepoint the nested row is still there...
+            assert_eq!(count(conn), 2);
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(outer.is_err());
+        // ...and the enclosing rollback takes both away.
+        assert!(!super::in_transaction(&mut conn));
+        assert_eq!(count(&mut conn), 0);
     }
 }
