@@ -152,10 +152,13 @@ pub fn is_ready(conn: &mut AnyConnection) -> bool {
 
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Whether a SQLite connection is inside a transaction already (whose
-/// writer, if any, holds [`SQLITE_WRITER`]).
-fn sqlite_in_transaction(sqlite: &mut SqliteConnection) -> bool {
-    AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+/// Whether a backend connection is inside a transaction already (on
+/// SQLite, its writer, if any, holds [`SQLITE_WRITER`]).
+fn inside_transaction<C>(conn: &mut C) -> bool
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    AnsiTransactionManager::transaction_manager_status_mut(conn)
         .transaction_depth()
         .is_ok_and(|depth| depth.is_some())
 }
@@ -163,10 +166,8 @@ fn sqlite_in_transaction(sqlite: &mut SqliteConnection) -> bool {
 /// Whether the connection is inside a transaction already.
 fn in_transaction(conn: &mut AnyConnection) -> bool {
     match conn {
-        AnyConnection::Postgresql(pg) => AnsiTransactionManager::transaction_manager_status_mut(pg)
-            .transaction_depth()
-            .is_ok_and(|depth| depth.is_some()),
-        AnyConnection::Sqlite(sqlite) => sqlite_in_transaction(sqlite),
+        AnyConnection::Postgresql(pg) => inside_transaction(pg),
+        AnyConnection::Sqlite(sqlite) => inside_transaction(sqlite),
     }
 }
 
@@ -175,7 +176,7 @@ fn in_transaction(conn: &mut AnyConnection) -> bool {
 /// neither starve nor are starved by transactional writers.
 pub fn autocommit_write<T>(conn: &mut AnyConnection, f: impl FnOnce(&mut AnyConnection) -> T) -> T {
     let serialize = match conn {
-        AnyConnection::Sqlite(sqlite) => !sqlite_in_transaction(sqlite),
+        AnyConnection::Sqlite(sqlite) => !inside_transaction(sqlite),
         _ => false,
     };
     let _writer = serialize.then(|| {

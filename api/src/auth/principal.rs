@@ -361,6 +361,17 @@ impl FromRequest for Principal {
     }
 }
 
+/// The extraction of what a handler requires of the caller: the
+/// [`Principal`], then `require` (a 403 for the wrong kind of caller).
+fn required<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    require: impl FnOnce(Principal) -> Result<T, ApiError> + 'static,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let principal = Principal::from_request(req, payload);
+    Box::pin(async move { require(principal.await?) })
+}
+
 /// A handler that is for signed-in people takes a [`User`]: the
 /// [`Principal`], and 403 for a partner's API key ([`Principal::user`]).
 impl FromRequest for User {
@@ -368,8 +379,7 @@ impl FromRequest for User {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let principal = Principal::from_request(req, payload);
-        Box::pin(async move { principal.await?.user() })
+        required(req, payload, Principal::user)
     }
 }
 
@@ -409,15 +419,13 @@ pub mod scope {
     );
 }
 
-impl<S: scope::Needed> FromRequest for Granted<S> {
+impl<S: scope::Needed + 'static> FromRequest for Granted<S> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let principal = Principal::from_request(req, payload);
-        Box::pin(async move {
-            let partner = principal.await?.partner(S::SCOPE)?;
-            Ok(Granted(partner, PhantomData))
+        required(req, payload, |principal| {
+            Ok(Granted(principal.partner(S::SCOPE)?, PhantomData))
         })
     }
 }
@@ -431,8 +439,7 @@ impl FromRequest for Admin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let principal = Principal::from_request(req, payload);
-        Box::pin(async move { principal.await?.admin().map(Admin) })
+        required(req, payload, |principal| principal.admin().map(Admin))
     }
 }
 

@@ -155,10 +155,9 @@ pub async fn list_notifications(
     paging: Paging,
     query: web::Query<NotificationQuery>,
 ) -> Reply {
-    let user = user.id;
     let unread = query.unread.unwrap_or(false);
     pagination::newest(&state, &paging, move |conn, seek| {
-        store::list(conn, &user, unread, seek)?.try_map(Notification::try_from)
+        store::list(conn, &user.id, unread, seek)?.try_map(Notification::try_from)
     })
     .await
 }
@@ -181,9 +180,8 @@ pub struct UnreadCount {
 )]
 #[get("/me/notifications/unread-count")]
 pub async fn get_unread_count(state: web::Data<AppState>, user: User) -> Reply {
-    let user = user.id;
     let unread = state
-        .db(move |conn| Ok(store::unread_count(conn, &user)?))
+        .db(move |conn| Ok(store::unread_count(conn, &user.id)?))
         .await?;
     Ok(HttpResponse::Ok().json(UnreadCount {
         unread_count: unread,
@@ -211,10 +209,9 @@ pub struct MarkRead {
 )]
 #[post("/me/notifications/read")]
 pub async fn mark_read(state: web::Data<AppState>, user: User, body: Body<MarkRead>) -> Reply {
-    let user = user.id;
     let up_to = body.into_inner().up_to.to_string();
     let unread = state
-        .db(move |conn| Ok(store::mark_read(conn, &user, &up_to)?))
+        .db(move |conn| Ok(store::mark_read(conn, &user.id, &up_to)?))
         .await?;
     Ok(HttpResponse::Ok().json(UnreadCount {
         unread_count: unread,
