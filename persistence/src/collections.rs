@@ -147,9 +147,10 @@ fn acting(
     partnership_id: &str,
     viewer: &Viewer,
 ) -> Result<Vec<String>, StoreError> {
-    let partnership = partnerships::lock(conn, partnership_id, viewer, Reach::Read)?;
-    partnerships::acting_party(conn, &partnership, viewer)?;
-    Ok(Roster::load(conn, partnership_id, viewer)?.accepted())
+    partnerships::lock(conn, partnership_id, viewer, Reach::Read)?;
+    let roster = Roster::load(conn, partnership_id, viewer)?;
+    roster.acting()?;
+    Ok(roster.accepted())
 }
 
 /// Every item's contributors are accepted parties (422 naming them).

@@ -10,11 +10,15 @@
 //! agreements and events only up to its departure ([`horizon`]). Acting
 //! for a collective party (answering its invitation, adding parties,
 //! editing) takes a coordinator.
-//! Changes touch the partnership row first inside their write transaction,
-//! so concurrent acceptances are counted one after the other.
+//! Changes lock the partnership row first inside their write transaction
+//! ([`lock`]), so concurrent acceptances are counted one after the other.
 
 use chrono::NaiveDateTime;
+use diesel::expression::{is_aggregate, BoxableExpression, ValidGrouping};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::QueryId;
+use diesel::sql_types::Bool;
 use domain::collective::{CollectiveStatus, MemberRole};
 use domain::notification::NotificationKind;
 use domain::partnership::{
@@ -102,14 +106,6 @@ pub struct Viewer {
     pub admin: bool,
 }
 
-type Visible = Box<
-    dyn BoxableExpression<
-        partnerships::table,
-        <AnyConnection as Connection>::Backend,
-        SqlType = diesel::sql_types::Bool,
-    >,
->;
-
 fn statuses(standing: Standing, reach: Reach) -> Vec<&'static str> {
     standing
         .reaches_while(reach)
@@ -122,7 +118,19 @@ fn statuses(standing: Standing, reach: Reach) -> Vec<&'static str> {
 /// far: the viewer's own artisan party, a collective party they
 /// coordinate, or one they are a plain member of, each in the party
 /// statuses the visibility table allows.
-fn visible_to(viewer: &str, reach: Reach) -> Visible {
+///
+/// The same expression serves the pooled connection and PostgreSQL's own
+/// (where [`lock`] adds `FOR NO KEY UPDATE`).
+fn visible_to(
+    viewer: &str,
+    reach: Reach,
+) -> impl BoxableExpression<partnerships::table, Pg, SqlType = Bool>
+       + BoxableExpression<
+    partnerships::table,
+    <AnyConnection as Connection>::Backend,
+    SqlType = Bool,
+> + ValidGrouping<(), IsAggregate = is_aggregate::Never>
+       + QueryId {
     let coordinated = collective_members::table
         .filter(collective_members::artisan_id.eq(viewer.to_owned()))
         .filter(collective_members::role.eq(MemberRole::Coordinator.as_str()))
@@ -139,7 +147,7 @@ fn visible_to(viewer: &str, reach: Reach) -> Visible {
     let as_member = partnership_parties::collective_id
         .eq_any(member_of)
         .and(partnership_parties::status.eq_any(statuses(Standing::Member, reach)));
-    Box::new(diesel::dsl::exists(
+    diesel::dsl::exists(
         partnership_parties::table
             .filter(partnership_parties::partnership_id.eq(partnerships::id))
             .filter(
@@ -148,7 +156,7 @@ fn visible_to(viewer: &str, reach: Reach) -> Visible {
                     .or(as_member)
                     .assume_not_null(),
             ),
-    ))
+    )
 }
 
 /// The partnership, whoever looks (for internal steps that already hold
@@ -192,8 +200,12 @@ fn memberships_of(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, role)| (id, MemberRole::parse(&role).unwrap_or(MemberRole::Member)))
+        .map(|(id, role)| (id, member_role(&role)))
         .collect())
+}
+
+fn member_role(stored: &str) -> MemberRole {
+    MemberRole::parse(stored).unwrap_or(MemberRole::Member)
 }
 
 /// How the viewer stands towards one party, if at all.
@@ -241,7 +253,7 @@ pub fn horizon(
 }
 
 /// One partnership's parties and the viewer's collective memberships, read
-/// once (two queries): enough to tell how far back the viewer reads, which
+/// once (one query): enough to tell how far back the viewer reads, which
 /// accepted parties they speak for, and who must sign.
 pub(crate) struct Roster {
     pub(crate) parties: Vec<PartyRow>,
@@ -255,9 +267,32 @@ impl Roster {
         partnership_id: &str,
         viewer: &Viewer,
     ) -> Result<Self, StoreError> {
+        // Each party with the viewer's role in its collective, if any: the
+        // memberships that matter here, in the same statement.
+        let rows: Vec<(PartyRow, Option<String>)> = partnership_parties::table
+            .left_join(
+                collective_members::table.on(collective_members::collective_id
+                    .nullable()
+                    .eq(partnership_parties::collective_id)
+                    .and(collective_members::artisan_id.eq(viewer.id.clone()))
+                    .assume_not_null()),
+            )
+            .filter(partnership_parties::partnership_id.eq(partnership_id))
+            .order(partnership_parties::id.asc())
+            .select((
+                partnership_parties::all_columns,
+                collective_members::role.nullable(),
+            ))
+            .load(conn)?;
+        let memberships = rows
+            .iter()
+            .filter_map(|(party, role)| {
+                Some((party.collective_id.clone()?, member_role(role.as_deref()?)))
+            })
+            .collect();
         Ok(Self {
-            parties: parties(conn, partnership_id)?,
-            memberships: memberships_of(conn, viewer)?,
+            parties: rows.into_iter().map(|(party, _)| party).collect(),
+            memberships,
             viewer: viewer.clone(),
         })
     }
@@ -285,6 +320,15 @@ impl Roster {
                     )
             })
             .collect()
+    }
+
+    /// The first accepted party the viewer speaks for, or a refusal (403:
+    /// they see the partnership but are not an accepted party).
+    pub(crate) fn acting(&self) -> Result<&PartyRow, StoreError> {
+        self.spoken_for()
+            .first()
+            .copied()
+            .ok_or(PartnershipRefusal::NotAcceptedParty.into())
     }
 
     /// The ids of the accepted parties: who must sign.
@@ -410,23 +454,35 @@ pub(crate) fn acting_party(
     viewer: &Viewer,
 ) -> Result<PartyRow, StoreError> {
     Roster::load(conn, &partnership.id, viewer)?
-        .spoken_for()
-        .first()
-        .map(|party| (*party).clone())
-        .ok_or(PartnershipRefusal::NotAcceptedParty.into())
+        .acting()
+        .cloned()
 }
 
-/// Touches the partnership row (serialising changes) and then reads it,
-/// so what the caller sees is the state no concurrent change can alter
-/// before the transaction ends.
+/// Locks the partnership row if the viewer reaches it this far and
+/// returns it, in one statement: what the caller reads after it is the
+/// state no concurrent change can alter before the transaction ends.
+/// `NotFound` as [`find_visible`]. On PostgreSQL a `SELECT … FOR NO KEY
+/// UPDATE` (a statement diesel prepares once per connection; an `UPDATE`
+/// it would plan on every call); on SQLite the write transaction's `BEGIN
+/// IMMEDIATE` already holds the one write lock.
 pub(crate) fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
     reach: Reach,
 ) -> Result<PartnershipRow, StoreError> {
-    touch(conn, id)?;
-    find_visible(conn, id, viewer, reach)
+    let AnyConnection::Postgresql(pg) = conn else {
+        return find_visible(conn, id, viewer, reach);
+    };
+    let this = partnerships::table.filter(partnerships::id.eq(id.to_owned()));
+    let found = if viewer.admin {
+        this.for_no_key_update().first::<PartnershipRow>(pg)
+    } else {
+        this.filter(visible_to(&viewer.id, reach))
+            .for_no_key_update()
+            .first::<PartnershipRow>(pg)
+    };
+    found.optional()?.ok_or(StoreError::NotFound)
 }
 
 /// Serialises changes to one partnership (a row lock on PostgreSQL; SQLite
