@@ -1,7 +1,7 @@
 //! Collectives, their members and join applications.
 //!
-//! Every membership change first "touches" the collective row inside its
-//! write transaction. On PostgreSQL that row lock serialises concurrent
+//! Every membership change first locks the collective row inside its
+//! write transaction ([`lock_row`]). On PostgreSQL that row lock serialises concurrent
 //! changes to one collective (SQLite serialises all writers anyway), so the
 //! coordinator count read afterwards is current: two coordinators demoting
 //! each other at the same moment cannot leave a collective without one.
@@ -275,13 +275,7 @@ pub(crate) fn is_coordinator(
 /// Serialises membership changes of one collective (see the module docs).
 /// Unknown collective → `NotFound`.
 fn lock(conn: &mut AnyConnection, collective_id: &str) -> Result<CollectiveRow, StoreError> {
-    let touched = diesel::update(collectives::table.find(collective_id))
-        .set(collectives::updated_at.eq(collectives::updated_at))
-        .execute(conn)?;
-    if touched == 0 {
-        return Err(StoreError::NotFound);
-    }
-    find(conn, collective_id)?.ok_or(StoreError::NotFound)
+    lock_row!(conn, collectives::table.find(collective_id))?.ok_or(StoreError::NotFound)
 }
 
 /// Refuses (`NotCoordinator`) unless `actor` coordinates.

@@ -2,7 +2,7 @@
 //! ledger they feed.
 //!
 //! An exchange exists only for its two parties (404 for everyone else).
-//! Every change touches the exchange row first inside its write
+//! Every change locks the exchange row first inside its write
 //! transaction, so a confirmation and a status change never interleave. A
 //! confirmed session writes its two ledger entries (teacher +, learner −)
 //! in the same transaction, so the platform-wide sum stays 0.
@@ -185,25 +185,31 @@ fn insert_proposal(
 }
 
 /// The exchange if `viewer` is one of its parties.
+/// The exchange has `viewer` on one of its two sides.
+fn party_to(
+    viewer: &str,
+) -> diesel::dsl::Or<
+    diesel::dsl::Eq<exchanges::proposer_id, &str>,
+    diesel::dsl::Eq<exchanges::partner_id, &str>,
+> {
+    exchanges::proposer_id
+        .eq(viewer)
+        .or(exchanges::partner_id.eq(viewer))
+}
+
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
     exchanges::table
         .find(id)
-        .filter(
-            exchanges::proposer_id
-                .eq(viewer)
-                .or(exchanges::partner_id.eq(viewer)),
-        )
+        .filter(party_to(viewer))
         .first::<ExchangeRow>(conn)
         .optional()?
         .ok_or(StoreError::NotFound)
 }
 
-/// Touches the exchange row (serialising changes), then reads it.
+/// Locks the exchange row ([`lock_row`]: changes one after another) and
+/// reads it, for its two sides only.
 fn lock(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
-    diesel::update(exchanges::table.find(id))
-        .set(exchanges::updated_at.eq(exchanges::updated_at))
-        .execute(conn)?;
-    find(conn, id, viewer)
+    lock_row!(conn, exchanges::table.find(id).filter(party_to(viewer)))?.ok_or(StoreError::NotFound)
 }
 
 /// Accept, decline, complete or cancel, as the caller's side allows.

@@ -40,6 +40,23 @@ macro_rules! on_backend {
     };
 }
 
+/// Reads the row `$query` selects and locks it until the write transaction
+/// ends, so that the changes to what it heads are made one after another:
+/// on PostgreSQL `SELECT … FOR NO KEY UPDATE` (the lock an `UPDATE` of a
+/// non-key column takes, in a statement prepared once per connection; diesel
+/// would plan an `UPDATE` on every call); on SQLite the plain read, the
+/// write transaction's `BEGIN IMMEDIATE` holding the one write lock
+/// already. `Ok(None)` when no row matches (then nothing is locked).
+macro_rules! lock_row {
+    ($any:expr, $query:expr) => {
+        match $any {
+            $crate::AnyConnection::Postgresql(conn) => $query.for_no_key_update().first(conn),
+            $crate::AnyConnection::Sqlite(conn) => $query.first(conn),
+        }
+        .optional()
+    };
+}
+
 pub mod agreements;
 pub mod api_keys;
 pub mod artisans;

@@ -1,7 +1,7 @@
 //! Shared market events: organised by a partnership (its accepted parties
 //! act for it) or a collective (its coordinators), joined by artisans.
 //!
-//! Every change to an event or its participants touches the event row
+//! Every change to an event or its participants locks the event row
 //! first inside its write transaction, so arrivals are numbered one after
 //! the other, two people racing for the last seat are counted in turn and
 //! exactly one gets it, and a departure promotes the first on the waitlist
@@ -323,13 +323,10 @@ fn one(conn: &mut AnyConnection, row: EventRow) -> Result<EventView, StoreError>
     views(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
-/// Touches the event row (serialising changes to it and its participants)
-/// and reads it.
+/// Locks the event row ([`lock_row`]: changes to it and its participants
+/// one after another) and reads it.
 fn lock(conn: &mut AnyConnection, id: &str) -> Result<EventRow, StoreError> {
-    diesel::update(market_events::table.find(id))
-        .set(market_events::updated_at.eq(market_events::updated_at))
-        .execute(conn)?;
-    find_row(conn, id)
+    lock_row!(conn, market_events::table.find(id))?.ok_or(StoreError::NotFound)
 }
 
 /// Filters of the event list.

@@ -19,6 +19,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::QueryId;
 use diesel::sql_types::Bool;
+use diesel::sqlite::Sqlite;
 use domain::collective::{CollectiveStatus, MemberRole};
 use domain::notification::NotificationKind;
 use domain::partnership::{
@@ -114,22 +115,23 @@ fn statuses(standing: Standing, reach: Reach) -> Vec<&'static str> {
         .collect()
 }
 
+/// The pooled connection's backend.
+type AnyBackend = <AnyConnection as Connection>::Backend;
+
 /// `partnerships.id` has a party through which the viewer reaches this
 /// far: the viewer's own artisan party, a collective party they
 /// coordinate, or one they are a plain member of, each in the party
 /// statuses the visibility table allows.
 ///
-/// The same expression serves the pooled connection and PostgreSQL's own
-/// (where [`lock`] adds `FOR NO KEY UPDATE`).
+/// The same expression serves the pooled connection and each backend's
+/// own (where [`lock`] runs).
 fn visible_to(
     viewer: &str,
     reach: Reach,
 ) -> impl BoxableExpression<partnerships::table, Pg, SqlType = Bool>
-       + BoxableExpression<
-    partnerships::table,
-    <AnyConnection as Connection>::Backend,
-    SqlType = Bool,
-> + ValidGrouping<(), IsAggregate = is_aggregate::Never>
+       + BoxableExpression<partnerships::table, Sqlite, SqlType = Bool>
+       + BoxableExpression<partnerships::table, AnyBackend, SqlType = Bool>
+       + ValidGrouping<(), IsAggregate = is_aggregate::Never>
        + QueryId {
     let coordinated = collective_members::table
         .filter(collective_members::artisan_id.eq(viewer.to_owned()))
@@ -461,36 +463,26 @@ pub(crate) fn acting_party(
 /// Locks the partnership row if the viewer reaches it this far and
 /// returns it, in one statement: what the caller reads after it is the
 /// state no concurrent change can alter before the transaction ends.
-/// `NotFound` as [`find_visible`]. On PostgreSQL a `SELECT … FOR NO KEY
-/// UPDATE` (a statement diesel prepares once per connection; an `UPDATE`
-/// it would plan on every call); on SQLite the write transaction's `BEGIN
-/// IMMEDIATE` already holds the one write lock.
+/// `NotFound` as [`find_visible`]. See [`lock_row`].
 pub(crate) fn lock(
     conn: &mut AnyConnection,
     id: &str,
     viewer: &Viewer,
     reach: Reach,
 ) -> Result<PartnershipRow, StoreError> {
-    let AnyConnection::Postgresql(pg) = conn else {
-        return find_visible(conn, id, viewer, reach);
-    };
-    let this = partnerships::table.filter(partnerships::id.eq(id.to_owned()));
-    let found = if viewer.admin {
-        this.for_no_key_update().first::<PartnershipRow>(pg)
+    let this = partnerships::table.find(id);
+    let found: Option<PartnershipRow> = if viewer.admin {
+        lock_row!(conn, this)?
     } else {
-        this.filter(visible_to(&viewer.id, reach))
-            .for_no_key_update()
-            .first::<PartnershipRow>(pg)
+        lock_row!(conn, this.filter(visible_to(&viewer.id, reach)))?
     };
-    found.optional()?.ok_or(StoreError::NotFound)
+    found.ok_or(StoreError::NotFound)
 }
 
-/// Serialises changes to one partnership (a row lock on PostgreSQL; SQLite
-/// has one writer anyway).
+/// Serialises changes to one partnership (see [`lock_row`]), whoever
+/// acts.
 fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
-    diesel::update(partnerships::table.find(id))
-        .set(partnerships::updated_at.eq(partnerships::updated_at))
-        .execute(conn)?;
+    let _: Option<String> = lock_row!(conn, partnerships::table.find(id).select(partnerships::id))?;
     Ok(())
 }
 
@@ -547,14 +539,10 @@ fn hold_invitee(conn: &mut AnyConnection, invitee: &Invitee) -> Result<(), Store
     match invitee {
         Invitee::Artisan(id) => users::hold_current(conn, id, "artisan_id"),
         Invitee::Collective(id) => {
-            diesel::update(collectives::table.find(id))
-                .set(collectives::updated_at.eq(collectives::updated_at))
-                .execute(conn)?;
-            let status = collectives::table
-                .find(id)
-                .select(collectives::status)
-                .first::<String>(conn)
-                .optional()?;
+            let status: Option<String> = lock_row!(
+                conn,
+                collectives::table.find(id).select(collectives::status)
+            )?;
             match status.as_deref().and_then(CollectiveStatus::parse) {
                 Some(CollectiveStatus::Active) => Ok(()),
                 _ => Err(FieldError::unknown("collective_id").into()),

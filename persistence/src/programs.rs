@@ -1,5 +1,5 @@
 //! Partner programs and applications to them. Every change to a program's
-//! applications touches the program row first, so concurrent decisions
+//! applications locks the program row first ([`lock_row`]), so concurrent decisions
 //! count the accepted ones one after the other and seats are never
 //! over-filled. The rules are the domain's ([`domain::program`]).
 
@@ -202,10 +202,7 @@ fn lock(
     id: &str,
     organization: Option<&str>,
 ) -> Result<ProgramRow, StoreError> {
-    diesel::update(programs::table.find(id))
-        .set(programs::updated_at.eq(programs::updated_at))
-        .execute(conn)?;
-    let row = find_row(conn, id)?;
+    let row: ProgramRow = lock_row!(conn, programs::table.find(id))?.ok_or(StoreError::NotFound)?;
     if organization.is_some_and(|org| org != row.organization_id) {
         return Err(StoreError::NotFound);
     }

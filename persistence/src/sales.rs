@@ -2,7 +2,7 @@
 //! agreement in force when it occurred, in the transaction that records
 //! it.
 //!
-//! Every sale or refund first touches the partnership row, so concurrent
+//! Every sale or refund first locks the partnership row, so concurrent
 //! sales of one partnership read and advance the agreement's running
 //! totals (`allocation_totals`) one after the other: two sales can never
 //! place their leftover units against the same state.

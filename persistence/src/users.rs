@@ -176,13 +176,8 @@ pub fn hold_actor(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> 
 
 /// Takes the account's row lock (a closure starts here).
 pub(crate) fn lock(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
-    let touched = diesel::update(users::table.find(id))
-        .set(users::updated_at.eq(users::updated_at))
-        .execute(conn)?;
-    if touched == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    let locked: Option<String> = lock_row!(conn, users::table.find(id).select(users::id))?;
+    locked.map(drop).ok_or(StoreError::NotFound)
 }
 
 /// The last step of closing an account: credentials and e-mail erased,
@@ -250,11 +245,9 @@ pub fn set_suspension(
     reason: &str,
 ) -> Result<(UserRow, AuditRow), StoreError> {
     write_tx(conn, |conn| {
-        // Touch first: two administrators acting at once take turns.
-        diesel::update(users::table.find(target))
-            .set(users::updated_at.eq(users::updated_at))
-            .execute(conn)?;
-        let mut user = find(conn, target)?.ok_or(StoreError::NotFound)?;
+        // Locked first: two administrators acting at once take turns.
+        let mut user: UserRow =
+            lock_row!(conn, users::table.find(target))?.ok_or(StoreError::NotFound)?;
         let next = match action {
             AdminAction::Suspend => {
                 let own = matches!(actor, AdminActor::Admin(admin) if admin == target);

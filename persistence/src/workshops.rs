@@ -1,7 +1,7 @@
 //! Workshops: group skill sharing with a capacity, a waitlist, and
 //! attendance that pays the host in the time ledger.
 //!
-//! Every registration change touches the workshop row first inside its
+//! Every registration change locks the workshop row first inside its
 //! write transaction, so two people racing for the last seat are counted
 //! one after the other and exactly one gets it; a cancellation promotes the
 //! first waitlisted person in the same transaction.
@@ -145,10 +145,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, StoreErro
 }
 
 fn lock(conn: &mut AnyConnection, id: &str) -> Result<WorkshopRow, StoreError> {
-    diesel::update(workshops::table.find(id))
-        .set(workshops::updated_at.eq(workshops::updated_at))
-        .execute(conn)?;
-    find(conn, id)
+    lock_row!(conn, workshops::table.find(id))?.ok_or(StoreError::NotFound)
 }
 
 /// Filters of the workshop list.
