@@ -1,10 +1,11 @@
 //! Collectives, their members and join applications.
 //!
 //! Every membership change first locks the collective row inside its
-//! write transaction ([`lock_row`]). On PostgreSQL that row lock serialises concurrent
-//! changes to one collective (SQLite serialises all writers anyway), so the
-//! coordinator count read afterwards is current: two coordinators demoting
-//! each other at the same moment cannot leave a collective without one.
+//! write transaction (`lock_row!`). On PostgreSQL that row lock serialises
+//! concurrent changes to one collective (SQLite serialises all writers
+//! anyway), so the coordinator count read afterwards is current: two
+//! coordinators demoting each other at the same moment cannot leave a
+//! collective without one.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -184,7 +184,6 @@ fn insert_proposal(
     Ok(row)
 }
 
-/// The exchange if `viewer` is one of its parties.
 /// The exchange has `viewer` on one of its two sides.
 fn party_to(
     viewer: &str,
@@ -197,6 +196,7 @@ fn party_to(
         .or(exchanges::partner_id.eq(viewer))
 }
 
+/// The exchange if `viewer` is one of its parties.
 pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
     exchanges::table
         .find(id)
@@ -206,7 +206,7 @@ pub fn find(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<Exchange
         .ok_or(StoreError::NotFound)
 }
 
-/// Locks the exchange row ([`lock_row`]: changes one after another) and
+/// Locks the exchange row (`lock_row!`: changes one after another) and
 /// reads it, for its two sides only.
 fn lock(conn: &mut AnyConnection, id: &str, viewer: &str) -> Result<ExchangeRow, StoreError> {
     lock_row!(conn, exchanges::table.find(id).filter(party_to(viewer)))?.ok_or(StoreError::NotFound)

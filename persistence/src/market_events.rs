@@ -323,7 +323,7 @@ fn one(conn: &mut AnyConnection, row: EventRow) -> Result<EventView, StoreError>
     views(conn, vec![row])?.pop().ok_or(StoreError::NotFound)
 }
 
-/// Locks the event row ([`lock_row`]: changes to it and its participants
+/// Locks the event row (`lock_row!`: changes to it and its participants
 /// one after another) and reads it.
 fn lock(conn: &mut AnyConnection, id: &str) -> Result<EventRow, StoreError> {
     lock_row!(conn, market_events::table.find(id))?.ok_or(StoreError::NotFound)

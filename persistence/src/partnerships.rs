@@ -463,7 +463,7 @@ pub(crate) fn acting_party(
 /// Locks the partnership row if the viewer reaches it this far and
 /// returns it, in one statement: what the caller reads after it is the
 /// state no concurrent change can alter before the transaction ends.
-/// `NotFound` as [`find_visible`]. See [`lock_row`].
+/// `NotFound` as [`find_visible`]. See `lock_row!`.
 pub(crate) fn lock(
     conn: &mut AnyConnection,
     id: &str,
@@ -479,7 +479,7 @@ pub(crate) fn lock(
     found.ok_or(StoreError::NotFound)
 }
 
-/// Serialises changes to one partnership (see [`lock_row`]), whoever
+/// Serialises changes to one partnership (see `lock_row!`), whoever
 /// acts.
 fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), StoreError> {
     let _: Option<String> = lock_row!(conn, partnerships::table.find(id).select(partnerships::id))?;

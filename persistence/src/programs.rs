@@ -1,7 +1,7 @@
 //! Partner programs and applications to them. Every change to a program's
-//! applications locks the program row first ([`lock_row`]), so concurrent decisions
-//! count the accepted ones one after the other and seats are never
-//! over-filled. The rules are the domain's ([`domain::program`]).
+//! applications locks the program row first (`lock_row!`), so concurrent
+//! decisions count the accepted ones one after the other and seats are
+//! never over-filled. The rules are the domain's ([`domain::program`]).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{exists, not};
