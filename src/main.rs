@@ -339,7 +339,7 @@ fn serve(config: Config) -> Result<(), String> {
         let listener = std::net::TcpListener::bind(&config.bind_addr)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind_addr))?;
         let runtime = api::Runtime {
-            workers: None,
+            workers: Some(config.http_workers),
             handle_signals: true,
         };
         let server = api::server(state, listener, &runtime).map_err(|e| e.to_string())?;

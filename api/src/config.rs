@@ -74,6 +74,9 @@ pub struct Config {
     /// How long delivered events and finished deliveries are kept.
     pub webhooks_retention_hours: u32,
     pub db_pool_size: u32,
+    /// HTTP worker threads. Reads in place block their worker for a round
+    /// trip, so there are more workers than cores.
+    pub http_workers: usize,
     /// How long a request waits for its turn at the database (503 beyond).
     pub db_queue_timeout: Duration,
 }
@@ -88,6 +91,12 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 const HTTP_HEAD_LIMIT: usize = 64 * 1024;
 const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "jwt-secret";
+
+/// Two HTTP workers per core: one can wait on a read in place while the
+/// other serves (measured in `BENCHMARKS.md`, "Reads in place").
+fn default_http_workers() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, usize::from)
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -253,6 +262,10 @@ impl Config {
         if db_pool_size == 0 {
             return Err(ConfigError("DB_POOL_SIZE must be at least 1".to_owned()));
         }
+        let http_workers = parse_number(vars, "HTTP_WORKERS", default_http_workers())?;
+        if http_workers == 0 {
+            return Err(ConfigError("HTTP_WORKERS must be at least 1".to_owned()));
+        }
         let db_queue_timeout_ms = parse_number(vars, "DB_QUEUE_TIMEOUT_MS", 5000)?;
         if db_queue_timeout_ms == 0 {
             return Err(ConfigError(
@@ -292,6 +305,7 @@ impl Config {
             webhooks_poll_ms: parse_number(vars, "WEBHOOKS_POLL_MS", 1000)?,
             webhooks_retention_hours: parse_number(vars, "WEBHOOKS_RETENTION_HOURS", 24 * 7)?,
             db_pool_size,
+            http_workers,
             db_queue_timeout: Duration::from_millis(db_queue_timeout_ms),
         })
     }
@@ -392,6 +406,7 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("DATABASE_URL", "mysql://x"),
             ("CORS_ALLOWED_ORIGINS", "*"),
+            ("HTTP_WORKERS", "0"),
         ] {
             let err = Config::from_vars(&vars(&[("JWT_SECRET", &secret), (name, value)])).err();
             assert!(err.is_some_and(|e| e.to_string().contains(name)), "{name}");

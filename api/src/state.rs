@@ -1,12 +1,13 @@
 //! Application state shared by all workers, and the one place where
-//! blocking database work is moved off the async threads.
+//! database work runs: on the blocking threads, or in place for the
+//! one-statement hot reads.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
-use persistence::db::{with_connection, ConnectionLost};
+use persistence::db::{run_on, with_connection, ConnectionLost};
 use persistence::users::Standing;
 use persistence::{AnyConnection, Pool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -89,7 +90,7 @@ impl AppState {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.hop(move |conn, due| {
+        self.hop(Place::Blocking, move |conn, due| {
             if let Some(subject) = due {
                 principal::check(conn, subject)?;
             }
@@ -98,10 +99,18 @@ impl AppState {
         .await
     }
 
-    /// [`Self::db`] for a read that brings the signed-in person's account
-    /// standing along in its own statement (`work` gets their id while the
-    /// check is due), so the hot reads cost one round trip, not two. Should
-    /// the read fail, the account is checked before the error is answered.
+    /// [`Self::db`] for a read of one indexed statement that brings the
+    /// signed-in person's account standing along (`work` gets their id while
+    /// the check is due), so the hot reads cost one round trip, not two.
+    /// Should the read fail, the account is checked before the error is
+    /// answered.
+    ///
+    /// Such a read never waits for a lock, only for its round trip, so when
+    /// the pool has a connection idle it runs in place on the HTTP worker
+    /// instead of handing off to a blocking thread and back: two thread
+    /// switches fewer per request (see `BENCHMARKS.md`, "Reads in place").
+    /// Without an idle connection it hands off like [`Self::db`], so a
+    /// worker never waits for the pool or for a new connection.
     pub async fn db_read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection, Option<&str>) -> Result<(Option<Standing>, T), ApiError>
@@ -109,7 +118,7 @@ impl AppState {
             + 'static,
         T: Send + 'static,
     {
-        self.hop(move |conn, due| {
+        self.hop(Place::InPlaceIfIdle, move |conn, due| {
             let read = work(conn, due.map(|subject| subject.user_id.as_str()));
             match (due, &read) {
                 (Some(subject), Ok((standing, _))) => principal::admit(subject, standing.as_ref())?,
@@ -121,28 +130,53 @@ impl AppState {
         .await
     }
 
-    /// One blocking hop on a pooled connection; `work` gets the subject
-    /// whose account is to be checked in it, if any, and the outcome
-    /// settles the request's [`AccountCheck`].
-    async fn hop<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// One hop on a pooled connection, placed as `place` says; `work` gets
+    /// the subject whose account is to be checked in it, if any, and the
+    /// outcome settles the request's [`AccountCheck`].
+    async fn hop<T, F>(&self, place: Place, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection, Option<&Subject>) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let turn = self.admission.enter().await?;
-        let pool = self.pool.clone();
         let due = AccountCheck::due();
         let checking = due.is_some();
-        let result = web::block(move || {
-            let _turn = turn;
-            with_connection(&pool, |conn| work(conn, due.as_ref()))
-        })
-        .await?;
+        let idle = match place {
+            Place::InPlaceIfIdle => self.pool.try_get(),
+            Place::Blocking => None,
+        };
+        // The connection goes back to the pool before the turn ends, so the
+        // next request let in finds it idle.
+        let result = match idle {
+            Some(pooled) => {
+                let _turn = turn;
+                run_on(pooled, |conn| work(conn, due.as_ref()))
+            }
+            None => {
+                let pool = self.pool.clone();
+                web::block(move || {
+                    let _turn = turn;
+                    with_connection(&pool, |conn| work(conn, due.as_ref()))
+                })
+                .await?
+            }
+        };
         if checking {
             AccountCheck::settle(&result);
         }
         result
     }
+}
+
+/// Where a database hop runs.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// On a blocking thread, so the HTTP worker serves other requests
+    /// meanwhile.
+    Blocking,
+    /// On the HTTP worker itself when the pool has a connection idle,
+    /// otherwise as [`Place::Blocking`].
+    InPlaceIfIdle,
 }
 
 /// Admits database hops: as many at once as the pool has connections, so
@@ -209,6 +243,39 @@ const BUSY_RETRY_AFTER_SECS: u64 = 1;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread::{self, ThreadId};
+
+    /// A one-statement read runs on the worker's own thread when the pool
+    /// has a connection idle, and hands off to a blocking thread when it
+    /// has none (here: before the first connection is opened); other
+    /// database work always hands off.
+    #[actix_web::test]
+    async fn reads_run_in_place_only_on_an_idle_connection() {
+        let dir = std::env::temp_dir().join(format!("ac-state-{}", uuid::Uuid::now_v7()));
+        let vars = [("DATA_DIR", dir.to_string_lossy().into_owned())]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        let config = Config::from_vars(&vars).expect("config");
+        let options = persistence::PoolOptions {
+            max_size: 1,
+            connection_timeout: Duration::from_secs(5),
+        };
+        let pool = persistence::connect_pool(&config.database_url, &options);
+        let state = AppState::new(pool, &config).expect("state");
+        let here = thread::current().id();
+        let read = || state.db_read(|_, _| Ok((None, thread::current().id())));
+        let first: ThreadId = read().await.expect("first read");
+        let second: ThreadId = read().await.expect("second read");
+        let other: ThreadId = state
+            .db(|_| Ok(thread::current().id()))
+            .await
+            .expect("other work");
+        assert_ne!(first, here, "no idle connection yet: handed off");
+        assert_eq!(second, here, "an idle connection: in place");
+        assert_ne!(other, here, "not a one-statement read: handed off");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     /// Waiters are let in in the order they came, and one that waits past
     /// the queue timeout is refused (and counted) without taking a turn.

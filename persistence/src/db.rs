@@ -274,7 +274,16 @@ pub fn with_connection<T, E>(
 where
     E: From<StoreError> + ConnectionLost,
 {
-    let mut pooled = checkout(pool)?;
+    run_on(checkout(pool)?, work)
+}
+
+/// Runs `work` on `pooled` (a connection from [`Pool::try_get`], say),
+/// marking it broken on a connection-level failure as [`with_connection`]
+/// does.
+pub fn run_on<T, E: ConnectionLost>(
+    mut pooled: PooledConnection,
+    work: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let result = work(&mut pooled.conn);
     if let Err(error) = &result {
         pooled.broken = error.connection_lost();
