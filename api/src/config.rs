@@ -93,7 +93,7 @@ const MIN_SECRET_BYTES: usize = 32;
 const SECRET_FILE: &str = "jwt-secret";
 
 /// Two HTTP workers per core: one can wait on a read in place while the
-/// other serves (measured in `BENCHMARKS.md`, "Reads in place").
+/// other serves (`BENCHMARKS.md`, "Reads in place on the HTTP worker").
 fn default_http_workers() -> usize {
     2 * std::thread::available_parallelism().map_or(1, usize::from)
 }

@@ -108,9 +108,10 @@ impl AppState {
     /// Such a read never waits for a lock, only for its round trip, so when
     /// the pool has a connection idle it runs in place on the HTTP worker
     /// instead of handing off to a blocking thread and back: two thread
-    /// switches fewer per request (see `BENCHMARKS.md`, "Reads in place").
-    /// Without an idle connection it hands off like [`Self::db`], so a
-    /// worker never waits for the pool or for a new connection.
+    /// switches fewer per request (`BENCHMARKS.md`, "Reads in place on the
+    /// HTTP worker"). Without an idle connection it hands off like
+    /// [`Self::db`], so a worker never waits for the pool or for a new
+    /// connection.
     pub async fn db_read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection, Option<&str>) -> Result<(Option<Standing>, T), ApiError>
