@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::expenses::Lcg;
-use crate::sales::{sell, setup_with_beneficiary};
+use crate::sales::{sell, setup_with_beneficiaries, setup_with_beneficiary};
 use crate::support::{Account, Resp, TestApp};
 
 fn campaign(title: &str, from: &str, until: &str) -> Value {
@@ -21,6 +21,17 @@ async fn start(app: &TestApp, who: &Account, body: Value) -> Resp {
         .json(body)
         .send()
         .await
+}
+
+/// A campaign through March 2026, started by `who`; its id.
+async fn march_drive(app: &TestApp, who: &Account) -> String {
+    start(
+        app,
+        who,
+        campaign("March drive", "2026-03-01", "2026-03-31"),
+    )
+    .await
+    .id()
 }
 
 fn titles(res: &Resp) -> Vec<String> {
@@ -145,13 +156,7 @@ async fn campaigns_are_started_checked_and_listed() {
 async fn a_beneficiary_share_names_a_campaign_open_on_its_first_day() {
     let app = TestApp::spawn().await;
     let rosa = app.artisan("Rosa").await;
-    let id = start(
-        &app,
-        &rosa,
-        campaign("March drive", "2026-03-01", "2026-03-31"),
-    )
-    .await
-    .id();
+    let id = march_drive(&app, &rosa).await;
     let kwame = app.artisan("Kwame").await;
     let (pid, parties, _) = setup_with_beneficiary(
         &app,
@@ -208,13 +213,7 @@ async fn raised_is_the_net_of_the_campaign_lines_inside_its_dates() {
     let rosa = app.artisan("Rosa").await;
     let kwame = app.artisan("Kwame").await;
     let ayla = app.artisan("Ayla").await;
-    let id = start(
-        &app,
-        &rosa,
-        campaign("March drive", "2026-03-01", "2026-03-31"),
-    )
-    .await
-    .id();
+    let id = march_drive(&app, &rosa).await;
     // Shares in whole hundreds of basis points and amounts in whole
     // hundreds, so every line is exact and the test can compute it.
     let feeds =
@@ -319,4 +318,57 @@ async fn raised_is_the_net_of_the_campaign_lines_inside_its_dates() {
         report.text
     );
     assert_eq!(report.body["title"], "March drive");
+}
+
+/// Two beneficiary shares of one split naming the same campaign: a sale
+/// and its refund add both lines to the campaign's one day total.
+#[actix_web::test]
+async fn two_shares_naming_one_campaign_add_up() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let id = march_drive(&app, &rosa).await;
+    let (pid, _, _) = setup_with_beneficiaries(
+        &app,
+        &rosa,
+        &kwame,
+        [6000, 2000],
+        "2026-03-01",
+        &[
+            (1500, json!({"name": "Escuela", "campaign_id": id})),
+            (500, json!({"name": "Taller", "campaign_id": id})),
+        ],
+    )
+    .await;
+    let sold = sell(
+        &app,
+        &rosa,
+        &pid,
+        "s-1",
+        json!({"amount_minor": 10_000, "currency": "PEN", "occurred_at": "2026-03-02T12:00:00Z",
+               "channel": "online", "description": "Scarf"}),
+    )
+    .await;
+    assert_eq!(sold.status, 201, "{}", sold.text);
+    let refunded = app
+        .post(&format!("/v1/sales/{}/refunds", sold.id()))
+        .bearer(&rosa.token)
+        .header("Idempotency-Key", "r-1")
+        .json(json!({"amount_minor": 1_000, "reason": "returned"}))
+        .send()
+        .await;
+    assert_eq!(refunded.status, 201, "{}", refunded.text);
+    let report = app
+        .get(&format!("/v1/campaigns/{id}"))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    // 20 % of 10 000, less 20 % of the 1 000 refunded.
+    assert_eq!(
+        report.body["raised"],
+        json!([{"currency": "PEN", "amount_minor": 1_800}]),
+        "{}",
+        report.text
+    );
 }

@@ -26,6 +26,19 @@ pub(crate) async fn setup_with_beneficiary(
     from: &str,
     beneficiary: Value,
 ) -> (String, Vec<String>, String) {
+    setup_with_beneficiaries(app, a, b, [bps[0], bps[1]], from, &[(bps[2], beneficiary)]).await
+}
+
+/// As [`setup_with_beneficiary`], with any number of beneficiary shares
+/// after the two parties' shares.
+pub(crate) async fn setup_with_beneficiaries(
+    app: &TestApp,
+    a: &Account,
+    b: &Account,
+    party_bps: [i64; 2],
+    from: &str,
+    beneficiaries: &[(i64, Value)],
+) -> (String, Vec<String>, String) {
     let created = app
         .post("/v1/partnerships")
         .bearer(&a.token)
@@ -44,15 +57,20 @@ pub(crate) async fn setup_with_beneficiary(
     .bearer(&b.token)
     .send()
     .await;
+    let mut shares = vec![
+        json!({"recipient": {"party_id": parties[0]}, "share_bps": party_bps[0]}),
+        json!({"recipient": {"party_id": parties[1]}, "share_bps": party_bps[1]}),
+    ];
+    shares.extend(
+        beneficiaries
+            .iter()
+            .map(|(bps, b)| json!({"recipient": {"beneficiary": b}, "share_bps": bps})),
+    );
     let draft = app
         .post(&format!("/v1/partnerships/{pid}/agreements"))
         .bearer(&a.token)
         .json(json!({
-            "revenue_split": {"currency": "PEN", "shares": [
-                {"recipient": {"party_id": parties[0]}, "share_bps": bps[0]},
-                {"recipient": {"party_id": parties[1]}, "share_bps": bps[1]},
-                {"recipient": {"beneficiary": beneficiary}, "share_bps": bps[2]},
-            ]},
+            "revenue_split": {"currency": "PEN", "shares": shares},
             "effective_from": from,
         }))
         .send()
