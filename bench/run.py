@@ -15,7 +15,9 @@ and measures (with wrk unless oha is named):
   * GET /v1/artisans/{id} (2 000 random ids) with oha at 32 connections,
     after a 5 s warm-up: a closed loop (peak req/s), then open loops at 50 %
     and 80 % of that peak with latencies corrected for coordinated
-    omission (p50/p90/p99/p99.9 each); with --perf, one more closed loop
+    omission (p50/p90/p99/p99.9 each); for the closed loop, the CPU time
+    per request of the server, PostgreSQL, oha and the whole machine (from
+    /proc, over the run less its first and last 3 s); with --perf, one more closed loop
     under perf and where the server's CPU time went in it
     (bench/perf_summary.py)
   * GET /v1/artisans?craft=weaving at 32 connections
@@ -24,7 +26,7 @@ and measures (with wrk unless oha is named):
   * the server's peak RSS
   * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling),
     after the server has stopped, with its p50/p99/p99.9 from the
-    transaction log
+    transaction log and the CPU time per transaction as above
 
 for skill matching (suite `matching`):
 
@@ -140,12 +142,65 @@ def wrk(path_or_script, connections, duration, env, label, timeout=None):
     return result
 
 
-def oha(target, connections, duration, headers, label, rate=None):
+def cpu_seconds(matches):
+    """User and system time so far, in seconds, of the processes for which
+    `matches(pid, name)` holds (their threads included)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        if matches(int(pid), name):
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds():
+    """The machine's busy time so far, all cores (idle and iowait left out)."""
+    with open("/proc/stat") as f:
+        ticks = [int(n) for n in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measuring_cpu(args, duration, processes):
+    """Runs `args` (about `duration` s long) and reads the CPU time of
+    `processes` ({label: matches}, see cpu_seconds) and of the whole
+    machine over a window inside the run, from 3 s after its start to 3 s
+    before its end, so that processes starting and ending with it count.
+    Returns its stdout, {label: seconds} with "the machine" added, and the
+    window's length in seconds."""
+    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    before = {label: cpu_seconds(m) for label, m in processes.items()}
+    busy, started = busy_seconds(), time.time()
+    time.sleep(max(1, duration - 6))
+    used = {label: cpu_seconds(m) - before[label] for label, m in processes.items()}
+    used["the machine"] = busy_seconds() - busy
+    window = time.time() - started
+    out, err = run.communicate()
+    if run.returncode != 0:
+        raise subprocess.CalledProcessError(run.returncode, args, out, err)
+    return out, used, window
+
+
+def print_cpu_per(unit, used, count):
+    """One line: each process's and the machine's CPU time per `unit`."""
+    print(f"    CPU per {unit}: " + ", ".join(f"{label} {seconds / count * 1e6:.1f} µs"
+                                           for label, seconds in used.items()))
+
+
+def oha(target, connections, duration, headers, label, rate=None, cpu=None):
     """One oha run: closed loop at `connections`, or with `rate` (req/s) an
     open loop whose latencies are corrected for coordinated omission (each
     request timed from when it was due, not from when a connection was
     free). `target` is a URL or a file of URLs (one picked at random per
-    request). Prints and returns req/s and p50/p90/p99/p99.9 in ms."""
+    request). Prints and returns req/s and p50/p90/p99/p99.9 in ms. With
+    `cpu` ({label: matches}, see cpu_seconds), also prints the CPU time of
+    those processes, of oha and of the machine per request."""
     args = ["oha", "--no-tui", "--output-format", "json", "-z", f"{duration}s", "-c", str(connections)]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -153,7 +208,12 @@ def oha(target, connections, duration, headers, label, rate=None):
         args += ["-q", str(rate), "--latency-correction"]
     if os.path.isfile(target):
         args += ["--urls-from-file"]
-    report = json.loads(subprocess.run(args + [target], check=True, text=True, capture_output=True).stdout)
+    if cpu:
+        out, used, window = run_measuring_cpu(args + [target], duration,
+                                              {**cpu, "oha": lambda pid, name: name == "oha"})
+    else:
+        out = subprocess.run(args + [target], check=True, text=True, capture_output=True).stdout
+    report = json.loads(out)
     pct = report["latencyPercentiles"]
     codes = report.get("statusCodeDistribution", {})
     result = {"label": label, "rps": report["summary"]["requestsPerSec"],
@@ -162,7 +222,12 @@ def oha(target, connections, duration, headers, label, rate=None):
     print(f"  {label}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p90 {result['p90']:.2f} ms, "
           f"p99 {result['p99']:.2f} ms, p99.9 {result['p99.9']:.2f} ms (p99/p50 {result['p99'] / result['p50']:.1f}), "
           f"non-2xx {result['errors']}")
+    if cpu:
+        print_cpu_per("request", used, result["rps"] * window)
     return result
+
+
+POSTGRES = {"PostgreSQL": lambda pid, name: name == "postgres"}
 
 
 def pgbench_select_only(d, work):
@@ -173,14 +238,17 @@ def pgbench_select_only(d, work):
     sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
     logs = os.path.join(work, "pgbench")
     os.makedirs(logs, exist_ok=True)
-    out = sh("pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
-             "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
+    out, used, window = run_measuring_cpu(
+        ["pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
+         "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench"],
+        d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
     latencies = sorted(int(line.split()[2]) for name in os.listdir(logs) for line in open(os.path.join(logs, name)))
     at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     print(f"  pgbench -S, 32 clients: {tps:.0f} tps, p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, "
           f"p99.9 {at(0.999):.2f} ms")
+    print_cpu_per("transaction", used, tps * window)
     return tps
 
 
@@ -216,7 +284,8 @@ def artisans_suite(work, here, d, server_pid, profile):
         f.write("".join(f"{BASE}/v1/artisans/{i}\n" for i in ids[:2000]))
     bearer = {"Authorization": f"Bearer {token}"}
     oha(urls_file, 32, 5, bearer, "warm-up (not a result)")
-    peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)")
+    peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)",
+               cpu={"the server": lambda pid, name: pid == server_pid, **POSTGRES})
     for share in (0.5, 0.8):
         oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
             rate=round(peak["rps"] * share))
