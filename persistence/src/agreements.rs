@@ -214,24 +214,21 @@ fn accepted_speaker(roster: &Roster) -> Result<(), StoreError> {
     Ok(domain::partnership::speaks_for_a_party(&ids)?)
 }
 
-/// What the decisions on agreements of this partnership need, read under
-/// its lock: its status, accepted parties, the governing agreements whose
-/// dates can meet `from`–`until` (the dates being decided on; the exact
-/// check is the domain's), and the agreement `supersedes` names, if any.
-fn context(
+/// The partnership's activated, governing agreements (terminations only
+/// end others) whose dates can meet `from`–`until`; which of them governs
+/// a given day is the domain's ([`domain::agreement::InForce::window`]).
+pub(crate) fn governing(
     conn: &mut AnyConnection,
-    partnership: &PartnershipRow,
-    accepted_parties: Vec<String>,
-    supersedes: Option<&str>,
+    partnership_id: &str,
     (from, until): (NaiveDate, Option<NaiveDate>),
-) -> Result<Context, StoreError> {
+) -> Result<Vec<AgreementRow>, StoreError> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
         AgreementStatus::Terminated.as_str(),
     ];
-    let mut governing = agreements::table
-        .filter(agreements::partnership_id.eq(&partnership.id))
+    let mut query = agreements::table
+        .filter(agreements::partnership_id.eq(partnership_id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
         .filter(
@@ -246,25 +243,32 @@ fn context(
         )
         .into_boxed();
     if let Some(until) = until {
-        governing = governing.filter(agreements::effective_from.le(until));
+        query = query.filter(agreements::effective_from.le(until));
     }
-    let governing = governing
-        .select((
-            agreements::id,
-            agreements::effective_from,
-            agreements::effective_until,
-            agreements::superseded_from,
-        ))
-        .load::<(String, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>(conn)?
+    Ok(query
+        .order(agreements::id.asc())
+        .load::<AgreementRow>(conn)?)
+}
+
+/// What the decisions on agreements of this partnership need, read under
+/// its lock: its status, accepted parties, the governing agreements whose
+/// dates can meet `from`–`until` (the dates being decided on; the exact
+/// check is the domain's), and the agreement `supersedes` names, if any.
+fn context(
+    conn: &mut AnyConnection,
+    partnership: &PartnershipRow,
+    accepted_parties: Vec<String>,
+    supersedes: Option<&str>,
+    dates: (NaiveDate, Option<NaiveDate>),
+) -> Result<Context, StoreError> {
+    let governing = governing(conn, &partnership.id, dates)?
         .into_iter()
-        .map(
-            |(id, effective_from, effective_until, superseded_from)| Governing {
-                id,
-                effective_from,
-                effective_until,
-                superseded_from,
-            },
-        )
+        .map(|a| Governing {
+            id: a.id,
+            effective_from: a.effective_from,
+            effective_until: a.effective_until,
+            superseded_from: a.superseded_from,
+        })
         .collect();
     let amended = supersedes
         .map(|id| find_row(conn, id))

@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use domain::agreement::{Recipient as ShareRecipient, ShareBps};
+use domain::agreement::{InForce, Recipient as ShareRecipient, ShareBps, Terms};
 use domain::expense::{
     self as rules, ExpenseCategory, ExpenseContext, ExpenseFields, ExpenseStatus, Netted,
 };
@@ -15,7 +15,7 @@ use domain::refusal::PartnershipRefusal;
 use crate::partnerships::{self, Roster, Viewer};
 use crate::schema::expenses;
 use crate::Seek;
-use crate::{market_events, sales};
+use crate::{agreements, market_events, sales};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -177,44 +177,56 @@ pub(crate) fn approved_in(
     let rows = query
         .order((expenses::incurred_on.asc(), expenses::id.asc()))
         .load::<ExpenseRow>(conn)?;
-    // Expenses come by day; the agreement in force is read once per day.
-    let mut splits: Vec<(NaiveDate, Option<Split>)> = Vec::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if splits.last().is_none_or(|(day, _)| *day != row.incurred_on) {
-            let split = sales::in_force(conn, partnership_id, row.incurred_on)?
-                .agreement
-                .map(|agreement| {
-                    let terms = agreement.terms()?;
-                    let recipients = terms
-                        .shares()
-                        .iter()
-                        .map(|share| match &share.recipient {
-                            ShareRecipient::PartyId(id) => (Some(id.clone()), None),
-                            ShareRecipient::Beneficiary(b) => (None, Some(b.name.clone())),
-                        })
-                        .collect();
-                    let bps = terms.shares().iter().map(|s| s.share_bps).collect();
-                    Ok::<Split, StoreError>((recipients, bps))
-                })
-                .transpose()?;
-            splits.push((row.incurred_on, split));
-        }
-        let Some((_, Some((recipients, bps)))) = splits.last() else {
-            continue;
-        };
-        let currency = row.currency.clone();
-        out.push(Netted {
-            amount: MinorUnits::new(row.amount_minor),
-            payer: (currency.clone(), Some(row.paid_by.clone()), None),
-            recipients: recipients
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    // The agreements that governed any of these days, read once; each
+    // expense is split by the one in force on its day.
+    let splits = agreements::governing(
+        conn,
+        partnership_id,
+        (first.incurred_on, Some(last.incurred_on)),
+    )?
+    .iter()
+    .filter_map(|a| {
+        InForce::window(a.effective_from, a.effective_until, a.superseded_from)
+            .map(|window| Ok((window, split_of(&a.terms()?))))
+    })
+    .collect::<Result<Vec<(InForce, Split)>, StoreError>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let (_, (recipients, bps)) = splits
                 .iter()
-                .map(|(party, beneficiary)| (currency.clone(), party.clone(), beneficiary.clone()))
-                .collect(),
-            bps: bps.clone(),
-        });
-    }
-    Ok(out)
+                .find(|(window, _)| window.contains(row.incurred_on))?;
+            let currency = row.currency;
+            Some(Netted {
+                amount: MinorUnits::new(row.amount_minor),
+                payer: (currency.clone(), Some(row.paid_by), None),
+                recipients: recipients
+                    .iter()
+                    .map(|(party, beneficiary)| {
+                        (currency.clone(), party.clone(), beneficiary.clone())
+                    })
+                    .collect(),
+                bps: bps.clone(),
+            })
+        })
+        .collect())
+}
+
+/// How the agreement with `terms` splits.
+fn split_of(terms: &Terms) -> Split {
+    let recipients = terms
+        .shares()
+        .iter()
+        .map(|share| match &share.recipient {
+            ShareRecipient::PartyId(id) => (Some(id.clone()), None),
+            ShareRecipient::Beneficiary(b) => (None, Some(b.name.clone())),
+        })
+        .collect();
+    let bps = terms.shares().iter().map(|s| s.share_bps).collect();
+    (recipients, bps)
 }
 
 /// Another accepted party approves or rejects a pending expense.

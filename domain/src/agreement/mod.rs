@@ -588,6 +588,11 @@ impl InForce {
         }
     }
 
+    /// Whether the agreement governs `day`.
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from <= day && self.until.is_none_or(|u| day <= u)
+    }
+
     pub fn overlaps(&self, other: &InForce) -> bool {
         let starts_before_other_ends = other.until.is_none_or(|u| self.from <= u);
         let other_starts_before_self_ends = self.until.is_none_or(|u| other.from <= u);
@@ -883,6 +888,10 @@ mod tests {
         assert!(!year.overlaps(&next) && !next.overlaps(&year));
         assert!(year.overlaps(&last_day) && last_day.overlaps(&year));
         assert!(!cut.overlaps(&w("2026-07-01", None, None).expect("valid")));
+        assert!(year.contains(date("2026-01-01")) && year.contains(date("2026-12-31")));
+        assert!(!year.contains(date("2025-12-31")) && !year.contains(date("2027-01-01")));
+        assert!(cut.contains(date("2026-06-30")) && !cut.contains(date("2026-07-01")));
+        assert!(next.contains(date("2099-01-01")));
     }
 
     #[test]
