@@ -15,9 +15,10 @@ and measures (with wrk unless oha is named):
   * GET /v1/artisans/{id} (2 000 random ids) with oha at 32 connections,
     after a 5 s warm-up: a closed loop (peak req/s), then open loops at 50 %
     and 80 % of that peak with latencies corrected for coordinated
-    omission (p50/p90/p99/p99.9 each); for the closed loop, the CPU time
-    per request of the server, PostgreSQL, oha and the whole machine (from
-    /proc, over the run less its first and last 3 s); with --perf, one more closed loop
+    omission (p50/p90/p99/p99.9 each); for the closed loop (--duration 10
+    or more), the CPU time per request of the server, PostgreSQL (on
+    PostgreSQL), oha and the whole machine (from /proc, over the run less
+    its first and last 3 s); with --perf, one more closed loop
     under perf and where the server's CPU time went in it
     (bench/perf_summary.py)
   * GET /v1/artisans?craft=weaving at 32 connections
@@ -142,10 +143,10 @@ def wrk(path_or_script, connections, duration, env, label, timeout=None):
     return result
 
 
-def cpu_seconds(matches):
-    """User and system time so far, in seconds, of the processes for which
-    `matches(pid, name)` holds (their threads included)."""
-    total = 0
+def cpu_ticks(matches):
+    """{(pid, start time): user + system ticks so far} of the processes for
+    which `matches(pid, name)` holds (their threads included)."""
+    ticks = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -155,36 +156,55 @@ def cpu_seconds(matches):
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         if matches(int(pid), name):
             fields = stat[stat.rindex(")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+            ticks[(pid, fields[19])] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
-def busy_seconds():
-    """The machine's busy time so far, all cores (idle and iowait left out)."""
+def busy_ticks():
+    """The machine's busy time so far, all cores: user, nice, system, irq
+    and softirq (idle, iowait and steal left out; guest time is inside
+    user time already)."""
     with open("/proc/stat") as f:
         ticks = [int(n) for n in f.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+
+
+MIN_CPU_RUN = 10
 
 
 def run_measuring_cpu(args, duration, processes):
-    """Runs `args` (about `duration` s long) and reads the CPU time of
-    `processes` ({label: matches}, see cpu_seconds) and of the whole
-    machine over a window inside the run, from 3 s after its start to 3 s
-    before its end, so that processes starting and ending with it count.
-    Returns its stdout, {label: seconds} with "the machine" added, and the
-    window's length in seconds."""
-    run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    before = {label: cpu_seconds(m) for label, m in processes.items()}
-    busy, started = busy_seconds(), time.time()
-    time.sleep(max(1, duration - 6))
-    used = {label: cpu_seconds(m) - before[label] for label, m in processes.items()}
-    used["the machine"] = busy_seconds() - busy
-    window = time.time() - started
-    out, err = run.communicate()
-    if run.returncode != 0:
-        raise subprocess.CalledProcessError(run.returncode, args, out, err)
-    return out, used, window
+    """Runs `args` (about `duration` s long, at least MIN_CPU_RUN) and reads
+    the CPU time of `processes` ({label: matches}, see cpu_ticks) and of the
+    whole machine over a window inside the run, from 3 s after its start to
+    3 s before its end, so that the load is steady and processes starting
+    and ending with the run are alive throughout. A process counts for the
+    part of the window it was alive at the end of (one that exited inside
+    the window is not counted). Returns its stdout, {label: seconds} with
+    "the machine" added, and the window's length in seconds."""
+    hz = os.sysconf("SC_CLK_TCK")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        run = subprocess.Popen(args, stdout=out, stderr=err, text=True)
+        try:
+            time.sleep(3)
+            before = {label: cpu_ticks(m) for label, m in processes.items()}
+            busy, started = busy_ticks(), time.time()
+            time.sleep(duration - 6)
+            after = {label: cpu_ticks(m) for label, m in processes.items()}
+            used = {label: sum(t - before[label].get(key, 0) for key, t in after[label].items()) / hz
+                    for label in processes}
+            used["the machine"] = (busy_ticks() - busy) / hz
+            window = time.time() - started
+            if run.poll() is not None:
+                raise RuntimeError(f"{args[0]} ended inside the measuring window")
+            run.wait()
+        finally:
+            if run.poll() is None:
+                run.kill()
+        out.seek(0)
+        err.seek(0)
+        if run.returncode != 0:
+            raise subprocess.CalledProcessError(run.returncode, args, out.read(), err.read())
+        return out.read(), used, window
 
 
 def print_cpu_per(unit, used, count):
@@ -199,8 +219,9 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
     request timed from when it was due, not from when a connection was
     free). `target` is a URL or a file of URLs (one picked at random per
     request). Prints and returns req/s and p50/p90/p99/p99.9 in ms. With
-    `cpu` ({label: matches}, see cpu_seconds), also prints the CPU time of
-    those processes, of oha and of the machine per request."""
+    `cpu` ({label: matches}, see cpu_ticks) and a run of MIN_CPU_RUN s or
+    more, also prints the CPU time of those processes, of oha and of the
+    machine per request."""
     args = ["oha", "--no-tui", "--output-format", "json", "-z", f"{duration}s", "-c", str(connections)]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -208,6 +229,7 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
         args += ["-q", str(rate), "--latency-correction"]
     if os.path.isfile(target):
         args += ["--urls-from-file"]
+    cpu = cpu if duration >= MIN_CPU_RUN else None
     if cpu:
         out, used, window = run_measuring_cpu(args + [target], duration,
                                               {**cpu, "oha": lambda pid, name: name == "oha"})
@@ -227,7 +249,7 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
     return result
 
 
-POSTGRES = {"PostgreSQL": lambda pid, name: name == "postgres"}
+POSTGRES = {"PostgreSQL (all its processes)": lambda pid, name: name == "postgres"}
 
 
 def pgbench_select_only(d, work):
@@ -238,17 +260,20 @@ def pgbench_select_only(d, work):
     sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
     logs = os.path.join(work, "pgbench")
     os.makedirs(logs, exist_ok=True)
-    out, used, window = run_measuring_cpu(
-        ["pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
-         "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench"],
-        d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
+    args = ["pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
+            "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench"]
+    if d >= MIN_CPU_RUN:
+        out, used, window = run_measuring_cpu(args, d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
+    else:
+        out, used = sh(*args), None
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
     latencies = sorted(int(line.split()[2]) for name in os.listdir(logs) for line in open(os.path.join(logs, name)))
     at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     print(f"  pgbench -S, 32 clients: {tps:.0f} tps, p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, "
           f"p99.9 {at(0.999):.2f} ms")
-    print_cpu_per("transaction", used, tps * window)
+    if used:
+        print_cpu_per("transaction", used, tps * window)
     return tps
 
 
@@ -259,7 +284,7 @@ def call_all(requests, workers=8):
         return list(pool.map(lambda r: call(*r), requests))
 
 
-def artisans_suite(work, here, d, server_pid, profile):
+def artisans_suite(work, here, d, server_pid, profile, backend):
     """The artisan reads: by id, filtered, page 1 and deep."""
     token = call("POST", "/v1/auth/login", {"email": "demo-1@example.org", "password": "demo-password-2026"})["access_token"]
 
@@ -285,7 +310,8 @@ def artisans_suite(work, here, d, server_pid, profile):
     bearer = {"Authorization": f"Bearer {token}"}
     oha(urls_file, 32, 5, bearer, "warm-up (not a result)")
     peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)",
-               cpu={"the server": lambda pid, name: pid == server_pid, **POSTGRES})
+               cpu={"the server": lambda pid, name: pid == server_pid,
+                    **(POSTGRES if backend == "postgres" else {})})
     for share in (0.5, 0.8):
         oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
             rate=round(peak["rps"] * share))
@@ -1050,7 +1076,7 @@ def main():
         d = opts.duration
         results = []
         if opts.suite in ("all", "artisans"):
-            results = artisans_suite(work, here, d, server.pid, opts.perf)
+            results = artisans_suite(work, here, d, server.pid, opts.perf, opts.backend)
         if opts.suite in ("all", "matching"):
             matching_suite(work, here, d, opts.artisans, opts.backend)
         if opts.suite in ("all", "revenue", "sales"):

@@ -30,7 +30,7 @@ use crate::error::unless_taken;
 use crate::notifications::{self, About};
 use crate::partnerships::{self, PartnershipRow, PartyRow, Roster, Viewer};
 use crate::schema::{agreement_events, agreement_signatures, agreements, organizations};
-use crate::{campaigns, now, outbox, write_tx, AnyConnection, Page, Seek, StoreError};
+use crate::{campaigns, now, outbox, write_tx, AnyConnection, Backend, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = agreements)]
@@ -215,19 +215,19 @@ fn accepted_speaker(roster: &Roster) -> Result<(), StoreError> {
 }
 
 /// The partnership's activated, governing agreements (terminations only
-/// end others) whose dates can meet `from`–`until`; which of them governs
-/// a given day is the domain's ([`domain::agreement::InForce::window`]).
+/// end others) whose dates can meet `from`–`until`, as a query to select
+/// from; which of them governs a given day is the domain's
+/// ([`domain::agreement::InForce::window`]).
 pub(crate) fn governing(
-    conn: &mut AnyConnection,
     partnership_id: &str,
     (from, until): (NaiveDate, Option<NaiveDate>),
-) -> Result<Vec<AgreementRow>, StoreError> {
+) -> agreements::BoxedQuery<'_, Backend> {
     let activated = [
         AgreementStatus::Active.as_str(),
         AgreementStatus::Superseded.as_str(),
         AgreementStatus::Terminated.as_str(),
     ];
-    let mut query = agreements::table
+    let query = agreements::table
         .filter(agreements::partnership_id.eq(partnership_id))
         .filter(agreements::status.eq_any(activated))
         .filter(agreements::kind.ne(AgreementKind::Termination.as_str()))
@@ -242,12 +242,10 @@ pub(crate) fn governing(
                 .or(agreements::superseded_from.gt(from)),
         )
         .into_boxed();
-    if let Some(until) = until {
-        query = query.filter(agreements::effective_from.le(until));
+    match until {
+        Some(until) => query.filter(agreements::effective_from.le(until)),
+        None => query,
     }
-    Ok(query
-        .order(agreements::id.asc())
-        .load::<AgreementRow>(conn)?)
 }
 
 /// What the decisions on agreements of this partnership need, read under
@@ -261,14 +259,23 @@ fn context(
     supersedes: Option<&str>,
     dates: (NaiveDate, Option<NaiveDate>),
 ) -> Result<Context, StoreError> {
-    let governing = governing(conn, &partnership.id, dates)?
+    let governing = governing(&partnership.id, dates)
+        .select((
+            agreements::id,
+            agreements::effective_from,
+            agreements::effective_until,
+            agreements::superseded_from,
+        ))
+        .load::<(String, NaiveDate, Option<NaiveDate>, Option<NaiveDate>)>(conn)?
         .into_iter()
-        .map(|a| Governing {
-            id: a.id,
-            effective_from: a.effective_from,
-            effective_until: a.effective_until,
-            superseded_from: a.superseded_from,
-        })
+        .map(
+            |(id, effective_from, effective_until, superseded_from)| Governing {
+                id,
+                effective_from,
+                effective_until,
+                superseded_from,
+            },
+        )
         .collect();
     let amended = supersedes
         .map(|id| find_row(conn, id))

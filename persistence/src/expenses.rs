@@ -12,8 +12,9 @@ use domain::money::MinorUnits;
 use domain::partnership::Reach;
 use domain::refusal::PartnershipRefusal;
 
+use crate::agreements::AgreementRow;
 use crate::partnerships::{self, Roster, Viewer};
-use crate::schema::expenses;
+use crate::schema::{agreements as agreements_table, expenses};
 use crate::Seek;
 use crate::{agreements, market_events, sales};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
@@ -181,18 +182,18 @@ pub(crate) fn approved_in(
         return Ok(Vec::new());
     };
     // The agreements that governed any of these days, read once; each
-    // expense is split by the one in force on its day.
-    let splits = agreements::governing(
-        conn,
-        partnership_id,
-        (first.incurred_on, Some(last.incurred_on)),
-    )?
-    .iter()
-    .filter_map(|a| {
-        InForce::window(a.effective_from, a.effective_until, a.superseded_from)
-            .map(|window| Ok((window, split_of(&a.terms()?))))
-    })
-    .collect::<Result<Vec<(InForce, Split)>, StoreError>>()?;
+    // expense is split by the one in force on its day (terms are read only
+    // for the agreements that govern an expense's day).
+    let splits = agreements::governing(partnership_id, (first.incurred_on, Some(last.incurred_on)))
+        .order(agreements_table::id.asc())
+        .load::<AgreementRow>(conn)?
+        .iter()
+        .filter_map(|a| {
+            InForce::window(a.effective_from, a.effective_until, a.superseded_from).map(|w| (w, a))
+        })
+        .filter(|(window, _)| rows.iter().any(|row| window.contains(row.incurred_on)))
+        .map(|(window, a)| Ok((window, split_of(&a.terms()?))))
+        .collect::<Result<Vec<(InForce, Split)>, StoreError>>()?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {

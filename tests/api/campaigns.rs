@@ -371,4 +371,10 @@ async fn two_shares_naming_one_campaign_add_up() {
         "{}",
         report.text
     );
+    assert_eq!(
+        report.body["contributors"],
+        json!([{"name": "Stall", "anonymous": false, "currency": "PEN", "amount_minor": 1_800}]),
+        "{}",
+        report.text
+    );
 }
