@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::expenses::Lcg;
-use crate::sales::{sell, setup_with_beneficiaries, setup_with_beneficiary};
+use crate::sales::{refund, sell, setup_with_beneficiaries, setup_with_beneficiary};
 use crate::support::{Account, Resp, TestApp};
 
 fn campaign(title: &str, from: &str, until: &str) -> Value {
@@ -280,13 +280,7 @@ async fn raised_is_the_net_of_the_campaign_lines_inside_its_dates() {
             _ => 0,
         };
         if back > 0 {
-            let refunded = app
-                .post(&format!("/v1/sales/{}/refunds", sold.id()))
-                .bearer(&who.token)
-                .header("Idempotency-Key", &format!("r-{n}"))
-                .json(json!({"amount_minor": back, "reason": "returned"}))
-                .send()
-                .await;
+            let refunded = refund(&app, who, &sold.id(), &format!("r-{n}"), back).await;
             assert_eq!(refunded.status, 201, "{}", refunded.text);
         }
         if day <= 31 {
@@ -350,13 +344,7 @@ async fn two_shares_naming_one_campaign_add_up() {
     )
     .await;
     assert_eq!(sold.status, 201, "{}", sold.text);
-    let refunded = app
-        .post(&format!("/v1/sales/{}/refunds", sold.id()))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "r-1")
-        .json(json!({"amount_minor": 1_000, "reason": "returned"}))
-        .send()
-        .await;
+    let refunded = refund(&app, &rosa, &sold.id(), "r-1", 1_000).await;
     assert_eq!(refunded.status, 201, "{}", refunded.text);
     let report = app
         .get(&format!("/v1/campaigns/{id}"))

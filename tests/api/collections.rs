@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::expenses::Lcg;
-use crate::sales::{sell, setup};
+use crate::sales::{refund, sell, setup};
 use crate::support::{Account, ArtisanBuilder, Resp, TestApp};
 
 fn item(sku: &str, contributors: &[&str]) -> Value {
@@ -414,18 +414,14 @@ async fn a_numbered_edition_is_never_oversold() {
         .bearer(&rosa.token)
         .send()
         .await;
-    let refund = |sale: &Value, amount: i64| {
-        app.post(&format!(
-            "/v1/sales/{}/refunds",
-            sale["id"].as_str().expect("sale")
-        ))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", &format!("refund-{amount}"))
-        .json(json!({"amount_minor": amount, "reason": "returned"}))
-        .send()
-    };
-    assert_eq!(refund(&sales.body["data"][0], 12_000).await.status, 201);
-    assert_eq!(refund(&sales.body["data"][1], 2_000).await.status, 201);
+    for (sale, amount) in [
+        (&sales.body["data"][0], 12_000),
+        (&sales.body["data"][1], 2_000),
+    ] {
+        let id = sale["id"].as_str().expect("sale");
+        let key = format!("refund-{amount}");
+        assert_eq!(refund(&app, &rosa, id, &key, amount).await.status, 201);
+    }
     let report = performance(&rosa).await;
     let first = &report.body["items"][0];
     assert_eq!(first["units_refunded"], 1);
@@ -501,13 +497,7 @@ async fn performance_adds_up_to_the_sales_and_refunds_made() {
             _ => 0,
         };
         if back > 0 {
-            let refunded = app
-                .post(&format!("/v1/sales/{}/refunds", res.id()))
-                .bearer(&kwame.token)
-                .header("Idempotency-Key", &format!("r-{n}"))
-                .json(json!({"amount_minor": back, "reason": "returned"}))
-                .send()
-                .await;
+            let refunded = refund(&app, &kwame, &res.id(), &format!("r-{n}"), back).await;
             assert_eq!(refunded.status, 201, "{}", refunded.text);
             expected[k].1 += i64::from(back == amount);
             expected[k].3 += back;

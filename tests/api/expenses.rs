@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::sales::{amounts, sale, sell, setup};
+use crate::sales::{amounts, refund, sale, sell, setup};
 use crate::support::{Account, Resp, TestApp};
 
 fn expense(amount: i64, paid_by: &str, on: &str) -> Value {
@@ -409,18 +409,12 @@ async fn settlements_net_random_expenses_by_the_split_in_force_on_their_day() {
         net_sales += amount;
         if rng.below(3) == 0 {
             let refunded = 1 + amount / 3;
-            let refund = app
-                .post(&format!("/v1/sales/{}/refunds", sold.id()))
-                .bearer(&kwame.token)
-                .header("Idempotency-Key", &format!("r-{n}"))
-                .json(json!({"amount_minor": refunded, "reason": "Returned"}))
-                .send()
-                .await;
-            assert_eq!(refund.status, 201, "{}", refund.text);
+            let back = refund(&app, &kwame, &sold.id(), &format!("r-{n}"), refunded).await;
+            assert_eq!(back.status, 201, "{}", back.text);
             // A refund is dated when it is recorded: as if recorded on the
             // last day of April, it falls in the period settled below.
             recorded_in_april(&app, &sold.id());
-            for line in refund.body["lines"].as_array().into_iter().flatten() {
+            for line in back.body["lines"].as_array().into_iter().flatten() {
                 if !line["refund_id"].is_null() {
                     let share =
                         usize::try_from(line["share_index"].as_i64().unwrap_or(0)).unwrap_or(0);

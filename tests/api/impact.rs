@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::sales::{amounts, sell, setup};
+use crate::sales::{amounts, refund, sell, setup};
 use crate::support::{Account, ArtisanBuilder, TestApp};
 
 fn this_month() -> String {
@@ -210,13 +210,7 @@ async fn revenue_partnerships_and_agreements_are_counted_per_month() {
         to_beneficiaries += lines[2];
         if n == 0 {
             // A refund recorded later counts in the month of its sale.
-            let refund = app
-                .post(&format!("/v1/sales/{}/refunds", res.id()))
-                .bearer(&a.token)
-                .header("Idempotency-Key", "refund-0")
-                .json(json!({"amount_minor": 2_999, "reason": "Returned"}))
-                .send()
-                .await;
+            let refund = refund(&app, a, &res.id(), "refund-0", 2_999).await;
             assert_eq!(refund.status, 201, "{}", refund.text);
             let back: Vec<i64> = refund.body["lines"]
                 .as_array()

@@ -98,6 +98,22 @@ pub(crate) async fn sell(app: &TestApp, who: &Account, pid: &str, key: &str, bod
         .await
 }
 
+/// `who` refunds `amount` of sale `sale_id` under Idempotency-Key `key`.
+pub(crate) async fn refund(
+    app: &TestApp,
+    who: &Account,
+    sale_id: &str,
+    key: &str,
+    amount: i64,
+) -> Resp {
+    app.post(&format!("/v1/sales/{sale_id}/refunds"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", key)
+        .json(json!({"amount_minor": amount, "reason": "returned"}))
+        .send()
+        .await
+}
+
 pub(crate) fn sale(amount: i64, at: &str) -> Value {
     json!({"amount_minor": amount, "currency": "PEN", "occurred_at": at, "channel": "market_event",
            "description": "Two scarves", "item_sku": "SCARF-01"})
@@ -182,14 +198,8 @@ async fn a_sale_names_only_an_event_its_partnership_is_part_of() {
 
     // The organiser's parties see what every partnership sold there, net
     // of refunds; a participant who does not organise it does not.
-    let refund = app
-        .post(&format!("/v1/sales/{}/refunds", res.id()))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "r-1")
-        .json(json!({"amount_minor": 200, "reason": "Damaged"}))
-        .send()
-        .await;
-    assert_eq!(refund.status, 201, "{}", refund.text);
+    let refunded = refund(&app, &rosa, &res.id(), "r-1", 200).await;
+    assert_eq!(refunded.status, 201, "{}", refunded.text);
     let mut theirs = with_event(&elsewhere);
     theirs["amount_minor"] = json!(700);
     assert_eq!(sell(&app, &nia, &other, "e-5", theirs).await.status, 201);
@@ -239,14 +249,8 @@ async fn quotes_and_backslashes_in_names_travel_as_data() {
         res.body["lines"][2]["recipient"]["beneficiary"]["name"],
         name
     );
-    let refund = app
-        .post(&format!("/v1/sales/{}/refunds", res.id()))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "q-r")
-        .json(json!({"amount_minor": 500, "reason": "returned"}))
-        .send()
-        .await;
-    assert_eq!(refund.status, 201, "{}", refund.text);
+    let refunded = refund(&app, &rosa, &res.id(), "q-r", 500).await;
+    assert_eq!(refunded.status, 201, "{}", refunded.text);
     let sale = app
         .get(&format!("/v1/sales/{}", res.id()))
         .bearer(&rosa.token)
