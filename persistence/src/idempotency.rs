@@ -6,7 +6,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
+use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::autocommit_write;
 use crate::schema::idempotency_keys;
@@ -138,14 +138,17 @@ pub fn complete(
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
-    diesel::update(key_filter(principal, key))
-        .set((
-            idempotency_keys::state.eq("done"),
-            idempotency_keys::response_status.eq(Some(i32::from(response.status))),
-            idempotency_keys::response_body.eq(Some(&response.body)),
-            idempotency_keys::response_headers.eq(Some(&response.headers)),
-        ))
-        .execute(conn)?;
+    sql_text(
+        "UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2, \
+         response_headers = $3 WHERE principal = $4 AND idempotency_key = $5"
+            .to_owned(),
+    )
+    .bind::<Integer, _>(i32::from(response.status))
+    .bind::<Text, _>(&response.body)
+    .bind::<Text, _>(&response.headers)
+    .bind::<Text, _>(principal)
+    .bind::<Text, _>(key)
+    .execute(conn)?;
     Ok(())
 }
 

@@ -84,6 +84,7 @@ pub mod schema;
 pub mod settlements;
 pub mod shares;
 pub mod skill_index;
+mod sql_text;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
@@ -171,19 +172,7 @@ impl<T> Page<T> {
 /// The backend type of [`AnyConnection`].
 pub(crate) type Backend = <AnyConnection as diesel::Connection>::Backend;
 
-/// A statement written as SQL text, for the few shapes the query builder
-/// cannot express through `MultiConnection` (multi-row `VALUES`, `ON
-/// CONFLICT`, `CASE`). Values always travel as bind parameters, never in
-/// the text. Placeholders are `$1`, `$2`, … in order of first appearance:
-/// positional parameters on PostgreSQL, and on SQLite named parameters
-/// numbered by first appearance — so the same text binds the same way on
-/// both.
-pub(crate) type SqlText =
-    diesel::query_builder::BoxedSqlQuery<'static, Backend, diesel::query_builder::SqlQuery>;
-
-pub(crate) fn sql_text(sql: String) -> SqlText {
-    diesel::sql_query(sql).into_boxed()
-}
+pub(crate) use sql_text::sql_text;
 
 /// `($first, …, $first + width - 1)`, one row of placeholders.
 pub(crate) fn placeholder_row(first: usize, width: usize) -> String {

@@ -23,8 +23,11 @@ use crate::Seek;
 use crate::{campaigns, collections, impact, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
 
+/// Inserted with its absent values as `NULL`, not `DEFAULT`, so that the
+/// statement's text is the same for every sale and each connection
+/// prepares it once.
 #[derive(Debug, Clone, Queryable, Insertable)]
-#[diesel(table_name = sales)]
+#[diesel(table_name = sales, treat_none_as_default_value = false)]
 pub struct SaleRow {
     pub id: String,
     pub partnership_id: String,
@@ -376,8 +379,6 @@ pub fn record(
             .map(|(i, a)| (i32::try_from(i).unwrap_or(i32::MAX), a.get()))
             .collect();
         if !moved.is_empty() {
-            // SQLite numbers `$n` parameters in order of appearance, so
-            // they appear in the order they are bound.
             let cases: String = (0..moved.len())
                 .map(|n| format!(" WHEN ${} THEN ${}", 2 * n + 1, 2 * n + 2))
                 .collect();
@@ -820,4 +821,52 @@ pub fn statement(
         .collect();
     lines.sort_by(|a, b| (a.dated, &a.line.id).cmp(&(b.dated, &b.line.id)));
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::SaleRow;
+    use crate::schema::sales;
+    use crate::sql_text::tests::count_cached;
+    use crate::{now, AnyConnection};
+
+    #[test]
+    fn a_sale_is_inserted_by_one_prepared_statement_whatever_it_leaves_out() {
+        let sqlite = SqliteConnection::establish(":memory:").expect("in-memory SQLite");
+        let mut conn = AnyConnection::Sqlite(sqlite);
+        crate::run_migrations(&mut conn).expect("migrations");
+        // The sale alone, without the partnership and agreement it names.
+        diesel::sql_query("PRAGMA foreign_keys = OFF")
+            .execute(&mut conn)
+            .expect("pragma");
+        let cached = count_cached(&mut conn);
+        let sale = |id: &str, external_ref: Option<&str>| SaleRow {
+            id: id.to_owned(),
+            partnership_id: "p".to_owned(),
+            agreement_id: "a".to_owned(),
+            content_hash: "h".to_owned(),
+            amount_minor: 100,
+            refunded_minor: 0,
+            currency: "PEN".to_owned(),
+            occurred_at: now(),
+            description: String::new(),
+            channel: "online".to_owned(),
+            event_id: None,
+            item_sku: None,
+            external_ref: external_ref.map(str::to_owned),
+            recorded_by: "u".to_owned(),
+            created_at: now(),
+        };
+        for row in [sale("s1", None), sale("s2", Some("order-7"))] {
+            diesel::insert_into(sales::table)
+                .values(&row)
+                .execute(&mut conn)
+                .expect("insert");
+        }
+        assert_eq!(cached.load(Ordering::SeqCst), 1);
+    }
 }

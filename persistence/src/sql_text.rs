@@ -1,0 +1,219 @@
+//! Statements written as SQL text, prepared once per connection.
+
+use diesel::expression::AsExpression;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::result::Error;
+use diesel::sql_types::Untyped;
+use diesel::{QueryResult, RunQueryDsl};
+
+use crate::Backend;
+
+/// A statement written as SQL text, for the few shapes the query builder
+/// cannot express through `MultiConnection` (multi-row `VALUES`, `ON
+/// CONFLICT`, `CASE`) or that a hot path runs often. Values always travel
+/// as bind parameters, never in the text: `$n` stands for the `n`-th value
+/// bound, wherever it appears, and each appearance is sent as a parameter
+/// of its own, numbered as the backend numbers them.
+///
+/// Each connection parses and plans such a statement once and then reuses
+/// it, finding it again by its text and bind types. diesel's own SQL text
+/// (`sql_query`), and every `UPDATE`, `ON CONFLICT` and `INSERT` of an
+/// optional value, it plans afresh on each call, because one Rust type can
+/// stand for several texts; keyed by the text itself, nothing can be
+/// confused. The text must be a function of counts and flags only, so that
+/// a connection holds a few shapes of each.
+pub(crate) struct SqlText<'f> {
+    parts: Vec<Part>,
+    values: Vec<Box<dyn QueryFragment<Backend> + Send + 'f>>,
+}
+
+/// A run of text, or the place of a value (its index among those bound).
+enum Part {
+    Text(String),
+    Value(usize),
+}
+
+pub(crate) fn sql_text<'f>(sql: String) -> SqlText<'f> {
+    SqlText {
+        parts: parts(&sql),
+        values: Vec::new(),
+    }
+}
+
+/// Splits `sql` at each `$n`.
+fn parts(sql: &str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' || !chars.peek().is_some_and(char::is_ascii_digit) {
+            text.push(c);
+            continue;
+        }
+        let mut n = 0_usize;
+        while let Some(digit) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n.saturating_mul(10).saturating_add(digit as usize);
+            chars.next();
+        }
+        parts.push(Part::Text(std::mem::take(&mut text)));
+        // `$0` names no value; it is reported as unbound.
+        parts.push(Part::Value(n.wrapping_sub(1)));
+    }
+    parts.push(Part::Text(text));
+    parts
+}
+
+impl<'f> SqlText<'f> {
+    /// Binds the next value: the first bound is `$1`.
+    pub(crate) fn bind<T, V>(mut self, value: V) -> Self
+    where
+        V: AsExpression<T>,
+        V::Expression: QueryFragment<Backend> + Send + 'f,
+        T: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    {
+        self.values.push(Box::new(value.as_expression()));
+        self
+    }
+}
+
+impl QueryFragment<Backend> for SqlText<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_sql(text),
+                Part::Value(i) => self
+                    .values
+                    .get(*i)
+                    .ok_or_else(|| {
+                        Error::QueryBuilderError(
+                            format!(
+                                "SQL text names ${} but binds {} values",
+                                i.wrapping_add(1),
+                                self.values.len()
+                            )
+                            .into(),
+                        )
+                    })?
+                    .walk_ast(out.reborrow())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for SqlText<'_> {
+    type QueryId = ();
+    // No static id: the statement cache keys it by its text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for SqlText<'_> {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for SqlText<'_> {}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use diesel::connection::InstrumentationEvent;
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::{Connection, RunQueryDsl, SqliteConnection};
+
+    use super::sql_text;
+    use crate::AnyConnection;
+
+    /// An in-memory SQLite connection, and PostgreSQL's when
+    /// `TEST_DATABASE_URL` names it.
+    fn connections() -> Vec<AnyConnection> {
+        let mut out = vec![AnyConnection::Sqlite(
+            SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        )];
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            out.push(AnyConnection::establish(&url).expect("TEST_DATABASE_URL"));
+        }
+        out
+    }
+
+    /// Counts the statements the connection puts in its statement cache.
+    pub(crate) fn count_cached(conn: &mut AnyConnection) -> Arc<AtomicUsize> {
+        let cached = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&cached);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::CacheQuery { .. } = event {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        cached
+    }
+
+    fn total(conn: &mut AnyConnection) -> i64 {
+        diesel::select(sql::<BigInt>(
+            "(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM sql_text_probe)",
+        ))
+        .get_result(conn)
+        .expect("sum")
+    }
+
+    #[test]
+    fn each_shape_is_prepared_once_and_bound_afresh() {
+        for mut conn in connections() {
+            diesel::sql_query(
+                "CREATE TEMPORARY TABLE sql_text_probe (n BIGINT NOT NULL, label TEXT)",
+            )
+            .execute(&mut conn)
+            .expect("table");
+            let cached = count_cached(&mut conn);
+            for n in [1_i64, 20, 300] {
+                sql_text("INSERT INTO sql_text_probe (n) VALUES ($1)".to_owned())
+                    .bind::<BigInt, _>(n)
+                    .execute(&mut conn)
+                    .expect("one row");
+            }
+            assert_eq!(cached.load(Ordering::SeqCst), 1, "one shape, prepared once");
+            assert_eq!(total(&mut conn), 321, "each execution wrote its own value");
+            // A value named twice, and values named out of order.
+            sql_text(
+                "INSERT INTO sql_text_probe (n, label) VALUES ($2, $1), ($2 * 10, $1)".to_owned(),
+            )
+            .bind::<Text, _>("pair")
+            .bind::<BigInt, _>(4_000_i64)
+            .execute(&mut conn)
+            .expect("two rows");
+            assert_eq!(
+                cached.load(Ordering::SeqCst),
+                2,
+                "another shape, its own statement"
+            );
+            assert_eq!(total(&mut conn), 44_321);
+            let labelled: i64 = diesel::select(sql::<BigInt>(
+                "(SELECT COUNT(*) FROM sql_text_probe WHERE label = 'pair')",
+            ))
+            .get_result(&mut conn)
+            .expect("count");
+            assert_eq!(labelled, 2);
+            // diesel's own SQL text is planned on every call.
+            diesel::sql_query("INSERT INTO sql_text_probe (n) VALUES (5)")
+                .execute(&mut conn)
+                .expect("plain");
+            assert_eq!(cached.load(Ordering::SeqCst), 2);
+        }
+    }
+
+    #[test]
+    fn a_placeholder_without_a_value_is_an_error_not_a_statement() {
+        for mut conn in connections() {
+            let err = sql_text("SELECT $2".to_owned())
+                .bind::<BigInt, _>(1_i64)
+                .execute(&mut conn)
+                .expect_err("unbound");
+            assert!(
+                err.to_string().contains("names $2 but binds 1 values"),
+                "{err}"
+            );
+        }
+    }
+}
