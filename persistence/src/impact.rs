@@ -291,7 +291,8 @@ fn aggregate(
          FROM ({source}) f GROUP BY month, country, craft, currency"
     );
     let midnight = |day: NaiveDate| -> NaiveDateTime { day.and_time(chrono::NaiveTime::MIN) };
-    let mut query = sql_text(sql);
+    // Planned with its period each time: how many rows it reads depends on it.
+    let mut query = sql_text(sql).planned_each_call();
     if binds != Binds::Dates {
         query = query
             .bind::<Timestamp, _>(midnight(from))

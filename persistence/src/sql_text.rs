@@ -13,18 +13,28 @@ use crate::Backend;
 /// CONFLICT`, `CASE`) or that a hot path runs often. Values always travel
 /// as bind parameters, never in the text: `$n` stands for the `n`-th value
 /// bound, wherever it appears, and each appearance is sent as a parameter
-/// of its own, numbered as the backend numbers them.
+/// of its own, numbered as the backend numbers them. Every value bound must
+/// be named, and every `$n` bound (else executing it is an error). `$n` is
+/// found anywhere in the text, string literals and comments included: none
+/// may hold one.
 ///
-/// Each connection parses and plans such a statement once and then reuses
-/// it, finding it again by its text and bind types. diesel's own SQL text
-/// (`sql_query`), and every `UPDATE`, `ON CONFLICT` and `INSERT` of an
-/// optional value, it plans afresh on each call, because one Rust type can
-/// stand for several texts; keyed by the text itself, nothing can be
-/// confused. The text must be a function of counts and flags only, so that
-/// a connection holds a few shapes of each.
+/// Each connection prepares such a statement once and then reuses it,
+/// finding it again by its text and bind types: PostgreSQL parses it once
+/// (and plans it with the values of its first runs, then, where that costs
+/// no more, once for all). diesel prepares none of its own SQL text
+/// (`sql_query`), no `UPDATE`, no `ON CONFLICT … DO UPDATE` and, on
+/// PostgreSQL, no `INSERT` of a row with an optional field: the number of
+/// their texts is unbounded, and so would be the statements kept on the
+/// server. The text of a `SqlText` must therefore be a function of counts
+/// and flags only, so that a connection holds a few shapes of each. A
+/// statement whose best plan depends on its values (a report over a
+/// period) is planned on each call instead: [`SqlText::planned_each_call`].
 pub(crate) struct SqlText<'f> {
     parts: Vec<Part>,
+    /// The values the text names, by index, each once, in order.
+    named: Vec<usize>,
     values: Vec<Box<dyn QueryFragment<Backend> + Send + 'f>>,
+    prepared: bool,
 }
 
 /// A run of text, or the place of a value (its index among those bound).
@@ -34,9 +44,21 @@ enum Part {
 }
 
 pub(crate) fn sql_text<'f>(sql: String) -> SqlText<'f> {
+    let parts = parts(&sql);
+    let mut named: Vec<usize> = parts
+        .iter()
+        .filter_map(|part| match part {
+            Part::Value(i) => Some(*i),
+            Part::Text(_) => None,
+        })
+        .collect();
+    named.sort_unstable();
+    named.dedup();
     SqlText {
-        parts: parts(&sql),
+        parts,
+        named,
         values: Vec::new(),
+        prepared: true,
     }
 }
 
@@ -74,27 +96,45 @@ impl<'f> SqlText<'f> {
         self.values.push(Box::new(value.as_expression()));
         self
     }
+
+    /// Sends the statement unprepared, to be planned with its values on
+    /// every call.
+    pub(crate) fn planned_each_call(mut self) -> Self {
+        self.prepared = false;
+        self
+    }
+
+    /// An error unless the text names exactly the values bound.
+    fn check_binds(&self) -> QueryResult<()> {
+        let bound = self.values.len();
+        let unbound = self.named.iter().find(|&&i| i >= bound);
+        let unnamed = (0..bound).find(|i| self.named.binary_search(i).is_err());
+        let problem = match (unbound, unnamed) {
+            (Some(i), _) => format!(
+                "SQL text names ${} but binds only {bound}",
+                i.wrapping_add(1)
+            ),
+            (None, Some(i)) => format!("SQL text binds a value it never names (${})", i + 1),
+            (None, None) => return Ok(()),
+        };
+        Err(Error::QueryBuilderError(problem.into()))
+    }
 }
 
 impl QueryFragment<Backend> for SqlText<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
+        self.check_binds()?;
+        if !self.prepared {
+            out.unsafe_to_cache_prepared();
+        }
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_sql(text),
-                Part::Value(i) => self
-                    .values
-                    .get(*i)
-                    .ok_or_else(|| {
-                        Error::QueryBuilderError(
-                            format!(
-                                "SQL text names ${} but binds {} values",
-                                i.wrapping_add(1),
-                                self.values.len()
-                            )
-                            .into(),
-                        )
-                    })?
-                    .walk_ast(out.reborrow())?,
+                Part::Value(i) => {
+                    if let Some(value) = self.values.get(*i) {
+                        value.walk_ast(out.reborrow())?;
+                    }
+                }
             }
         }
         Ok(())
@@ -128,7 +168,7 @@ pub(crate) mod tests {
 
     /// An in-memory SQLite connection, and PostgreSQL's when
     /// `TEST_DATABASE_URL` names it.
-    fn connections() -> Vec<AnyConnection> {
+    pub(crate) fn connections() -> Vec<AnyConnection> {
         let mut out = vec![AnyConnection::Sqlite(
             SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
         )];
@@ -204,16 +244,45 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_placeholder_without_a_value_is_an_error_not_a_statement() {
+    fn text_and_values_must_agree() {
         for mut conn in connections() {
-            let err = sql_text("SELECT $2".to_owned())
+            let unbound = sql_text("SELECT $2".to_owned())
                 .bind::<BigInt, _>(1_i64)
                 .execute(&mut conn)
                 .expect_err("unbound");
             assert!(
-                err.to_string().contains("names $2 but binds 1 values"),
-                "{err}"
+                unbound.to_string().contains("names $2 but binds only 1"),
+                "{unbound}"
+            );
+            let unnamed = sql_text("SELECT $1".to_owned())
+                .bind::<BigInt, _>(1_i64)
+                .bind::<BigInt, _>(2_i64)
+                .execute(&mut conn)
+                .expect_err("unnamed");
+            assert!(
+                unnamed.to_string().contains("never names ($2)"),
+                "{unnamed}"
             );
         }
+    }
+
+    #[test]
+    fn planned_each_call_is_not_kept() {
+        for mut conn in connections() {
+            let cached = count_cached(&mut conn);
+            let n: Vec<Answer> = sql_text("SELECT $1 AS n".to_owned())
+                .bind::<BigInt, _>(7_i64)
+                .planned_each_call()
+                .load(&mut conn)
+                .expect("select");
+            assert_eq!(n.first().map(|a| a.n), Some(7));
+            assert_eq!(cached.load(Ordering::SeqCst), 0);
+        }
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Answer {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
     }
 }
