@@ -653,13 +653,13 @@ def revenue_suite(work, here, d, backend, sales_only=False):
     pid, aid, p0, p1 = active_partnership(a, b, 12)
     script = os.path.join(here, "sales.lua")
     env = {"TOKEN": a, "PARTNERSHIP": pid, "OCCURRED_AT": "2026-06-01T10:00:00Z"}
-    # The tables a sale writes are empty until now. PostgreSQL plans the
-    # foreign-key checks of a connection once, on their first use, by the
-    # tables' size then: a plan made on an empty `sales` scans it whole, and
-    # the server's connections would keep it as the table grows (pgbench's,
-    # opened later, would not). So some sales first, then ANALYZE, as
-    # autovacuum does on a live database, which makes every connection plan
-    # again.
+    # The tables a sale writes hold only the seed's few rows, analyzed after
+    # seeding. After a foreign-key check's first few uses, a PostgreSQL
+    # connection keeps a plan for it made by the tables' statistics then: on
+    # a nearly empty `sales` one that scans it whole, which the server's
+    # connections would keep as the table grows (pgbench's, opened later,
+    # would not). So some sales first, then ANALYZE, as autovacuum does on a
+    # live database, which makes every connection plan again.
     wrk(script, 8, 3, env, "warm-up (not a result)")
     if backend == "postgres":
         sh("psql", PG_BENCH, "-qc", "ANALYZE")
