@@ -246,23 +246,17 @@ pub(crate) mod tests {
     #[test]
     fn text_and_values_must_agree() {
         for mut conn in connections() {
-            let unbound = sql_text("SELECT $2".to_owned())
-                .bind::<BigInt, _>(1_i64)
-                .execute(&mut conn)
-                .expect_err("unbound");
-            assert!(
-                unbound.to_string().contains("names $2 but binds only 1"),
-                "{unbound}"
-            );
-            let unnamed = sql_text("SELECT $1".to_owned())
-                .bind::<BigInt, _>(1_i64)
-                .bind::<BigInt, _>(2_i64)
-                .execute(&mut conn)
-                .expect_err("unnamed");
-            assert!(
-                unnamed.to_string().contains("never names ($2)"),
-                "{unnamed}"
-            );
+            for (text, bound, expected) in [
+                ("SELECT $2", 1, "names $2 but binds only 1"),
+                ("SELECT $1", 2, "never names ($2)"),
+            ] {
+                let mut query = sql_text(text.to_owned());
+                for value in 0..bound {
+                    query = query.bind::<BigInt, _>(value);
+                }
+                let err = query.execute(&mut conn).expect_err(expected);
+                assert!(err.to_string().contains(expected), "{err}");
+            }
         }
     }
 
