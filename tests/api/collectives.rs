@@ -179,6 +179,17 @@ async fn only_coordinators_edit_with_if_match() {
     edit(&rosa, "\"2\"", json!({"crafts": ["Bad"]}))
         .await
         .assert_problem(422, "validation");
+    // Server-owned fields are not part of the change (an unknown field: 400).
+    let res = edit(&rosa, "\"2\"", json!({"name": "x", "created_by": kwame.id})).await;
+    res.assert_problem(400, "bad-request");
+    assert!(
+        res.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`created_by`"),
+        "{}",
+        res.text
+    );
     let now = app
         .get(&format!("/v1/collectives/{id}"))
         .bearer(&rosa.token)

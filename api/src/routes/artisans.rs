@@ -178,40 +178,35 @@ pub struct OpenToPatchBody {
     pub being_mentored: Option<bool>,
 }
 
-/// A change to the owner's profile; absent fields stay as they are.
-/// Server-owned fields (`id`, `rating`, `version`, `former_member`,
-/// timestamps) cannot be set (422).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ArtisanPatch {
-    #[schema(value_type = Option<crate::schema::DisplayName>)]
-    pub display_name: Option<String>,
-    #[schema(value_type = Option<crate::schema::Bio>)]
-    pub bio: Option<String>,
-    #[schema(value_type = Option<crate::schema::SlugList>)]
-    pub crafts: Option<Vec<String>>,
-    #[schema(value_type = Option<crate::schema::SlugList>)]
-    pub skills_offered: Option<Vec<String>>,
-    #[schema(value_type = Option<crate::schema::SlugList>)]
-    pub skills_wanted: Option<Vec<String>>,
-    #[schema(value_type = Option<crate::schema::TraditionList>)]
-    pub cultural_traditions: Option<Vec<String>>,
-    /// ISO 3166-1 alpha-2; `null` clears it.
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
-    pub country: Option<Option<String>>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(value_type = Option<crate::schema::Region>, nullable)]
-    pub region: Option<Option<String>>,
-    #[schema(value_type = Option<crate::schema::LanguageList>)]
-    pub languages: Option<Vec<String>>,
-    pub open_to: Option<OpenToPatchBody>,
-    pub discoverable_by_partners: Option<bool>,
-    #[schema(value_type = Option<crate::schema::CommunityList>)]
-    pub communities: Option<Vec<String>>,
-    #[schema(value_type = Option<crate::schema::LinkList>)]
-    pub links: Option<Vec<String>>,
+place_change_fields! {
+    /// A change to the owner's profile; absent fields stay as they are.
+    /// Server-owned fields (`id`, `rating`, `version`, `former_member`,
+    /// timestamps) cannot be set (422).
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ArtisanPatch {
+        #[schema(value_type = Option<crate::schema::DisplayName>)]
+        pub display_name: Option<String>,
+        #[schema(value_type = Option<crate::schema::Bio>)]
+        pub bio: Option<String>,
+        #[schema(value_type = Option<crate::schema::SlugList>)]
+        pub crafts: Option<Vec<String>>,
+        #[schema(value_type = Option<crate::schema::SlugList>)]
+        pub skills_offered: Option<Vec<String>>,
+        #[schema(value_type = Option<crate::schema::SlugList>)]
+        pub skills_wanted: Option<Vec<String>>,
+        #[schema(value_type = Option<crate::schema::TraditionList>)]
+        pub cultural_traditions: Option<Vec<String>>,
+    } {
+        #[schema(value_type = Option<crate::schema::LanguageList>)]
+        pub languages: Option<Vec<String>>,
+        pub open_to: Option<OpenToPatchBody>,
+        pub discoverable_by_partners: Option<bool>,
+        #[schema(value_type = Option<crate::schema::CommunityList>)]
+        pub communities: Option<Vec<String>>,
+        #[schema(value_type = Option<crate::schema::LinkList>)]
+        pub links: Option<Vec<String>>,
+    }
 }
 
 impl From<ArtisanPatch> for ProfilePatch {

@@ -45,20 +45,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 mirror_enum!(CollectionState <=> CollectionStatus { Draft, Published });
 
-/// A credited maker: a party of the partnership, with its name.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Maker {
-    #[schema(format = Uuid)]
-    pub party_id: String,
-    #[schema(format = Uuid)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub artisan_id: Option<String>,
-    #[schema(format = Uuid)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub collective_id: Option<String>,
-    pub display_name: String,
+party_fields! {
+    /// A credited maker: a party of the partnership, with its name.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Maker {
+        #[schema(format = Uuid)]
+        pub party_id: String,
+    } {}
 }
 
 impl From<Party> for Maker {

@@ -63,24 +63,39 @@ mirror_enum!(CollectiveInvitationStatus <=> InvitationStatus { Invited, Accepted
 mirror_enum!(CollectiveStatus <=> DomainCollectiveStatus { Active, Archived });
 mirror_enum!(MemberRole <=> RoleRule { Coordinator, Member });
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Collective {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub crafts: Vec<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub membership_policy: MembershipPolicy,
-    /// `archived` once its last member closed their account; an archived
-    /// collective is not listed and changes no more.
-    pub status: CollectiveStatus,
-    #[schema(format = Uuid)]
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i64,
+sharing_fields! {
+    // A collective's public fields: what members and partner organizations
+    // alike are shown.
+    {
+        #[schema(format = Uuid)]
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        pub crafts: Vec<String>,
+        pub country: Option<String>,
+        pub region: Option<String>,
+        pub membership_policy: MembershipPolicy,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Collective {} {
+        /// `archived` once its last member closed their account; an archived
+        /// collective is not listed and changes no more.
+        pub status: CollectiveStatus,
+        #[schema(format = Uuid)]
+        pub created_by: String,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+        pub version: i64,
+    }
+
+    /// A collective as partner organizations see it: its public fields and
+    /// only the members who consented to be shown to partners (never who
+    /// created it, never anyone else).
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct DirectoryCollective {} {
+        pub members: Vec<ListedMember>,
+    }
 }
 
 impl From<CollectiveRow> for Collective {
@@ -131,25 +146,20 @@ pub struct NewCollective {
     pub membership_policy: MembershipPolicy,
 }
 
-/// A change to a collective; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CollectiveChange {
-    #[schema(value_type = Option<crate::schema::OrganizationName>)]
-    pub name: Option<String>,
-    #[schema(value_type = Option<crate::schema::DescriptionText>)]
-    pub description: Option<String>,
-    #[schema(value_type = Option<crate::schema::SlugList>)]
-    pub crafts: Option<Vec<String>>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
-    pub country: Option<Option<String>>,
-    /// `null` clears it.
-    #[serde(default, deserialize_with = "super::present")]
-    #[schema(value_type = Option<crate::schema::Region>, nullable)]
-    pub region: Option<Option<String>>,
-    pub membership_policy: Option<MembershipPolicy>,
+place_change_fields! {
+    /// A change to a collective; absent fields stay as they are.
+    #[derive(Debug, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CollectiveChange {
+        #[schema(value_type = Option<crate::schema::OrganizationName>)]
+        pub name: Option<String>,
+        #[schema(value_type = Option<crate::schema::DescriptionText>)]
+        pub description: Option<String>,
+        #[schema(value_type = Option<crate::schema::SlugList>)]
+        pub crafts: Option<Vec<String>>,
+    } {
+        pub membership_policy: Option<MembershipPolicy>,
+    }
 }
 
 /// Start a collective; you become its first coordinator.
@@ -248,22 +258,6 @@ pub struct ListedMember {
     pub artisan_id: String,
     pub display_name: String,
     pub role: MemberRole,
-}
-
-/// A collective as partner organizations see it: its public fields and
-/// only the members who consented to be shown to partners (never who
-/// created it, never anyone else).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DirectoryCollective {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub crafts: Vec<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub membership_policy: MembershipPolicy,
-    pub members: Vec<ListedMember>,
 }
 
 page_type!(DirectoryCollectivePage, DirectoryCollective);

@@ -19,6 +19,86 @@ macro_rules! mirror_enum {
     };
 }
 
+/// Declares structs that share a run of fields, so that the run is
+/// written once and every schema carrying it stays flat in the OpenAPI
+/// document (`#[serde(flatten)]` would publish an `allOf`, and serde cannot
+/// combine it with `deny_unknown_fields`). Each struct lists its own fields
+/// before and after the run, in two braces:
+/// `pub struct Name { before.. } { after.. }`.
+macro_rules! sharing_fields {
+    (@one { $($shared:tt)* } $(#[$meta:meta])* $name:ident { $($before:tt)* } { $($after:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name { $($before)* $($shared)* $($after)* }
+    };
+    ($shared:tt $($(#[$meta:meta])* pub struct $name:ident { $($before:tt)* } { $($after:tt)* })+) => {
+        $(sharing_fields!(@one $shared $(#[$meta])* $name { $($before)* } { $($after)* });)+
+    };
+}
+
+/// Who a party of a partnership is, wherever it is shown: an artisan or a
+/// collective (the other id is absent, never `null`), and its name.
+macro_rules! party_fields {
+    ($($decl:tt)+) => {
+        sharing_fields! {
+            {
+                #[schema(format = Uuid)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                #[schema(nullable = false)]
+                pub artisan_id: Option<String>,
+                #[schema(format = Uuid)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                #[schema(nullable = false)]
+                pub collective_id: Option<String>,
+                pub display_name: String,
+            }
+            $($decl)+
+        }
+    };
+}
+
+/// What one recipient of a partnership's sales received: the recipient (a
+/// party or a named beneficiary) and its gross, refunded and net amounts.
+macro_rules! payout_fields {
+    ($($decl:tt)+) => {
+        sharing_fields! {
+            {
+                /// The party, for a party recipient.
+                #[schema(format = Uuid)]
+                pub party_id: Option<String>,
+                /// The beneficiary's name, for a beneficiary.
+                pub beneficiary_name: Option<String>,
+                /// Its share of the sales counted.
+                pub gross_minor: i64,
+                /// Taken back by the refunds counted (≤ 0).
+                pub refunded_minor: i64,
+                /// `gross_minor + refunded_minor`.
+                pub net_minor: i64,
+            }
+            $($decl)+
+        }
+    };
+}
+
+/// The place of an artisan's or a collective's PATCH body: absent keeps
+/// it, `null` clears it.
+macro_rules! place_change_fields {
+    ($($decl:tt)+) => {
+        sharing_fields! {
+            {
+                /// ISO 3166-1 alpha-2; `null` clears it.
+                #[serde(default, deserialize_with = "super::present")]
+                #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
+                pub country: Option<Option<String>>,
+                /// `null` clears it.
+                #[serde(default, deserialize_with = "super::present")]
+                #[schema(value_type = Option<crate::schema::Region>, nullable)]
+                pub region: Option<Option<String>>,
+            }
+            $($decl)+
+        }
+    };
+}
+
 pub mod admin;
 pub mod agreements;
 pub mod artisans;

@@ -88,18 +88,13 @@ pub struct SharedAgreement {
     pub shares: Vec<SharedShare>,
 }
 
-/// What one recipient received in one currency, over the whole history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SharedPayout {
-    #[schema(value_type = crate::schema::CurrencyCode)]
-    pub currency: String,
-    #[schema(format = Uuid)]
-    pub party_id: Option<String>,
-    pub beneficiary_name: Option<String>,
-    pub gross_minor: i64,
-    /// Taken back by refunds (≤ 0).
-    pub refunded_minor: i64,
-    pub net_minor: i64,
+payout_fields! {
+    /// What one recipient received in one currency, over the whole history.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct SharedPayout {
+        #[schema(value_type = crate::schema::CurrencyCode)]
+        pub currency: String,
+    } {}
 }
 
 #[derive(Debug, Serialize, ToSchema)]

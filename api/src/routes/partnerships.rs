@@ -49,21 +49,15 @@ mirror_enum!(PartnershipKind <=> KindRule { CoBrandedCollection, MarketEvent, Sk
 mirror_enum!(PartnershipStatus <=> StatusRule { Forming, Active, Completed, Dissolved });
 mirror_enum!(PartyState <=> PartyStatus { Invited, Accepted, Declined, Left });
 
-/// An artisan or a collective taking part.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PartnershipParty {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(format = Uuid)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub artisan_id: Option<String>,
-    #[schema(format = Uuid)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub collective_id: Option<String>,
-    pub display_name: String,
-    pub status: PartyState,
+party_fields! {
+    /// An artisan or a collective taking part.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct PartnershipParty {
+        #[schema(format = Uuid)]
+        pub id: String,
+    } {
+        pub status: PartyState,
+    }
 }
 
 impl From<PartyRecord> for PartnershipParty {

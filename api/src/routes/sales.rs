@@ -349,19 +349,12 @@ pub struct PeriodQuery {
     pub to: Option<NaiveDate>,
 }
 
-/// One recipient's money in the period.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecipientPayout {
-    /// The party, for a party recipient.
-    #[schema(format = Uuid)]
-    pub party_id: Option<String>,
-    /// The beneficiary's name, for a beneficiary.
-    pub beneficiary_name: Option<String>,
-    /// From sales that occurred in the period.
-    pub gross_minor: i64,
-    /// Taken back by refunds recorded in the period (≤ 0).
-    pub refunded_minor: i64,
-    pub net_minor: i64,
+payout_fields! {
+    /// One recipient's money in the period: its share of the sales that
+    /// occurred in the period, less what refunds recorded in the period took
+    /// back.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct RecipientPayout {} {}
 }
 
 #[derive(Debug, Serialize, ToSchema)]

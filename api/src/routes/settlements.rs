@@ -33,45 +33,50 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(record_payment);
 }
 
-/// What one recipient is owed by the settlement, and how much is paid.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SettlementLine {
-    #[schema(value_type = crate::schema::CurrencyCode)]
-    pub currency: String,
-    #[schema(format = Uuid)]
-    pub party_id: Option<String>,
-    pub beneficiary_name: Option<String>,
-    /// What the recipient is owed for the period: `allocated_minor −
-    /// expenses_share_minor + reimbursed_minor`; negative when it owes the
-    /// others (nothing is paid to it then). Never changes; the amounts of
-    /// a settlement sum exactly to the period's net sales.
-    pub amount_minor: i64,
-    /// From the period's sales minus its refunds.
-    pub allocated_minor: i64,
-    /// Its part of the period's approved expenses (split by the agreement
-    /// in force on each expense's day).
-    pub expenses_share_minor: i64,
-    /// The approved expenses of the period it paid.
-    pub reimbursed_minor: i64,
-    pub paid_minor: i64,
-    /// `amount_minor − paid_minor` (negative: it owes the others).
-    pub outstanding_minor: i64,
-}
+sharing_fields! {
+    // The currency and the recipient (a party or a named beneficiary) of a
+    // settlement's line, and of each payment made against it.
+    {
+        #[schema(value_type = crate::schema::CurrencyCode)]
+        pub currency: String,
+        /// The party, for a party recipient.
+        #[schema(format = Uuid)]
+        pub party_id: Option<String>,
+        /// The beneficiary's name, for a beneficiary.
+        pub beneficiary_name: Option<String>,
+    }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Payment {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(value_type = crate::schema::CurrencyCode)]
-    pub currency: String,
-    #[schema(format = Uuid)]
-    pub party_id: Option<String>,
-    pub beneficiary_name: Option<String>,
-    pub amount_minor: i64,
-    pub paid_at: DateTime<Utc>,
-    pub reference: String,
-    #[schema(format = Uuid)]
-    pub recorded_by: String,
+    /// What one recipient is owed by the settlement, and how much is paid.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct SettlementLine {} {
+        /// What the recipient is owed for the period: `allocated_minor −
+        /// expenses_share_minor + reimbursed_minor`; negative when it owes the
+        /// others (nothing is paid to it then). Never changes; the amounts of
+        /// a settlement sum exactly to the period's net sales.
+        pub amount_minor: i64,
+        /// From the period's sales minus its refunds.
+        pub allocated_minor: i64,
+        /// Its part of the period's approved expenses (split by the agreement
+        /// in force on each expense's day).
+        pub expenses_share_minor: i64,
+        /// The approved expenses of the period it paid.
+        pub reimbursed_minor: i64,
+        pub paid_minor: i64,
+        /// `amount_minor − paid_minor` (negative: it owes the others).
+        pub outstanding_minor: i64,
+    }
+
+    #[derive(Debug, Serialize, ToSchema)]
+    pub struct Payment {
+        #[schema(format = Uuid)]
+        pub id: String,
+    } {
+        pub amount_minor: i64,
+        pub paid_at: DateTime<Utc>,
+        pub reference: String,
+        #[schema(format = Uuid)]
+        pub recorded_by: String,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
