@@ -197,6 +197,7 @@ place_change_fields! {
         pub skills_wanted: Option<Vec<String>>,
         #[schema(value_type = Option<crate::schema::TraditionList>)]
         pub cultural_traditions: Option<Vec<String>>,
+        // + country, region
     } {
         #[schema(value_type = Option<crate::schema::LanguageList>)]
         pub languages: Option<Vec<String>>,

@@ -51,6 +51,7 @@ party_fields! {
     pub struct Maker {
         #[schema(format = Uuid)]
         pub party_id: String,
+        // + artisan_id, collective_id, display_name
     } {}
 }
 

@@ -157,6 +157,7 @@ place_change_fields! {
         pub description: Option<String>,
         #[schema(value_type = Option<crate::schema::SlugList>)]
         pub crafts: Option<Vec<String>>,
+        // + country, region
     } {
         pub membership_policy: Option<MembershipPolicy>,
     }

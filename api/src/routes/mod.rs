@@ -22,10 +22,23 @@ macro_rules! mirror_enum {
 /// Declares structs that share a run of fields, so that the run is
 /// written once and every schema carrying it stays flat in the OpenAPI
 /// document (`#[serde(flatten)]` would publish an `allOf`, and serde cannot
-/// combine it with `deny_unknown_fields`). Each struct lists its own fields
-/// before and after the run, in two braces:
-/// `pub struct Name { before.. } { after.. }`.
+/// combine it with `deny_unknown_fields`):
+///
+/// ```text
+/// sharing_fields! {
+///     { shared fields.. }
+///     /// docs, derives, serde attributes
+///     pub struct Name { own fields before.. } { own fields after.. }
+///     ..more structs
+/// }
+/// ```
+///
+/// Each field list ends with a comma when it is not empty. Only `pub`
+/// structs with named fields and no generics; a comment on the shared
+/// group is `//`, not `///` (a doc comment there is not a field).
 macro_rules! sharing_fields {
+    // One struct: the shared group pasted between its own two lists (the
+    // group is matched as one token tree so every struct can repeat it).
     (@one { $($shared:tt)* } $(#[$meta:meta])* $name:ident { $($before:tt)* } { $($after:tt)* }) => {
         $(#[$meta])*
         pub struct $name { $($before)* $($shared)* $($after)* }
@@ -35,8 +48,9 @@ macro_rules! sharing_fields {
     };
 }
 
-/// Who a party of a partnership is, wherever it is shown: an artisan or a
-/// collective (the other id is absent, never `null`), and its name.
+/// Who a party of a partnership is, as its members see it (partner
+/// organizations see `SharedParty`): an artisan or a collective (the other
+/// id is absent, never `null`), and its name.
 macro_rules! party_fields {
     ($($decl:tt)+) => {
         sharing_fields! {
@@ -86,11 +100,11 @@ macro_rules! place_change_fields {
         sharing_fields! {
             {
                 /// ISO 3166-1 alpha-2; `null` clears it.
-                #[serde(default, deserialize_with = "super::present")]
+                #[serde(default, deserialize_with = "crate::routes::present")]
                 #[schema(value_type = Option<crate::schema::CountryCode>, nullable)]
                 pub country: Option<Option<String>>,
                 /// `null` clears it.
-                #[serde(default, deserialize_with = "super::present")]
+                #[serde(default, deserialize_with = "crate::routes::present")]
                 #[schema(value_type = Option<crate::schema::Region>, nullable)]
                 pub region: Option<Option<String>>,
             }

@@ -94,6 +94,7 @@ payout_fields! {
     pub struct SharedPayout {
         #[schema(value_type = crate::schema::CurrencyCode)]
         pub currency: String,
+        // + party_id, beneficiary_name, gross_minor, refunded_minor, net_minor
     } {}
 }
 
@@ -161,15 +162,17 @@ impl TryFrom<SharedPartnership> for SharedPartnershipDetail {
             payouts: s
                 .payouts
                 .into_iter()
-                .map(|p| SharedPayout {
-                    net_minor: p.gross + p.refunded,
-                    currency: p.currency,
-                    party_id: p.party_id,
-                    beneficiary_name: p.beneficiary_name,
-                    gross_minor: p.gross,
-                    refunded_minor: p.refunded,
+                .map(|p| {
+                    Ok(SharedPayout {
+                        net_minor: p.net()?,
+                        currency: p.currency,
+                        party_id: p.party_id,
+                        beneficiary_name: p.beneficiary_name,
+                        gross_minor: p.gross,
+                        refunded_minor: p.refunded,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, ApiError>>()?,
         })
     }
 }

@@ -55,6 +55,7 @@ party_fields! {
     pub struct PartnershipParty {
         #[schema(format = Uuid)]
         pub id: String,
+        // + artisan_id, collective_id, display_name
     } {
         pub status: PartyState,
     }

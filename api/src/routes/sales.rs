@@ -354,6 +354,7 @@ payout_fields! {
     /// occurred in the period, less what refunds recorded in the period took
     /// back.
     #[derive(Debug, Serialize, ToSchema)]
+    // + party_id, beneficiary_name, gross_minor, refunded_minor, net_minor
     pub struct RecipientPayout {} {}
 }
 
