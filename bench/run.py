@@ -17,7 +17,7 @@ and measures (with wrk unless oha is named):
     and 80 % of that peak with latencies corrected for coordinated
     omission (p50/p90/p99/p99.9 each); for the closed loop (--duration 10
     or more), the CPU time per request of the server, PostgreSQL (on
-    PostgreSQL), oha and the whole machine (from /proc, over the run less
+    PostgreSQL), oha and the whole machine (from /proc, over each run less
     its first and last 3 s); with --perf, one more closed loop
     under perf and where the server's CPU time went in it
     (bench/perf_summary.py)
@@ -27,7 +27,9 @@ and measures (with wrk unless oha is named):
   * the server's peak RSS
   * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling),
     after the server has stopped, with its p50/p99/p99.9 from the
-    transaction log and the CPU time per transaction as above
+    transaction log and the CPU time per transaction as above; then at 50 %
+    and 80 % of its own peak (`-R`), latencies corrected the same way
+    (each transaction timed from when it was due)
 
 for skill matching (suite `matching`):
 
@@ -96,6 +98,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -209,10 +212,12 @@ def run_measuring_cpu(args, duration, processes):
         return out.read(), used, window
 
 
-def print_cpu_per(unit, used, count):
-    """One line: each process's and the machine's CPU time per `unit`."""
+def print_cpu_per(unit, used, count, window):
+    """One line: each process's and the machine's CPU time per `unit`, and
+    how busy the machine's cores were over the `window` (s)."""
     print(f"    CPU per {unit}: " + ", ".join(f"{label} {seconds / count * 1e6:.1f} µs"
-                                           for label, seconds in used.items()))
+                                           for label, seconds in used.items())
+          + f"; cores busy {used['the machine'] / window / os.cpu_count():.0%}")
 
 
 def oha(target, connections, duration, headers, label, rate=None, cpu=None):
@@ -247,7 +252,7 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
           f"p99 {result['p99']:.2f} ms, p99.9 {result['p99.9']:.2f} ms (p99/p50 {result['p99'] / result['p50']:.1f}), "
           f"non-2xx {result['errors']}")
     if cpu:
-        print_cpu_per("request", used, result["rps"] * window)
+        print_cpu_per("request", used, result["rps"] * window, window)
     return result
 
 
@@ -256,26 +261,41 @@ POSTGRES = {"PostgreSQL (all its processes)": lambda pid, name: name == "postgre
 
 def pgbench_select_only(d, work):
     """`pgbench -S` at 32 clients on a scale-10 database of its own, with
-    each transaction's latency logged: tps and p50/p99 in ms."""
+    each transaction's latency logged: a closed loop (tps, p50/p99/p99.9
+    in ms, CPU per transaction), then open loops at 50 % and 80 % of that
+    rate (`-R`), each transaction timed from when it was due (its logged
+    time plus its schedule lag), as the API's open loops are. Returns the
+    closed loop's tps."""
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
     sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE ac_pgbench")
     sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
-    logs = os.path.join(work, "pgbench")
-    os.makedirs(logs, exist_ok=True)
-    args = ["pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
-            "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench"]
-    if d >= MIN_CPU_RUN:
-        out, used, window = run_measuring_cpu(args, d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
-    else:
-        out, used = sh(*args), None
+    tps = None
+    for share in (None, 0.5, 0.8):
+        logs = os.path.join(work, "pgbench")
+        shutil.rmtree(logs, ignore_errors=True)
+        os.makedirs(logs)
+        args = ["pgbench", "-S", "-c", "32", "-j", "2", "-T", str(d), "-l", "--log-prefix", os.path.join(logs, "tx"),
+                "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench"]
+        if share:
+            args[2:2] = ["-R", str(round(tps * share))]
+        used = None
+        if d >= MIN_CPU_RUN:
+            out, used, window = run_measuring_cpu(args, d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
+        else:
+            out = sh(*args)
+        # Log lines: client, transaction, time (µs), script, epoch s, µs,
+        # and with -R the schedule lag (µs).
+        fields = [line.split() for name in os.listdir(logs) for line in open(os.path.join(logs, name))]
+        latencies = sorted(int(f[2]) + (int(f[6]) if share else 0) for f in fields)
+        at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
+        rate = float(re.search(r"tps = ([\d.]+)", out).group(1))
+        label = f"at {share:.0%} of that rate, 32 clients (corrected)" if share else "32 clients"
+        print(f"  pgbench -S, {label}: {rate:.0f} tps, p50 {at(0.5):.2f} ms, p90 {at(0.9):.2f} ms, "
+              f"p99 {at(0.99):.2f} ms, p99.9 {at(0.999):.2f} ms (p99/p50 {at(0.99) / at(0.5):.1f})")
+        if used:
+            print_cpu_per("transaction", used, rate * window, window)
+        tps = tps or rate
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
-    latencies = sorted(int(line.split()[2]) for name in os.listdir(logs) for line in open(os.path.join(logs, name)))
-    at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
-    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-    print(f"  pgbench -S, 32 clients: {tps:.0f} tps, p50 {at(0.5):.2f} ms, p99 {at(0.99):.2f} ms, "
-          f"p99.9 {at(0.999):.2f} ms")
-    if used:
-        print_cpu_per("transaction", used, tps * window)
     return tps
 
 
@@ -311,12 +331,11 @@ def artisans_suite(work, here, d, server_pid, profile, backend):
         f.write("".join(f"{BASE}/v1/artisans/{i}\n" for i in ids[:2000]))
     bearer = {"Authorization": f"Bearer {token}"}
     oha(urls_file, 32, 5, bearer, "warm-up (not a result)")
-    peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)",
-               cpu={"the server": lambda pid, name: pid == server_pid,
-                    **(POSTGRES if backend == "postgres" else {})})
+    cpu = {"the server": lambda pid, name: pid == server_pid, **(POSTGRES if backend == "postgres" else {})}
+    peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)", cpu=cpu)
     for share in (0.5, 0.8):
         oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
-            rate=round(peak["rps"] * share))
+            rate=round(peak["rps"] * share), cpu=cpu)
     if profile:
         # One more closed loop, with perf sampling the server (which slows
         # it: not a result).
