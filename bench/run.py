@@ -15,10 +15,13 @@ and measures (with wrk unless oha is named):
   * GET /v1/artisans/{id} (2 000 random ids) with oha at 32 connections,
     after a 5 s warm-up: a closed loop (peak req/s), then open loops at 50 %
     and 80 % of that peak with latencies corrected for coordinated
-    omission (p50/p90/p99/p99.9 each); for the closed loop (--duration 10
-    or more), the CPU time per request of the server, PostgreSQL (on
+    omission (p50/p90/p99/p99.9 each); for each run (--duration 10 or
+    more), the CPU time per request of the server, PostgreSQL (on
     PostgreSQL), oha and the whole machine (from /proc, over each run less
-    its first and last 3 s); with --perf, one more closed loop
+    its first and last 3 s); for each open loop, how the slowest 1 % of its
+    requests bunch in time (windows of 200 ms) and, as root, what a
+    real-time probe on each core saw of the machine meanwhile (how late it
+    woke, how long a fixed piece of work took); with --perf, one more closed loop
     under perf and where the server's CPU time went in it
     (bench/perf_summary.py)
   * GET /v1/artisans?craft=weaving at 32 connections
@@ -29,7 +32,8 @@ and measures (with wrk unless oha is named):
     after the server has stopped, with its p50/p99/p99.9 from the
     transaction log and the CPU time per transaction as above; then at 50 %
     and 80 % of its own peak (`-R`), latencies corrected the same way
-    (each transaction timed from when it was due)
+    (each transaction timed from when it was due), their slowest 1 % and
+    the probe as for the API's open loops
 
 for skill matching (suite `matching`):
 
@@ -220,6 +224,62 @@ def print_cpu_per(unit, used, count, window):
           + f"; cores busy {used['the machine'] / window / os.cpu_count():.0%}")
 
 
+# Runs on one core as a real-time (SCHED_FIFO) process, so that nothing of
+# the benchmark delays it and only the machine itself can: every 5 ms it
+# sleeps and notes how late it woke, and every 50 ms it times a fixed piece
+# of work (how fast the core was then). Prints its worst lateness and its
+# work's median and slowest times.
+PROBE = """
+import sys, time
+end = time.time() + float(sys.argv[1])
+late, work, n = [], [], 0
+while time.time() < end:
+    t = time.perf_counter(); time.sleep(0.005); late.append(time.perf_counter() - t - 0.005)
+    n += 1
+    if n % 10 == 0:
+        t = time.perf_counter(); s = 0
+        for i in range(3000): s += i
+        work.append(time.perf_counter() - t)
+work.sort()
+print(max(late) * 1000, work[len(work) // 2] * 1000, work[-1] * 1000)
+"""
+
+
+def start_probes(duration):
+    """One PROBE per core for `duration` s, or none where real-time
+    scheduling is not allowed (not root, or no chrt)."""
+    if os.geteuid() != 0 or not shutil.which("chrt"):
+        return []
+    return [subprocess.Popen(["taskset", "-c", str(core), "chrt", "-f", "50", sys.executable, "-c", PROBE,
+                              str(duration)], stdout=subprocess.PIPE, text=True)
+            for core in range(os.cpu_count())]
+
+
+def print_probes(probes):
+    """How the machine itself behaved under the run, from start_probes."""
+    if not probes:
+        return
+    seen = [[float(v) for v in probe.communicate()[0].split()] for probe in probes]
+    print("    the machine under it (a real-time probe on each core): woke at most "
+          f"{max(late for late, _, _ in seen):.1f} ms late; a fixed piece of work took "
+          + " / ".join(f"{median:.2f} ms (slowest {worst:.2f})" for _, median, worst in seen))
+
+
+def tail_shape(starts, durations, p99, window=0.2):
+    """Where the slowest 1 % of an open loop's requests fall in time: how
+    many of the run's `window`-second windows they started in, and the
+    longest run of consecutive such windows (a queue that built up and
+    drained), as text."""
+    slow = sorted({int(start / window) for start, took in zip(starts, durations) if took >= p99})
+    windows = int(max(starts) / window) + 1
+    longest, current, previous = 0, 0, None
+    for w in slow:
+        current = current + 1 if previous is not None and w == previous + 1 else 1
+        longest, previous = max(longest, current), w
+    return (f"the slowest 1 % started in {len(slow)} of the run's {windows} windows of {window * 1000:.0f} ms, "
+            f"at most {longest} in a row")
+
+
 def oha(target, connections, duration, headers, label, rate=None, cpu=None):
     """One oha run: closed loop at `connections`, or with `rate` (req/s) an
     open loop whose latencies are corrected for coordinated omission (each
@@ -228,32 +288,54 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
     request). Prints and returns req/s and p50/p90/p99/p99.9 in ms. With
     `cpu` ({label: matches}, see cpu_ticks) and a run of MIN_CPU_RUN s or
     more, also prints the CPU time of those processes, of oha and of the
-    machine per request."""
-    args = ["oha", "--no-tui", "--output-format", "json", "-z", f"{duration}s", "-c", str(connections)]
+    machine per request. An open loop's figures come from each request's
+    record (oha's CSV), which also shows when its slowest requests came
+    (tail_shape) while a probe watches the machine (start_probes)."""
+    args = ["oha", "--no-tui", "--output-format", "csv" if rate else "json", "-z", f"{duration}s",
+            "-c", str(connections)]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     if rate:
         args += ["-q", str(rate), "--latency-correction"]
     if os.path.isfile(target):
         args += ["--urls-from-file"]
+    probes = start_probes(duration) if rate else []
     cpu = cpu if duration >= MIN_CPU_RUN else None
     if cpu:
         out, used, window = run_measuring_cpu(args + [target], duration,
                                               {**cpu, "oha": lambda pid, name: name == "oha"})
     else:
         out = subprocess.run(args + [target], check=True, text=True, capture_output=True).stdout
-    report = json.loads(out)
-    pct = report["latencyPercentiles"]
-    codes = report.get("statusCodeDistribution", {})
-    result = {"label": label, "rps": report["summary"]["requestsPerSec"],
-              **{k: pct[k] * 1000 for k in ("p50", "p90", "p99", "p99.9")},
-              "errors": sum(n for code, n in codes.items() if not code.startswith("2"))}
+    shape = None
+    if rate:
+        # request-start (s), DNS, DNS+dialup, Response-delay,
+        # request-duration (s, corrected), bytes, status; answered requests.
+        records = [line.split(",") for line in out.splitlines()[1:]]
+        starts = [float(r[0]) for r in records]
+        took = sorted(float(r[4]) for r in records)
+        at = lambda q: took[min(len(took) - 1, int(q * len(took)))] * 1000
+        result = {"label": label, "rps": len(records) / max(starts), **{k: at(q) for k, q in PERCENTILES},
+                  "errors": sum(1 for r in records if not r[6].startswith("2"))}
+        shape = tail_shape(starts, [float(r[4]) * 1000 for r in records], result["p99"])
+    else:
+        report = json.loads(out)
+        pct = report["latencyPercentiles"]
+        codes = report.get("statusCodeDistribution", {})
+        result = {"label": label, "rps": report["summary"]["requestsPerSec"],
+                  **{k: pct[k] * 1000 for k, _ in PERCENTILES},
+                  "errors": sum(n for code, n in codes.items() if not code.startswith("2"))}
     print(f"  {label}: {result['rps']:.0f} req/s, p50 {result['p50']:.2f} ms, p90 {result['p90']:.2f} ms, "
           f"p99 {result['p99']:.2f} ms, p99.9 {result['p99.9']:.2f} ms (p99/p50 {result['p99'] / result['p50']:.1f}), "
           f"non-2xx {result['errors']}")
     if cpu:
         print_cpu_per("request", used, result["rps"] * window, window)
+    if shape:
+        print(f"    {shape}")
+    print_probes(probes)
     return result
+
+
+PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999))
 
 
 POSTGRES = {"PostgreSQL (all its processes)": lambda pid, name: name == "postgres"}
@@ -279,6 +361,7 @@ def pgbench_select_only(d, work):
         if share:
             args[2:2] = ["-R", str(round(tps * share))]
         used = None
+        probes = start_probes(d) if share else []
         if d >= MIN_CPU_RUN:
             out, used, window = run_measuring_cpu(args, d, {**POSTGRES, "pgbench": lambda pid, name: name == "pgbench"})
         else:
@@ -286,14 +369,22 @@ def pgbench_select_only(d, work):
         # Log lines: client, transaction, time (µs), script, epoch s, µs,
         # and with -R the schedule lag (µs).
         fields = [line.split() for name in os.listdir(logs) for line in open(os.path.join(logs, name))]
-        latencies = sorted(int(f[2]) + (int(f[6]) if share else 0) for f in fields)
-        at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000
+        took = [(int(f[2]) + (int(f[6]) if share else 0)) / 1000 for f in fields]
+        latencies = sorted(took)
+        at = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
         rate = float(re.search(r"tps = ([\d.]+)", out).group(1))
         label = f"at {share:.0%} of that rate, 32 clients (corrected)" if share else "32 clients"
         print(f"  pgbench -S, {label}: {rate:.0f} tps, p50 {at(0.5):.2f} ms, p90 {at(0.9):.2f} ms, "
               f"p99 {at(0.99):.2f} ms, p99.9 {at(0.999):.2f} ms (p99/p50 {at(0.99) / at(0.5):.1f})")
         if used:
             print_cpu_per("transaction", used, rate * window, window)
+        if share:
+            # When each transaction was due: its end (epoch s, µs) less its
+            # corrected latency.
+            due = [int(f[4]) + int(f[5]) / 1e6 - t / 1000 for f, t in zip(fields, took)]
+            first = min(due)
+            print(f"    {tail_shape([t - first for t in due], took, at(0.99))}")
+        print_probes(probes)
         tps = tps or rate
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
     return tps
