@@ -4,9 +4,9 @@
 //! the domain's ([`domain::collection`]).
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
+use diesel::dsl::{case_when, count, count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 use domain::collection::{
     self as rules, Collection, CollectionFields, CollectionRefusal, CollectionStatus, EditionCount,
     ItemFields, ItemInput,
@@ -547,6 +547,18 @@ pub fn item(conn: &mut AnyConnection, id: &str, viewer: &Viewer) -> Result<ItemV
     Ok(item)
 }
 
+/// Counted, the sales refunded in full (their pieces given back). Typed
+/// rather than an SQL fragment, so that a statement using only typed
+/// expressions is prepared once per connection.
+#[diesel::dsl::auto_type]
+fn refunded_in_full() -> _ {
+    let one: i32 = 1;
+    case_when(
+        sales::refunded_minor.eq(sales::amount_minor),
+        one.into_sql::<Integer>(),
+    )
+}
+
 /// The pieces of the item with `sku` that are out (one sale is one piece;
 /// a sale refunded in full gives its piece back).
 fn edition_count(
@@ -557,12 +569,7 @@ fn edition_count(
     let (sold, refunded): (i64, i64) = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(sales::item_sku.eq(sku))
-        .select((
-            diesel::dsl::count_star(),
-            sql::<BigInt>(
-                "CAST(COALESCE(SUM(CASE WHEN sales.refunded_minor = sales.amount_minor THEN 1 ELSE 0 END), 0) AS BIGINT)",
-            ),
-        ))
+        .select((count_star(), count(refunded_in_full())))
         .first(conn)?;
     Ok(EditionCount { sold, refunded })
 }
@@ -663,10 +670,8 @@ pub fn performance(
             .select((
                 sales::item_sku,
                 sales::currency,
-                diesel::dsl::count_star(),
-                sql::<BigInt>(
-                    "CAST(SUM(CASE WHEN sales.refunded_minor = sales.amount_minor THEN 1 ELSE 0 END) AS BIGINT)",
-                ),
+                count_star(),
+                count(refunded_in_full()),
                 sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
                 sql::<BigInt>("CAST(SUM(sales.refunded_minor) AS BIGINT)"),
             ))
