@@ -701,3 +701,47 @@ pub fn performance(
         Ok((collection, performance))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use diesel::RunQueryDsl;
+
+    use super::edition_count;
+    use crate::sales::tests::stand_in_sales;
+    use crate::sql_text::tests::{connections, count_cached};
+
+    #[test]
+    fn an_editions_count_gives_back_only_pieces_refunded_in_full_and_is_prepared_once() {
+        for mut conn in connections() {
+            stand_in_sales(&mut conn);
+            // Of sku-1: kept, refunded in part, refunded in full; and one
+            // refunded in full of another sku and of another partnership.
+            diesel::sql_query(
+                "INSERT INTO sales (id, partnership_id, agreement_id, content_hash, amount_minor, \
+                 refunded_minor, currency, occurred_at, description, channel, item_sku, recorded_by, \
+                 created_at) VALUES \
+                 ('s1', 'p', 'a', 'h', 100, 0, 'PEN', '2026-01-01 00:00:00', '', 'online', 'sku-1', 'u', '2026-01-01 00:00:00'), \
+                 ('s2', 'p', 'a', 'h', 100, 40, 'PEN', '2026-01-01 00:00:00', '', 'online', 'sku-1', 'u', '2026-01-01 00:00:00'), \
+                 ('s3', 'p', 'a', 'h', 100, 100, 'PEN', '2026-01-01 00:00:00', '', 'online', 'sku-1', 'u', '2026-01-01 00:00:00'), \
+                 ('s4', 'p', 'a', 'h', 100, 100, 'PEN', '2026-01-01 00:00:00', '', 'online', 'sku-2', 'u', '2026-01-01 00:00:00'), \
+                 ('s5', 'q', 'a', 'h', 100, 100, 'PEN', '2026-01-01 00:00:00', '', 'online', 'sku-1', 'u', '2026-01-01 00:00:00')",
+            )
+            .execute(&mut conn)
+            .expect("sales");
+            let cached = count_cached(&mut conn);
+            for _ in 0..3 {
+                let count = edition_count(&mut conn, "p", "sku-1").expect("count");
+                assert_eq!((count.sold, count.refunded), (3, 1));
+            }
+            let none = edition_count(&mut conn, "p", "sku-9").expect("count");
+            assert_eq!((none.sold, none.refunded), (0, 0));
+            assert_eq!(
+                cached.load(Ordering::SeqCst),
+                1,
+                "one statement, prepared once"
+            );
+        }
+    }
+}

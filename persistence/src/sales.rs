@@ -824,30 +824,34 @@ pub fn statement(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::Ordering;
 
     use diesel::RunQueryDsl;
 
     use super::SaleRow;
-    use crate::now;
     use crate::schema::sales;
     use crate::sql_text::tests::{connections, count_cached};
+    use crate::{now, AnyConnection};
+
+    /// A table of the same columns in place of `sales` (a temporary table
+    /// comes first by name), without the rows `sales` refers to.
+    pub(crate) fn stand_in_sales(conn: &mut AnyConnection) {
+        diesel::sql_query(
+            "CREATE TEMPORARY TABLE sales (id TEXT PRIMARY KEY, partnership_id TEXT NOT NULL, \
+             agreement_id TEXT NOT NULL, content_hash TEXT NOT NULL, amount_minor BIGINT NOT NULL, \
+             refunded_minor BIGINT NOT NULL, currency TEXT NOT NULL, occurred_at TIMESTAMP NOT NULL, \
+             description TEXT NOT NULL, channel TEXT NOT NULL, event_id TEXT, item_sku TEXT, \
+             external_ref TEXT, recorded_by TEXT NOT NULL, created_at TIMESTAMP NOT NULL)",
+        )
+        .execute(conn)
+        .expect("table");
+    }
 
     #[test]
     fn a_sale_is_inserted_by_one_prepared_statement_whatever_it_leaves_out() {
         for mut conn in connections() {
-            // A table of the same columns in place of `sales` (a temporary
-            // table comes first by name), without the rows `sales` refers to.
-            diesel::sql_query(
-                "CREATE TEMPORARY TABLE sales (id TEXT PRIMARY KEY, partnership_id TEXT NOT NULL, \
-                 agreement_id TEXT NOT NULL, content_hash TEXT NOT NULL, amount_minor BIGINT NOT NULL, \
-                 refunded_minor BIGINT NOT NULL, currency TEXT NOT NULL, occurred_at TIMESTAMP NOT NULL, \
-                 description TEXT NOT NULL, channel TEXT NOT NULL, event_id TEXT, item_sku TEXT, \
-                 external_ref TEXT, recorded_by TEXT NOT NULL, created_at TIMESTAMP NOT NULL)",
-            )
-            .execute(&mut conn)
-            .expect("table");
+            stand_in_sales(&mut conn);
             let cached = count_cached(&mut conn);
             let sale = |id: &str, present: bool| SaleRow {
                 id: id.to_owned(),
