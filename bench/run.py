@@ -224,6 +224,9 @@ def print_cpu_per(unit, used, count, window):
           + f"; cores busy {used['the machine'] / window / os.cpu_count():.0%}")
 
 
+PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999))
+
+
 # Runs on one core as a real-time (SCHED_FIFO) process, so that nothing of
 # the benchmark delays it and only the machine itself can: every 5 ms it
 # sleeps and notes how late it woke, and every 50 ms it times a fixed piece
@@ -333,9 +336,6 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
         print(f"    {shape}")
     print_probes(probes)
     return result
-
-
-PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999))
 
 
 POSTGRES = {"PostgreSQL (all its processes)": lambda pid, name: name == "postgres"}
