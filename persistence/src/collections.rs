@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{case_when, count, count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Text};
+use diesel::sql_types::{Bool, Integer, Text};
 use domain::collection::{
     self as rules, Collection, CollectionFields, CollectionRefusal, CollectionStatus, EditionCount,
     ItemFields, ItemInput,
@@ -19,6 +19,7 @@ use domain::FieldErrors;
 use crate::error::unless_taken;
 use crate::partnerships::{self, Party, Roster, Viewer};
 use crate::schema::{collection_contributors, collection_items, collections, sales};
+use crate::sum::sum_bigint;
 use crate::{now, take_rows, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -672,8 +673,8 @@ pub fn performance(
                 sales::currency,
                 count_star(),
                 count(refunded_in_full()),
-                sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
-                sql::<BigInt>("CAST(SUM(sales.refunded_minor) AS BIGINT)"),
+                sum_bigint(sales::amount_minor).assume_not_null(),
+                sum_bigint(sales::refunded_minor).assume_not_null(),
             ))
             .order((sales::item_sku.asc(), sales::currency.asc()))
             .load(conn)?;

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::notifications::{self, About};
 use crate::reviews::{self, NewReview, ReviewRow};
 use crate::schema::{exchange_sessions, exchanges, time_ledger};
+use crate::sum::sum_bigint;
 use crate::users;
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, Seek, StoreError};
 
@@ -394,9 +395,7 @@ pub fn ledger(
     let rows = newest_first!(query, time_ledger, seek).load::<LedgerRow>(conn)?;
     let balance = time_ledger::table
         .filter(time_ledger::artisan_id.eq(artisan))
-        .select(diesel::dsl::sql::<
-            diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
-        >("CAST(SUM(minutes) AS BIGINT)"))
+        .select(sum_bigint(time_ledger::minutes))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0);
     Ok((Page::from_overfetch(rows, seek.limit), balance))

@@ -85,6 +85,7 @@ pub mod settlements;
 pub mod shares;
 pub mod skill_index;
 mod sql_text;
+mod sum;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

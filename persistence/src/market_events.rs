@@ -747,8 +747,7 @@ pub fn sales_summary(
     event_id: &str,
     viewer: &Viewer,
 ) -> Result<Vec<SalesTotal>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
+    use crate::sum::sum_bigint;
     crate::db::read_tx(conn, |conn| {
         let event = find_row(conn, event_id)?;
         require_organizer_reading(conn, &event.organizer(), viewer)?;
@@ -759,8 +758,8 @@ pub fn sales_summary(
                 sales::partnership_id,
                 sales::currency,
                 diesel::dsl::count_star(),
-                sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
-                sql::<BigInt>("CAST(SUM(sales.refunded_minor) AS BIGINT)"),
+                sum_bigint(sales::amount_minor).assume_not_null(),
+                sum_bigint(sales::refunded_minor).assume_not_null(),
             ))
             .order((sales::currency.asc(), sales::partnership_id.asc()))
             .load(conn)?;

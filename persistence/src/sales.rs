@@ -631,11 +631,10 @@ pub(crate) fn recipient_totals(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<Payout>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
+    use crate::sum::sum_bigint;
     type Sum = (String, Option<String>, Option<String>, i64);
-    // Summed in the database (CAST keeps the type BIGINT on both backends).
-    let total = || sql::<BigInt>("CAST(SUM(allocation_lines.amount_minor) AS BIGINT)");
+    // Summed in the database.
+    let total = || sum_bigint(allocation_lines::amount_minor).assume_not_null();
     let group = (
         allocation_lines::currency,
         allocation_lines::party_id,
@@ -708,8 +707,7 @@ fn net_sales(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
+    use crate::sum::sum_bigint;
     let sold: Vec<(String, i64)> = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(sales::occurred_at.ge(from))
@@ -717,7 +715,7 @@ fn net_sales(
         .group_by(sales::currency)
         .select((
             sales::currency,
-            sql::<BigInt>("CAST(SUM(sales.amount_minor) AS BIGINT)"),
+            sum_bigint(sales::amount_minor).assume_not_null(),
         ))
         .load(conn)?;
     let refunded: Vec<(String, i64)> = refunds::table
@@ -728,7 +726,7 @@ fn net_sales(
         .group_by(sales::currency)
         .select((
             sales::currency,
-            sql::<BigInt>("CAST(SUM(refunds.amount_minor) AS BIGINT)"),
+            sum_bigint(refunds::amount_minor).assume_not_null(),
         ))
         .load(conn)?;
     let mut out: Vec<(String, i64)> = Vec::new();
