@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rerunnable benchmark (see BENCHMARKS.md).
 
-    python3 bench/run.py sqlite|postgres [--perf]
+    python3 bench/run.py sqlite|postgres [--perf] [--shares 50,80]
         [--suite all|artisans|agreements|matching|revenue|sales|events|giving|impact|webhooks]
         [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500] [--webhook-events 2000]
 
@@ -14,24 +14,24 @@ and measures (with wrk unless oha is named):
 
   * GET /v1/artisans/{id} (2 000 random ids) with oha at 32 connections,
     after a 5 s warm-up: a closed loop (peak req/s), then open loops at 50 %
-    and 80 % of that peak with latencies corrected for coordinated
-    omission (p50/p90/p99/p99.9 each); for each run (--duration 10 or
-    more), the CPU time per request of the server, PostgreSQL (on
-    PostgreSQL), oha and the whole machine (from /proc, over each run less
-    its first and last 3 s); for each open loop, how the slowest 1 % of its
-    requests bunch in time (windows of 200 ms) and, as root, what a
-    real-time probe on each core saw of the machine meanwhile (how late it
-    woke, how long a fixed piece of work took); with --perf, one more closed loop
-    under perf and where the server's CPU time went in it
-    (bench/perf_summary.py)
+    and 80 % of that peak (or at the --shares given, in percent) with
+    latencies corrected for coordinated omission (p50/p90/p99/p99.9
+    each); for each run (--duration 10 or more), the CPU time per request
+    of the server, PostgreSQL (on PostgreSQL), oha and the whole machine
+    (from /proc, over each run less its first and last 3 s); for each open
+    loop, how the slowest 1 % of its requests bunch in time (windows of
+    200 ms) and, as root, what a real-time probe on each core saw of the
+    machine meanwhile (how late it woke, how long a fixed piece of work
+    took); with --perf, one more closed loop under perf and where the
+    server's CPU time went in it (bench/perf_summary.py)
   * GET /v1/artisans?craft=weaving at 32 connections
   * GET /v1/artisans?limit=20 at page 1 and at a cursor 90 000 rows deep
     (or at the last page of a smaller database)
   * the server's peak RSS
   * on PostgreSQL, `pgbench -S` at 32 clients on the same server (ceiling),
     after the server has stopped, with its p50/p99/p99.9 from the
-    transaction log and the CPU time per transaction as above; then at 50 %
-    and 80 % of its own peak (`-R`), latencies corrected the same way
+    transaction log and the CPU time per transaction as above; then at the
+    same shares of its own peak (`-R`), latencies corrected the same way
     (each transaction timed from when it was due), their slowest 1 % and
     the probe as for the API's open loops
 
@@ -342,18 +342,18 @@ def oha(target, connections, duration, headers, label, rate=None, cpu=None):
 POSTGRES = {"PostgreSQL (all its processes)": lambda pid, name: name == "postgres"}
 
 
-def pgbench_select_only(d, work):
+def pgbench_select_only(d, work, shares):
     """`pgbench -S` at 32 clients on a scale-10 database of its own, with
     each transaction's latency logged: a closed loop (tps, p50/p99/p99.9
-    in ms, CPU per transaction), then open loops at 50 % and 80 % of that
-    rate (`-R`), each transaction timed from when it was due (its logged
+    in ms, CPU per transaction), then open loops at each of `shares` of
+    that rate (`-R`), each transaction timed from when it was due (its logged
     time plus its schedule lag), as the API's open loops are. Returns the
     closed loop's tps."""
     sh("psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS ac_pgbench WITH (FORCE)")
     sh("psql", PG_ADMIN, "-qc", "CREATE DATABASE ac_pgbench")
     sh("pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", "ac_pgbench")
     tps = None
-    for share in (None, 0.5, 0.8):
+    for share in (None, *shares):
         logs = os.path.join(work, "pgbench")
         shutil.rmtree(logs, ignore_errors=True)
         os.makedirs(logs)
@@ -398,7 +398,7 @@ def call_all(requests, workers=8):
         return list(pool.map(lambda r: call(*r), requests))
 
 
-def artisans_suite(work, here, d, server_pid, profile, backend):
+def artisans_suite(work, here, d, server_pid, profile, backend, shares):
     """The artisan reads: by id, filtered, page 1 and deep."""
     token = call("POST", "/v1/auth/login", {"email": "demo-1@example.org", "password": "demo-password-2026"})["access_token"]
 
@@ -425,7 +425,7 @@ def artisans_suite(work, here, d, server_pid, profile, backend):
     oha(urls_file, 32, 5, bearer, "warm-up (not a result)")
     cpu = {"the server": lambda pid, name: pid == server_pid, **(POSTGRES if backend == "postgres" else {})}
     peak = oha(urls_file, 32, d, bearer, "GET /v1/artisans/{id}, 32 conns (closed loop)", cpu=cpu)
-    for share in (0.5, 0.8):
+    for share in shares:
         oha(urls_file, 32, d, bearer, f"GET /v1/artisans/{{id}} at {share:.0%} of that rate, 32 conns (corrected)",
             rate=round(peak["rps"] * share), cpu=cpu)
     if profile:
@@ -1168,6 +1168,9 @@ def main():
                     help="drafts to create for the signing runs (more than req/s x --sign-duration)")
     ap.add_argument("--sign-duration", type=int, default=5)
     ap.add_argument("--webhook-events", type=int, default=2000, help="workshops per run of the webhooks suite")
+    ap.add_argument("--shares", type=lambda v: [int(p) / 100 for p in v.split(",")], default=[0.5, 0.8],
+                    help="the open loops of GET-by-id and pgbench -S, in percent of the closed loop's rate "
+                         "(default 50,80)")
     ap.add_argument("--perf", action="store_true",
                     help="record the server with perf during the GET-by-id run and print where its CPU time went")
     ap.add_argument("--reuse", action="store_true",
@@ -1207,7 +1210,7 @@ def main():
         d = opts.duration
         results = []
         if opts.suite in ("all", "artisans"):
-            results = artisans_suite(work, here, d, server.pid, opts.perf, opts.backend)
+            results = artisans_suite(work, here, d, server.pid, opts.perf, opts.backend, opts.shares)
         if opts.suite in ("all", "matching"):
             matching_suite(work, here, d, opts.artisans, opts.backend)
         if opts.suite in ("all", "revenue", "sales"):
@@ -1228,7 +1231,7 @@ def main():
         server.wait()
 
     if opts.backend == "postgres" and results:
-        tps = pgbench_select_only(d, work)
+        tps = pgbench_select_only(d, work, opts.shares)
         print(f"  GET-by-id / pgbench -S: {results[0]['rps'] / tps:.2f}")
     print(f"machine: {os.cpu_count()} cores; {sh('uname', '-sr').strip()}")
 
