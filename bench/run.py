@@ -273,13 +273,14 @@ def tail_shape(starts, durations, p99, window=0.2):
     many of the run's `window`-second windows they started in, and the
     longest run of consecutive such windows (a queue that built up and
     drained) and when each such run began (seconds into the run), as text."""
-    slow = sorted({int(start / window) for start, took in zip(starts, durations) if took >= p99})
+    slow_set = {int(start / window) for start, took in zip(starts, durations) if took >= p99}
+    slow = sorted(slow_set)
     windows = int(max(starts) / window) + 1
     longest, current, previous = 0, 0, None
     for w in slow:
         current = current + 1 if previous is not None and w == previous + 1 else 1
         longest, previous = max(longest, current), w
-    episodes = [w for w in slow if w - 1 not in slow]
+    episodes = [w for w in slow if w - 1 not in slow_set]
     return (f"the slowest 1 % started in {len(slow)} of the run's {windows} windows of {window * 1000:.0f} ms, "
             f"at most {longest} in a row, from {', '.join(f'{w * window:.1f}' for w in episodes)} s")
 

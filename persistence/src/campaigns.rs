@@ -17,7 +17,7 @@ use domain::{FieldError, FieldErrors};
 use crate::collectives;
 use crate::partnerships::Viewer;
 use crate::schema::{campaign_days, campaigns, partnerships};
-use crate::sum::sum_bigint;
+use crate::sum::group_sum;
 use crate::{now, sql_text, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -204,7 +204,7 @@ pub fn find(conn: &mut AnyConnection, id: &str) -> Result<CampaignView, StoreErr
                 campaign_days::partnership_id,
                 campaign_days::anonymous,
                 campaign_days::currency,
-                sum_bigint(campaign_days::amount_minor).assume_not_null(),
+                group_sum(campaign_days::amount_minor),
             ))
             .load(conn)?;
         let ids: Vec<&str> = given.iter().map(|g| g.0.as_str()).collect();

@@ -19,7 +19,7 @@ use domain::FieldErrors;
 use crate::error::unless_taken;
 use crate::partnerships::{self, Party, Roster, Viewer};
 use crate::schema::{collection_contributors, collection_items, collections, sales};
-use crate::sum::sum_bigint;
+use crate::sum::group_sum;
 use crate::{now, take_rows, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
@@ -673,8 +673,8 @@ pub fn performance(
                 sales::currency,
                 count_star(),
                 count(refunded_in_full()),
-                sum_bigint(sales::amount_minor).assume_not_null(),
-                sum_bigint(sales::refunded_minor).assume_not_null(),
+                group_sum(sales::amount_minor),
+                group_sum(sales::refunded_minor),
             ))
             .order((sales::item_sku.asc(), sales::currency.asc()))
             .load(conn)?;

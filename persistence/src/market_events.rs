@@ -27,6 +27,7 @@ use crate::notifications::{self, About};
 use crate::partnerships::{self, Viewer};
 use crate::schema::partnerships as partnerships_table;
 use crate::schema::{event_participants, market_events, partnership_parties, sales};
+use crate::sum::group_sum;
 use crate::{collectives, outbox, users};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
@@ -747,7 +748,6 @@ pub fn sales_summary(
     event_id: &str,
     viewer: &Viewer,
 ) -> Result<Vec<SalesTotal>, StoreError> {
-    use crate::sum::sum_bigint;
     crate::db::read_tx(conn, |conn| {
         let event = find_row(conn, event_id)?;
         require_organizer_reading(conn, &event.organizer(), viewer)?;
@@ -758,8 +758,8 @@ pub fn sales_summary(
                 sales::partnership_id,
                 sales::currency,
                 diesel::dsl::count_star(),
-                sum_bigint(sales::amount_minor).assume_not_null(),
-                sum_bigint(sales::refunded_minor).assume_not_null(),
+                group_sum(sales::amount_minor),
+                group_sum(sales::refunded_minor),
             ))
             .order((sales::currency.asc(), sales::partnership_id.asc()))
             .load(conn)?;

@@ -19,6 +19,7 @@ use crate::agreements::AgreementRow;
 use crate::db::read_tx;
 use crate::partnerships::{self, Viewer};
 use crate::schema::{agreements, allocation_lines, allocation_totals, refunds, sales, settlements};
+use crate::sum::group_sum;
 use crate::Seek;
 use crate::{campaigns, collections, impact, market_events};
 use crate::{now, placeholder_row, sql_text, take_rows, write_tx, AnyConnection, Page, StoreError};
@@ -631,10 +632,9 @@ pub(crate) fn recipient_totals(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<Payout>, StoreError> {
-    use crate::sum::sum_bigint;
     type Sum = (String, Option<String>, Option<String>, i64);
     // Summed in the database.
-    let total = || sum_bigint(allocation_lines::amount_minor).assume_not_null();
+    let total = || group_sum(allocation_lines::amount_minor);
     let group = (
         allocation_lines::currency,
         allocation_lines::party_id,
@@ -707,16 +707,12 @@ fn net_sales(
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    use crate::sum::sum_bigint;
     let sold: Vec<(String, i64)> = sales::table
         .filter(sales::partnership_id.eq(partnership_id))
         .filter(sales::occurred_at.ge(from))
         .filter(sales::occurred_at.lt(to))
         .group_by(sales::currency)
-        .select((
-            sales::currency,
-            sum_bigint(sales::amount_minor).assume_not_null(),
-        ))
+        .select((sales::currency, group_sum(sales::amount_minor)))
         .load(conn)?;
     let refunded: Vec<(String, i64)> = refunds::table
         .inner_join(sales::table)
@@ -724,10 +720,7 @@ fn net_sales(
         .filter(refunds::created_at.ge(from))
         .filter(refunds::created_at.lt(to))
         .group_by(sales::currency)
-        .select((
-            sales::currency,
-            sum_bigint(refunds::amount_minor).assume_not_null(),
-        ))
+        .select((sales::currency, group_sum(refunds::amount_minor)))
         .load(conn)?;
     let mut out: Vec<(String, i64)> = Vec::new();
     for (currency, amount) in sold

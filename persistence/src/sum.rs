@@ -1,22 +1,28 @@
 //! Sums of amounts and minutes, summed by the database.
 
 use diesel::backend::Backend;
+use diesel::dsl::AssumeNotNull;
 use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
 };
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable};
-use diesel::QueryResult;
+use diesel::{NullableExpressionMethods, QueryResult};
 
 /// `CAST(SUM(expr) AS BIGINT)`: the sum of a `BIGINT` expression as a
 /// `BIGINT` on both databases (PostgreSQL sums `bigint` into `numeric`;
 /// a sum past `i64` is an error on both, never a rounded number). `NULL`
-/// over no rows; in a `GROUP BY` every group has a row, so there
-/// `.assume_not_null()`. A typed expression rather than an SQL fragment,
-/// so that the statement it is in is prepared once per connection (diesel
-/// never caches a statement that holds a fragment).
+/// over no rows. A typed expression rather than an SQL fragment, so that
+/// the statement it is in is prepared once per connection (diesel never
+/// caches a statement that holds a fragment).
 pub fn sum_bigint<E: Expression<SqlType = BigInt>>(expr: E) -> SumBigInt<E> {
     SumBigInt(expr)
+}
+
+/// [`sum_bigint`] per group of a `GROUP BY`: every group has a row, so
+/// its sum is never `NULL`.
+pub fn group_sum<E: Expression<SqlType = BigInt>>(expr: E) -> AssumeNotNull<SumBigInt<E>> {
+    sum_bigint(expr).assume_not_null()
 }
 
 /// See [`sum_bigint`].
@@ -60,7 +66,7 @@ mod tests {
 
     use diesel::prelude::*;
 
-    use super::sum_bigint;
+    use super::{group_sum, sum_bigint};
     use crate::sql_text::tests::{connections, count_cached};
 
     diesel::table! {
@@ -90,7 +96,7 @@ mod tests {
             for _ in 0..3 {
                 let grouped: Vec<(String, i64)> = sum_probe::table
                     .group_by(sum_probe::label)
-                    .select((sum_probe::label, sum_bigint(sum_probe::n).assume_not_null()))
+                    .select((sum_probe::label, group_sum(sum_probe::n)))
                     .order(sum_probe::label.asc())
                     .load(&mut conn)
                     .expect("grouped");
