@@ -214,7 +214,7 @@ pub struct Problem {
 /// What a handler answers: a response, or a problem.
 pub type Reply = Result<HttpResponse, ApiError>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// 400: a body, parameter or header that cannot be parsed.
     #[error("bad request: {detail}")]

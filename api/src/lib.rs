@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod openapi;
+pub mod profile_reads;
 pub mod routes;
 pub mod schema;
 pub mod state;

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use actix_web::web;
 use persistence::db::{run_on, with_connection, ConnectionLost};
-use persistence::users::Standing;
 use persistence::{AnyConnection, Pool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::auth::jwt::{JwtKeys, Subject};
+use crate::auth::jwt::JwtKeys;
 use crate::auth::keys::Keyring;
 use crate::auth::password::Passwords;
 use crate::auth::principal::{self, AccountCheck};
@@ -20,6 +19,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::{RateLimiter, VerifiedKeys};
+use crate::profile_reads::Gathered;
 
 /// Request-handling settings taken from the configuration.
 #[derive(Debug, Clone)]
@@ -47,6 +47,7 @@ pub struct AppState {
     pub rate_limiter: RateLimiter,
     pub verified_keys: VerifiedKeys,
     pub metrics: Metrics,
+    pub profile_reads: Gathered,
 }
 
 impl ConnectionLost for ApiError {
@@ -78,6 +79,7 @@ impl AppState {
             rate_limiter: RateLimiter::with_capacity(config.rate_limit_buckets),
             verified_keys: VerifiedKeys::with_capacity(4096),
             metrics: Metrics::default(),
+            profile_reads: Gathered::default(),
         })
     }
 
@@ -90,58 +92,41 @@ impl AppState {
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.hop(Place::Blocking, move |conn, due| {
-            if let Some(subject) = due {
-                principal::check(conn, subject)?;
-            }
-            work(conn)
-        })
-        .await
+        self.hop(Place::Blocking, work).await
     }
 
-    /// [`Self::db`] for a read of one indexed statement that brings the
-    /// signed-in person's account standing along (`work` gets their id while
-    /// the check is due), so the hot reads cost one round trip, not two.
-    /// Should the read fail, the account is checked before the error is
-    /// answered.
-    ///
-    /// Such a read never waits for a lock, only for its round trip, so when
-    /// the pool has a connection idle it runs in place on the HTTP worker
-    /// instead of handing off to a blocking thread and back: two thread
-    /// switches fewer per request (`BENCHMARKS.md`, "Reads in place on the
-    /// HTTP worker"). Without an idle connection it hands off like
-    /// [`Self::db`], so a worker never waits for the pool or for a new
-    /// connection.
+    /// [`Self::db`] for a read of one indexed statement. Such a read never
+    /// waits for a lock, only for its round trip, so when the pool has a
+    /// connection idle it runs in place on the HTTP worker instead of
+    /// handing off to a blocking thread and back: two thread switches fewer
+    /// per request (`BENCHMARKS.md`, "Reads in place on the HTTP worker").
+    /// Without an idle connection it hands off like [`Self::db`], so a
+    /// worker never waits for the pool or for a new connection.
     pub async fn db_read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut AnyConnection, Option<&str>) -> Result<(Option<Standing>, T), ApiError>
-            + Send
-            + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.hop(Place::InPlaceIfIdle, move |conn, due| {
-            let read = work(conn, due.map(|subject| subject.user_id.as_str()));
-            match (due, &read) {
-                (Some(subject), Ok((standing, _))) => principal::admit(subject, standing.as_ref())?,
-                (Some(subject), Err(_)) => principal::check(conn, subject)?,
-                (None, _) => {}
-            }
-            read.map(|(_, value)| value)
-        })
-        .await
+        self.hop(Place::InPlaceIfIdle, work).await
     }
 
-    /// One hop on a pooled connection, placed as `place` says; `work` gets
-    /// the subject whose account is to be checked in it, if any, and the
-    /// outcome settles the request's [`AccountCheck`].
+    /// One hop on a pooled connection, placed as `place` says, with the
+    /// request's account check first while it is due; the outcome settles
+    /// the check.
     async fn hop<T, F>(&self, place: Place, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut AnyConnection, Option<&Subject>) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let turn = self.admission.enter().await?;
         let due = AccountCheck::due();
         let checking = due.is_some();
+        let work = move |conn: &mut AnyConnection| {
+            if let Some(subject) = &due {
+                principal::check(conn, subject)?;
+            }
+            work(conn)
+        };
         let idle = match place {
             Place::InPlaceIfIdle => self.pool.try_get(),
             Place::Blocking => None,
@@ -151,13 +136,13 @@ impl AppState {
         let result = match idle {
             Some(pooled) => {
                 let _turn = turn;
-                run_on(pooled, |conn| work(conn, due.as_ref()))
+                run_on(pooled, work)
             }
             None => {
                 let pool = self.pool.clone();
                 web::block(move || {
                     let _turn = turn;
-                    with_connection(&pool, |conn| work(conn, due.as_ref()))
+                    with_connection(&pool, work)
                 })
                 .await?
             }
@@ -241,6 +226,25 @@ impl Admission {
 /// What a 503 for a full queue tells the client to wait.
 const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
+/// An app state on a new SQLite database in a directory of its own
+/// (the caller removes it), with a pool of `connections` and no
+/// connection opened yet.
+#[cfg(test)]
+pub(crate) fn on_sqlite(connections: u32) -> (AppState, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ac-state-{}", uuid::Uuid::now_v7()));
+    let vars = [("DATA_DIR", dir.to_string_lossy().into_owned())]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let config = Config::from_vars(&vars).expect("config");
+    let options = persistence::PoolOptions {
+        max_size: connections,
+        connection_timeout: Duration::from_secs(5),
+    };
+    let pool = persistence::connect_pool(&config.database_url, &options);
+    (AppState::new(pool, &config).expect("state"), dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,20 +256,9 @@ mod tests {
     /// database work always hands off.
     #[actix_web::test]
     async fn reads_run_in_place_only_on_an_idle_connection() {
-        let dir = std::env::temp_dir().join(format!("ac-state-{}", uuid::Uuid::now_v7()));
-        let vars = [("DATA_DIR", dir.to_string_lossy().into_owned())]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        let config = Config::from_vars(&vars).expect("config");
-        let options = persistence::PoolOptions {
-            max_size: 1,
-            connection_timeout: Duration::from_secs(5),
-        };
-        let pool = persistence::connect_pool(&config.database_url, &options);
-        let state = AppState::new(pool, &config).expect("state");
+        let (state, dir) = on_sqlite(1);
         let here = thread::current().id();
-        let read = || state.db_read(|_, _| Ok((None, thread::current().id())));
+        let read = || state.db_read(|_| Ok(thread::current().id()));
         let first: ThreadId = read().await.expect("first read");
         let second: ThreadId = read().await.expect("second read");
         let other: ThreadId = state

@@ -6,17 +6,20 @@
 
 use std::borrow::Cow;
 
+use actix_web::web;
 use chrono::{DateTime, Utc};
 use persistence::artisans::{self as store, ArtisanRow};
 use persistence::reviews::ReviewRow;
-use persistence::users::{self, UserRow};
+use persistence::users::UserRow;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::auth::principal::{self, AccountCheck};
 use crate::error::ApiError;
 use crate::page_type;
+use crate::profile_reads;
 use crate::routes::utc;
 use crate::state::AppState;
 
@@ -106,18 +109,28 @@ impl From<ArtisanRow> for Artisan {
 
 page_type!(ArtisanPage, Artisan);
 
-/// Loads a profile or 404; the reader's account is checked in the same
-/// statement ([`AppState::db_read`]).
-pub async fn load(state: &AppState, id: String) -> Result<ArtisanRow, ApiError> {
-    state
-        .db_read(move |conn, viewer| {
-            Ok(match viewer {
-                Some(viewer) => users::standing_and_profile(conn, viewer, &id)?,
-                None => (None, store::find(conn, &id)?),
-            })
-        })
-        .await?
-        .ok_or(ApiError::NotFound)
+/// Loads a profile or 404. In a request's first hop, the reader's account
+/// is checked by the same statement, which also carries the other profile
+/// reads waiting on this worker ([`profile_reads`]).
+pub async fn load(state: &web::Data<AppState>, id: String) -> Result<ArtisanRow, ApiError> {
+    let row = match AccountCheck::due() {
+        Some(subject) => {
+            let read = profile_reads::standing_and_profile(state, subject.user_id.clone(), id)
+                .await
+                .and_then(|(standing, row)| {
+                    principal::admit(&subject, standing.as_ref())?;
+                    Ok(row)
+                });
+            AccountCheck::settle(&read);
+            read?
+        }
+        None => {
+            state
+                .db_read(move |conn| Ok(store::find(conn, &id)?))
+                .await?
+        }
+    };
+    row.ok_or(ApiError::NotFound)
 }
 
 /// A review of an artisan, left after a completed skill exchange.

@@ -12,7 +12,7 @@ use crate::skill_index::{self, Keys};
 use crate::{json_list, now, parse_json_list, write_tx, AnyConnection, Page, StoreError};
 use domain::profile::TagKind;
 
-#[derive(Debug, Clone, Queryable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Insertable)]
 #[diesel(table_name = artisans)]
 pub struct ArtisanRow {
     pub id: String,

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use domain::account::{AccountRefusal, AccountStatus, AdminAction, Role};
 use domain::ids::UserId;
 use domain::profile::ProfileFields;
@@ -10,7 +11,8 @@ use domain::text::Email;
 
 use crate::artisans::{self, ArtisanRow};
 use crate::error::unless_taken;
-use crate::schema::{admin_audit_log, artisans as artisans_table, refresh_tokens, users};
+use crate::schema::{admin_audit_log, refresh_tokens, users};
+use crate::sql_text::sql_text;
 use crate::{now, write_tx, AnyConnection, Page, Seek, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -46,7 +48,8 @@ fn status_of(text: &str) -> AccountStatus {
 }
 
 /// What a request's account check reads of an account.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, QueryableByName)]
+#[diesel(table_name = users)]
 pub struct Standing {
     role: String,
     status: String,
@@ -62,22 +65,66 @@ impl Standing {
     }
 }
 
-/// The account `viewer`'s standing and, in the same statement, the profile
-/// `id` they are reading (so the request's account check costs no round
-/// trip of its own). `(None, None)` when the viewer's account does not
-/// exist.
-pub fn standing_and_profile(
+/// A reader's account standing and the profile read, as one statement
+/// found them ([`standings_and_profiles`]).
+pub type StandingAndProfile = (Option<Standing>, Option<ArtisanRow>);
+
+/// For each `(viewer, id)` of `reads`, in order, the viewer's account
+/// standing (`None` when the account does not exist) and the profile `id`
+/// (`None` when there is none), all in one statement: so that the account
+/// check of the requests reading them costs no round trip of its own, and
+/// requests that arrive together share one. Each pair is looked up by the
+/// two primary keys, whatever the number of pairs; the statement is
+/// prepared once per connection.
+pub fn standings_and_profiles(
     conn: &mut AnyConnection,
-    viewer: &str,
-    id: &str,
-) -> Result<(Option<Standing>, Option<ArtisanRow>), StoreError> {
-    let found = on_backend!(conn, |conn| users::table
-        .left_join(artisans_table::table.on(artisans_table::id.eq(id)))
-        .filter(users::id.eq(viewer))
-        .select((Standing::COLUMNS, artisans_table::all_columns.nullable()))
-        .first::<(Standing, Option<ArtisanRow>)>(conn)
-        .optional())?;
-    Ok(found.map_or((None, None), |(standing, row)| (Some(standing), row)))
+    reads: &[(String, String)],
+) -> Result<Vec<StandingAndProfile>, StoreError> {
+    // The pairs travel as one JSON array bound as text, so that the
+    // statement's text is the same for any number of them. The lookups are
+    // `LIMIT 1` subqueries so that PostgreSQL does not flatten them into a
+    // join it might hash (it guesses 100 pairs); SQLite joins in the order
+    // written.
+    let from = match conn {
+        AnyConnection::Postgresql(_) => {
+            "json_array_elements($1::json) WITH ORDINALITY AS r(pair, n) \
+             LEFT JOIN LATERAL (SELECT role, status FROM users WHERE id = r.pair ->> 0 LIMIT 1) u ON true \
+             LEFT JOIN LATERAL (SELECT * FROM artisans WHERE id = r.pair ->> 1 LIMIT 1) a ON true"
+        }
+        AnyConnection::Sqlite(_) => {
+            "(SELECT key AS n, value AS pair FROM json_each($1)) AS r \
+             LEFT JOIN users u ON u.id = r.pair ->> 0 \
+             LEFT JOIN artisans a ON a.id = r.pair ->> 1"
+        }
+    };
+    let pairs = serde_json::Value::from_iter(
+        reads
+            .iter()
+            .map(|(viewer, id)| serde_json::Value::from(vec![viewer.as_str(), id.as_str()])),
+    );
+    let rows: Vec<BatchedRead> = sql_text(format!(
+        "SELECT u.role, u.status, a.* FROM {from} ORDER BY r.n"
+    ))
+    .bind::<Text, _>(pairs.to_string())
+    .load(conn)?;
+    if rows.len() != reads.len() {
+        return Err(StoreError::Corrupt(
+            "a batch of reads answered with another number of rows",
+        ));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.standing, row.profile))
+        .collect())
+}
+
+/// A row of [`standings_and_profiles`].
+#[derive(QueryableByName)]
+struct BatchedRead {
+    #[diesel(embed)]
+    standing: Option<Standing>,
+    #[diesel(embed)]
+    profile: Option<ArtisanRow>,
 }
 
 /// An account's standing, for the check of a request made in its name.

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use domain::account::Role;
 use serde_json::{json, Value};
 
 use crate::support::{Account, ArtisanBuilder, TestApp};
@@ -46,6 +47,94 @@ async fn profiles_are_visible_to_signed_in_people_without_email() {
         .send()
         .await
         .assert_problem(404, "not-found");
+}
+
+/// Profile reads by id that arrive together go to the database as one
+/// statement, and each is still answered for its own reader: a suspended
+/// reader's request gets 401 beside others' 200s, a missing profile 404.
+#[actix_web::test]
+async fn profile_reads_sent_together_are_each_answered_for_their_own_reader() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let rosa = app.artisan("Rosa").await;
+    let amaru = app.artisan("Amaru").await;
+    let ines = app.artisan("Ines").await;
+    let suspended = app
+        .post(&format!("/v1/admin/users/{}/suspension", ines.id))
+        .bearer(&admin.token)
+        .json(json!({"reason": "spam"}))
+        .send()
+        .await;
+    assert_eq!(suspended.status, 200, "{}", suspended.text);
+    let nobody = "01900000-0000-7000-8000-000000000000".to_owned();
+
+    // The statement itself: one row per read, in order, whoever reads.
+    let reads = [
+        (rosa.id.clone(), amaru.id.clone()),
+        (ines.id.clone(), rosa.id.clone()),
+        (nobody.clone(), rosa.id.clone()),
+        (amaru.id.clone(), nobody.clone()),
+        (amaru.id.clone(), amaru.id.clone()),
+    ];
+    let found =
+        persistence::users::standings_and_profiles(&mut app.conn(), &reads).expect("one statement");
+    let seen: Vec<(Option<bool>, Option<String>)> = found
+        .into_iter()
+        .map(|(standing, profile)| {
+            (
+                standing.map(|s| s.may_act(Role::Artisan)),
+                profile.map(|p| p.id),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(true), Some(amaru.id.clone())),
+            (Some(false), Some(rosa.id.clone())),
+            (None, Some(rosa.id.clone())),
+            (Some(true), None),
+            (Some(true), Some(amaru.id.clone())),
+        ]
+    );
+    assert!(
+        persistence::users::standings_and_profiles(&mut app.conn(), &[])
+            .expect("no reads")
+            .is_empty()
+    );
+
+    // Through the API, all at once.
+    let before = app.metric("db_profile_reads_total").await.expect("metric");
+    let asks: Vec<(&Account, &str)> = (0..24)
+        .map(|i| {
+            let reader = [&rosa, &amaru, &ines][i % 3];
+            let target = [rosa.id.as_str(), amaru.id.as_str(), nobody.as_str()][i / 3 % 3];
+            (reader, target)
+        })
+        .collect();
+    let answers = futures_util::future::join_all(asks.iter().map(|(reader, target)| {
+        app.get(&format!("/v1/artisans/{target}"))
+            .bearer(&reader.token)
+            .send()
+    }))
+    .await;
+    for ((reader, target), res) in asks.iter().zip(answers) {
+        if reader.id == ines.id {
+            res.assert_problem(401, "unauthenticated");
+        } else if *target == nobody {
+            res.assert_problem(404, "not-found");
+        } else {
+            assert_eq!(res.status, 200, "{}", res.text);
+            assert_eq!(res.body["id"], *target);
+        }
+    }
+    let after = app.metric("db_profile_reads_total").await.expect("metric");
+    assert_eq!(after - before, 24, "every read went through a statement");
+    let statements = app
+        .metric("db_profile_read_statements_total")
+        .await
+        .expect("metric");
+    assert!((1..=after).contains(&statements), "{statements} statements");
 }
 
 async fn patch(

@@ -13,13 +13,6 @@ use serde_json::json;
 
 use crate::support::{Options, TestApp};
 
-/// The value of one unlabelled or labelled series in `/metrics`.
-async fn metric(app: &TestApp, series: &str) -> Option<u64> {
-    let text = app.get("/metrics").send().await.text;
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-}
-
 #[actix_web::test]
 async fn requests_beyond_the_pool_wait_their_turn_then_get_503() {
     let app = TestApp::with(Options::default().var("DB_QUEUE_TIMEOUT_MS", "150")).await;
@@ -62,11 +55,11 @@ async fn requests_beyond_the_pool_wait_their_turn_then_get_503() {
             .send()
     }));
     let probe = async {
-        while metric(&app, "db_hops{state=\"running\"}").await != Some(8) {
+        while app.metric("db_hops{state=\"running\"}").await != Some(8) {
             actix_web::rt::time::sleep(Duration::from_millis(10)).await;
         }
         let turned_away = app.get("/v1/me").bearer(&reader.token).send().await;
-        let timeouts = metric(&app, "db_queue_timeouts_total").await;
+        let timeouts = app.metric("db_queue_timeouts_total").await;
         lock.batch_execute("COMMIT").expect("unlock");
         (turned_away, timeouts)
     };
@@ -78,7 +71,7 @@ async fn requests_beyond_the_pool_wait_their_turn_then_get_503() {
     for res in edited {
         assert_eq!(res.status, 200, "a waiting edit goes through: {}", res.text);
     }
-    assert_eq!(metric(&app, "db_hops{state=\"running\"}").await, Some(0));
+    assert_eq!(app.metric("db_hops{state=\"running\"}").await, Some(0));
     let me = app.get("/v1/me").bearer(&reader.token).send().await;
     assert_eq!(me.status, 200, "{}", me.text);
 }

@@ -236,6 +236,13 @@ impl TestApp {
         self.pool.get().expect("connection")
     }
 
+    /// The value of one unlabelled or labelled series in `/metrics`.
+    pub async fn metric(&self, series: &str) -> Option<u64> {
+        let text = self.get("/metrics").send().await.text;
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+    }
+
     pub fn req(&self, method: Method, path: &str) -> Req {
         Req {
             inner: self

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 
+use crate::profile_reads::GatheredCount;
 use crate::state::AdmissionState;
 
 const BUCKETS: [f64; 12] = [
@@ -47,6 +48,8 @@ pub struct PoolState {
     /// Database hops running and waiting for their turn, and the waits
     /// that ran out (503).
     pub hops: AdmissionState,
+    /// Statements that read profiles by id, and the reads they carried.
+    pub profile_reads: GatheredCount,
 }
 
 /// The label of a request method: the methods of RFC 9110, or `OTHER`.
@@ -131,13 +134,19 @@ impl Metrics {
              # HELP db_hops Requests' database hops by state (at most the pool size run at once).\n# TYPE db_hops gauge\n\
              db_hops{{state=\"running\"}} {}\ndb_hops{{state=\"waiting\"}} {}\n\
              # HELP db_queue_timeouts_total Requests refused with 503 after waiting their whole queue timeout.\n# TYPE db_queue_timeouts_total counter\n\
-             db_queue_timeouts_total {}\n",
+             db_queue_timeouts_total {}\n\
+             # HELP db_profile_read_statements_total Statements that read profiles by id, each with the reads its worker had waiting.\n# TYPE db_profile_read_statements_total counter\n\
+             db_profile_read_statements_total {}\n\
+             # HELP db_profile_reads_total Profile reads by id those statements carried.\n# TYPE db_profile_reads_total counter\n\
+             db_profile_reads_total {}\n",
             pool.idle,
             pool.max_size,
             pool.rate_limit_buckets,
             pool.hops.running,
             pool.hops.waiting,
-            pool.hops.timed_out
+            pool.hops.timed_out,
+            pool.profile_reads.statements,
+            pool.profile_reads.reads
         );
         out
     }
@@ -157,6 +166,10 @@ mod tests {
                 running: 0,
                 waiting: 0,
                 timed_out: 0,
+            },
+            profile_reads: GatheredCount {
+                statements: 0,
+                reads: 0,
             },
         }
     }

@@ -53,7 +53,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 }
 
 /// Prometheus metrics: requests by route template and status, latency
-/// histograms, database pool usage.
+/// histograms, database pool usage, profile reads per statement.
 #[utoipa::path(
     tag = "operations",
     operation_id = "metrics",
@@ -69,6 +69,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         max_size: state.pool.max_size(),
         rate_limit_buckets: state.rate_limiter.tracked(),
         hops: state.admission.state(),
+        profile_reads: state.profile_reads.count(),
     });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
