@@ -1,15 +1,15 @@
-//! Profile reads by id, gathered on each HTTP worker into one statement.
+//! Profile reads by id, gathered on each HTTP worker and sent together.
 //!
 //! A request that reads a profile in its first hop leaves the read (who is
 //! signed in, which profile) with its worker and waits for the answer. The
-//! first read to arrive starts a task that lets the worker take in what has
-//! arrived meanwhile (one turn of its event loop, the network polled), then
-//! sends every read waiting as one statement
+//! first read to arrive starts a task, which runs once the worker has
+//! served the requests that were ready with it (those the same poll of the
+//! network woke), and sends every read waiting then as one batch
 //! ([`users::standings_and_profiles`]) in one hop ([`AppState::db_read`]):
-//! each reader's account standing and the profile it asked for. A lone read
-//! goes alone, one turn later; under load, the requests a worker has in
-//! hand share one round trip and one statement, so the database and the
-//! server do less per request the more requests there are. Each request
+//! each reader's account standing and the profile it asked for. On
+//! PostgreSQL a batch is one statement and one round trip, so under load
+//! the database and the server do less per read the more reads there are;
+//! a lone read goes alone, in a join of its own. Each request
 //! still gets its own answer from its own row: the account check of the
 //! account it speaks for, then the profile or 404.
 //!
@@ -26,33 +26,33 @@ use tokio::sync::oneshot;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The most reads one statement carries; more waiting go in the next.
-const MOST_PER_STATEMENT: usize = 64;
+/// The most reads one batch carries; more waiting go in the next.
+const MOST_PER_BATCH: usize = 64;
 
-/// How many statements have carried how many reads, for `/metrics`.
+/// How many batches have carried how many reads, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct Gathered {
-    statements: AtomicU64,
+    batches: AtomicU64,
     reads: AtomicU64,
 }
 
 /// What [`Gathered`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GatheredCount {
-    pub statements: u64,
+    pub batches: u64,
     pub reads: u64,
 }
 
 impl Gathered {
     pub fn count(&self) -> GatheredCount {
         GatheredCount {
-            statements: self.statements.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
             reads: self.reads.load(Ordering::Relaxed),
         }
     }
 
     fn record(&self, reads: usize) {
-        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.batches.fetch_add(1, Ordering::Relaxed);
         self.reads
             .fetch_add(u64::try_from(reads).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
@@ -93,11 +93,10 @@ pub async fn standing_and_profile(
     answered.await.map_err(ApiError::internal)?
 }
 
-/// Sends the reads waiting on this worker, after one turn of its loop.
+/// Sends the reads waiting on this worker.
 async fn send(state: web::Data<AppState>) {
-    tokio::task::yield_now().await;
     let reads = WAITING.with_borrow_mut(|waiting| {
-        let n = waiting.reads.len().min(MOST_PER_STATEMENT);
+        let n = waiting.reads.len().min(MOST_PER_BATCH);
         let reads: Vec<Read> = waiting.reads.drain(..n).collect();
         waiting.sending = !waiting.reads.is_empty();
         reads
@@ -134,11 +133,11 @@ mod tests {
 
     use super::*;
 
-    /// Reads that arrive on one worker before its next turn go in one
-    /// statement, at most [`MOST_PER_STATEMENT`] in each; a lone read goes
-    /// alone; each gets its own row back.
+    /// Reads that arrive on one worker together go in one batch, at most
+    /// [`MOST_PER_BATCH`] in each; a lone read goes alone; each gets its
+    /// own row back.
     #[actix_web::test]
-    async fn reads_waiting_together_go_in_one_statement() {
+    async fn reads_waiting_together_go_in_one_batch() {
         let (state, dir) = crate::state::on_sqlite(2);
         persistence::run_migrations(&mut state.pool.get().expect("connection"))
             .expect("migrations");
@@ -150,7 +149,7 @@ mod tests {
         assert_eq!(
             state.profile_reads.count(),
             GatheredCount {
-                statements: 1,
+                batches: 1,
                 reads: 3
             }
         );
@@ -161,17 +160,14 @@ mod tests {
         assert_eq!(
             state.profile_reads.count(),
             GatheredCount {
-                statements: 2,
+                batches: 2,
                 reads: 4
             }
         );
-        let many = join_all((0..MOST_PER_STATEMENT + 6).map(read)).await;
+        let many = join_all((0..MOST_PER_BATCH + 6).map(read)).await;
         assert!(many.iter().all(Result::is_ok));
         let count = state.profile_reads.count();
-        assert_eq!(
-            count.statements, 4,
-            "{MOST_PER_STATEMENT} and the 6 after them"
-        );
+        assert_eq!(count.batches, 4, "{MOST_PER_BATCH} and the 6 after them");
         assert_eq!(count.reads, 4 + many.len() as u64);
         let _ = std::fs::remove_dir_all(dir);
     }

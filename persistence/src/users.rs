@@ -11,7 +11,7 @@ use domain::text::Email;
 
 use crate::artisans::{self, ArtisanRow};
 use crate::error::unless_taken;
-use crate::schema::{admin_audit_log, refresh_tokens, users};
+use crate::schema::{admin_audit_log, artisans as artisans_table, refresh_tokens, users};
 use crate::sql_text::sql_text;
 use crate::{now, write_tx, AnyConnection, Page, Seek, StoreError};
 
@@ -70,41 +70,42 @@ impl Standing {
 pub type StandingAndProfile = (Option<Standing>, Option<ArtisanRow>);
 
 /// For each `(viewer, id)` of `reads`, in order, the viewer's account
-/// standing (`None` when the account does not exist) and the profile `id`
-/// (`None` when there is none), all in one statement: so that the account
-/// check of the requests reading them costs no round trip of its own, and
-/// requests that arrive together share one. Each pair is looked up by the
-/// two primary keys, whatever the number of pairs; the statement is
-/// prepared once per connection.
+/// standing and the profile `id` (`None` when there is none; `(None, None)`
+/// when the viewer's account does not exist), read together so that the account check
+/// of the requests reading them costs no round trip of its own. On
+/// PostgreSQL, reads that arrive together share one statement and one
+/// round trip: each pair is looked up by the two primary keys, whatever
+/// the number of pairs, and the statement is prepared once per connection.
+/// SQLite, in process, has no round trip to share: there each read is its
+/// own prepared join, which costs it less than any statement carrying them
+/// all.
 pub fn standings_and_profiles(
     conn: &mut AnyConnection,
     reads: &[(String, String)],
 ) -> Result<Vec<StandingAndProfile>, StoreError> {
+    if reads.len() == 1 || matches!(conn, AnyConnection::Sqlite(_)) {
+        return reads
+            .iter()
+            .map(|(viewer, id)| standing_and_profile(conn, viewer, id))
+            .collect();
+    }
     // The pairs travel as one JSON array bound as text, so that the
     // statement's text is the same for any number of them. The lookups are
     // `LIMIT 1` subqueries so that PostgreSQL does not flatten them into a
-    // join it might hash (it guesses 100 pairs); SQLite joins in the order
-    // written.
-    let from = match conn {
-        AnyConnection::Postgresql(_) => {
-            "json_array_elements($1::json) WITH ORDINALITY AS r(pair, n) \
-             LEFT JOIN LATERAL (SELECT role, status FROM users WHERE id = r.pair ->> 0 LIMIT 1) u ON true \
-             LEFT JOIN LATERAL (SELECT * FROM artisans WHERE id = r.pair ->> 1 LIMIT 1) a ON true"
-        }
-        AnyConnection::Sqlite(_) => {
-            "(SELECT key AS n, value AS pair FROM json_each($1)) AS r \
-             LEFT JOIN users u ON u.id = r.pair ->> 0 \
-             LEFT JOIN artisans a ON a.id = r.pair ->> 1"
-        }
-    };
+    // join it might hash (it guesses 100 pairs).
     let pairs = serde_json::Value::from_iter(
         reads
             .iter()
             .map(|(viewer, id)| serde_json::Value::from(vec![viewer.as_str(), id.as_str()])),
     );
-    let rows: Vec<BatchedRead> = sql_text(format!(
-        "SELECT u.role, u.status, a.* FROM {from} ORDER BY r.n"
-    ))
+    let rows: Vec<BatchedRead> = sql_text(
+        "SELECT u.role, u.status, a.* \
+         FROM json_array_elements($1::json) WITH ORDINALITY AS r(pair, n) \
+         LEFT JOIN LATERAL (SELECT role, status FROM users WHERE id = r.pair ->> 0 LIMIT 1) u ON true \
+         LEFT JOIN LATERAL (SELECT * FROM artisans WHERE id = r.pair ->> 1 LIMIT 1) a ON true \
+         ORDER BY r.n"
+            .to_owned(),
+    )
     .bind::<Text, _>(pairs.to_string())
     .load(conn)?;
     if rows.len() != reads.len() {
@@ -114,8 +115,28 @@ pub fn standings_and_profiles(
     }
     Ok(rows
         .into_iter()
-        .map(|row| (row.standing, row.profile))
+        .map(|row| match row.standing {
+            Some(standing) => (Some(standing), row.profile),
+            None => (None, None),
+        })
         .collect())
+}
+
+/// [`standings_and_profiles`] for one read: a join by the two primary keys
+/// in a statement the connection finds prepared by its type, cheaper than
+/// the statement for any number of reads.
+fn standing_and_profile(
+    conn: &mut AnyConnection,
+    viewer: &str,
+    id: &str,
+) -> Result<StandingAndProfile, StoreError> {
+    let found = on_backend!(conn, |conn| users::table
+        .left_join(artisans_table::table.on(artisans_table::id.eq(id)))
+        .filter(users::id.eq(viewer))
+        .select((Standing::COLUMNS, artisans_table::all_columns.nullable()))
+        .first::<(Standing, Option<ArtisanRow>)>(conn)
+        .optional())?;
+    Ok(found.map_or((None, None), |(standing, row)| (Some(standing), row)))
 }
 
 /// A row of [`standings_and_profiles`].

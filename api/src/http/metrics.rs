@@ -48,7 +48,7 @@ pub struct PoolState {
     /// Database hops running and waiting for their turn, and the waits
     /// that ran out (503).
     pub hops: AdmissionState,
-    /// Statements that read profiles by id, and the reads they carried.
+    /// Batches of profile reads by id, and the reads they carried.
     pub profile_reads: GatheredCount,
 }
 
@@ -135,9 +135,9 @@ impl Metrics {
              db_hops{{state=\"running\"}} {}\ndb_hops{{state=\"waiting\"}} {}\n\
              # HELP db_queue_timeouts_total Requests refused with 503 after waiting their whole queue timeout.\n# TYPE db_queue_timeouts_total counter\n\
              db_queue_timeouts_total {}\n\
-             # HELP db_profile_read_statements_total Statements that read profiles by id, each with the reads its worker had waiting.\n# TYPE db_profile_read_statements_total counter\n\
-             db_profile_read_statements_total {}\n\
-             # HELP db_profile_reads_total Profile reads by id those statements carried.\n# TYPE db_profile_reads_total counter\n\
+             # HELP db_profile_read_batches_total Batches of profile reads by id, each the reads its worker had waiting (one statement each on PostgreSQL).\n# TYPE db_profile_read_batches_total counter\n\
+             db_profile_read_batches_total {}\n\
+             # HELP db_profile_reads_total Profile reads by id those batches carried.\n# TYPE db_profile_reads_total counter\n\
              db_profile_reads_total {}\n",
             pool.idle,
             pool.max_size,
@@ -145,7 +145,7 @@ impl Metrics {
             pool.hops.running,
             pool.hops.waiting,
             pool.hops.timed_out,
-            pool.profile_reads.statements,
+            pool.profile_reads.batches,
             pool.profile_reads.reads
         );
         out
@@ -168,7 +168,7 @@ mod tests {
                 timed_out: 0,
             },
             profile_reads: GatheredCount {
-                statements: 0,
+                batches: 0,
                 reads: 0,
             },
         }

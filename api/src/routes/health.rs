@@ -53,7 +53,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Health>, Api
 }
 
 /// Prometheus metrics: requests by route template and status, latency
-/// histograms, database pool usage, profile reads per statement.
+/// histograms, database pool usage, profile reads per batch.
 #[utoipa::path(
     tag = "operations",
     operation_id = "metrics",
