@@ -9,9 +9,9 @@
 //! each reader's account standing and the profile it asked for. On
 //! PostgreSQL a batch is one statement and one round trip, so under load
 //! the database and the server do less per read the more reads there are;
-//! a lone read goes alone, in a join of its own. Each request
-//! still gets its own answer from its own row: the account check of the
-//! account it speaks for, then the profile or 404.
+//! a lone read goes alone, in a join of its own. Each request still gets
+//! its own answer from its own row: the account check of the account it
+//! speaks for, then the profile or 404.
 //!
 //! The reads wait per thread: an actix worker runs one app, so every read
 //! waiting on a thread is for the same [`AppState`].
@@ -95,13 +95,13 @@ pub async fn standing_and_profile(
 
 /// Sends the reads waiting on this worker.
 async fn send(state: web::Data<AppState>) {
-    let reads = WAITING.with_borrow_mut(|waiting| {
+    let (reads, more) = WAITING.with_borrow_mut(|waiting| {
         let n = waiting.reads.len().min(MOST_PER_BATCH);
         let reads: Vec<Read> = waiting.reads.drain(..n).collect();
         waiting.sending = !waiting.reads.is_empty();
-        reads
+        (reads, waiting.sending)
     });
-    if WAITING.with_borrow(|waiting| waiting.sending) {
+    if more {
         actix_web::rt::spawn(send(state.clone()));
     }
     let (pairs, answers): (Vec<_>, Vec<_>) = reads

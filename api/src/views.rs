@@ -110,7 +110,7 @@ impl From<ArtisanRow> for Artisan {
 page_type!(ArtisanPage, Artisan);
 
 /// Loads a profile or 404. In a request's first hop, the reader's account
-/// is checked by the same statement, which also carries the other profile
+/// standing is read with the profile, in a batch with the other profile
 /// reads waiting on this worker ([`profile_reads`]).
 pub async fn load(state: &web::Data<AppState>, id: String) -> Result<ArtisanRow, ApiError> {
     let row = match AccountCheck::due() {
