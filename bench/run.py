@@ -5,7 +5,7 @@
         [--suite all|artisans|agreements|matching|revenue|sales|events|giving|impact|webhooks]
         [--artisans 100000] [--duration 20] [--agreements 12000] [--participants 500] [--webhook-events 2000]
 
-Builds the release binary, seeds N demo artisans into a fresh database
+Builds the release binary (or runs the one BENCH_BIN names), seeds N demo artisans into a fresh database
 (SQLite in a temporary directory, or the PostgreSQL database
 `artisan_commons_bench` at 127.0.0.1:5432, recreated), starts the server
 with rate limits off, WEBHOOKS_POLL_MS=100 and
@@ -110,7 +110,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "artisan-commons")
+# BENCH_BIN names a release binary built elsewhere (another commit, to
+# compare two builds on one database); without it this checkout's is built.
+BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "artisan-commons")
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgres://postgres@127.0.0.1:5432/artisan_commons_bench"
 PORT = 18181
@@ -1178,7 +1180,8 @@ def main():
                     help="PostgreSQL only: keep the already seeded benchmark database")
     opts = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "artisan-commons"], cwd=ROOT, check=True)
+    if "BENCH_BIN" not in os.environ:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "artisan-commons"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="ac-bench-")
     env = {"DATA_DIR": os.path.join(work, "data"), "BIND_ADDR": f"127.0.0.1:{PORT}",
            "RATE_LIMIT_PER_MINUTE": "0", "RATE_LIMIT_AUTH_PER_MINUTE": "0", "RUST_LOG": "warn",
