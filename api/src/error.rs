@@ -564,10 +564,13 @@ fn refused(refusal: &Refusal) -> ApiError {
                 "Another accepted party decides on an expense, not the party that paid it.",
             ),
             Xp::AlreadyDecided => conflict("This expense has already been decided."),
+            Xp::SettledPeriod => conflict(
+                "This expense is dated inside a settled period that did not net it; it may still be rejected, but not approved.",
+            ),
         },
         Refusal::Revenue(r) => match r {
             Re::SettledPeriod => conflict(
-                "This sale is dated inside a settled period; settled periods do not change.",
+                "What this records is dated inside a settled period; settled periods do not change.",
             ),
         },
         Refusal::Collection(r) => match r {

@@ -41,6 +41,9 @@ pub enum ExpenseRefusal {
     /// The payer does not decide on their own expense (→ 403).
     OwnExpense,
     AlreadyDecided,
+    /// Approving an expense dated inside a settled period would change
+    /// what that settlement nets (→ 409); rejecting it changes nothing.
+    SettledPeriod,
 }
 
 /// An expense as recorded, checked: [`ExpenseFields::parse`] is the only
@@ -178,29 +181,45 @@ pub fn record(fields: &ExpenseFields, ctx: &ExpenseContext<'_>) -> Result<Expens
     .map_err(Denied::Invalid)
 }
 
+/// A pending expense as a decision on it sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending<'a> {
+    pub status: ExpenseStatus,
+    pub payer: &'a str,
+    pub incurred_on: NaiveDate,
+    /// The end of the partnership's last settled period (exclusive), if any.
+    pub settled_until: Option<NaiveDate>,
+}
+
 /// A decision on a pending expense by a caller speaking for `deciders`
 /// (the accepted parties they act for): made for the first of them that is
 /// not the payer; the payer alone cannot decide (403); a decided expense
-/// stays decided (409). Returns the deciding party and the new status.
+/// stays decided (409); one dated inside a settled period may be rejected
+/// but no longer approved (409), since that settlement did not net it and
+/// settled periods do not change. Returns the deciding party and the new
+/// status.
 pub fn decide<'a>(
-    status: ExpenseStatus,
-    payer: &str,
+    expense: &Pending<'_>,
     deciders: &[&'a str],
     approve: bool,
 ) -> Result<(&'a str, ExpenseStatus), ExpenseRefusal> {
-    if status != ExpenseStatus::Pending {
+    if expense.status != ExpenseStatus::Pending {
         return Err(ExpenseRefusal::AlreadyDecided);
     }
     let party = deciders
         .iter()
-        .find(|party| **party != payer)
+        .find(|party| **party != expense.payer)
         .ok_or(ExpenseRefusal::OwnExpense)?;
-    let status = if approve {
-        ExpenseStatus::Approved
-    } else {
-        ExpenseStatus::Rejected
-    };
-    Ok((party, status))
+    if !approve {
+        return Ok((party, ExpenseStatus::Rejected));
+    }
+    if expense
+        .settled_until
+        .is_some_and(|end| expense.incurred_on < end)
+    {
+        return Err(ExpenseRefusal::SettledPeriod);
+    }
+    Ok((party, ExpenseStatus::Approved))
 }
 
 /// A decision's note: prose, may be empty ([`text::prose`]).
@@ -442,21 +461,44 @@ mod tests {
 
     #[test]
     fn another_party_decides_once() {
+        let pending = |status, settled_until: Option<&str>| Pending {
+            status,
+            payer: "a",
+            incurred_on: day("2026-03-05"),
+            settled_until: settled_until.map(day),
+        };
+        let open = pending(ExpenseStatus::Pending, None);
         assert_eq!(
-            decide(ExpenseStatus::Pending, "a", &["b"], true),
+            decide(&open, &["b"], true),
             Ok(("b", ExpenseStatus::Approved))
         );
         assert_eq!(
-            decide(ExpenseStatus::Pending, "a", &["a", "c"], false),
+            decide(&open, &["a", "c"], false),
             Ok(("c", ExpenseStatus::Rejected))
         );
+        assert_eq!(decide(&open, &["a"], true), Err(ExpenseRefusal::OwnExpense));
         assert_eq!(
-            decide(ExpenseStatus::Pending, "a", &["a"], true),
-            Err(ExpenseRefusal::OwnExpense)
+            decide(&pending(ExpenseStatus::Approved, None), &["b"], false),
+            Err(ExpenseRefusal::AlreadyDecided)
+        );
+        // Settled through the expense's day: rejected, not approved.
+        let settled = pending(ExpenseStatus::Pending, Some("2026-04-01"));
+        assert_eq!(
+            decide(&settled, &["b"], true),
+            Err(ExpenseRefusal::SettledPeriod)
         );
         assert_eq!(
-            decide(ExpenseStatus::Approved, "a", &["b"], false),
-            Err(ExpenseRefusal::AlreadyDecided)
+            decide(&settled, &["b"], false),
+            Ok(("b", ExpenseStatus::Rejected))
+        );
+        // Settled up to the day itself (the end is exclusive): approved.
+        assert_eq!(
+            decide(
+                &pending(ExpenseStatus::Pending, Some("2026-03-05")),
+                &["b"],
+                true
+            ),
+            Ok(("b", ExpenseStatus::Approved))
         );
     }
 }

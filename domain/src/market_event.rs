@@ -80,6 +80,12 @@ impl BoothCost {
                 "negative",
                 "must be 0 or more",
             ));
+        } else if amount_minor > MinorUnits::MOST {
+            e.push(FieldError::new(
+                "booth_cost.amount_minor",
+                "too_large",
+                format!("must be at most {} minor units", MinorUnits::MOST),
+            ));
         }
         match e.take(Currency::parse("booth_cost.currency", currency)) {
             Some(currency) if e.is_empty() => Ok(BoothCost {

@@ -85,16 +85,28 @@ impl MinorUnits {
         self.0
     }
 
-    /// A positive amount (a sale, refund or payment).
+    /// The largest amount taken in: 2^53 − 1, the largest whole number
+    /// every JSON client reads exactly (a JavaScript number), and far
+    /// enough below `i64::MAX` that totals of real money cannot overflow.
+    pub const MOST: i64 = 9_007_199_254_740_991;
+
+    /// A positive amount (a sale, refund, expense, price or goal), at most
+    /// [`Self::MOST`].
     pub fn positive(field: &str, amount: i64) -> Result<Self, FieldError> {
-        if amount > 0 {
-            Ok(Self(amount))
-        } else {
+        if amount <= 0 {
             Err(FieldError::new(
                 field,
                 "not_positive",
                 "must be a positive number of minor units",
             ))
+        } else if amount > Self::MOST {
+            Err(FieldError::new(
+                field,
+                "too_large",
+                format!("must be at most {} minor units", Self::MOST),
+            ))
+        } else {
+            Ok(Self(amount))
         }
     }
 
@@ -157,6 +169,14 @@ mod tests {
         assert_eq!(
             MinorUnits::positive("amount_minor", 0).map_err(|e| e.code),
             Err("not_positive")
+        );
+        assert_eq!(
+            MinorUnits::positive("amount_minor", MinorUnits::MOST).map(MinorUnits::get),
+            Ok(9_007_199_254_740_991)
+        );
+        assert_eq!(
+            MinorUnits::positive("amount_minor", MinorUnits::MOST + 1).map_err(|e| e.code),
+            Err("too_large")
         );
         let max = MinorUnits::new(i64::MAX);
         assert_eq!(MinorUnits::checked_sum([max, MinorUnits::new(1)]), None);

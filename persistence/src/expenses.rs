@@ -230,7 +230,8 @@ fn split_of(terms: &Terms) -> Split {
     (recipients, bps)
 }
 
-/// Another accepted party approves or rejects a pending expense.
+/// Another accepted party approves or rejects a pending expense (approving
+/// one dated inside a settled period is refused).
 pub fn decide(
     conn: &mut AnyConnection,
     id: &str,
@@ -251,7 +252,13 @@ pub fn decide(
         if deciders.is_empty() {
             return Err(PartnershipRefusal::NotAcceptedParty.into());
         }
-        let (party, status) = rules::decide(row.status(), &row.paid_by, &deciders, approve)?;
+        let expense = rules::Pending {
+            status: row.status(),
+            payer: &row.paid_by,
+            incurred_on: row.incurred_on,
+            settled_until: sales::settled_until(conn, &partnership_id)?,
+        };
+        let (party, status) = rules::decide(&expense, &deciders, approve)?;
         let at = now();
         row.status = status.as_str().to_owned();
         row.decided_by = Some(viewer.id.clone());

@@ -159,6 +159,16 @@ pub fn in_force(
     })
 }
 
+/// The days totals cover when no period is given: the first of year 1 up
+/// to the last of year 9999 (later instants do not order as text on
+/// SQLite), each as the start of its day; the last is exclusive.
+pub fn all_time() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
+    )
+}
+
 /// The end of the partnership's last settled period, if any: nothing
 /// that occurred before it may be recorded any more.
 pub(crate) fn settled_until(

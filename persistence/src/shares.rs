@@ -3,7 +3,7 @@
 //! read only what is shared with it, without personal data, and a revoked
 //! share stops reads at once (the share is part of every partner query).
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 use domain::agreement::AgreementStatus;
 use domain::partnership::Reach;
@@ -151,12 +151,14 @@ pub fn read_shared(
             .filter(agreements::status.ne(AgreementStatus::Draft.as_str()))
             .order(agreements::id.asc())
             .load::<AgreementRow>(conn)?;
-        let always = |y| {
-            NaiveDate::from_ymd_opt(y, 1, 1)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .ok_or(StoreError::Corrupt("a fixed date"))
-        };
-        let payouts = sales::recipient_totals(conn, partnership_id, always(1900)?, always(3000)?)?;
+        // All of time, as the partnership's own payouts count it.
+        let (first, last) = sales::all_time();
+        let payouts = sales::recipient_totals(
+            conn,
+            partnership_id,
+            first.and_time(NaiveTime::MIN),
+            last.and_time(NaiveTime::MIN),
+        )?;
         Ok(SharedPartnership {
             partnership,
             parties,

@@ -16,6 +16,7 @@
 //!    has failed for days.
 
 use chrono::NaiveDateTime;
+use diesel::dsl;
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 use domain::precondition::Precondition;
@@ -309,23 +310,42 @@ pub fn redeliver(
     write_tx(conn, |conn| {
         let endpoint = find(conn, endpoint_id, organization_id)?;
         endpoint.health().ready_to_send().map_err(Refusal::from)?;
-        let changed = diesel::update(
-            webhook_deliveries::table
-                .find(delivery_id)
-                .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-                .filter(webhook_deliveries::status.ne(CANCELLED)),
-        )
-        .set((
-            webhook_deliveries::status.eq(PENDING),
-            webhook_deliveries::attempts.eq(0),
-            webhook_deliveries::next_attempt_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
+        let changed =
+            diesel::update(
+                webhook_deliveries::table
+                    .find(delivery_id)
+                    .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
+                    .filter(webhook_deliveries::status.ne(CANCELLED))
+                    .filter(webhook_deliveries::partnership_id.is_null().or(
+                        webhook_deliveries::partnership_id.eq_any(shared_with(organization_id)),
+                    )),
+            )
+            .set((
+                webhook_deliveries::status.eq(PENDING),
+                webhook_deliveries::attempts.eq(0),
+                webhook_deliveries::next_attempt_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
         if changed == 0 {
             return Err(StoreError::NotFound);
         }
         delivery(conn, delivery_id)
     })
+}
+
+/// The partnerships shared with an organization now. A delivery names a
+/// partnership only when its event is for the organizations that
+/// partnership is shared with; once the share is revoked, the
+/// organization neither sees nor has sent again what it named.
+fn shared_with(
+    organization_id: &str,
+) -> dsl::Select<
+    dsl::Filter<partnership_shares::table, dsl::Eq<partnership_shares::organization_id, String>>,
+    dsl::Nullable<partnership_shares::partnership_id>,
+> {
+    partnership_shares::table
+        .filter(partnership_shares::organization_id.eq(organization_id.to_owned()))
+        .select(partnership_shares::partnership_id.nullable())
 }
 
 fn delivery(conn: &mut AnyConnection, id: &str) -> Result<DeliveryView, StoreError> {
@@ -344,6 +364,11 @@ pub fn deliveries(
     find(conn, endpoint_id, organization_id)?;
     let mut query = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id.to_owned()))
+        .filter(
+            webhook_deliveries::partnership_id
+                .is_null()
+                .or(webhook_deliveries::partnership_id.eq_any(shared_with(organization_id))),
+        )
         .into_boxed();
     if let Some(id) = seek.after {
         query = query.filter(webhook_deliveries::id.lt(id.to_owned()));
@@ -568,14 +593,20 @@ pub fn record_attempt(
             attempt.jitter,
             endpoint.health(),
         );
-        diesel::update(webhook_deliveries::table.find(delivery_id))
-            .set((
-                webhook_deliveries::attempts.eq(i32::try_from(after.attempts).unwrap_or(i32::MAX)),
-                webhook_deliveries::status.eq(after.status.as_str()),
-                webhook_deliveries::next_attempt_at.eq(after.next_attempt_at),
-                webhook_deliveries::last_attempt_at.eq(Some(attempt.at)),
-            ))
-            .execute(conn)?;
+        // A delivery cancelled meanwhile (its share revoked while the
+        // attempt was under way) stays cancelled.
+        diesel::update(
+            webhook_deliveries::table
+                .find(delivery_id)
+                .filter(webhook_deliveries::status.ne(CANCELLED)),
+        )
+        .set((
+            webhook_deliveries::attempts.eq(i32::try_from(after.attempts).unwrap_or(i32::MAX)),
+            webhook_deliveries::status.eq(after.status.as_str()),
+            webhook_deliveries::next_attempt_at.eq(after.next_attempt_at),
+            webhook_deliveries::last_attempt_at.eq(Some(attempt.at)),
+        ))
+        .execute(conn)?;
         diesel::update(webhook_endpoints::table.find(&row.endpoint_id))
             .set((
                 webhook_endpoints::failing_since.eq(after.endpoint.failing_since),

@@ -246,10 +246,12 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
         (&kwame, &rosa, 700, 1, "2026-03-05", None),
         (&kwame, &rosa, 900, 1, "2026-04-02", Some("approve")),
     ];
+    let mut ids = Vec::new();
     for (i, (payer, decider, amount, party, day, decision)) in plan.into_iter().enumerate() {
         let body = expense(amount, &parties[party], day);
         let recorded = record(&app, payer, &pid, &format!("x-{i}"), body).await;
         assert_eq!(recorded.status, 201, "{}", recorded.text);
+        ids.push(recorded.id());
         if let Some(decision) = decision {
             let decided = decide(&app, decider, &recorded.id(), decision).await;
             assert_eq!(decided.status, 200, "{}", decided.text);
@@ -300,6 +302,40 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
     )
     .await
     .assert_problem(409, "conflict");
+    // The one left pending there is not approved any more: the settlement
+    // did not net it, and no later one would. It stays pending, and may
+    // still be rejected.
+    let pending = &ids[3];
+    decide(&app, &rosa, pending, "approve")
+        .await
+        .assert_problem(409, "conflict");
+    let status = |listed: &Resp, id: &str| {
+        listed.body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["id"] == id)
+            .map(|e| e["status"].clone())
+    };
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/expenses"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(status(&listed, pending), Some(json!("pending")));
+    let rejected = decide(&app, &rosa, pending, "reject").await;
+    assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+    // One dated after the period is approved as before.
+    let later = record(
+        &app,
+        &kwame,
+        &pid,
+        "x-7",
+        expense(300, &parties[1], "2026-04-03"),
+    )
+    .await;
+    let approved = decide(&app, &rosa, &later.id(), "approve").await;
+    assert_eq!(approved.body["status"], "approved", "{}", approved.text);
 }
 
 /// A small deterministic generator (the same sequence on every run).

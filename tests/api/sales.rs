@@ -956,3 +956,26 @@ async fn a_settlement_racing_a_sale_never_loses_it() {
         }
     }
 }
+
+#[actix_web::test]
+async fn an_amount_beyond_what_every_json_client_reads_exactly_is_refused() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, _, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    // 2^53 − 1 is the largest whole number a JavaScript client reads exactly.
+    let most: i64 = (1 << 53) - 1;
+    let at = "2026-03-01T10:00:00Z";
+    let res = sell(&app, &rosa, &pid, "s-1", sale(most + 1, at)).await;
+    res.assert_problem(422, "validation");
+    assert_eq!(res.error_fields(), ["amount_minor"]);
+    let listed = app
+        .get(&format!("/v1/partnerships/{pid}/sales"))
+        .bearer(&rosa.token)
+        .send()
+        .await;
+    assert_eq!(listed.body["data"], json!([]), "nothing recorded");
+    let res = sell(&app, &rosa, &pid, "s-2", sale(most, at)).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    assert_eq!(amounts(&res).iter().sum::<i64>(), most, "split exactly");
+}

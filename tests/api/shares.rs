@@ -18,6 +18,10 @@ async fn a_shared_partnership_is_read_by_that_organization_only_until_revoked() 
         setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
     let sold = sell(&app, &rosa, &pid, "s-1", sale(1000, "2026-03-01T10:00:00Z")).await;
     assert_eq!(sold.status, 201, "{}", sold.text);
+    // Dated a thousand years ahead (a typo, say): the partnership's payouts
+    // count it, and so does what an organization reads of them.
+    let far = sell(&app, &rosa, &pid, "s-2", sale(2000, "3026-03-01T10:00:00Z")).await;
+    assert_eq!(far.status, 201, "{}", far.text);
     let (aid, aid_key) = app.partner("Aid to Artisans", &["partnerships:read"]).await;
     let (_, other_key) = app.partner("Other Fund", &["partnerships:read"]).await;
     let (_, directory_key) = app.partner("Directory Only", &["directory:read"]).await;
@@ -80,14 +84,17 @@ async fn a_shared_partnership_is_read_by_that_organization_only_until_revoked() 
         .flatten()
         .filter_map(|p| p["net_minor"].as_i64())
         .sum();
-    assert_eq!(net, 1000);
+    assert_eq!(
+        net, 3000,
+        "both sales, as the partnership's payouts count them"
+    );
     let rosas = detail.body["payouts"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|p| p["party_id"] == json!(parties[0]))
         .map(|p| p["net_minor"].clone());
-    assert_eq!(rosas, Some(json!(500)));
+    assert_eq!(rosas, Some(json!(1500)));
     for personal in [&rosa.email, &kwame.email, &rosa.id, &kwame.id] {
         assert!(!detail.text.contains(personal.as_str()), "{}", detail.text);
     }

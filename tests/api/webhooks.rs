@@ -404,41 +404,20 @@ async fn a_partnership_s_events_reach_the_organizations_it_is_shared_with_until_
     let (aid_endpoint, secret) = register(&app, &aid_key, &aid_receiver.url(), &events).await;
     register(&app, &other_key, &other_receiver.url(), &events).await;
 
-    let rosa = app.artisan("Rosa").await;
-    let kwame = app.artisan("Kwame").await;
-    let created = app
-        .post("/v1/partnerships")
-        .bearer(&rosa.token)
-        .json(json!({"title": "Stall", "kind": "market_event", "invitees": [{"artisan_id": kwame.id}]}))
-        .send()
-        .await;
+    let (rosa, kwame, created) = shared_and_activated(&app, &aid).await;
     let pid = created.id();
-    let shared = app
-        .post(&format!("/v1/partnerships/{pid}/shares"))
-        .bearer(&rosa.token)
-        .json(json!({"organization_id": aid}))
-        .send()
-        .await;
-    assert_eq!(shared.status, 201, "{}", shared.text);
     let kwame_party = created.party("artisan_id", &kwame.id);
-    let accepted = app
-        .post(&format!(
-            "/v1/partnerships/{pid}/invitations/{kwame_party}/accept"
-        ))
-        .bearer(&kwame.token)
-        .send()
-        .await;
-    assert_eq!(accepted.status, 200, "{}", accepted.text);
 
     let got = aid_receiver.wait_for(1, Duration::from_secs(10));
     assert!(verify_signature(&secret, &got[0]));
     let body: Value = serde_json::from_str(&got[0].body).expect("json");
     assert_eq!(body["type"], "partnership.activated");
     assert_eq!(body["data"]["partnership_id"], json!(pid));
-    log_until(&app, &aid_key, &aid_endpoint, |log| {
+    let log = log_until(&app, &aid_key, &aid_endpoint, |log| {
         log.len() == 1 && log[0]["status"] == "succeeded"
     })
     .await;
+    let delivered = log[0]["id"].as_str().expect("a delivery id").to_owned();
 
     // Revoked: the next event goes nowhere, and what was still waiting is
     // cancelled.
@@ -475,7 +454,86 @@ async fn a_partnership_s_events_reach_the_organizations_it_is_shared_with_until_
         other_receiver.received().is_empty(),
         "never shared with the other organization"
     );
-    assert_eq!(deliveries(&app, &aid_key, &aid_endpoint).await.len(), 1);
+    // What was delivered before the revoke leaves the organization's log,
+    // and is not sent again.
+    assert!(deliveries(&app, &aid_key, &aid_endpoint).await.is_empty());
+    app.post(&format!(
+        "/v1/webhook-endpoints/{aid_endpoint}/deliveries/{delivered}/redeliver"
+    ))
+    .api_key(&aid_key)
+    .send()
+    .await
+    .assert_problem(404, "not-found");
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(aid_receiver.received().len(), 1, "nothing sent again");
+}
+
+/// Rosa's partnership with Kwame, shared with `organization` and then
+/// activated by Kwame's acceptance (a `partnership.activated` event).
+async fn shared_and_activated(app: &TestApp, organization: &str) -> (Account, Account, Resp) {
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let created = app
+        .post("/v1/partnerships")
+        .bearer(&rosa.token)
+        .json(json!({"title": "Stall", "kind": "market_event", "invitees": [{"artisan_id": kwame.id}]}))
+        .send()
+        .await;
+    let pid = created.id();
+    let shared = app
+        .post(&format!("/v1/partnerships/{pid}/shares"))
+        .bearer(&rosa.token)
+        .json(json!({"organization_id": organization}))
+        .send()
+        .await;
+    assert_eq!(shared.status, 201, "{}", shared.text);
+    let kwame_party = created.party("artisan_id", &kwame.id);
+    let accepted = app
+        .post(&format!(
+            "/v1/partnerships/{pid}/invitations/{kwame_party}/accept"
+        ))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    (rosa, kwame, created)
+}
+
+#[actix_web::test]
+async fn an_attempt_under_way_when_the_share_is_revoked_does_not_bring_its_delivery_back() {
+    let app = TestApp::with(Options::default().webhooks()).await;
+    let receiver = Receiver::start();
+    let (aid, key) = app.partner("Aid to Artisans", &["webhooks:manage"]).await;
+    let (endpoint, _) = register(&app, &key, &receiver.url(), &["partnership.activated"]).await;
+    receiver.fail_next(1, 503);
+    let (_, kwame, created) = shared_and_activated(&app, &aid).await;
+    let log = log_until(&app, &key, &endpoint, |log| {
+        log.len() == 1 && log[0]["attempts"] == 1
+    })
+    .await;
+    assert_eq!(log[0]["status"], "pending", "to be retried");
+    let delivery = log[0]["id"].as_str().expect("a delivery id").to_owned();
+
+    let revoked = app
+        .delete(&format!("/v1/partnerships/{}/shares/{aid}", created.id()))
+        .bearer(&kwame.token)
+        .send()
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text);
+    // The retry under way when the revoke landed ends now, failed again.
+    let now = Utc::now().naive_utc();
+    let late = store::Attempt {
+        at: now,
+        status_code: Some(503),
+        error: None,
+        duration_ms: 3,
+        jitter: 0.0,
+    };
+    store::record_attempt(&mut app.conn(), &delivery, &late).expect("recorded");
+    // Nothing brings it back: no worker finds it due, days later.
+    let later = now + chrono::Duration::days(2);
+    let due = store::claim(&mut app.conn(), later, later, 10).expect("claimed");
+    assert!(due.is_empty(), "{:?}", due.first().map(|c| &c.delivery));
 }
 
 /// Advances the clock 12 hours at a time (the longest backoff with its

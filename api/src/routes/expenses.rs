@@ -94,7 +94,7 @@ impl From<ExpenseRow> for Expense {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExpenseBody {
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     #[serde(deserialize_with = "super::whole_number")]
     pub amount_minor: i64,
     /// The currency of the agreement in force on `incurred_on`.
@@ -221,7 +221,8 @@ pub struct ExpenseDecisionBody {
 }
 
 /// Approve or reject a pending expense: an accepted party other than the
-/// one that paid (the payer alone: 403; decided already: 409).
+/// one that paid (the payer alone: 403; decided already: 409; approving
+/// one dated inside a settled period: 409, it may only be rejected).
 #[utoipa::path(
     tag = "revenue",
     operation_id = "decideExpense",

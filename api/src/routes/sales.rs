@@ -153,7 +153,7 @@ impl TryFrom<SaleView> for Sale {
 #[serde(deny_unknown_fields)]
 pub struct NewSaleBody {
     /// Minor units of `currency` (> 0).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     #[serde(deserialize_with = "super::whole_number")]
     pub amount_minor: i64,
     /// The governing agreement's currency.
@@ -271,7 +271,7 @@ pub async fn get_sale(state: web::Data<AppState>, user: User, Id(id): Id) -> Rep
 #[serde(deny_unknown_fields)]
 pub struct NewRefund {
     /// At most what is left unrefunded of the sale.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9007199254740991_i64)]
     #[serde(deserialize_with = "super::whole_number")]
     pub amount_minor: i64,
     #[schema(value_type = crate::schema::ReasonText)]
@@ -330,8 +330,7 @@ fn period(
             ));
         }
     }
-    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
-    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+    let (earliest, latest) = store::all_time();
     let start = from.unwrap_or(earliest).and_time(chrono::NaiveTime::MIN);
     let end = to
         .and_then(|t| t.succ_opt())
@@ -602,13 +601,20 @@ pub async fn get_statement(
         .into_iter()
         .map(|r| {
             match totals.iter_mut().find(|t| t.currency == r.line.currency) {
-                Some(t) => t.amount_minor += r.line.amount_minor,
+                // Stored amounts whose total an i64 cannot hold are refused,
+                // never wrapped (as the database's sums are).
+                Some(t) => {
+                    t.amount_minor = t
+                        .amount_minor
+                        .checked_add(r.line.amount_minor)
+                        .ok_or_else(|| ApiError::internal("a statement total overflows"))?;
+                }
                 None => totals.push(CurrencyTotal {
                     currency: r.line.currency.clone(),
                     amount_minor: r.line.amount_minor,
                 }),
             }
-            StatementLine {
+            Ok(StatementLine {
                 date: utc(r.dated),
                 kind: if r.line.refund_id.is_some() {
                     StatementLineKind::Refund
@@ -622,9 +628,9 @@ pub async fn get_statement(
                 currency: r.line.currency,
                 amount_minor: r.line.amount_minor,
                 description: r.description,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     totals.sort_by(|a, b| a.currency.cmp(&b.currency));
     let body = Statement {
         from,

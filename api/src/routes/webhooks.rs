@@ -493,7 +493,8 @@ async fn queued(
     Ok(HttpResponse::Accepted().json(WebhookDelivery::from(view)))
 }
 
-/// The endpoint's deliveries, newest first, each with its attempts.
+/// The endpoint's deliveries, newest first, each with its attempts (not
+/// those of partnerships no longer shared with the organization).
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "listWebhookDeliveries",
@@ -522,7 +523,8 @@ pub async fn list_deliveries(
 }
 
 /// Send a delivery again from its first attempt (same `webhook-id`, so a
-/// receiver that has it already can tell). A disabled endpoint: 409.
+/// receiver that has it already can tell). A disabled endpoint: 409; a
+/// delivery of a partnership no longer shared with the organization: 404.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "redeliverWebhook",
