@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use domain::agreement::{InForce, Recipient as ShareRecipient, ShareBps, Terms};
+use domain::agreement::{Recipient as ShareRecipient, ShareBps, Terms};
 use domain::expense::{
     self as rules, ExpenseCategory, ExpenseContext, ExpenseFields, ExpenseStatus, Netted,
 };
@@ -16,7 +16,7 @@ use crate::agreements::AgreementRow;
 use crate::partnerships::{self, Roster, Viewer};
 use crate::schema::{agreements as agreements_table, expenses};
 use crate::Seek;
-use crate::{agreements, market_events, sales};
+use crate::{market_events, sales};
 use crate::{now, write_tx, AnyConnection, Page, StoreError};
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -41,6 +41,9 @@ pub struct ExpenseRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i64,
+    /// The agreement in force on `incurred_on` when it was recorded; a
+    /// settlement splits the expense by it.
+    pub agreement_id: Option<String>,
 }
 
 impl ExpenseRow {
@@ -111,6 +114,7 @@ pub fn record(
             created_at: at,
             updated_at: at,
             version: 1,
+            agreement_id: in_force.agreement.as_ref().map(|a| a.id.clone()),
         };
         diesel::insert_into(expenses::table)
             .values(&row)
@@ -158,9 +162,11 @@ type Split = (Vec<(Option<String>, Option<String>)>, Vec<ShareBps>);
 
 /// The approved expenses incurred in `[from, to)` (from the beginning when
 /// `from` is `None`), oldest first, each with the recipients and shares of
-/// the agreement in force on its day. An expense whose day no agreement
-/// governs any more (a termination dated before it, activated after it was
-/// recorded) is left out: shared by nobody, it nets to nothing.
+/// the agreement that was in force on its day when it was recorded (as a
+/// sale's lines keep theirs): an amendment or a termination activated
+/// since does not change how it is shared. (An expense recorded before
+/// that was kept, on a day a termination had already cut off, has none
+/// and nets to nothing.)
 pub(crate) fn approved_in(
     conn: &mut AnyConnection,
     partnership_id: &str,
@@ -178,28 +184,26 @@ pub(crate) fn approved_in(
     let rows = query
         .order((expenses::incurred_on.asc(), expenses::id.asc()))
         .load::<ExpenseRow>(conn)?;
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Ok(Vec::new());
-    };
-    // The agreements that governed any of these days, read once; each
-    // expense is split by the one in force on its day (terms are read only
-    // for the agreements that govern an expense's day).
-    let splits = agreements::governing(partnership_id, (first.incurred_on, Some(last.incurred_on)))
-        .order(agreements_table::id.asc())
-        .load::<AgreementRow>(conn)?
+    let ids: Vec<&str> = rows
         .iter()
-        .filter_map(|a| {
-            InForce::window(a.effective_from, a.effective_until, a.superseded_from).map(|w| (w, a))
-        })
-        .filter(|(window, _)| rows.iter().any(|row| window.contains(row.incurred_on)))
-        .map(|(window, a)| Ok((window, split_of(&a.terms()?))))
-        .collect::<Result<Vec<(InForce, Split)>, StoreError>>()?;
+        .filter_map(|row| row.agreement_id.as_deref())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Each agreement's terms read once, however many expenses it governs.
+    let splits = agreements_table::table
+        .filter(agreements_table::id.eq_any(ids))
+        .load::<AgreementRow>(conn)?
+        .into_iter()
+        .map(|a| Ok((a.id.clone(), split_of(&a.terms()?))))
+        .collect::<Result<Vec<(String, Split)>, StoreError>>()?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
             let (_, (recipients, bps)) = splits
                 .iter()
-                .find(|(window, _)| window.contains(row.incurred_on))?;
+                .find(|(id, _)| row.agreement_id.as_ref() == Some(id))?;
             let currency = row.currency;
             Some(Netted {
                 amount: MinorUnits::new(row.amount_minor),

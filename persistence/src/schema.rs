@@ -463,6 +463,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        agreement_id -> Nullable<Text>,
     }
 }
 

@@ -338,6 +338,93 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
     assert_eq!(approved.body["status"], "approved", "{}", approved.text);
 }
 
+#[actix_web::test]
+async fn an_expense_keeps_the_split_of_the_agreement_in_force_when_it_was_recorded() {
+    let app = TestApp::spawn().await;
+    let rosa = app.artisan("Rosa").await;
+    let kwame = app.artisan("Kwame").await;
+    let (pid, parties, agreement) =
+        setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
+    let sold = sell(
+        &app,
+        &rosa,
+        &pid,
+        "s-1",
+        sale(10_000, "2026-03-01T10:00:00Z"),
+    )
+    .await;
+    assert_eq!(sold.status, 201, "{}", sold.text);
+    let recorded = record(
+        &app,
+        &rosa,
+        &pid,
+        "x-1",
+        expense(30_000, &parties[0], "2026-03-01"),
+    )
+    .await;
+    assert_eq!(recorded.status, 201, "{}", recorded.text);
+    let approved = decide(&app, &kwame, &recorded.id(), "approve").await;
+    assert_eq!(approved.body["status"], "approved", "{}", approved.text);
+    // It was recorded under the agreement; the migration that added the
+    // column finds the same one for an expense recorded before it.
+    {
+        use diesel::prelude::*;
+        use persistence::schema::expenses;
+        let mut pooled = app.conn();
+        let conn: &mut persistence::AnyConnection = &mut pooled;
+        let stored = || expenses::table.select(expenses::agreement_id);
+        let kept: Vec<Option<String>> = stored().load(conn).expect("read");
+        assert_eq!(kept, [Some(agreement.clone())]);
+        let migration =
+            include_str!("../../migrations/sqlite/2026-12-06-000024_expense_agreement/up.sql");
+        let backfill = &migration[migration.find("UPDATE expenses").expect("its backfill")..];
+        diesel::update(expenses::table)
+            .set(expenses::agreement_id.eq(None::<String>))
+            .execute(conn)
+            .expect("cleared");
+        diesel::sql_query(backfill)
+            .execute(conn)
+            .expect("backfilled");
+        let found: Vec<Option<String>> = stored().load(conn).expect("read");
+        assert_eq!(found, [Some(agreement.clone())]);
+    }
+    // A termination dated before both, activated after them.
+    let draft = app
+        .post(&format!("/v1/agreements/{agreement}/amendments"))
+        .bearer(&rosa.token)
+        .json(json!({"kind": "termination", "effective_from": "2026-02-01"}))
+        .send()
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text);
+    for who in [&rosa, &kwame] {
+        let signed = app
+            .post(&format!("/v1/agreements/{}/signatures", draft.id()))
+            .bearer(&who.token)
+            .json(json!({"content_hash": draft.body["content_hash"]}))
+            .send()
+            .await;
+        assert_eq!(signed.status, 201, "{}", signed.text);
+    }
+
+    let settled = app
+        .post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&kwame.token)
+        .header("Idempotency-Key", "st-1")
+        .json(json!({"period_end": "2026-04-01"}))
+        .send()
+        .await;
+    assert_eq!(settled.status, 201, "{}", settled.text);
+    // The sale keeps its lines and the expense its split (50/40/10), so
+    // Rosa is paid back what she laid out.
+    let mut expected = vec![
+        (parties[0].clone(), 5_000, 15_000, 30_000, 20_000),
+        (parties[1].clone(), 4_000, 12_000, 0, -8_000),
+        ("Escuela Taller".to_owned(), 1_000, 3_000, 0, -2_000),
+    ];
+    expected.sort();
+    assert_eq!(lines(&settled), expected);
+}
+
 /// A small deterministic generator (the same sequence on every run).
 pub(crate) struct Lcg(pub(crate) u64);
 

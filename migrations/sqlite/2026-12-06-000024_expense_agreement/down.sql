@@ -1,0 +1,1 @@
+ALTER TABLE expenses DROP COLUMN agreement_id;
