@@ -74,24 +74,21 @@ pub struct BoothCost {
 impl BoothCost {
     pub fn parse(amount_minor: i64, currency: &str) -> Result<Self, FieldErrors> {
         let mut e = FieldErrors::default();
-        if amount_minor < 0 {
+        let amount = if amount_minor < 0 {
             e.push(FieldError::new(
                 "booth_cost.amount_minor",
                 "negative",
                 "must be 0 or more",
             ));
-        } else if amount_minor > MinorUnits::MOST {
-            e.push(FieldError::new(
-                "booth_cost.amount_minor",
-                "too_large",
-                format!("must be at most {} minor units", MinorUnits::MOST),
-            ));
-        }
-        match e.take(Currency::parse("booth_cost.currency", currency)) {
-            Some(currency) if e.is_empty() => Ok(BoothCost {
-                amount: MinorUnits::new(amount_minor),
-                currency,
-            }),
+            None
+        } else {
+            e.take(MinorUnits::at_most("booth_cost.amount_minor", amount_minor))
+        };
+        match (
+            amount,
+            e.take(Currency::parse("booth_cost.currency", currency)),
+        ) {
+            (Some(amount), Some(currency)) if e.is_empty() => Ok(BoothCost { amount, currency }),
             _ => Err(e),
         }
     }
@@ -570,6 +567,19 @@ mod tests {
         assert_eq!(shares(11, 3), [4, 4, 3]);
         assert_eq!(shares(0, 2), [0, 0]);
         assert_eq!(shares(5, 0), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_booth_cost_is_zero_or_more_and_at_most_what_clients_read_exactly() {
+        let codes = |amount, currency| {
+            BoothCost::parse(amount, currency)
+                .map(|cost| cost.amount.get())
+                .map_err(|e| e.0.iter().map(|f| f.code).collect::<Vec<_>>())
+        };
+        assert_eq!(codes(0, "PEN"), Ok(0));
+        assert_eq!(codes(MinorUnits::MOST, "PEN"), Ok(MinorUnits::MOST));
+        assert_eq!(codes(MinorUnits::MOST + 1, "PEN"), Err(vec!["too_large"]));
+        assert_eq!(codes(-1, "XYZ"), Err(vec!["negative", "unknown_currency"]));
     }
 
     proptest! {

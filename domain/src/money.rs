@@ -94,12 +94,18 @@ impl MinorUnits {
     /// [`Self::MOST`].
     pub fn positive(field: &str, amount: i64) -> Result<Self, FieldError> {
         if amount <= 0 {
-            Err(FieldError::new(
+            return Err(FieldError::new(
                 field,
                 "not_positive",
                 "must be a positive number of minor units",
-            ))
-        } else if amount > Self::MOST {
+            ));
+        }
+        Self::at_most(field, amount)
+    }
+
+    /// An amount taken in, at most [`Self::MOST`] (422 `too_large`).
+    pub fn at_most(field: &str, amount: i64) -> Result<Self, FieldError> {
+        if amount > Self::MOST {
             Err(FieldError::new(
                 field,
                 "too_large",

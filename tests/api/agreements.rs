@@ -83,7 +83,7 @@ async fn sign(app: &TestApp, who: &Account, id: &str, hash: &Value) -> Resp {
 }
 
 /// Every party signs the current hash; returns the last response.
-async fn sign_all(app: &TestApp, signers: &[&Account], id: &str) -> Resp {
+pub(crate) async fn sign_all(app: &TestApp, signers: &[&Account], id: &str) -> Resp {
     let hash = get(app, signers[0], id).await.body["content_hash"].clone();
     let mut last = None;
     for who in signers {

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::agreements::sign_all;
 use crate::sales::{amounts, refund, sale, sell, setup};
 use crate::support::{Account, Resp, TestApp};
 
@@ -26,6 +27,19 @@ async fn decide(app: &TestApp, who: &Account, id: &str, decision: &str) -> Resp 
         .json(json!({"decision": decision, "note": "Checked the receipt"}))
         .send()
         .await
+}
+
+/// `who` settles the partnership up to `period_end`; the settlement, made.
+async fn settle(app: &TestApp, who: &Account, pid: &str, key: &str, period_end: &str) -> Resp {
+    let settled = app
+        .post(&format!("/v1/partnerships/{pid}/settlements"))
+        .bearer(&who.token)
+        .header("Idempotency-Key", key)
+        .json(json!({"period_end": period_end}))
+        .send()
+        .await;
+    assert_eq!(settled.status, 201, "{}", settled.text);
+    settled
 }
 
 #[actix_web::test]
@@ -167,14 +181,7 @@ async fn an_expense_inside_a_settled_period_or_for_an_unrelated_event_is_refused
     let rosa = app.artisan("Rosa").await;
     let kwame = app.artisan("Kwame").await;
     let (pid, parties, _) = setup(&app, &rosa, &kwame, [5000, 4000, 1000], "2026-01-01").await;
-    let settled = app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&rosa.token)
-        .header("Idempotency-Key", "s-1")
-        .json(json!({"period_end": "2026-02-01"}))
-        .send()
-        .await;
-    assert_eq!(settled.status, 201, "{}", settled.text);
+    settle(&app, &rosa, &pid, "s-1", "2026-02-01").await;
     record(
         &app,
         &rosa,
@@ -258,14 +265,7 @@ async fn a_settlement_nets_approved_expenses_by_the_split() {
         }
     }
 
-    let settled = app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&kwame.token)
-        .header("Idempotency-Key", "st-1")
-        .json(json!({"period_end": "2026-04-01"}))
-        .send()
-        .await;
-    assert_eq!(settled.status, 201, "{}", settled.text);
+    let settled = settle(&app, &kwame, &pid, "st-1", "2026-04-01").await;
     // 21 001 laid out by Rosa, split 50/40/10 each (1 001 → 501/400/100).
     let mut expected = vec![
         (parties[0].clone(), 5_000, 10_501, 21_001, 15_500),
@@ -396,24 +396,9 @@ async fn an_expense_keeps_the_split_of_the_agreement_in_force_when_it_was_record
         .send()
         .await;
     assert_eq!(draft.status, 201, "{}", draft.text);
-    for who in [&rosa, &kwame] {
-        let signed = app
-            .post(&format!("/v1/agreements/{}/signatures", draft.id()))
-            .bearer(&who.token)
-            .json(json!({"content_hash": draft.body["content_hash"]}))
-            .send()
-            .await;
-        assert_eq!(signed.status, 201, "{}", signed.text);
-    }
+    sign_all(&app, &[&rosa, &kwame], &draft.id()).await;
 
-    let settled = app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&kwame.token)
-        .header("Idempotency-Key", "st-1")
-        .json(json!({"period_end": "2026-04-01"}))
-        .send()
-        .await;
-    assert_eq!(settled.status, 201, "{}", settled.text);
+    let settled = settle(&app, &kwame, &pid, "st-1", "2026-04-01").await;
     // The sale keeps its lines and the expense its split (50/40/10), so
     // Rosa is paid back what she laid out.
     let mut expected = vec![
@@ -577,14 +562,7 @@ async fn settlements_net_random_expenses_by_the_split_in_force_on_their_day() {
             reimbursed[payer] += amount;
         }
     }
-    let settled = app
-        .post(&format!("/v1/partnerships/{pid}/settlements"))
-        .bearer(&kwame.token)
-        .header("Idempotency-Key", "st-1")
-        .json(json!({"period_end": "2026-05-01"}))
-        .send()
-        .await;
-    assert_eq!(settled.status, 201, "{}", settled.text);
+    let settled = settle(&app, &kwame, &pid, "st-1", "2026-05-01").await;
     let recipients = [
         parties[0].clone(),
         parties[1].clone(),
